@@ -1,0 +1,15 @@
+//! The vocabulary every Greenwatch crate speaks: traffic classes, scanner fingerprints,
+//! timestamps and time buckets, and the summary/ground-truth records that let a generated
+//! capture be compared with what ingest measured.
+//!
+//! Architecture invariant: this crate does no I/O and never reads the clock.
+
+mod class;
+mod enrich;
+mod summary;
+mod time;
+
+pub use enrich::{CountryCode, Enrichment};
+pub use class::{Fingerprint, SpoofReason, TrafficClass, Transport};
+pub use summary::{AnomalyTruth, ClassCounts, DosVictim, FingerprintCounts, GroundTruth};
+pub use time::{BucketWidth, ParseBucketError, Timestamp};

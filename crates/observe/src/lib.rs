@@ -1,0 +1,1 @@
+//! Aggregation of classified packets into flow tuples, rollups and DoS attacks.
