@@ -1,1 +1,72 @@
-fn main() {}
+//! `greenwatch`: the command line. It parses flags and wires the crates together; nothing
+//! domain-specific lives here.
+
+mod commands;
+mod data_dir;
+mod table;
+
+use clap::{Parser, Subcommand};
+use data_dir::DataDir;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Darknet observation and Internet-health metrics for CSIRTs.
+#[derive(Parser)]
+#[command(name = "greenwatch", version, about, long_about = None)]
+struct Cli {
+    /// Data directory holding the store and imported IP data.
+    #[arg(long, global = true, env = "GREENWATCH_DATA", default_value = "./greenwatch-data")]
+    data: PathBuf,
+
+    /// Log more (-v: debug, -vv: trace). Logs go to stderr.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Import and look up IP-to-ASN / country data.
+    Netdb(commands::netdb::NetdbArgs),
+    /// Generate test data with known ground truth.
+    Generate(commands::generate::GenerateArgs),
+    /// Ingest captures into the store.
+    Ingest(commands::ingest::IngestArgs),
+    /// Ask the store: top talkers, time series, DoS attacks.
+    Query(commands::query::QueryArgs),
+    /// Build a demo data directory end to end and show what it found.
+    Demo(commands::demo::DemoArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let level = match cli.verbose {
+        0 => "warn",
+        1 => "debug",
+        _ => "trace",
+    };
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("GREENWATCH_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)),
+        )
+        .init();
+    let data = DataDir::new(cli.data);
+    let result = match cli.command {
+        Command::Netdb(args) => commands::netdb::run(&data, args),
+        Command::Generate(args) => commands::generate::run(&data, args),
+        Command::Ingest(args) => commands::ingest::run(&data, args),
+        Command::Query(args) => commands::query::run(&data, args),
+        Command::Demo(args) => commands::demo::run(&data, args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -53,7 +53,9 @@ impl FromStr for TrafficClass {
         Self::ALL
             .into_iter()
             .find(|c| c.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| format!("unknown class {s:?} (expected scan, backscatter, spoofed or other)"))
+            .ok_or_else(|| {
+                format!("unknown class {s:?} (expected scan, backscatter, spoofed or other)")
+            })
     }
 }
 
@@ -160,10 +162,9 @@ impl FromStr for Transport {
             "tcp" => Ok(Self::TCP),
             "udp" => Ok(Self::UDP),
             "icmp6" | "icmpv6" => Ok(Self::ICMPV6),
-            other => other
-                .parse::<u8>()
-                .map(Transport)
-                .map_err(|_| format!("unknown protocol {s:?} (expected tcp, udp, icmp, icmp6 or a number)")),
+            other => other.parse::<u8>().map(Transport).map_err(|_| {
+                format!("unknown protocol {s:?} (expected tcp, udp, icmp, icmp6 or a number)")
+            }),
         }
     }
 }
@@ -199,7 +200,13 @@ mod tests {
 
     #[test]
     fn transport_names_parse_back() {
-        for t in [Transport::ICMP, Transport::TCP, Transport::UDP, Transport::ICMPV6, Transport(47)] {
+        for t in [
+            Transport::ICMP,
+            Transport::TCP,
+            Transport::UDP,
+            Transport::ICMPV6,
+            Transport(47),
+        ] {
             assert_eq!(t.name().parse::<Transport>(), Ok(t));
         }
         assert!("bogus".parse::<Transport>().is_err());

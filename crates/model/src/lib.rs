@@ -9,7 +9,7 @@ mod enrich;
 mod summary;
 mod time;
 
-pub use enrich::{CountryCode, Enrichment};
 pub use class::{Fingerprint, SpoofReason, TrafficClass, Transport};
+pub use enrich::{CountryCode, Enrichment};
 pub use summary::{AnomalyTruth, ClassCounts, DosVictim, FingerprintCounts, GroundTruth};
 pub use time::{BucketWidth, ParseBucketError, Timestamp};

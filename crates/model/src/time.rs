@@ -30,7 +30,8 @@ impl Timestamp {
     }
 
     pub fn to_rfc3339(self) -> String {
-        self.to_datetime().to_rfc3339_opts(SecondsFormat::AutoSi, true)
+        self.to_datetime()
+            .to_rfc3339_opts(SecondsFormat::AutoSi, true)
     }
 
     /// Accepts RFC 3339 (`2026-10-05T13:00:00Z`) or a bare date (`2026-10-05`, midnight UTC).
@@ -39,7 +40,10 @@ impl Timestamp {
             return Ok(Timestamp(dt.with_timezone(&Utc).timestamp_micros()));
         }
         if let Ok(date) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-            let dt = date.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
+            let dt = date
+                .and_hms_opt(0, 0, 0)
+                .expect("midnight exists")
+                .and_utc();
             return Ok(Timestamp(dt.timestamp_micros()));
         }
         Err(format!("invalid time {text:?}: expected RFC 3339 (2026-10-05T13:00:00Z) or a date (2026-10-05)"))
@@ -78,7 +82,9 @@ impl<'de> Deserialize<'de> for Timestamp {
 pub struct BucketWidth(pub u32);
 
 #[derive(Debug, thiserror::Error)]
-#[error("invalid bucket width {0:?}: expected a duration such as 60s, 5m, 1h or 1d that divides a day")]
+#[error(
+    "invalid bucket width {0:?}: expected a duration such as 60s, 5m, 1h or 1d that divides a day"
+)]
 pub struct ParseBucketError(String);
 
 impl BucketWidth {
@@ -128,7 +134,10 @@ mod tests {
 
     #[test]
     fn bare_date_is_midnight_utc() {
-        assert_eq!(Timestamp::parse("1970-01-02"), Ok(Timestamp::from_secs(86_400)));
+        assert_eq!(
+            Timestamp::parse("1970-01-02"),
+            Ok(Timestamp::from_secs(86_400))
+        );
         assert!(Timestamp::parse("yesterday").is_err());
     }
 

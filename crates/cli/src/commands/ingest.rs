@@ -1,0 +1,246 @@
+//! `greenwatch ingest pcap`: capture files → decode → classify → enrich → aggregate → store,
+//! one transaction per file, skipping files whose content is already stored.
+
+use crate::data_dir::DataDir;
+use crate::table;
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use greenwatch_model::{BucketWidth, Enrichment, Timestamp};
+use greenwatch_netdb::NetDb;
+use greenwatch_observe::{infer_dos, no_enrichment, Aggregator, IngestCounts, Observations};
+use greenwatch_packet::{decode, CaptureReader};
+use greenwatch_store::{CaptureRecord, CaptureStatus, ObservationStore, SqliteStore};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+#[derive(Args)]
+pub struct IngestArgs {
+    #[command(subcommand)]
+    command: IngestCommand,
+}
+
+#[derive(Subcommand)]
+enum IngestCommand {
+    /// Ingest pcap / pcapng captures (Ethernet, Linux cooked, raw IP; IPv4 and IPv6).
+    Pcap(PcapArgs),
+}
+
+#[derive(Args, Clone)]
+pub struct PcapArgs {
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Sensor that recorded the captures.
+    #[arg(long, default_value = "default")]
+    pub sensor: String,
+    /// Aggregation bucket width (e.g. 5m, 1h, 1d).
+    #[arg(long, default_value = "1h")]
+    pub bucket: BucketWidth,
+    /// Print a JSON summary instead of a progress bar and text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What happened to one file.
+#[derive(Debug, Serialize)]
+pub struct FileOutcome {
+    pub path: String,
+    pub content_hash: Option<String>,
+    /// `ingested`, `partial` (stored up to an error), `already_ingested` or `failed`.
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub packets: u64,
+}
+
+/// The `--json` summary: the ground-truth keys plus errors, timing and per-file outcomes.
+#[derive(Debug, Serialize)]
+pub struct IngestSummary {
+    #[serde(flatten)]
+    pub counts: IngestCounts,
+    pub flows: u64,
+    pub dos_attacks: u64,
+    pub seconds: f64,
+    pub packets_per_second: f64,
+    pub files: Vec<FileOutcome>,
+}
+
+pub fn run(data: &DataDir, args: IngestArgs) -> anyhow::Result<ExitCode> {
+    let IngestCommand::Pcap(args) = args.command;
+    let summary = ingest_files(data, &args)?;
+    let failed = summary.files.iter().any(|f| matches!(f.status, "partial" | "failed"));
+    if args.json {
+        table::print_json(&summary)?;
+    } else {
+        print_text(&summary);
+    }
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// Ingests every file; a bad file is reported and does not stop the others.
+pub fn ingest_files(data: &DataDir, args: &PcapArgs) -> anyhow::Result<IngestSummary> {
+    let mut store = data.open_store()?;
+    let netdb = data.open_netdb()?;
+    if netdb.snapshots().is_empty() {
+        tracing::warn!("no IP data imported: sources will not be enriched (run `greenwatch netdb import`)");
+    }
+    let started = Instant::now();
+    let mut total = IngestCounts::default();
+    let mut flows = 0;
+    let mut dos_attacks = 0;
+    let mut files = Vec::new();
+    for path in &args.files {
+        let outcome = match ingest_file(&mut store, &netdb, path, args) {
+            Ok((outcome, obs)) => {
+                if let Some(obs) = obs {
+                    total.merge(&obs.counts);
+                    flows += obs.flows.len() as u64;
+                    dos_attacks += infer_dos(obs.backscatter.clone()).len() as u64;
+                }
+                outcome
+            }
+            Err(e) => FileOutcome {
+                path: path.display().to_string(),
+                content_hash: None,
+                status: "failed",
+                error: Some(format!("{e:#}")),
+                packets: 0,
+            },
+        };
+        if let Some(err) = &outcome.error {
+            eprintln!("error: {}: {err}", outcome.path);
+        }
+        files.push(outcome);
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    Ok(IngestSummary {
+        packets_per_second: total.packets as f64 / seconds.max(1e-9),
+        counts: total,
+        flows,
+        dos_attacks,
+        seconds,
+        files,
+    })
+}
+
+fn ingest_file(
+    store: &mut SqliteStore,
+    netdb: &NetDb,
+    path: &Path,
+    args: &PcapArgs,
+) -> anyhow::Result<(FileOutcome, Option<Observations>)> {
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    // SAFETY: the map is read-only and we do not modify the file; a file truncated under us
+    // by another process is the documented hazard of mmap and is not something we cause.
+    let bytes = unsafe { memmap2::Mmap::map(&file) }.with_context(|| format!("mapping {}", path.display()))?;
+    let content_hash = format!("blake3:{}", blake3::hash(&bytes).to_hex());
+    let display = path.display().to_string();
+    if let Some(existing) = store.find_capture(&content_hash)? {
+        let error = match existing.status {
+            CaptureStatus::Complete => None,
+            CaptureStatus::Partial(e) => Some(format!("already ingested up to an error: {e}")),
+        };
+        let outcome = FileOutcome {
+            path: display,
+            content_hash: Some(content_hash),
+            status: if error.is_some() { "partial" } else { "already_ingested" },
+            error,
+            packets: 0,
+        };
+        return Ok((outcome, None));
+    }
+    let enricher = |ip: IpAddr, at: Timestamp| -> Enrichment {
+        match netdb.snapshot_at(at.to_datetime().date_naive()) {
+            Some(s) => s.enrich(ip),
+            None => no_enrichment(ip, at),
+        }
+    };
+    let mut aggregator = Aggregator::new(args.bucket, enricher);
+    let reader = CaptureReader::new(&bytes).map_err(|e| anyhow::anyhow!("not a readable capture: {e}"))?;
+    let progress = progress_bar(args.json, bytes.len() as u64, &display);
+    let mut status = CaptureStatus::Complete;
+    for (i, frame) in reader.enumerate() {
+        let frame = match frame {
+            Ok(frame) => frame,
+            Err(e) => {
+                status = CaptureStatus::Partial(e.to_string());
+                break;
+            }
+        };
+        match decode(&frame) {
+            Ok(packet) => aggregator.add(&packet),
+            Err(e) => {
+                tracing::debug!("{display}: frame at byte offset {}: {e}", frame.offset);
+                aggregator.add_error(e.key(), frame.wire_len);
+            }
+        }
+        if i % 65_536 == 0 {
+            progress.set_position(frame.offset);
+        }
+    }
+    progress.finish_and_clear();
+    let observations = aggregator.finish();
+    let record = CaptureRecord {
+        content_hash: content_hash.clone(),
+        path: display.clone(),
+        sensor: args.sensor.clone(),
+        status: status.clone(),
+        counts: observations.counts.clone(),
+        ingested_at: Timestamp(chrono::Utc::now().timestamp_micros()),
+    };
+    store.write_capture(&record, &observations)?;
+    let (status, error) = match status {
+        CaptureStatus::Complete => ("ingested", None),
+        CaptureStatus::Partial(e) => ("partial", Some(format!("{display}: {e} (everything before it was stored)"))),
+    };
+    let outcome = FileOutcome {
+        path: display,
+        content_hash: Some(content_hash),
+        status,
+        error,
+        packets: observations.counts.packets,
+    };
+    Ok((outcome, Some(observations)))
+}
+
+fn progress_bar(hidden: bool, len: u64, name: &str) -> ProgressBar {
+    if hidden {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(name.to_string());
+    bar
+}
+
+fn print_text(s: &IngestSummary) {
+    for f in &s.files {
+        let note = f.error.as_deref().unwrap_or("");
+        println!("{:<17} {} {}", f.status, f.path, note);
+    }
+    let c = &s.counts;
+    println!(
+        "{} packets ({} bytes, {} IPv6) in {:.2} s, {:.0} packets/s; {} flow tuples; {} DoS attacks",
+        c.packets, c.bytes, c.ipv6_packets, s.seconds, s.packets_per_second, s.flows, s.dos_attacks
+    );
+    println!(
+        "classes: scan {}, backscatter {}, spoofed {}, other {}; fingerprints: mirai {}, masscan {}, zmap {}",
+        c.by_class.scan,
+        c.by_class.backscatter,
+        c.by_class.spoofed,
+        c.by_class.other,
+        c.by_fingerprint.mirai,
+        c.by_fingerprint.masscan,
+        c.by_fingerprint.zmap
+    );
+    for (reason, n) in &c.errors {
+        println!("skipped {n} records: {reason}");
+    }
+}

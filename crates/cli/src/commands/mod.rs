@@ -1,0 +1,7 @@
+//! One module per subcommand.
+
+pub mod demo;
+pub mod generate;
+pub mod ingest;
+pub mod netdb;
+pub mod query;
