@@ -7,5 +7,8 @@
 mod capture;
 mod decode;
 
-pub use capture::{CaptureError, CaptureReader, Frame, LinkType};
-pub use decode::{decode, DecodeError, Packet};
+pub use capture::{CaptureError, CaptureFormat, CaptureReader, Frame, LinkType, MAX_CAPLEN};
+pub use decode::{
+    classify, decode, fingerprint, spoof_reason, DecodeError, Headers, Packet, Verdict, TCP_ACK,
+    TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN,
+};
