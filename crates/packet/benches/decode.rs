@@ -107,3 +107,24 @@ fn read_decode_classify(b: divan::Bencher) {
         acc
     });
 }
+
+/// Iterating the real Wireshark sample (pcapng, nanosecond EPBs, 5898 frames).
+#[divan::bench]
+fn reader_iterate_pcapng_sample(b: divan::Bencher) {
+    let bytes: &[u8] = include_bytes!("../tests/data/wireshark_samples-test.pcapng");
+    b.counter(divan::counter::ItemsCount::new(5898usize))
+        .bench(|| CaptureReader::new(divan::black_box(bytes)).unwrap().count());
+}
+
+/// decode+classify of the same real, mixed traffic (ARP, IPv4, IPv6, UDP, TCP, ...).
+#[divan::bench]
+fn read_decode_pcapng_sample(b: divan::Bencher) {
+    let bytes: &[u8] = include_bytes!("../tests/data/wireshark_samples-test.pcapng");
+    b.counter(divan::counter::ItemsCount::new(5898usize))
+        .bench(|| {
+            CaptureReader::new(divan::black_box(bytes))
+                .unwrap()
+                .filter(|f| f.as_ref().map(|f| decode(f).is_ok()).unwrap_or(false))
+                .count()
+        });
+}
