@@ -2,6 +2,12 @@
 //! truth (`GroundTruth`): scans with tool fingerprints, UDP probes, DoS backscatter, likely
 //! spoofed noise, IPv6, a diurnal cycle and one injected surge. Deterministic for a seed.
 
+mod packets;
+mod pcap_writer;
+mod plan;
+mod rng;
+mod traffic;
+
 use greenwatch_model::{GroundTruth, Timestamp};
 use std::io::Write;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -19,7 +25,23 @@ pub struct TrafficSpec {
     pub sensor_v6: (Ipv6Addr, u8),
 }
 
-/// Address space sources are drawn from (normally the routed ranges of a netdb snapshot).
+impl TrafficSpec {
+    /// A spec with the default sensor blocks (198.18.0.0/16 and 2001:db8:5e::/48).
+    pub fn new(seed: u64, packets: u64, start: Timestamp, hours: u32) -> TrafficSpec {
+        TrafficSpec {
+            seed,
+            packets,
+            start,
+            hours,
+            sensor_v4: (Ipv4Addr::new(198, 18, 0, 0), 16),
+            sensor_v6: (Ipv6Addr::new(0x2001, 0xdb8, 0x5e, 0, 0, 0, 0, 0), 48),
+        }
+    }
+}
+
+/// Address space sources are drawn from (normally the routed ranges of a netdb snapshot):
+/// inclusive `(first, last)` ranges; overlapping IPv4 ranges are merged, addresses are drawn
+/// uniformly (ranges weighted by size).
 pub struct SourcePool {
     v4: Vec<(u32, u32)>,
     v6: Vec<(u128, u128)>,
@@ -40,7 +62,11 @@ pub enum GenerateError {
 }
 
 /// Writes a pcap (Ethernet, microsecond timestamps, time-ordered) to `out`; returns its truth.
-pub fn generate<W: Write>(spec: &TrafficSpec, pool: &SourcePool, out: W) -> Result<GroundTruth, GenerateError> {
-    let _ = (spec, pool.v4.len(), pool.v6.len(), out);
-    todo!("helper: generate")
+pub fn generate<W: Write>(
+    spec: &TrafficSpec,
+    pool: &SourcePool,
+    out: W,
+) -> Result<GroundTruth, GenerateError> {
+    let mut plan = plan::Plan::new(spec, pool)?;
+    traffic::run(&mut plan, out)
 }
