@@ -70,3 +70,6 @@ pub fn generate<W: Write>(
     let mut plan = plan::Plan::new(spec, pool)?;
     traffic::run(&mut plan, out)
 }
+
+#[cfg(test)]
+mod tests;
