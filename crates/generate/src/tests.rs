@@ -696,3 +696,26 @@ fn invalid_specs_are_errors() {
         &pool
     ));
 }
+
+#[test]
+fn many_seeds_and_shapes_agree_with_the_truth() {
+    let pool = pool();
+    for seed in 100..112u64 {
+        let hours = [1, 2, 3, 5, 24, 36][seed as usize % 6];
+        let s = spec(seed, 20_000 + seed * 997, hours);
+        let (pcap, truth) = run(&s, &pool);
+        check(&s, &pool, &pcap, &truth);
+        if hours >= 2 {
+            let surge_hour = (truth.anomaly.start.secs() - START) / 3600;
+            let expected = if hours >= 4 {
+                (hours / 2) as i64..hours as i64
+            } else {
+                1..2
+            };
+            assert!(
+                expected.contains(&surge_hour),
+                "hours {hours}: surge at {surge_hour}"
+            );
+        }
+    }
+}
