@@ -2,7 +2,8 @@
 //! by_class, by_fingerprint, errors, group counts), to compare the two and time them.
 //!
 //! `cargo run --release -p greenwatch-packet --example summarize -- FILE [--per-packet OUT]`
-//! (`--per-packet` writes one line per frame, in the format of ingest_dpkt.py's option.)
+//! (`--per-packet` writes one line per frame, in the format of ingest_dpkt.py's option;
+//! `--no-groups` skips the two aggregate tables, to time reading + decoding alone.)
 
 use greenwatch_model::{Fingerprint, TrafficClass};
 use greenwatch_packet::{decode, CaptureReader, DecodeError};
@@ -21,6 +22,7 @@ fn main() {
         )),
         _ => None,
     };
+    let groups = !std::env::args().any(|a| a == "--no-groups");
     let bytes = std::fs::read(&path).unwrap_or_else(|e| {
         eprintln!("{path}: {e}");
         std::process::exit(1)
@@ -84,6 +86,9 @@ fn main() {
         classes[p.class.code() as usize] += 1;
         if let Some(f) = p.fingerprint {
             fps[f.code() as usize - 1] += 1;
+        }
+        if !groups {
+            continue;
         }
         let hour = p.ts.secs().div_euclid(3600) * 3600;
         let e = per_port
