@@ -15,7 +15,12 @@ use std::process::ExitCode;
 #[command(name = "greenwatch", version, about, long_about = None)]
 struct Cli {
     /// Data directory holding the store and imported IP data.
-    #[arg(long, global = true, env = "GREENWATCH_DATA", default_value = "./greenwatch-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "GREENWATCH_DATA",
+        default_value = "./greenwatch-data"
+    )]
     data: PathBuf,
 
     /// Log more (-v: debug, -vv: trace). Logs go to stderr.

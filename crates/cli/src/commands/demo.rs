@@ -31,7 +31,10 @@ pub fn run(data: &DataDir, args: DemoArgs) -> anyhow::Result<ExitCode> {
         let files = ip_data_files(&args.ip_data)?;
         std::fs::create_dir_all(data.netdb_dir())?;
         let report = NetDb::import(&data.netdb_dir(), &files, start.to_datetime().date_naive())?;
-        println!("imported IP data: {} ASN ranges, {} country ranges", report.asn_ranges, report.country_ranges);
+        println!(
+            "imported IP data: {} ASN ranges, {} country ranges",
+            report.asn_ranges, report.country_ranges
+        );
     }
     let capture_dir = data.netdb_dir().with_file_name("captures");
     std::fs::create_dir_all(&capture_dir)?;
@@ -45,7 +48,11 @@ pub fn run(data: &DataDir, args: DemoArgs) -> anyhow::Result<ExitCode> {
     };
     if !traffic.out.exists() {
         let truth = write_traffic(data, &traffic)?;
-        println!("generated {} packets of darknet traffic in {}", truth.packets, traffic.out.display());
+        println!(
+            "generated {} packets of darknet traffic in {}",
+            truth.packets,
+            traffic.out.display()
+        );
     }
     let ingest = PcapArgs {
         files: vec![traffic.out.clone()],
@@ -61,12 +68,16 @@ pub fn run(data: &DataDir, args: DemoArgs) -> anyhow::Result<ExitCode> {
         summary.packets_per_second / 1e6
     );
     for (title, argv) in [
-        ("Top destination ports (scans)", vec!["top", "--by", "port", "--class", "scan"]),
+        (
+            "Top destination ports (scans)",
+            vec!["top", "--by", "port", "--class", "scan"],
+        ),
         ("Top source countries", vec!["top", "--by", "country"]),
         ("DoS attacks inferred from backscatter", vec!["dos"]),
     ] {
         println!("== {title}");
-        let args = QueryArgs::try_parse_from(std::iter::once("query").chain(argv)).expect("valid demo query");
+        let args = QueryArgs::try_parse_from(std::iter::once("query").chain(argv))
+            .expect("valid demo query");
         query::run(data, args)?;
         println!();
     }

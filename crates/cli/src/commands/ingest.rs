@@ -71,13 +71,20 @@ pub struct IngestSummary {
 pub fn run(data: &DataDir, args: IngestArgs) -> anyhow::Result<ExitCode> {
     let IngestCommand::Pcap(args) = args.command;
     let summary = ingest_files(data, &args)?;
-    let failed = summary.files.iter().any(|f| matches!(f.status, "partial" | "failed"));
+    let failed = summary
+        .files
+        .iter()
+        .any(|f| matches!(f.status, "partial" | "failed"));
     if args.json {
         table::print_json(&summary)?;
     } else {
         print_text(&summary);
     }
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Ingests every file; a bad file is reported and does not stop the others.
@@ -85,7 +92,9 @@ pub fn ingest_files(data: &DataDir, args: &PcapArgs) -> anyhow::Result<IngestSum
     let mut store = data.open_store()?;
     let netdb = data.open_netdb()?;
     if netdb.snapshots().is_empty() {
-        tracing::warn!("no IP data imported: sources will not be enriched (run `greenwatch netdb import`)");
+        tracing::warn!(
+            "no IP data imported: sources will not be enriched (run `greenwatch netdb import`)"
+        );
     }
     let started = Instant::now();
     let mut total = IngestCounts::default();
@@ -135,7 +144,8 @@ fn ingest_file(
     let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
     // SAFETY: the map is read-only and we do not modify the file; a file truncated under us
     // by another process is the documented hazard of mmap and is not something we cause.
-    let bytes = unsafe { memmap2::Mmap::map(&file) }.with_context(|| format!("mapping {}", path.display()))?;
+    let bytes = unsafe { memmap2::Mmap::map(&file) }
+        .with_context(|| format!("mapping {}", path.display()))?;
     let content_hash = format!("blake3:{}", blake3::hash(&bytes).to_hex());
     let display = path.display().to_string();
     if let Some(existing) = store.find_capture(&content_hash)? {
@@ -146,7 +156,11 @@ fn ingest_file(
         let outcome = FileOutcome {
             path: display,
             content_hash: Some(content_hash),
-            status: if error.is_some() { "partial" } else { "already_ingested" },
+            status: if error.is_some() {
+                "partial"
+            } else {
+                "already_ingested"
+            },
             error,
             packets: 0,
         };
@@ -159,7 +173,8 @@ fn ingest_file(
         }
     };
     let mut aggregator = Aggregator::new(args.bucket, enricher);
-    let reader = CaptureReader::new(&bytes).map_err(|e| anyhow::anyhow!("not a readable capture: {e}"))?;
+    let reader =
+        CaptureReader::new(&bytes).map_err(|e| anyhow::anyhow!("not a readable capture: {e}"))?;
     let progress = progress_bar(args.json, bytes.len() as u64, &display);
     let mut status = CaptureStatus::Complete;
     for (i, frame) in reader.enumerate() {
@@ -173,7 +188,7 @@ fn ingest_file(
         match decode(&frame) {
             Ok(packet) => aggregator.add(&packet),
             Err(e) => {
-                tracing::debug!("{display}: frame at byte offset {}: {e}", frame.offset);
+                tracing::debug!(file = %path.display(), offset = frame.offset, "undecodable frame: {e}");
                 aggregator.add_error(e.key(), frame.wire_len);
             }
         }
@@ -194,7 +209,10 @@ fn ingest_file(
     store.write_capture(&record, &observations)?;
     let (status, error) = match status {
         CaptureStatus::Complete => ("ingested", None),
-        CaptureStatus::Partial(e) => ("partial", Some(format!("{display}: {e} (everything before it was stored)"))),
+        CaptureStatus::Partial(e) => (
+            "partial",
+            Some(format!("{display}: {e} (everything before it was stored)")),
+        ),
     };
     let outcome = FileOutcome {
         path: display,
@@ -212,9 +230,11 @@ fn progress_bar(hidden: bool, len: u64, name: &str) -> ProgressBar {
     }
     let bar = ProgressBar::new(len);
     bar.set_style(
-        ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-            .expect("valid template")
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{msg} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
     );
     bar.set_message(name.to_string());
     bar

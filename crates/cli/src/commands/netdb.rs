@@ -69,7 +69,10 @@ pub fn run(data: &DataDir, args: NetdbArgs) -> anyhow::Result<ExitCode> {
                 None => netdb.snapshots().last(),
             };
             let Some(snapshot) = snapshot else {
-                bail!("no IP data imported in {}: run `greenwatch netdb import` first", data.netdb_dir().display());
+                bail!(
+                    "no IP data imported in {}: run `greenwatch netdb import` first",
+                    data.netdb_dir().display()
+                );
             };
             let lookups: Vec<_> = ips.iter().map(|ip| snapshot.lookup(*ip)).collect();
             if json {

@@ -95,7 +95,12 @@ pub fn run(data: &DataDir, args: QueryArgs) -> anyhow::Result<ExitCode> {
     let store = data.open_store()?;
     let netdb = data.open_netdb()?;
     match args.command {
-        QueryCommand::Top { by, class, limit, window } => {
+        QueryCommand::Top {
+            by,
+            class,
+            limit,
+            window,
+        } => {
             let by = match by {
                 TopDimension::Port => TopBy::Port,
                 TopDimension::Country => TopBy::Country,
@@ -107,7 +112,9 @@ pub fn run(data: &DataDir, args: QueryArgs) -> anyhow::Result<ExitCode> {
                 ..FlowFilter::default()
             };
             let mut top = Top::new(by, filter);
-            store.scan_flows(window.range(), window.sensor.as_deref(), &mut |f| top.add(f))?;
+            store.scan_flows(window.range(), window.sensor.as_deref(), &mut |f| {
+                top.add(f)
+            })?;
             let rows: Vec<NamedRow<_>> = top
                 .finish(limit)
                 .into_iter()
@@ -122,7 +129,13 @@ pub fn run(data: &DataDir, args: QueryArgs) -> anyhow::Result<ExitCode> {
                 print_top(by, &rows);
             }
         }
-        QueryCommand::Series { port, proto, country, bucket, window } => {
+        QueryCommand::Series {
+            port,
+            proto,
+            country,
+            bucket,
+            window,
+        } => {
             let width = match bucket {
                 SeriesBucket::Hour => 3600,
                 SeriesBucket::Day => 86_400,
@@ -144,7 +157,14 @@ pub fn run(data: &DataDir, args: QueryArgs) -> anyhow::Result<ExitCode> {
             } else {
                 let rows: Vec<Vec<String>> = points
                     .iter()
-                    .map(|p| vec![p.bucket.to_rfc3339(), p.packets.to_string(), p.bytes.to_string(), p.sources.to_string()])
+                    .map(|p| {
+                        vec![
+                            p.bucket.to_rfc3339(),
+                            p.packets.to_string(),
+                            p.bytes.to_string(),
+                            p.sources.to_string(),
+                        ]
+                    })
                     .collect();
                 table::print(&["BUCKET", "PACKETS", "BYTES", "SOURCES"], &rows);
             }
@@ -177,7 +197,12 @@ pub fn run(data: &DataDir, args: QueryArgs) -> anyhow::Result<ExitCode> {
                         ]
                     })
                     .collect();
-                table::print(&["VICTIM", "CC", "ASN", "PROTO", "FIRST", "SECONDS", "PACKETS", "PPS"], &rows);
+                table::print(
+                    &[
+                        "VICTIM", "CC", "ASN", "PROTO", "FIRST", "SECONDS", "PACKETS", "PPS",
+                    ],
+                    &rows,
+                );
             }
         }
     }
@@ -230,7 +255,11 @@ fn print_top(by: TopBy, rows: &[NamedRow<greenwatch_observe::TopRow>]) {
         .map(|r| {
             let mut cells = vec![r.row.rank.to_string()];
             cells.extend(key(r));
-            cells.extend([r.row.packets.to_string(), r.row.bytes.to_string(), r.row.sources.to_string()]);
+            cells.extend([
+                r.row.packets.to_string(),
+                r.row.bytes.to_string(),
+                r.row.sources.to_string(),
+            ]);
             cells
         })
         .collect();

@@ -1,0 +1,479 @@
+//! End-to-end tests: run the `greenwatch` binary on generated captures and compare what it
+//! measured with the generator's ground truth.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    /// A data directory with a small IP table (IPv4 and IPv6, real-looking ranges) imported.
+    fn with_fixture_netdb() -> Env {
+        let env = Env {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        let asn = env.path("asn.csv");
+        std::fs::write(
+            &asn,
+            "1.0.0.0,1.0.0.255,13335,\"Cloudflare, Inc.\"\n\
+             14.0.0.0,14.0.255.255,4134,CHINANET-BACKBONE\n\
+             31.0.0.0,31.3.255.255,12389,Rostelecom\n\
+             45.0.0.0,45.7.255.255,7922,Comcast Cable Communications\n\
+             61.0.0.0,61.3.255.255,4766,Korea Telecom\n\
+             2001:200::,2001:200:ffff:ffff:ffff:ffff:ffff:ffff,2500,WIDE Project\n",
+        )
+        .unwrap();
+        let cc = env.path("cc.csv");
+        std::fs::write(
+            &cc,
+            "1.0.0.0,1.0.0.255,AU\n14.0.0.0,14.0.255.255,CN\n31.0.0.0,31.3.255.255,RU\n\
+             45.0.0.0,45.7.255.255,US\n61.0.0.0,61.3.255.255,KR\n\
+             2001:200::,2001:200:ffff:ffff:ffff:ffff:ffff:ffff,JP\n",
+        )
+        .unwrap();
+        let out = env.run(&[
+            "netdb",
+            "import",
+            asn.to_str().unwrap(),
+            cc.to_str().unwrap(),
+            "--as-of",
+            "2026-01-01",
+        ]);
+        assert_success(&out);
+        env
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn data(&self) -> PathBuf {
+        self.path("data")
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_greenwatch"));
+        cmd.arg("--data")
+            .arg(self.data())
+            .args(args)
+            .env_remove("GREENWATCH_DATA");
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("greenwatch runs")
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let out = self.run(args);
+        assert_success(&out);
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{args:?} printed no JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
+    }
+
+    /// Generates a capture; returns (pcap path, truth).
+    fn generate(&self, seed: u64, packets: u64, hours: u32) -> (PathBuf, Value) {
+        let pcap = self.path(&format!("seed{seed}-{packets}.pcap"));
+        let truth = self.path(&format!("seed{seed}-{packets}.truth.json"));
+        let out = self.run(&[
+            "generate",
+            "traffic",
+            "--out",
+            pcap.to_str().unwrap(),
+            "--truth",
+            truth.to_str().unwrap(),
+            "--seed",
+            &seed.to_string(),
+            "--packets",
+            &packets.to_string(),
+            "--hours",
+            &hours.to_string(),
+            "--start",
+            "2026-10-05T00:00:00Z",
+        ]);
+        assert_success(&out);
+        (
+            pcap,
+            serde_json::from_slice(&std::fs::read(&truth).unwrap()).unwrap(),
+        )
+    }
+
+    fn ingest(&self, files: &[&Path]) -> (Output, Value) {
+        let mut args = vec!["ingest", "pcap", "--json", "--sensor", "test-sensor"];
+        args.extend(files.iter().map(|p| p.to_str().unwrap()));
+        let out = self.run(&args);
+        let summary = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "ingest printed no JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        (out, summary)
+    }
+
+    fn total_packets(&self) -> u64 {
+        let rows = self.json(&[
+            "query", "top", "--by", "country", "--limit", "1000", "--json",
+        ]);
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["packets"].as_u64().unwrap())
+            .sum()
+    }
+}
+
+fn assert_success(out: &Output) {
+    assert!(
+        out.status.success(),
+        "command failed ({}):\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The measured DoS attacks in the truth file's shape.
+fn dos_as_truth(attacks: &Value) -> Vec<Value> {
+    attacks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            serde_json::json!({
+                "ip": a["victim"], "protocol": a["protocol"], "first": a["first"],
+                "last": a["last"], "packets": a["packets"],
+            })
+        })
+        .collect()
+}
+
+fn assert_matches_truth(env: &Env, summary: &Value, truth: &Value) {
+    for key in ["packets", "ipv6_packets", "by_class", "by_fingerprint"] {
+        assert_eq!(
+            summary[key], truth[key],
+            "{key} differs from the ground truth"
+        );
+    }
+    assert_eq!(
+        summary["errors"],
+        serde_json::json!({}),
+        "no record may fail to decode"
+    );
+    let dos = env.json(&["query", "dos", "--json"]);
+    assert_eq!(
+        dos_as_truth(&dos),
+        truth["dos_victims"].as_array().unwrap().clone(),
+        "DoS victims differ"
+    );
+}
+
+#[test]
+fn generated_captures_reproduce_their_ground_truth_exactly() {
+    for (seed, packets, hours) in [(1, 20_000, 6), (2, 150_000, 24), (3, 400_000, 48)] {
+        let env = Env::with_fixture_netdb();
+        let (pcap, truth) = env.generate(seed, packets, hours);
+        assert!(
+            truth["ipv6_packets"].as_u64().unwrap() > 0,
+            "seed {seed}: IPv6 is part of the mix"
+        );
+        assert!(!truth["dos_victims"].as_array().unwrap().is_empty());
+        let (out, summary) = env.ingest(&[&pcap]);
+        assert_success(&out);
+        assert_matches_truth(&env, &summary, &truth);
+        assert_eq!(
+            env.total_packets(),
+            packets,
+            "seed {seed}: stored flows hold every packet"
+        );
+    }
+}
+
+#[test]
+fn reingesting_the_same_capture_changes_nothing() {
+    let env = Env::with_fixture_netdb();
+    let (pcap, truth) = env.generate(11, 30_000, 4);
+    let (_, first) = env.ingest(&[&pcap]);
+    assert_eq!(first["files"][0]["status"], "ingested");
+    let before = env.json(&[
+        "query", "top", "--by", "source", "--limit", "100000", "--json",
+    ]);
+    let (out, second) = env.ingest(&[&pcap]);
+    assert_success(&out);
+    assert_eq!(second["files"][0]["status"], "already_ingested");
+    assert_eq!(second["packets"], 0);
+    assert_eq!(
+        env.json(&["query", "top", "--by", "source", "--limit", "100000", "--json"]),
+        before
+    );
+    assert_eq!(env.total_packets(), truth["packets"].as_u64().unwrap());
+}
+
+#[test]
+fn truncated_capture_keeps_what_was_valid_names_the_offset_and_fails() {
+    let env = Env::with_fixture_netdb();
+    let (pcap, truth) = env.generate(5, 10_000, 2);
+    let bytes = std::fs::read(&pcap).unwrap();
+    let cut = env.path("cut.pcap");
+    // Cut in the middle of a record near the end.
+    std::fs::write(&cut, &bytes[..bytes.len() - 30]).unwrap();
+    let (out, summary) = env.ingest(&[&cut]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a truncated capture exits non-zero"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cut.pcap") && stderr.contains("byte offset"),
+        "error names file and offset: {stderr}"
+    );
+    assert_eq!(summary["files"][0]["status"], "partial");
+    let kept = summary["packets"].as_u64().unwrap();
+    assert!(
+        kept >= truth["packets"].as_u64().unwrap() - 1 && kept > 0,
+        "kept {kept}"
+    );
+    assert_eq!(env.total_packets(), kept);
+    // A second run over the same bytes stores nothing more and still reports the problem.
+    let (out, _) = env.ingest(&[&cut]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(env.total_packets(), kept);
+}
+
+#[test]
+fn a_bad_file_does_not_stop_the_others() {
+    let env = Env::with_fixture_netdb();
+    let (pcap, truth) = env.generate(6, 5_000, 1);
+    let junk = env.path("junk.pcap");
+    std::fs::write(&junk, b"this is not a capture at all").unwrap();
+    let missing = env.path("missing.pcap");
+    let (out, summary) = env.ingest(&[&junk, &missing, &pcap]);
+    assert_eq!(out.status.code(), Some(1));
+    let statuses: Vec<&str> = summary["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["failed", "failed", "ingested"]);
+    assert_eq!(summary["packets"], truth["packets"]);
+}
+
+#[test]
+fn killed_ingest_leaves_a_consistent_store_that_a_rerun_completes() {
+    let env = Env::with_fixture_netdb();
+    let (pcap, truth) = env.generate(8, 300_000, 12);
+    for delay_ms in [50, 300] {
+        let mut child = env
+            .command(&["ingest", "pcap", "--json", pcap.to_str().unwrap()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        // Whatever moment the kill hit, the store holds all of the capture or none of it.
+        let stored = env.total_packets();
+        assert!(
+            stored == 0 || stored == truth["packets"].as_u64().unwrap(),
+            "partial write visible: {stored}"
+        );
+    }
+    let (out, _) = env.ingest(&[&pcap]);
+    assert_success(&out);
+    assert_eq!(env.total_packets(), truth["packets"].as_u64().unwrap());
+    let dos = env.json(&["query", "dos", "--json"]);
+    assert_eq!(
+        dos_as_truth(&dos),
+        truth["dos_victims"].as_array().unwrap().clone()
+    );
+}
+
+#[test]
+fn injected_surge_stands_out_in_the_port_series() {
+    let env = Env::with_fixture_netdb();
+    let (pcap, truth) = env.generate(21, 200_000, 24);
+    let (out, _) = env.ingest(&[&pcap]);
+    assert_success(&out);
+    let port = truth["anomaly"]["port"].as_u64().unwrap().to_string();
+    let start = truth["anomaly"]["start"].as_str().unwrap();
+    let series = env.json(&[
+        "query", "series", "--port", &port, "--proto", "tcp", "--bucket", "hour", "--json",
+    ]);
+    let points = series.as_array().unwrap();
+    let at = points
+        .iter()
+        .position(|p| p["bucket"] == start)
+        .expect("surge hour in series");
+    let before: Vec<u64> = points[..at]
+        .iter()
+        .map(|p| p["packets"].as_u64().unwrap())
+        .collect();
+    let baseline = before.iter().copied().max().unwrap_or(0);
+    let surge = points[at]["packets"].as_u64().unwrap();
+    assert!(
+        surge >= 2 * baseline.max(1),
+        "surge hour has {surge} packets, busiest hour before {baseline}"
+    );
+}
+
+#[test]
+fn enrichment_follows_the_netdb_and_lookup_prints_json() {
+    let env = Env::with_fixture_netdb();
+    let out = env.run(&[
+        "netdb",
+        "lookup",
+        "14.0.3.4",
+        "2001:200::1",
+        "8.8.8.8",
+        "--json",
+    ]);
+    assert_success(&out);
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(
+        (lines[0]["asn"].as_u64(), lines[0]["country"].as_str()),
+        (Some(4134), Some("CN"))
+    );
+    assert_eq!(lines[0]["as_name"], "CHINANET-BACKBONE");
+    assert_eq!(
+        (lines[1]["asn"].as_u64(), lines[1]["country"].as_str()),
+        (Some(2500), Some("JP"))
+    );
+    assert!(lines[2]["asn"].is_null() && lines[2]["country"].is_null());
+    // Generated sources come from the imported ranges only, so every source is enriched.
+    let (pcap, _) = env.generate(4, 20_000, 2);
+    let (out, _) = env.ingest(&[&pcap]);
+    assert_success(&out);
+    let countries = env.json(&[
+        "query", "top", "--by", "country", "--class", "scan", "--json",
+    ]);
+    let names: Vec<&str> = countries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["country"].as_str().unwrap_or("??"))
+        .collect();
+    assert!(
+        names
+            .iter()
+            .all(|c| ["AU", "CN", "RU", "US", "KR", "JP"].contains(c)),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn real_captures_ingest_and_count_what_libpcap_counts() {
+    // Frame counts from `tcpdump --count -r FILE` (see crates/packet/tests/data/README.md).
+    let samples = [
+        ("ntp.pcap", 12),
+        ("modified-format.pcap", 1),
+        ("test001-be.pcapng", 4),
+        ("test001-le.pcapng", 4),
+        ("test010-le.pcapng", 4),
+        ("test016-be.pcapng", 4),
+        ("test016-le.pcapng", 4),
+        ("err-buffertoosmall.pcapng", 27),
+        ("wireshark_samples-test.pcapng", 5898),
+    ];
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../packet/tests/data");
+    let env = Env {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    for (name, frames) in samples {
+        let (out, summary) = env.ingest(&[&data.join(name)]);
+        assert_success(&out);
+        assert_eq!(summary["packets"].as_u64(), Some(frames), "{name}");
+        let classified = summary["by_class"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum::<u64>();
+        let skipped = summary["errors"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum::<u64>();
+        assert_eq!(
+            classified + skipped,
+            frames,
+            "{name}: every frame is classified or counted as skipped"
+        );
+    }
+}
+
+/// Real IP data (the npm ip-location-db packages); `scripts/test.sh` fetches them and sets
+/// GREENWATCH_NETDB_SAMPLE_DIR.
+fn real_ip_data() -> Option<PathBuf> {
+    match std::env::var_os("GREENWATCH_NETDB_SAMPLE_DIR") {
+        Some(dir) => Some(PathBuf::from(dir)),
+        None => {
+            eprintln!("GREENWATCH_NETDB_SAMPLE_DIR unset: run through scripts/test.sh to include the real-data test");
+            None
+        }
+    }
+}
+
+#[test]
+fn real_ip_data_enriches_generated_traffic_like_the_internet() {
+    let Some(ip_data) = real_ip_data() else {
+        return;
+    };
+    let env = Env {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    let files: Vec<String> = [
+        "asn-ipv4.csv",
+        "asn-ipv6.csv",
+        "geo-whois-asn-country-ipv4.csv",
+        "geo-whois-asn-country-ipv6.csv",
+    ]
+    .iter()
+    .map(|f| ip_data.join(f).to_str().unwrap().to_owned())
+    .collect();
+    let mut args = vec!["netdb", "import", "--as-of", "2026-06-17"];
+    args.extend(files.iter().map(String::as_str));
+    assert_success(&env.run(&args));
+    let out = env.run(&["netdb", "lookup", "1.1.1.1", "8.8.8.8", "--json"]);
+    assert_success(&out);
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["asn"], 13335);
+    assert_eq!(
+        (lines[1]["asn"].as_u64(), lines[1]["country"].as_str()),
+        (Some(15169), Some("US"))
+    );
+    let (pcap, truth) = env.generate(9, 200_000, 12);
+    let (out, summary) = env.ingest(&[&pcap]);
+    assert_success(&out);
+    assert_matches_truth(&env, &summary, &truth);
+    let countries = env.json(&[
+        "query", "top", "--by", "country", "--class", "scan", "--limit", "1000", "--json",
+    ]);
+    let rows = countries.as_array().unwrap();
+    assert!(
+        rows.len() >= 20,
+        "sources from real address space span many countries, got {}",
+        rows.len()
+    );
+    assert!(
+        rows.iter().all(|r| r["country"].is_string()),
+        "every scan source has a country"
+    );
+}
