@@ -289,6 +289,13 @@ mod tests {
     }
 
     #[test]
+    fn round_trip_of_empty_tables() {
+        let date = NaiveDate::from_ymd_opt(2026, 6, 17).unwrap();
+        let t = Tables::default();
+        assert_eq!(decode(&encode(date, &t)).unwrap(), (date, t));
+    }
+
+    #[test]
     fn round_trip() {
         let date = NaiveDate::from_ymd_opt(2026, 6, 17).unwrap();
         let t = sample();

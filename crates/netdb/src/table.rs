@@ -425,7 +425,7 @@ fn max_per_bucket(starts: &[u32], k: u32) -> usize {
 }
 
 /// AS names: sorted ASNs with offsets into one text blob (fast to load, no per-name allocation).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Names {
     pub asns: Vec<u32>,
     /// `asns.len() + 1` byte offsets into `text`.
@@ -433,12 +433,21 @@ pub(crate) struct Names {
     pub text: String,
 }
 
+impl Default for Names {
+    fn default() -> Self {
+        Names {
+            asns: Vec::new(),
+            offsets: vec![0],
+            text: String::new(),
+        }
+    }
+}
+
 impl Names {
     pub fn from_map(map: &std::collections::HashMap<u32, String>) -> Names {
         let mut pairs: Vec<(&u32, &String)> = map.iter().collect();
         pairs.sort_unstable_by_key(|(a, _)| **a);
         let mut out = Names::default();
-        out.offsets.push(0);
         for (asn, name) in pairs {
             out.asns.push(*asn);
             out.text.push_str(name);

@@ -391,6 +391,7 @@ fn corrupt_snapshot_is_an_error_naming_the_file() {
     let db_dir = tmp.path().join("db");
     let f = write(tmp.path(), "cc.csv", "1.0.0.0,1.0.0.255,AU\n");
     NetDb::import(&db_dir, &[f], d(2026, 1, 1)).unwrap();
+    assert_eq!(NetDb::open(&db_dir).unwrap().snapshots().len(), 1);
     let file = db_dir.join("2026-01-01/snapshot.gwnetdb");
     let mut bytes = std::fs::read(&file).unwrap();
     let n = bytes.len();
