@@ -50,6 +50,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         report.asn_ranges, report.country_ranges, report.skipped_rows
     );
 
+    let file = db_dir.join("2026-06-17").join("snapshot.gwnetdb");
+    println!(
+        "snapshot_file_mb={:.1}",
+        std::fs::metadata(&file)?.len() as f64 / 1e6
+    );
+
     let t = Instant::now();
     let db = NetDb::open(&db_dir)?;
     println!("open_seconds={:.3}", t.elapsed().as_secs_f64());
