@@ -73,7 +73,9 @@ pub struct ImportReport {
     pub asn_ranges: u64,
     /// Same for country ranges.
     pub country_ranges: u64,
-    /// Bad rows by reason; each also logged with file and line.
+    /// Bad rows (unparsable address, start > end, bad ASN, bad country, wrong field count),
+    /// skipped; each is also logged to stderr as `file:line: reason` (the first 50 per file, then
+    /// a count of the rest).
     pub skipped_rows: u64,
 }
 
