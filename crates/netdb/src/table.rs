@@ -687,6 +687,66 @@ mod props {
         }
     }
 
+    /// Generic version of `naive` for IPv6 keys.
+    fn naive6<V: Copy>(ranges: &[RawRange<u128, V>], ip: u128) -> Option<V> {
+        let mut best: Option<(u128, usize)> = None;
+        for (i, r) in ranges.iter().enumerate() {
+            if r.start <= ip && ip <= r.end {
+                let span = r.end - r.start;
+                if best.is_none_or(|(s, _)| span <= s) {
+                    best = Some((span, i));
+                }
+            }
+        }
+        best.map(|(_, i)| ranges[i].value)
+    }
+
+    fn addr6() -> impl Strategy<Value = u128> {
+        prop_oneof![
+            any::<u128>(),
+            (0u128..5000).prop_map(|x| (0x2001_0db8u128 << 96) + x),
+            Just(0u128),
+            Just(u128::MAX - 10),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(100))]
+        #[test]
+        fn ipv6_lookup_and_routed_agree_with_linear_scan(
+            asn_rows in prop::collection::vec((addr6(), 0u128..3000, 0u32..4), 0..60),
+            cc_rows in prop::collection::vec((addr6(), 0u128..3000, 0usize..4), 0..60),
+            probes in prop::collection::vec(addr6(), 0..100),
+        ) {
+            let asn: Vec<RawRange<u128, u32>> = asn_rows
+                .iter()
+                .map(|&(s, l, v)| RawRange { start: s, end: s.saturating_add(l), value: v })
+                .collect();
+            let cc: Vec<RawRange<u128, CountryCode>> = cc_rows
+                .iter()
+                .map(|&(s, l, v)| RawRange { start: s, end: s.saturating_add(l), value: CCS[v] })
+                .collect();
+            let combined = Combined::build(&resolve(&asn, 0), &resolve(&cc, CountryCode::UNKNOWN));
+            let routed = combined.routed();
+            let mut all = probes.clone();
+            for r in &asn {
+                all.extend([r.start, r.end, r.end.saturating_add(1), r.start.saturating_sub(1)]);
+            }
+            for r in &cc {
+                all.extend([r.start, r.end, r.end.saturating_add(1), r.start.saturating_sub(1)]);
+            }
+            for ip in all {
+                let want = Enrichment {
+                    asn: naive6(&asn, ip).unwrap_or(0),
+                    country: naive6(&cc, ip).unwrap_or(CountryCode::UNKNOWN),
+                };
+                prop_assert_eq!(combined.get(ip), want);
+                let in_routed = routed.iter().any(|&(a, b)| a <= ip && ip <= b);
+                prop_assert_eq!(in_routed, want.asn != 0 && want.country.is_known());
+            }
+        }
+    }
+
     #[test]
     fn heavily_fragmented_block_splits_into_buckets() {
         // 4096 /28s in one /16 (every other one in a different AS), plus a covering /8.
