@@ -105,7 +105,8 @@ impl<K: Addr, V: Copy> RangeTable<K, V> {
 
 /// Resolves overlapping ranges so every address gets the value of the smallest range containing
 /// it (longest-prefix semantics; ties go to the later row), then drops addresses whose winning
-/// value is `unknown` (an explicit "not routed" more-specific carves a hole).
+/// value is `unknown` (importers never add unknown values; a `SnapshotBuilder` caller can, to
+/// carve a hole).
 ///
 /// Fragments of one input range that stay adjacent are kept as one range; fragments of different
 /// rows are not merged, so `lookup` can show the row an address matched.

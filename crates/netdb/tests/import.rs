@@ -466,3 +466,25 @@ fn real_ip_location_db_sample() {
     .unwrap();
     assert_eq!(num.asn_ranges, text.asn_ranges);
 }
+
+#[test]
+fn unknown_values_in_one_file_do_not_hide_another_files_data() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tsv = write(
+        tmp.path(),
+        "ip2asn-v4.tsv",
+        "1.0.0.0\t1.0.0.255\t13335\tNone\tCLOUDFLARENET\n1.0.1.0\t1.0.1.255\t0\tNone\tNot routed\n",
+    );
+    let asn = write(
+        tmp.path(),
+        "asn.csv",
+        "1.0.0.0,1.0.255.255,64500,Covering\n",
+    );
+    let cc = write(tmp.path(), "cc.csv", "1.0.0.0,1.0.255.255,AU\n");
+    let db_dir = tmp.path().join("db");
+    NetDb::import(&db_dir, &[tsv, asn, cc], d(2026, 1, 1)).unwrap();
+    let db = open_one(&db_dir);
+    let s = &db.snapshots()[0];
+    assert_eq!(s.enrich_v4(v4("1.0.0.1")), e(13335, "AU"));
+    assert_eq!(s.enrich_v4(v4("1.0.1.1")), e(64500, "AU"));
+}

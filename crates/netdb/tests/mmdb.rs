@@ -271,3 +271,54 @@ fn mmdb_without_asn_or_country_is_an_error() {
     let err = NetDb::import(&tmp.path().join("db"), &[p], date()).unwrap_err();
     assert!(err.to_string().contains("broken.mmdb"), "{err}");
 }
+
+#[test]
+fn ipv6_tree_with_a_short_prefix_over_the_ipv4_subtree() {
+    // A record at ::/8 covers the IPv4 subtree (::/96) too; maxminddb's tree walk cannot
+    // express that as an IPv4 network.
+    let db = build_mmdb(
+        6,
+        &[
+            (0, 128, 8, country_rec("country", "NL")),
+            (v6bits("2001:200::"), 128, 32, country_rec("country", "JP")),
+        ],
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let r = import(tmp.path(), "short.mmdb", &db);
+    let db = NetDb::open(&tmp.path().join("db")).unwrap();
+    let s = &db.snapshots()[0];
+    assert_eq!(s.enrich(ip("2001:200::1")).country, CountryCode(*b"JP"));
+    assert_eq!(s.enrich(ip("::1:2:3")).country, CountryCode(*b"NL"));
+    assert_eq!(s.enrich(ip("1.2.3.4")).country, CountryCode(*b"NL"));
+    assert_eq!(r.skipped_rows, 0);
+}
+
+#[test]
+fn asn_mmdb_imported_with_a_country_csv() {
+    let db = build_mmdb(
+        4,
+        &[(
+            v4bits("1.0.0.0"),
+            32,
+            24,
+            asn_rec(13335, "Cloudflare, Inc."),
+        )],
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let m = tmp.path().join("GeoLite2-ASN.mmdb");
+    std::fs::write(&m, &db).unwrap();
+    let cc = tmp.path().join("cc.csv");
+    std::fs::write(&cc, "1.0.0.0,1.0.255.255,AU\n").unwrap();
+    let r = NetDb::import(&tmp.path().join("db"), &[m, cc], date()).unwrap();
+    assert_eq!((r.asn_ranges, r.country_ranges), (1, 1));
+    let db = NetDb::open(&tmp.path().join("db")).unwrap();
+    let s = &db.snapshots()[0];
+    assert_eq!(
+        s.enrich(ip("1.0.0.1")),
+        Enrichment {
+            asn: 13335,
+            country: CountryCode(*b"AU")
+        }
+    );
+    assert_eq!(s.routed_v4(), vec![(0x0100_0000, 0x0100_00FF)]);
+}

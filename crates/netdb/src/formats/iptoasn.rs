@@ -82,8 +82,7 @@ impl Format for IpToAsn {
             } else {
                 name
             };
-            // Unknown values are kept through overlap resolution (a more specific "not routed"
-            // row hides a covering range) and dropped afterwards.
+            // AS 0 and unknown countries add nothing (see `Collected::add_asn`).
             out.add_asn(range, asn, name);
             out.add_country(range, cc);
             good += 1;

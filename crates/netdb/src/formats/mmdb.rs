@@ -3,7 +3,6 @@
 
 use super::{parse_country, Collected, Format, Range};
 use crate::NetDbError;
-use greenwatch_model::CountryCode;
 use ipnetwork::IpNetwork;
 use serde::Deserialize;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -76,71 +75,139 @@ impl Format for Mmdb {
     fn parse(&self, path: &Path, data: &[u8], out: &mut Collected) -> Result<(), NetDbError> {
         let reader = maxminddb::Reader::from_source(data)
             .map_err(|e| super::input(path, format!("not a readable MaxMind DB: {e}")))?;
-        // An IPv6 tree holds IPv4 under ::/96 and `within(::/0)` yields those as IPv4 networks
-        // (its aliases such as ::ffff:0:0/96 are skipped); an IPv4 tree is walked from 0.0.0.0/0.
-        let root = if reader.metadata.ip_version == 6 {
-            IpNetwork::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0)
+        let mut seen = Seen::default();
+        let walk_err = |e| super::input(path, format!("cannot walk the search tree: {e}"));
+        let v4_root = IpNetwork::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0).expect("prefix 0");
+        if reader.metadata.ip_version != 6 {
+            let iter = reader.within::<Rec>(v4_root).map_err(walk_err)?;
+            walk(iter, path, out, &mut seen);
         } else {
-            IpNetwork::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0)
-        }
-        .expect("prefix 0 is valid");
-        let iter = reader
-            .within::<Rec>(root)
-            .map_err(|e| super::input(path, format!("cannot walk the search tree: {e}")))?;
-        let (mut asn_seen, mut cc_seen, mut good) = (false, false, 0u64);
-        for item in iter {
-            let item = match item {
-                Ok(i) => i,
-                Err(e) => {
-                    out.bad(path, "record", e);
-                    continue;
-                }
-            };
-            let range = net_range(item.ip_net);
-            let rec = item.info;
-            let mut used = false;
-            if let Some(asn) = rec.autonomous_system_number {
-                out.add_asn(range, asn, rec.autonomous_system_organization.unwrap_or(""));
-                asn_seen = true;
-                used = true;
-            }
-            let iso = rec
-                .country
-                .and_then(|c| c.iso_code)
-                .or(rec.registered_country.and_then(|c| c.iso_code))
-                .or(rec.country_code);
-            if let Some(iso) = iso {
-                match parse_country(iso) {
-                    Ok(cc) => {
-                        out.add_country(range, cc);
-                        cc_seen = true;
-                        used = true;
-                    }
-                    Err(e) => {
-                        out.bad(path, item.ip_net, e);
-                        continue;
-                    }
+            // An IPv6 tree holds IPv4 under ::/96. `within(::/0)` would convert networks there to
+            // IPv4 and panics (u8 underflow) on a record at a prefix shorter than /96 on the
+            // all-zero path, so the tree is walked in pieces that never hit that case:
+            // 1. a record on the zero path above ::/96 covers ::/d and, through ::/96, all IPv4;
+            if let Ok((rec, d)) = reader.lookup_prefix::<Rec>(IpAddr::V6(Ipv6Addr::UNSPECIFIED)) {
+                if d < 96 {
+                    let end = u128::MAX >> d;
+                    record(
+                        Range::V6(0, end),
+                        rec,
+                        path,
+                        format_args!("::/{d}"),
+                        out,
+                        &mut seen,
+                    );
+                    let rec = reader
+                        .lookup::<Rec>(IpAddr::V6(Ipv6Addr::UNSPECIFIED))
+                        .map_err(walk_err)?;
+                    record(
+                        Range::V4(0, u32::MAX),
+                        rec,
+                        path,
+                        "0.0.0.0/0",
+                        out,
+                        &mut seen,
+                    );
                 }
             }
-            if used {
-                good += 1;
-            } else {
-                // A network without any field we read (e.g. a City record for a continent only).
-                out.add_country(range, CountryCode::UNKNOWN);
+            // 2. the IPv4 subtree (empty if step 1 found a shorter record);
+            walk(
+                reader.within::<Rec>(v4_root).map_err(walk_err)?,
+                path,
+                out,
+                &mut seen,
+            );
+            // 3. the 96 subtrees branching off the zero path (aliases of the IPv4 subtree such
+            //    as ::ffff:0:0/96 and 2002::/16 are skipped by `within`).
+            for i in 0..96u8 {
+                let net = IpNetwork::new(IpAddr::V6(Ipv6Addr::from(1u128 << (127 - i))), i + 1)
+                    .expect("valid prefix");
+                walk(
+                    reader.within::<Rec>(net).map_err(walk_err)?,
+                    path,
+                    out,
+                    &mut seen,
+                );
             }
         }
-        if !asn_seen && !cc_seen {
+        if !seen.asn && !seen.country {
             return Err(super::input(
                 path,
                 format!(
-                    "MaxMind DB of type {:?} has no autonomous_system_number or country iso_code ({good} usable records)",
-                    reader.metadata.database_type
+                    "MaxMind DB of type {:?} has no autonomous_system_number or country iso_code ({} usable records)",
+                    reader.metadata.database_type, seen.good
                 ),
             ));
         }
-        out.has_asn |= asn_seen;
-        out.has_country |= cc_seen;
+        out.has_asn |= seen.asn;
+        out.has_country |= seen.country;
         Ok(())
+    }
+}
+
+#[derive(Default)]
+struct Seen {
+    asn: bool,
+    country: bool,
+    good: u64,
+}
+
+fn walk<'de, S: AsRef<[u8]>>(
+    iter: maxminddb::Within<'de, Rec<'de>, S>,
+    path: &Path,
+    out: &mut Collected,
+    seen: &mut Seen,
+) {
+    for item in iter {
+        match item {
+            Ok(item) => record(
+                net_range(item.ip_net),
+                item.info,
+                path,
+                item.ip_net,
+                out,
+                seen,
+            ),
+            Err(e) => out.bad(path, "record", e),
+        }
+    }
+}
+
+/// Adds the ASN and/or country of one network.
+fn record(
+    range: Range,
+    rec: Rec,
+    path: &Path,
+    net: impl std::fmt::Display,
+    out: &mut Collected,
+    seen: &mut Seen,
+) {
+    let mut used = false;
+    let iso = rec
+        .country
+        .and_then(|c| c.iso_code)
+        .or(rec.registered_country.and_then(|c| c.iso_code))
+        .or(rec.country_code);
+    let cc = match iso.map(parse_country) {
+        Some(Ok(cc)) => Some(cc),
+        Some(Err(e)) => {
+            out.bad(path, net, e);
+            return;
+        }
+        None => None,
+    };
+    if let Some(asn) = rec.autonomous_system_number {
+        out.add_asn(range, asn, rec.autonomous_system_organization.unwrap_or(""));
+        seen.asn = true;
+        used = true;
+    }
+    if let Some(cc) = cc {
+        out.add_country(range, cc);
+        seen.country = true;
+        used = true;
+    }
+    if used {
+        seen.good += 1;
     }
 }
 

@@ -63,7 +63,12 @@ impl Collected {
         }
     }
 
+    /// Adds an ASN range; AS 0 ("not routed", RFC 7607) adds nothing, so it never hides data
+    /// another file has for the same addresses.
     pub fn add_asn(&mut self, range: Range, asn: u32, name: &str) {
+        if asn == 0 {
+            return;
+        }
         match range {
             Range::V4(start, end) => self.asn_v4.push(RawRange {
                 start,
@@ -77,12 +82,16 @@ impl Collected {
             }),
         }
         let name = name.trim();
-        if asn != 0 && !name.is_empty() {
+        if !name.is_empty() {
             self.names.entry(asn).or_insert_with(|| name.to_string());
         }
     }
 
+    /// Adds a country range; an unknown country adds nothing.
     pub fn add_country(&mut self, range: Range, cc: CountryCode) {
+        if !cc.is_known() {
+            return;
+        }
         match range {
             Range::V4(start, end) => self.cc_v4.push(RawRange {
                 start,
