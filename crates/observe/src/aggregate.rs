@@ -3,8 +3,9 @@
 //! flow, not per packet.
 
 use crate::dos::{BackscatterSlot, DOS_SLOT_SECS};
-use crate::flow::{dst_host_octet, dst_network, FlowTuple};
+use crate::flow::{dst_host_octet, dst_network};
 use crate::rollup::{build_rollups, Rollup};
+use crate::FlowTuple;
 use greenwatch_model::{
     BucketWidth, ClassCounts, CountryCode, Enrichment, Fingerprint, FingerprintCounts, Timestamp,
     TrafficClass, Transport,
@@ -60,22 +61,43 @@ impl IngestCounts {
     }
 }
 
-/// Everything one capture contributes to the store.
+/// Flow tuples and rollups of one bucket, final once the aggregator has moved past it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ClosedBucket {
+    pub bucket: i64,
+    /// Grouped by source, in address order.
+    pub flows: Vec<FlowTuple>,
+    pub rollups: Vec<Rollup>,
+}
+
+/// Everything one capture contributes to the store, held in memory (small inputs and tests;
+/// ingest streams [`ClosedBucket`]s instead).
 #[derive(Clone, Debug, Default)]
 pub struct Observations {
     pub counts: IngestCounts,
-    /// Sorted by (bucket, src, dst_net, dst_port, transport).
-    pub flows: Vec<FlowTuple>,
-    pub rollups: Vec<Rollup>,
+    /// Sorted by bucket.
+    pub buckets: Vec<ClosedBucket>,
     /// Sorted by (victim, transport, slot).
     pub backscatter: Vec<BackscatterSlot>,
 }
 
-#[derive(Copy, Clone, PartialEq, Eq, Hash)]
+impl Observations {
+    pub fn flows(&self) -> impl Iterator<Item = &FlowTuple> {
+        self.buckets.iter().flat_map(|b| &b.flows)
+    }
+
+    pub fn rollups(&self) -> impl Iterator<Item = &Rollup> {
+        self.buckets.iter().flat_map(|b| &b.rollups)
+    }
+}
+
+/// Flow key within one bucket. Addresses as u128 (IPv4 in the low 32 bits) keep it compact.
+#[derive(Copy, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 struct FlowKey {
-    bucket: i64,
-    src: IpAddr,
-    dst_net: IpAddr,
+    // First, so that the sort order matches `IpAddr`'s (all IPv4 before IPv6).
+    v6: bool,
+    src: u128,
+    dst_net: u128,
     dst_port: u16,
     transport: u8,
     class: u8,
@@ -86,7 +108,6 @@ struct FlowValue {
     packets: u64,
     bytes: u64,
     dsts: [u64; 4],
-    enrichment: Enrichment,
     first_ttl: u8,
     first_tcp_window: u16,
     first_len: u16,
@@ -99,14 +120,24 @@ struct SlotKey {
     slot: i64,
 }
 
-/// Accumulates packets of one capture (or one sensor batch) into [`Observations`].
+/// How many bucket widths behind the newest packet a bucket stays open for late packets.
+const OPEN_BUCKETS: i64 = 2;
+
+/// Accumulates packets into flow tuples per bucket. Buckets close once packets have moved
+/// [`OPEN_BUCKETS`] widths past them, so memory follows the traffic of a bucket, not the
+/// length of the capture. A packet for a bucket already closed reopens it; the store merges
+/// the second part (see `ObservationStore`).
 pub struct Aggregator<E> {
     width: BucketWidth,
     enricher: E,
     counts: IngestCounts,
-    flows: FxHashMap<FlowKey, FlowValue>,
+    open: Vec<(i64, FlowMap)>,
+    closed: Vec<ClosedBucket>,
     slots: FxHashMap<SlotKey, BackscatterSlot>,
+    newest_bucket: i64,
     current_bucket: (i64, i64),
+    /// Flows of the last closed bucket: the next bucket's map starts with that capacity.
+    last_bucket_flows: usize,
 }
 
 impl<E: Enricher> Aggregator<E> {
@@ -115,9 +146,12 @@ impl<E: Enricher> Aggregator<E> {
             width,
             enricher,
             counts: IngestCounts::default(),
-            flows: FxHashMap::default(),
+            open: Vec::new(),
+            closed: Vec::new(),
             slots: FxHashMap::default(),
+            newest_bucket: i64::MIN,
             current_bucket: (i64::MAX, i64::MIN),
+            last_bucket_flows: 0,
         }
     }
 
@@ -150,26 +184,25 @@ impl<E: Enricher> Aggregator<E> {
         if c.last.is_none_or(|t| p.ts > t) {
             c.last = Some(p.ts);
         }
-        let bucket = self.bucket_of(p.ts);
         if p.class == TrafficClass::Backscatter {
             self.add_backscatter(p);
         }
+        let bucket = self.bucket_of(p.ts);
         let key = FlowKey {
-            bucket,
-            src: p.src,
-            dst_net: dst_network(p.dst),
+            src: addr_bits(p.src),
+            dst_net: addr_bits(dst_network(p.dst)),
             dst_port: p.dst_port,
             transport: p.transport.0,
             class: p.class.code(),
             fingerprint: p.fingerprint.map_or(0, Fingerprint::code),
+            v6: p.src.is_ipv6(),
         };
         let octet = dst_host_octet(p.dst);
-        let enricher = &self.enricher;
-        let flow = self.flows.entry(key).or_insert_with(|| FlowValue {
+        let flows = open_bucket(&mut self.open, bucket, self.last_bucket_flows);
+        let flow = flows.entry(key).or_insert_with(|| FlowValue {
             packets: 0,
             bytes: 0,
             dsts: [0; 4],
-            enrichment: enricher.enrich(p.src, p.ts),
             first_ttl: p.ttl,
             first_tcp_window: p.tcp_window,
             first_len: p.wire_len.min(u16::MAX as u32) as u16,
@@ -187,7 +220,26 @@ impl<E: Enricher> Aggregator<E> {
         }
         let start = self.width.start_of(ts);
         self.current_bucket = (start, start + self.width.0 as i64);
+        if start > self.newest_bucket {
+            self.newest_bucket = start;
+            self.close_old_buckets();
+        }
         start
+    }
+
+    fn close_old_buckets(&mut self) {
+        let horizon = self.newest_bucket - OPEN_BUCKETS * self.width.0 as i64;
+        let mut i = 0;
+        while i < self.open.len() {
+            if self.open[i].0 <= horizon {
+                let (bucket, flows) = self.open.remove(i);
+                self.last_bucket_flows = flows.len();
+                self.closed
+                    .push(close_bucket(bucket, flows, &self.enricher));
+            } else {
+                i += 1;
+            }
+        }
     }
 
     fn add_backscatter(&mut self, p: &Packet) {
@@ -196,20 +248,16 @@ impl<E: Enricher> Aggregator<E> {
             transport: p.transport.0,
             slot: ts_slot(p.ts),
         };
-        let enricher = &self.enricher;
-        let slot = self.slots.entry(key).or_insert_with(|| {
-            let e = enricher.enrich(p.src, p.ts);
-            BackscatterSlot {
-                victim: p.src,
-                transport: p.transport,
-                slot: key.slot,
-                victim_asn: e.asn,
-                victim_country: e.country,
-                packets: 0,
-                bytes: 0,
-                first: p.ts,
-                last: p.ts,
-            }
+        let slot = self.slots.entry(key).or_insert_with(|| BackscatterSlot {
+            victim: p.src,
+            transport: p.transport,
+            slot: key.slot,
+            victim_asn: 0,
+            victim_country: CountryCode::UNKNOWN,
+            packets: 0,
+            bytes: 0,
+            first: p.ts,
+            last: p.ts,
         });
         slot.packets += 1;
         slot.bytes += p.wire_len as u64;
@@ -221,47 +269,130 @@ impl<E: Enricher> Aggregator<E> {
         &self.counts
     }
 
-    pub fn finish(self) -> Observations {
-        let mut flows: Vec<FlowTuple> = self
-            .flows
-            .into_iter()
-            .map(|(k, v)| FlowTuple {
-                bucket: k.bucket,
-                src: k.src,
-                dst_net: k.dst_net,
+    /// Buckets closed since the last call, oldest first.
+    pub fn drain_closed(&mut self) -> std::vec::Drain<'_, ClosedBucket> {
+        self.closed.drain(..)
+    }
+
+    /// True when [`Self::drain_closed`] has something.
+    pub fn has_closed(&self) -> bool {
+        !self.closed.is_empty()
+    }
+
+    /// Closes every bucket; returns what was not drained yet.
+    pub fn finish(mut self) -> Observations {
+        let open = std::mem::take(&mut self.open);
+        for (bucket, flows) in open {
+            self.closed
+                .push(close_bucket(bucket, flows, &self.enricher));
+        }
+        self.closed.sort_by_key(|b| b.bucket);
+        let mut backscatter: Vec<BackscatterSlot> = self.slots.into_values().collect();
+        backscatter.sort_unstable_by_key(|s| (s.victim, s.transport, s.slot));
+        let mut victim = None;
+        for slot in &mut backscatter {
+            // Sorted by victim: one lookup per victim, at the time of its first slot.
+            let e = match victim {
+                Some((ip, e)) if ip == slot.victim => e,
+                _ => {
+                    let e = self.enricher.enrich(slot.victim, slot.first);
+                    victim = Some((slot.victim, e));
+                    e
+                }
+            };
+            (slot.victim_asn, slot.victim_country) = (e.asn, e.country);
+        }
+        Observations {
+            counts: self.counts,
+            buckets: self.closed,
+            backscatter,
+        }
+    }
+}
+
+type FlowMap = FxHashMap<FlowKey, FlowValue>;
+
+/// The open flow map of `bucket`, created with room for `expected` flows if new.
+fn open_bucket(open: &mut Vec<(i64, FlowMap)>, bucket: i64, expected: usize) -> &mut FlowMap {
+    // Usually the last one: packets arrive in time order.
+    let i = match open.iter().rposition(|(b, _)| *b == bucket) {
+        Some(i) => i,
+        None => {
+            open.push((
+                bucket,
+                FlowMap::with_capacity_and_hasher(expected, Default::default()),
+            ));
+            open.len() - 1
+        }
+    };
+    &mut open[i].1
+}
+
+fn addr_bits(ip: IpAddr) -> u128 {
+    match ip {
+        IpAddr::V4(a) => u32::from(a) as u128,
+        IpAddr::V6(a) => u128::from(a),
+    }
+}
+
+fn addr_from(bits: u128, v6: bool) -> IpAddr {
+    if v6 {
+        IpAddr::V6(bits.into())
+    } else {
+        IpAddr::V4((bits as u32).into())
+    }
+}
+
+/// Turns a bucket's flow map into flow tuples ordered by source, enriching each distinct
+/// source once (in address order, which keeps the netdb index warm) with the snapshot valid
+/// at the bucket's start.
+fn close_bucket(bucket: i64, flows: FlowMap, enricher: &impl Enricher) -> ClosedBucket {
+    let entries: Vec<(FlowKey, FlowValue)> = flows.into_iter().collect();
+    // Sorting small (source, index) pairs is much cheaper than moving the entries.
+    let mut order: Vec<(bool, u128, u32)> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, (k, _))| (k.v6, k.src, i as u32))
+        .collect();
+    order.sort_unstable();
+    let at = Timestamp::from_secs(bucket);
+    let mut source: Option<((bool, u128), Enrichment)> = None;
+    let flows: Vec<FlowTuple> = order
+        .iter()
+        .map(|&(v6, src, i)| {
+            let (k, v) = &entries[i as usize];
+            let enrichment = match source {
+                Some((s, e)) if s == (v6, src) => e,
+                _ => {
+                    let e = enricher.enrich(addr_from(src, v6), at);
+                    source = Some(((v6, src), e));
+                    e
+                }
+            };
+            FlowTuple {
+                bucket,
+                src: addr_from(k.src, k.v6),
+                dst_net: addr_from(k.dst_net, k.v6),
                 dst_port: k.dst_port,
                 transport: Transport(k.transport),
                 class: TrafficClass::from_code(k.class)
                     .expect("class code from TrafficClass::code"),
                 fingerprint: Fingerprint::from_code(k.fingerprint),
-                src_asn: v.enrichment.asn,
-                src_country: v.enrichment.country,
+                src_asn: enrichment.asn,
+                src_country: enrichment.country,
                 packets: v.packets,
                 bytes: v.bytes,
                 unique_dsts: v.dsts.iter().map(|w| w.count_ones() as u16).sum(),
                 first_ttl: v.first_ttl,
                 first_tcp_window: v.first_tcp_window,
                 first_len: v.first_len,
-            })
-            .collect();
-        flows.sort_unstable_by(|a, b| {
-            (a.bucket, a.src, a.dst_net, a.dst_port, a.transport, a.class).cmp(&(
-                b.bucket,
-                b.src,
-                b.dst_net,
-                b.dst_port,
-                b.transport,
-                b.class,
-            ))
-        });
-        let mut backscatter: Vec<BackscatterSlot> = self.slots.into_values().collect();
-        backscatter.sort_unstable_by_key(|s| (s.victim, s.transport, s.slot));
-        Observations {
-            rollups: build_rollups(&flows),
-            counts: self.counts,
-            flows,
-            backscatter,
-        }
+            }
+        })
+        .collect();
+    ClosedBucket {
+        bucket,
+        rollups: build_rollups(&flows),
+        flows,
     }
 }
 
@@ -336,12 +467,16 @@ mod tests {
         let obs = agg.finish();
         assert_eq!(obs.counts.packets, 5);
         assert_eq!(obs.counts.by_class.scan, 5);
-        assert_eq!(obs.flows.len(), 3);
-        let first = &obs.flows[0];
-        assert_eq!((first.bucket, first.packets, first.unique_dsts), (0, 3, 2));
-        assert_eq!(first.dst_net, "198.18.0.0".parse::<IpAddr>().unwrap());
+        let flows: Vec<&FlowTuple> = obs.flows().collect();
+        assert_eq!(flows.len(), 3);
+        let net0: IpAddr = "198.18.0.0".parse().unwrap();
+        let first = flows
+            .iter()
+            .find(|f| f.bucket == 0 && f.dst_net == net0)
+            .unwrap();
+        assert_eq!((first.packets, first.unique_dsts), (3, 2));
         assert_eq!(first.src_country.as_str(), Some("JP"));
-        assert_eq!(obs.flows[2].bucket, 3_600);
+        assert_eq!(flows[2].bucket, 3_600);
     }
 
     #[test]
@@ -359,8 +494,7 @@ mod tests {
         agg.add(&packet("2.2.2.2", "198.18.0.9", 23, TrafficClass::Scan, 5));
         let obs = agg.finish();
         let port23 = obs
-            .rollups
-            .iter()
+            .rollups()
             .find(|r| {
                 r.dim
                     == crate::RollupDim::Port {
@@ -371,8 +505,7 @@ mod tests {
             .unwrap();
         assert_eq!((port23.packets, port23.sources), (11, 2));
         let jp = obs
-            .rollups
-            .iter()
+            .rollups()
             .find(|r| {
                 r.dim
                     == crate::RollupDim::Country {
@@ -411,7 +544,7 @@ mod tests {
                 ..Default::default()
             },
         );
-        obs.flows.iter().for_each(|f| top.add(f));
+        obs.flows().for_each(|f| top.add(f));
         let rows = top.finish(10);
         assert_eq!(rows.len(), 1);
         assert_eq!(
@@ -450,5 +583,76 @@ mod tests {
         let attacks = crate::infer_dos(obs.backscatter);
         assert_eq!(attacks.len(), 1);
         assert_eq!((attacks[0].packets, attacks[0].asn), (100, 200));
+    }
+
+    #[test]
+    fn buckets_close_two_widths_behind_and_late_packets_reopen_them() {
+        let mut agg = Aggregator::new(BucketWidth::HOUR, no_enrichment);
+        agg.add(&packet("1.1.1.1", "198.18.0.1", 23, TrafficClass::Scan, 10));
+        agg.add(&packet(
+            "1.1.1.1",
+            "198.18.0.1",
+            23,
+            TrafficClass::Scan,
+            3_700,
+        ));
+        assert!(
+            !agg.has_closed(),
+            "the previous bucket stays open for late packets"
+        );
+        agg.add(&packet(
+            "1.1.1.1",
+            "198.18.0.1",
+            23,
+            TrafficClass::Scan,
+            7_300,
+        ));
+        let closed: Vec<ClosedBucket> = agg.drain_closed().collect();
+        assert_eq!(closed.iter().map(|b| b.bucket).collect::<Vec<_>>(), [0]);
+        assert_eq!(closed[0].flows[0].packets, 1);
+        // A late packet for the closed bucket opens it again, as a second part.
+        agg.add(&packet("2.2.2.2", "198.18.0.1", 23, TrafficClass::Scan, 20));
+        let rest = agg.finish();
+        let buckets: Vec<i64> = rest.buckets.iter().map(|b| b.bucket).collect();
+        assert_eq!(buckets, [0, 3_600, 7_200]);
+        assert_eq!(
+            rest.buckets[0].flows[0].src,
+            "2.2.2.2".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(rest.counts.packets, 4);
+    }
+
+    #[test]
+    fn rollups_match_a_naive_distinct_count_for_mixed_sources() {
+        let mut agg = Aggregator::new(BucketWidth::HOUR, enrich_by_first_octet);
+        let sources = ["1.0.0.1", "1.0.0.2", "9.9.9.9", "2001:db8::1", "::1.0.0.1"];
+        for (i, src) in sources.iter().cycle().take(60).enumerate() {
+            let port = [23, 80, 445][i % 3];
+            agg.add(&packet(
+                src,
+                &format!("198.18.{}.{}", i % 5, i),
+                port,
+                TrafficClass::Scan,
+                (i % 2) as i64 * 3_600,
+            ));
+        }
+        let obs = agg.finish();
+        for r in obs.rollups() {
+            let mut distinct: Vec<IpAddr> = obs
+                .flows()
+                .filter(|f| f.bucket == r.bucket && f.class == r.class)
+                .filter(|f| match r.dim {
+                    crate::RollupDim::Port { transport, port } => {
+                        f.transport == transport && f.dst_port == port
+                    }
+                    crate::RollupDim::Country { country } => f.src_country == country,
+                    crate::RollupDim::Asn { asn } => f.src_asn == asn,
+                })
+                .map(|f| f.src)
+                .collect();
+            distinct.sort();
+            distinct.dedup();
+            assert_eq!(r.sources, distinct.len() as u64, "{r:?}");
+        }
     }
 }

@@ -10,7 +10,9 @@ mod flow;
 mod query;
 mod rollup;
 
-pub use aggregate::{no_enrichment, Aggregator, Enricher, IngestCounts, Observations};
+pub use aggregate::{
+    no_enrichment, Aggregator, ClosedBucket, Enricher, IngestCounts, Observations,
+};
 pub use dos::{infer_dos, BackscatterSlot, DosAttack, DOS_SLOT_SECS};
 pub use flow::FlowTuple;
 pub use query::{FlowFilter, Series, SeriesPoint, Top, TopBy, TopRow};

@@ -4,9 +4,8 @@
 
 use crate::FlowTuple;
 use greenwatch_model::{CountryCode, TrafficClass, Transport};
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use serde::Serialize;
-use std::net::IpAddr;
 
 /// The dimension a rollup row is keyed on.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -29,41 +28,51 @@ pub struct Rollup {
 
 type RollupKey = (i64, RollupDim, TrafficClass);
 
-/// Rollups of a set of flow tuples (usually all flows of some buckets).
+/// Rollups of a set of flow tuples (usually all flows of some buckets), in any order.
+/// Distinct sources are counted per run of one source's flows, so no set of addresses is kept.
 pub fn build_rollups(flows: &[FlowTuple]) -> Vec<Rollup> {
-    let mut totals: FxHashMap<RollupKey, (u64, u64)> = FxHashMap::default();
-    let mut seen: FxHashSet<(RollupKey, IpAddr)> = FxHashSet::default();
-    let mut sources: FxHashMap<RollupKey, u64> = FxHashMap::default();
-    for f in flows {
-        let dims = [
-            RollupDim::Port {
-                transport: f.transport,
-                port: f.dst_port,
-            },
-            RollupDim::Country {
-                country: f.src_country,
-            },
-            RollupDim::Asn { asn: f.src_asn },
-        ];
-        for dim in dims {
-            let key = (f.bucket, dim, f.class);
-            let t = totals.entry(key).or_default();
-            t.0 += f.packets;
-            t.1 += f.bytes;
-            if seen.insert((key, f.src)) {
-                *sources.entry(key).or_default() += 1;
+    let mut order: Vec<&FlowTuple> = flows.iter().collect();
+    if !order.is_sorted_by_key(|f| (f.bucket, f.src)) {
+        order.sort_by_key(|f| (f.bucket, f.src));
+    }
+    let mut totals: FxHashMap<RollupKey, [u64; 3]> = FxHashMap::default();
+    let mut keys_of_source: Vec<RollupKey> = Vec::new();
+    for run in order.chunk_by(|a, b| a.bucket == b.bucket && a.src == b.src) {
+        keys_of_source.clear();
+        for f in run {
+            let dims = [
+                RollupDim::Port {
+                    transport: f.transport,
+                    port: f.dst_port,
+                },
+                RollupDim::Country {
+                    country: f.src_country,
+                },
+                RollupDim::Asn { asn: f.src_asn },
+            ];
+            for dim in dims {
+                let key = (f.bucket, dim, f.class);
+                let t = totals.entry(key).or_default();
+                t[0] += f.packets;
+                t[1] += f.bytes;
+                keys_of_source.push(key);
             }
+        }
+        keys_of_source.sort_unstable();
+        keys_of_source.dedup();
+        for key in &keys_of_source {
+            totals.get_mut(key).expect("key inserted above")[2] += 1;
         }
     }
     let mut rows: Vec<Rollup> = totals
         .into_iter()
-        .map(|(key, (packets, bytes))| Rollup {
-            bucket: key.0,
-            dim: key.1,
-            class: key.2,
+        .map(|((bucket, dim, class), [packets, bytes, sources])| Rollup {
+            bucket,
+            dim,
+            class,
             packets,
             bytes,
-            sources: sources[&key],
+            sources,
         })
         .collect();
     rows.sort_unstable_by_key(|r| (r.bucket, r.dim, r.class));

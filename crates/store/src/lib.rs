@@ -9,7 +9,9 @@ mod codec;
 mod sqlite;
 
 use greenwatch_model::Timestamp;
-use greenwatch_observe::{BackscatterSlot, FlowTuple, IngestCounts, Observations, Rollup};
+use greenwatch_observe::{
+    BackscatterSlot, ClosedBucket, FlowTuple, IngestCounts, Observations, Rollup,
+};
 use serde::Serialize;
 
 pub use sqlite::SqliteStore;
@@ -55,13 +57,26 @@ pub trait ObservationStore {
     /// The stored capture with this content hash, if any.
     fn find_capture(&self, content_hash: &str) -> Result<Option<CaptureRecord>, StoreError>;
 
-    /// Stores a capture and everything observed in it, atomically. Rollups of every bucket it
-    /// touches are left exact over all captures of that bucket.
+    /// Starts storing the capture with this content hash. Nothing becomes visible until
+    /// [`CaptureWriter::commit`]; dropping the writer (or the process dying) stores nothing.
+    fn begin_capture(
+        &mut self,
+        content_hash: &str,
+        sensor: &str,
+    ) -> Result<Box<dyn CaptureWriter + '_>, StoreError>;
+
+    /// Stores a capture held in memory, atomically.
     fn write_capture(
         &mut self,
         capture: &CaptureRecord,
         observations: &Observations,
-    ) -> Result<(), StoreError>;
+    ) -> Result<(), StoreError> {
+        let mut writer = self.begin_capture(&capture.content_hash, &capture.sensor)?;
+        for bucket in &observations.buckets {
+            writer.write_bucket(bucket)?;
+        }
+        writer.commit(capture, &observations.backscatter)
+    }
 
     fn captures(&self) -> Result<Vec<CaptureRecord>, StoreError>;
 
@@ -82,4 +97,20 @@ pub trait ObservationStore {
         range: TimeRange,
         sensor: Option<&str>,
     ) -> Result<Vec<BackscatterSlot>, StoreError>;
+}
+
+/// One capture being stored: buckets stream in as the aggregator closes them.
+pub trait CaptureWriter {
+    /// Adds one bucket's flows and rollups. A bucket may come more than once (late packets);
+    /// rollups of a bucket shared with earlier parts or other captures are rebuilt at commit
+    /// from all of its flows, so they stay exact.
+    fn write_bucket(&mut self, bucket: &ClosedBucket) -> Result<(), StoreError>;
+
+    /// Stores the capture's final record (its sensor is the one given to `begin_capture`) and
+    /// backscatter, and makes everything visible at once.
+    fn commit(
+        self: Box<Self>,
+        capture: &CaptureRecord,
+        backscatter: &[BackscatterSlot],
+    ) -> Result<(), StoreError>;
 }

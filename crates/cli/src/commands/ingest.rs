@@ -6,12 +6,15 @@ use crate::table;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use greenwatch_model::{BucketWidth, Enrichment, Timestamp};
-use greenwatch_netdb::NetDb;
-use greenwatch_observe::{infer_dos, no_enrichment, Aggregator, IngestCounts, Observations};
+use greenwatch_netdb::{NetDb, Snapshot};
+use greenwatch_observe::{
+    infer_dos, no_enrichment, Aggregator, BackscatterSlot, Enricher, IngestCounts,
+};
 use greenwatch_packet::{decode, CaptureReader};
 use greenwatch_store::{CaptureRecord, CaptureStatus, ObservationStore, SqliteStore};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
+use std::cell::Cell;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -104,10 +107,10 @@ pub fn ingest_files(data: &DataDir, args: &PcapArgs) -> anyhow::Result<IngestSum
     for path in &args.files {
         let outcome = match ingest_file(&mut store, &netdb, path, args) {
             Ok((outcome, obs)) => {
-                if let Some(obs) = obs {
-                    total.merge(&obs.counts);
-                    flows += obs.flows.len() as u64;
-                    dos_attacks += infer_dos(obs.backscatter.clone()).len() as u64;
+                if let Some(file) = obs {
+                    total.merge(&file.counts);
+                    flows += file.flows as u64;
+                    dos_attacks += infer_dos(file.backscatter).len() as u64;
                 }
                 outcome
             }
@@ -135,18 +138,58 @@ pub fn ingest_files(data: &DataDir, args: &PcapArgs) -> anyhow::Result<IngestSum
     })
 }
 
+/// Enriches from the snapshot valid at each observation's date; the snapshot is looked up
+/// again only when the day changes.
+struct NetDbEnricher<'a> {
+    netdb: &'a NetDb,
+    day: Cell<Option<(i64, Option<&'a Snapshot>)>>,
+}
+
+impl<'a> NetDbEnricher<'a> {
+    fn new(netdb: &'a NetDb) -> Self {
+        NetDbEnricher {
+            netdb,
+            day: Cell::new(None),
+        }
+    }
+}
+
+impl Enricher for NetDbEnricher<'_> {
+    fn enrich(&self, ip: IpAddr, at: Timestamp) -> Enrichment {
+        let day = at.secs().div_euclid(86_400);
+        let snapshot = match self.day.get() {
+            Some((d, snapshot)) if d == day => snapshot,
+            _ => {
+                let snapshot = self.netdb.snapshot_at(at.to_datetime().date_naive());
+                self.day.set(Some((day, snapshot)));
+                snapshot
+            }
+        };
+        snapshot.map_or_else(|| no_enrichment(ip, at), |s| s.enrich(ip))
+    }
+}
+
+/// What one newly stored file contributed.
+struct IngestedFile {
+    counts: IngestCounts,
+    flows: usize,
+    backscatter: Vec<BackscatterSlot>,
+}
+
 fn ingest_file(
     store: &mut SqliteStore,
     netdb: &NetDb,
     path: &Path,
     args: &PcapArgs,
-) -> anyhow::Result<(FileOutcome, Option<Observations>)> {
+) -> anyhow::Result<(FileOutcome, Option<IngestedFile>)> {
     let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
     // SAFETY: the map is read-only and we do not modify the file; a file truncated under us
     // by another process is the documented hazard of mmap and is not something we cause.
     let bytes = unsafe { memmap2::Mmap::map(&file) }
         .with_context(|| format!("mapping {}", path.display()))?;
+    let started = Instant::now();
     let content_hash = format!("blake3:{}", blake3::hash(&bytes).to_hex());
+    tracing::info!(file = %path.display(), hash_secs = started.elapsed().as_secs_f64(), "hashed");
     let display = path.display().to_string();
     if let Some(existing) = store.find_capture(&content_hash)? {
         let error = match existing.status {
@@ -166,17 +209,13 @@ fn ingest_file(
         };
         return Ok((outcome, None));
     }
-    let enricher = |ip: IpAddr, at: Timestamp| -> Enrichment {
-        match netdb.snapshot_at(at.to_datetime().date_naive()) {
-            Some(s) => s.enrich(ip),
-            None => no_enrichment(ip, at),
-        }
-    };
-    let mut aggregator = Aggregator::new(args.bucket, enricher);
+    let mut aggregator = Aggregator::new(args.bucket, NetDbEnricher::new(netdb));
     let reader =
         CaptureReader::new(&bytes).map_err(|e| anyhow::anyhow!("not a readable capture: {e}"))?;
     let progress = progress_bar(args.json, bytes.len() as u64, &display);
+    let mut writer = store.begin_capture(&content_hash, &args.sensor)?;
     let mut status = CaptureStatus::Complete;
+    let mut flows = 0;
     for (i, frame) in reader.enumerate() {
         let frame = match frame {
             Ok(frame) => frame,
@@ -192,21 +231,32 @@ fn ingest_file(
                 aggregator.add_error(e.key(), frame.wire_len);
             }
         }
+        if aggregator.has_closed() {
+            for bucket in aggregator.drain_closed() {
+                flows += bucket.flows.len();
+                writer.write_bucket(&bucket)?;
+            }
+        }
         if i % 65_536 == 0 {
             progress.set_position(frame.offset);
         }
     }
     progress.finish_and_clear();
-    let observations = aggregator.finish();
+    let rest = aggregator.finish();
+    for bucket in &rest.buckets {
+        flows += bucket.flows.len();
+        writer.write_bucket(bucket)?;
+    }
     let record = CaptureRecord {
         content_hash: content_hash.clone(),
         path: display.clone(),
         sensor: args.sensor.clone(),
         status: status.clone(),
-        counts: observations.counts.clone(),
+        counts: rest.counts.clone(),
         ingested_at: Timestamp(chrono::Utc::now().timestamp_micros()),
     };
-    store.write_capture(&record, &observations)?;
+    writer.commit(&record, &rest.backscatter)?;
+    tracing::info!(file = %path.display(), seconds = started.elapsed().as_secs_f64(), flows, "ingested");
     let (status, error) = match status {
         CaptureStatus::Complete => ("ingested", None),
         CaptureStatus::Partial(e) => (
@@ -219,9 +269,16 @@ fn ingest_file(
         content_hash: Some(content_hash),
         status,
         error,
-        packets: observations.counts.packets,
+        packets: rest.counts.packets,
     };
-    Ok((outcome, Some(observations)))
+    Ok((
+        outcome,
+        Some(IngestedFile {
+            counts: rest.counts,
+            flows,
+            backscatter: rest.backscatter,
+        }),
+    ))
 }
 
 fn progress_bar(hidden: bool, len: u64, name: &str) -> ProgressBar {
