@@ -61,7 +61,7 @@ impl IngestCounts {
     }
 }
 
-/// Flow tuples and rollups of one bucket, final once the aggregator has moved past it.
+/// Flow tuples and rollups of one bucket (or one part of it, see [`Aggregator`]).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClosedBucket {
     pub bucket: i64,
@@ -132,7 +132,7 @@ pub struct Aggregator<E> {
     enricher: E,
     counts: IngestCounts,
     open: Vec<(i64, FlowMap)>,
-    closed: Vec<ClosedBucket>,
+    sealed: Vec<SealedBucket>,
     slots: FxHashMap<SlotKey, BackscatterSlot>,
     newest_bucket: i64,
     current_bucket: (i64, i64),
@@ -147,7 +147,7 @@ impl<E: Enricher> Aggregator<E> {
             enricher,
             counts: IngestCounts::default(),
             open: Vec::new(),
-            closed: Vec::new(),
+            sealed: Vec::new(),
             slots: FxHashMap::default(),
             newest_bucket: i64::MIN,
             current_bucket: (i64::MAX, i64::MIN),
@@ -234,8 +234,7 @@ impl<E: Enricher> Aggregator<E> {
             if self.open[i].0 <= horizon {
                 let (bucket, flows) = self.open.remove(i);
                 self.last_bucket_flows = flows.len();
-                self.closed
-                    .push(close_bucket(bucket, flows, &self.enricher));
+                self.sealed.push(SealedBucket { bucket, flows });
             } else {
                 i += 1;
             }
@@ -269,24 +268,26 @@ impl<E: Enricher> Aggregator<E> {
         &self.counts
     }
 
-    /// Buckets closed since the last call, oldest first.
-    pub fn drain_closed(&mut self) -> std::vec::Drain<'_, ClosedBucket> {
-        self.closed.drain(..)
+    /// Buckets sealed since the last call, oldest first. Closing them (sorting, enrichment,
+    /// rollups) can happen on another thread.
+    pub fn drain_sealed(&mut self) -> std::vec::Drain<'_, SealedBucket> {
+        self.sealed.drain(..)
     }
 
-    /// True when [`Self::drain_closed`] has something.
-    pub fn has_closed(&self) -> bool {
-        !self.closed.is_empty()
+    /// True when [`Self::drain_sealed`] has something.
+    pub fn has_sealed(&self) -> bool {
+        !self.sealed.is_empty()
     }
 
-    /// Closes every bucket; returns what was not drained yet.
+    /// Closes every bucket not drained yet and enriches the backscatter.
     pub fn finish(mut self) -> Observations {
         let open = std::mem::take(&mut self.open);
-        for (bucket, flows) in open {
-            self.closed
-                .push(close_bucket(bucket, flows, &self.enricher));
-        }
-        self.closed.sort_by_key(|b| b.bucket);
+        let sealed = self.sealed.into_iter().chain(
+            open.into_iter()
+                .map(|(bucket, flows)| SealedBucket { bucket, flows }),
+        );
+        let mut closed: Vec<ClosedBucket> = sealed.map(|b| b.close(&self.enricher)).collect();
+        closed.sort_by_key(|b| b.bucket);
         let mut backscatter: Vec<BackscatterSlot> = self.slots.into_values().collect();
         backscatter.sort_unstable_by_key(|s| (s.victim, s.transport, s.slot));
         let mut victim = None;
@@ -304,7 +305,7 @@ impl<E: Enricher> Aggregator<E> {
         }
         Observations {
             counts: self.counts,
-            buckets: self.closed,
+            buckets: closed,
             backscatter,
         }
     }
@@ -343,9 +344,25 @@ fn addr_from(bits: u128, v6: bool) -> IpAddr {
     }
 }
 
-/// Turns a bucket's flow map into flow tuples ordered by source, enriching each distinct
-/// source once (in address order, which keeps the netdb index warm) with the snapshot valid
-/// at the bucket's start.
+/// A bucket that takes no more packets, before it is turned into flow tuples.
+pub struct SealedBucket {
+    bucket: i64,
+    flows: FlowMap,
+}
+
+impl SealedBucket {
+    pub fn bucket(&self) -> i64 {
+        self.bucket
+    }
+
+    /// Turns the bucket into flow tuples ordered by source, enriching each distinct source
+    /// once (in address order, which keeps the netdb index warm) with the snapshot valid at
+    /// the bucket's start, and computes its rollups.
+    pub fn close(self, enricher: &impl Enricher) -> ClosedBucket {
+        close_bucket(self.bucket, self.flows, enricher)
+    }
+}
+
 fn close_bucket(bucket: i64, flows: FlowMap, enricher: &impl Enricher) -> ClosedBucket {
     let entries: Vec<(FlowKey, FlowValue)> = flows.into_iter().collect();
     // Sorting small (source, index) pairs is much cheaper than moving the entries.
@@ -597,7 +614,7 @@ mod tests {
             3_700,
         ));
         assert!(
-            !agg.has_closed(),
+            !agg.has_sealed(),
             "the previous bucket stays open for late packets"
         );
         agg.add(&packet(
@@ -607,7 +624,10 @@ mod tests {
             TrafficClass::Scan,
             7_300,
         ));
-        let closed: Vec<ClosedBucket> = agg.drain_closed().collect();
+        let closed: Vec<ClosedBucket> = agg
+            .drain_sealed()
+            .map(|b| b.close(&no_enrichment))
+            .collect();
         assert_eq!(closed.iter().map(|b| b.bucket).collect::<Vec<_>>(), [0]);
         assert_eq!(closed[0].flows[0].packets, 1);
         // A late packet for the closed bucket opens it again, as a second part.

@@ -1,5 +1,6 @@
 //! Binary encoding for the embedded store: flow tuples, rollups and backscatter slots are
-//! stored as LZ4-compressed BLOBs of fixed-width little-endian records, one BLOB per segment.
+//! stored as LZ4-compressed BLOBs of little-endian records, one BLOB per segment (addresses
+//! take 5 bytes for IPv4 and 17 for IPv6; everything else is fixed width).
 //! That writes and scans far faster than one SQL row per record (a day of a /16 darknet is
 //! millions of flow tuples); IPv4 addresses in 16-byte fields and small counters compress well.
 
@@ -8,21 +9,20 @@ use greenwatch_model::{CountryCode, Fingerprint, Timestamp, TrafficClass, Transp
 use greenwatch_observe::{BackscatterSlot, FlowTuple, Rollup, RollupDim};
 use std::net::IpAddr;
 
-/// A value stored as a fixed-width record. `bucket` is the segment's bucket, for records
-/// that do not carry their own time.
+/// A value stored as a record. `bucket` is the segment's bucket, for records that do not
+/// carry their own time.
 pub(crate) trait Record: Sized {
-    const LEN: usize;
+    /// Upper bound of one record's size, for buffer sizing.
+    const MAX_LEN: usize;
     fn write(&self, w: &mut Vec<u8>);
     fn read(r: &mut Reader<'_>, bucket: i64) -> Result<Self, String>;
 }
 
 /// Encodes `items` into `out` (replacing its content), compressed.
 pub(crate) fn encode<T: Record>(items: &[T], out: &mut Vec<u8>) {
-    let mut raw = Vec::with_capacity(items.len() * T::LEN);
+    let mut raw = Vec::with_capacity(items.len() * T::MAX_LEN);
     for item in items {
-        let start = raw.len();
         item.write(&mut raw);
-        debug_assert_eq!(raw.len() - start, T::LEN);
     }
     *out = lz4_flex::compress_prepend_size(&raw);
 }
@@ -38,74 +38,78 @@ pub(crate) fn decode<T: Record>(
         |why: String| StoreError::Corrupt(format!("{what} segment of bucket {bucket}: {why}"));
     let data =
         lz4_flex::decompress_size_prepended(compressed).map_err(|e| corrupt(e.to_string()))?;
-    if !data.len().is_multiple_of(T::LEN) {
-        return Err(corrupt(format!(
-            "{} bytes, not a multiple of {}",
-            data.len(),
-            T::LEN
-        )));
-    }
-    for chunk in data.chunks_exact(T::LEN) {
-        let item = T::read(&mut Reader { rest: chunk }, bucket).map_err(corrupt)?;
+    let mut reader = Reader { rest: &data };
+    while !reader.rest.is_empty() {
+        let offset = data.len() - reader.rest.len();
+        let item = T::read(&mut reader, bucket)
+            .map_err(|e| corrupt(format!("record at byte {offset}: {e}")))?;
         visit(&item);
     }
     Ok(())
 }
 
-/// Cursor over one record's bytes; records are length-checked before reading.
+/// Cursor over a segment's bytes; every read is bounds-checked.
 pub(crate) struct Reader<'a> {
     rest: &'a [u8],
 }
 
 impl Reader<'_> {
-    fn take<const N: usize>(&mut self) -> [u8; N] {
+    fn take<const N: usize>(&mut self) -> Result<[u8; N], String> {
+        if self.rest.len() < N {
+            return Err(format!(
+                "cut short ({} bytes left, {N} needed)",
+                self.rest.len()
+            ));
+        }
         let (head, rest) = self.rest.split_at(N);
         self.rest = rest;
-        head.try_into().expect("split_at gave N bytes")
+        Ok(head.try_into().expect("split_at gave N bytes"))
     }
-    fn u8(&mut self) -> u8 {
-        self.take::<1>()[0]
+    fn u8(&mut self) -> Result<u8, String> {
+        Ok(self.take::<1>()?[0])
     }
-    fn u16(&mut self) -> u16 {
-        u16::from_le_bytes(self.take())
+    fn u16(&mut self) -> Result<u16, String> {
+        Ok(u16::from_le_bytes(self.take()?))
     }
-    fn u32(&mut self) -> u32 {
-        u32::from_le_bytes(self.take())
+    fn u32(&mut self) -> Result<u32, String> {
+        Ok(u32::from_le_bytes(self.take()?))
     }
-    fn u64(&mut self) -> u64 {
-        u64::from_le_bytes(self.take())
+    fn u64(&mut self) -> Result<u64, String> {
+        Ok(u64::from_le_bytes(self.take()?))
     }
-    fn i64(&mut self) -> i64 {
-        i64::from_le_bytes(self.take())
+    fn i64(&mut self) -> Result<i64, String> {
+        Ok(i64::from_le_bytes(self.take()?))
     }
     /// An address written by [`put_addr`].
-    fn addr(&mut self) -> IpAddr {
-        let v6 = self.u8() != 0;
-        let bits = u128::from_le_bytes(self.take());
-        if v6 {
-            IpAddr::V6(bits.into())
-        } else {
-            IpAddr::V4((bits as u32).into())
+    fn addr(&mut self) -> Result<IpAddr, String> {
+        match self.u8()? {
+            4 => Ok(IpAddr::V4(u32::from_le_bytes(self.take()?).into())),
+            6 => Ok(IpAddr::V6(u128::from_le_bytes(self.take()?).into())),
+            other => Err(format!("address tag {other}")),
         }
     }
     fn class(&mut self) -> Result<TrafficClass, String> {
-        let code = self.u8();
+        let code = self.u8()?;
         TrafficClass::from_code(code).ok_or_else(|| format!("class code {code}"))
     }
 }
 
-/// 17 bytes: an IPv6 flag, then the address as a little-endian u128.
+/// A tag (4 or 6), then the address as a little-endian u32 or u128.
 fn put_addr(w: &mut Vec<u8>, ip: IpAddr) {
-    let (v6, bits) = match ip {
-        IpAddr::V4(a) => (0, u32::from(a) as u128),
-        IpAddr::V6(a) => (1, u128::from(a)),
-    };
-    w.push(v6);
-    w.extend_from_slice(&bits.to_le_bytes());
+    match ip {
+        IpAddr::V4(a) => {
+            w.push(4);
+            w.extend_from_slice(&u32::from(a).to_le_bytes());
+        }
+        IpAddr::V6(a) => {
+            w.push(6);
+            w.extend_from_slice(&u128::from(a).to_le_bytes());
+        }
+    }
 }
 
 impl Record for FlowTuple {
-    const LEN: usize = 17 + 17 + 2 + 1 + 1 + 1 + 4 + 2 + 8 + 8 + 2 + 1 + 2 + 2;
+    const MAX_LEN: usize = 17 + 17 + 2 + 1 + 1 + 1 + 4 + 2 + 8 + 8 + 2 + 1 + 2 + 2;
 
     fn write(&self, w: &mut Vec<u8>) {
         put_addr(w, self.src);
@@ -127,26 +131,26 @@ impl Record for FlowTuple {
     fn read(r: &mut Reader<'_>, bucket: i64) -> Result<Self, String> {
         Ok(FlowTuple {
             bucket,
-            src: r.addr(),
-            dst_net: r.addr(),
-            dst_port: r.u16(),
-            transport: Transport(r.u8()),
+            src: r.addr()?,
+            dst_net: r.addr()?,
+            dst_port: r.u16()?,
+            transport: Transport(r.u8()?),
             class: r.class()?,
-            fingerprint: Fingerprint::from_code(r.u8()),
-            src_asn: r.u32(),
-            src_country: CountryCode(r.take()),
-            packets: r.u64(),
-            bytes: r.u64(),
-            unique_dsts: r.u16(),
-            first_ttl: r.u8(),
-            first_tcp_window: r.u16(),
-            first_len: r.u16(),
+            fingerprint: Fingerprint::from_code(r.u8()?),
+            src_asn: r.u32()?,
+            src_country: CountryCode(r.take()?),
+            packets: r.u64()?,
+            bytes: r.u64()?,
+            unique_dsts: r.u16()?,
+            first_ttl: r.u8()?,
+            first_tcp_window: r.u16()?,
+            first_len: r.u16()?,
         })
     }
 }
 
 impl Record for Rollup {
-    const LEN: usize = 1 + 1 + 2 + 2 + 4 + 1 + 8 + 8 + 8;
+    const MAX_LEN: usize = 1 + 1 + 2 + 2 + 4 + 1 + 8 + 8 + 8;
 
     fn write(&self, w: &mut Vec<u8>) {
         let (kind, transport, port, country, asn) = match self.dim {
@@ -167,11 +171,11 @@ impl Record for Rollup {
 
     fn read(r: &mut Reader<'_>, bucket: i64) -> Result<Self, String> {
         let (kind, transport, port, country, asn) = (
-            r.u8(),
-            Transport(r.u8()),
-            r.u16(),
-            CountryCode(r.take()),
-            r.u32(),
+            r.u8()?,
+            Transport(r.u8()?),
+            r.u16()?,
+            CountryCode(r.take()?),
+            r.u32()?,
         );
         let dim = match kind {
             0 => RollupDim::Port { transport, port },
@@ -183,15 +187,15 @@ impl Record for Rollup {
             bucket,
             dim,
             class: r.class()?,
-            packets: r.u64(),
-            bytes: r.u64(),
-            sources: r.u64(),
+            packets: r.u64()?,
+            bytes: r.u64()?,
+            sources: r.u64()?,
         })
     }
 }
 
 impl Record for BackscatterSlot {
-    const LEN: usize = 17 + 1 + 8 + 4 + 2 + 8 + 8 + 8 + 8;
+    const MAX_LEN: usize = 17 + 1 + 8 + 4 + 2 + 8 + 8 + 8 + 8;
 
     fn write(&self, w: &mut Vec<u8>) {
         put_addr(w, self.victim);
@@ -207,15 +211,15 @@ impl Record for BackscatterSlot {
 
     fn read(r: &mut Reader<'_>, _bucket: i64) -> Result<Self, String> {
         Ok(BackscatterSlot {
-            victim: r.addr(),
-            transport: Transport(r.u8()),
-            slot: r.i64(),
-            victim_asn: r.u32(),
-            victim_country: CountryCode(r.take()),
-            packets: r.u64(),
-            bytes: r.u64(),
-            first: Timestamp(r.i64()),
-            last: Timestamp(r.i64()),
+            victim: r.addr()?,
+            transport: Transport(r.u8()?),
+            slot: r.i64()?,
+            victim_asn: r.u32()?,
+            victim_country: CountryCode(r.take()?),
+            packets: r.u64()?,
+            bytes: r.u64()?,
+            first: Timestamp(r.i64()?),
+            last: Timestamp(r.i64()?),
         })
     }
 }
@@ -322,7 +326,7 @@ mod tests {
         let visit = &mut |_: &Rollup| {};
         assert!(decode::<Rollup>("rollup", 0, &buf[..buf.len() - 3], visit).is_err());
         assert!(decode::<Rollup>("rollup", 0, b"\x05\x00\x00\x00abc", visit).is_err());
-        let bad_kind = lz4_flex::compress_prepend_size(&[9u8; Rollup::LEN]);
+        let bad_kind = lz4_flex::compress_prepend_size(&[9u8; Rollup::MAX_LEN]);
         assert!(decode::<Rollup>("rollup", 0, &bad_kind, visit).is_err());
     }
 }

@@ -8,7 +8,8 @@ use clap::{Args, Subcommand};
 use greenwatch_model::{BucketWidth, Enrichment, Timestamp};
 use greenwatch_netdb::{NetDb, Snapshot};
 use greenwatch_observe::{
-    infer_dos, no_enrichment, Aggregator, BackscatterSlot, Enricher, IngestCounts,
+    infer_dos, no_enrichment, Aggregator, BackscatterSlot, ClosedBucket, Enricher, IngestCounts,
+    Observations, SealedBucket,
 };
 use greenwatch_packet::{decode, CaptureReader};
 use greenwatch_store::{CaptureRecord, CaptureStatus, ObservationStore, SqliteStore};
@@ -18,6 +19,7 @@ use std::cell::Cell;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::mpsc;
 use std::time::Instant;
 
 #[derive(Args)]
@@ -169,6 +171,45 @@ impl Enricher for NetDbEnricher<'_> {
     }
 }
 
+/// Work handed from the reading thread to the store stage.
+enum StoreStage {
+    /// A bucket to close and write.
+    Bucket(SealedBucket),
+    /// A bucket already closed (the last ones, closed by `Aggregator::finish`).
+    Closed(ClosedBucket),
+    /// Everything was sent: store the record and backscatter, then commit.
+    Commit(Box<CaptureRecord>, Vec<BackscatterSlot>),
+}
+
+/// The store stage: closes and writes buckets as they come and commits at the end. Returns
+/// the number of flow tuples it closed itself. Without a `Commit` nothing is stored.
+fn write_stage(
+    store: &mut SqliteStore,
+    netdb: &NetDb,
+    content_hash: &str,
+    sensor: &str,
+    work: mpsc::Receiver<StoreStage>,
+) -> anyhow::Result<usize> {
+    let enricher = NetDbEnricher::new(netdb);
+    let mut writer = store.begin_capture(content_hash, sensor)?;
+    let mut flows = 0;
+    for item in work {
+        match item {
+            StoreStage::Bucket(sealed) => {
+                let closed = sealed.close(&enricher);
+                flows += closed.flows.len();
+                writer.write_bucket(&closed)?;
+            }
+            StoreStage::Closed(closed) => writer.write_bucket(&closed)?,
+            StoreStage::Commit(record, backscatter) => {
+                writer.commit(&record, &backscatter)?;
+                return Ok(flows);
+            }
+        }
+    }
+    anyhow::bail!("ingest stopped before the capture was complete; nothing of it was stored")
+}
+
 /// What one newly stored file contributed.
 struct IngestedFile {
     counts: IngestCounts,
@@ -187,6 +228,9 @@ fn ingest_file(
     // by another process is the documented hazard of mmap and is not something we cause.
     let bytes = unsafe { memmap2::Mmap::map(&file) }
         .with_context(|| format!("mapping {}", path.display()))?;
+    // Read once, front to back: let the kernel read ahead and drop pages behind us, so
+    // memory stays flat however large the capture.
+    let _ = bytes.advise(memmap2::Advice::Sequential);
     let started = Instant::now();
     let content_hash = format!("blake3:{}", blake3::hash(&bytes).to_hex());
     tracing::info!(file = %path.display(), hash_secs = started.elapsed().as_secs_f64(), "hashed");
@@ -209,54 +253,78 @@ fn ingest_file(
         };
         return Ok((outcome, None));
     }
-    let mut aggregator = Aggregator::new(args.bucket, NetDbEnricher::new(netdb));
     let reader =
         CaptureReader::new(&bytes).map_err(|e| anyhow::anyhow!("not a readable capture: {e}"))?;
     let progress = progress_bar(args.json, bytes.len() as u64, &display);
-    let mut writer = store.begin_capture(&content_hash, &args.sensor)?;
-    let mut status = CaptureStatus::Complete;
-    let mut flows = 0;
-    for (i, frame) in reader.enumerate() {
-        let frame = match frame {
-            Ok(frame) => frame,
-            Err(e) => {
-                status = CaptureStatus::Partial(e.to_string());
-                break;
+    // Two stages on two threads: this one reads, decodes and aggregates; the store stage
+    // closes sealed buckets (sort, enrich, rollups), encodes them and writes them in one
+    // transaction. The bounded channel keeps at most a few buckets in flight.
+    let (to_store, from_reader) = mpsc::sync_channel::<StoreStage>(2);
+    let (ingested, status) = std::thread::scope(|scope| -> anyhow::Result<_> {
+        let store_stage =
+            scope.spawn(|| write_stage(store, netdb, &content_hash, &args.sensor, from_reader));
+        let mut aggregator = Aggregator::new(args.bucket, NetDbEnricher::new(netdb));
+        let mut status = CaptureStatus::Complete;
+        let mut store_alive = true;
+        for (i, frame) in reader.enumerate() {
+            let frame = match frame {
+                Ok(frame) => frame,
+                Err(e) => {
+                    status = CaptureStatus::Partial(e.to_string());
+                    break;
+                }
+            };
+            match decode(&frame) {
+                Ok(packet) => aggregator.add(&packet),
+                Err(e) => {
+                    tracing::debug!(file = %path.display(), offset = frame.offset, "undecodable frame: {e}");
+                    aggregator.add_error(e.key(), frame.wire_len);
+                }
             }
+            if aggregator.has_sealed() {
+                for sealed in aggregator.drain_sealed() {
+                    store_alive &= to_store.send(StoreStage::Bucket(sealed)).is_ok();
+                }
+                if !store_alive {
+                    break; // the store stage failed; its error is reported below
+                }
+            }
+            if i % 65_536 == 0 {
+                progress.set_position(frame.offset);
+            }
+        }
+        progress.finish_and_clear();
+        let Observations {
+            counts,
+            buckets,
+            backscatter,
+        } = aggregator.finish();
+        let record = CaptureRecord {
+            content_hash: content_hash.clone(),
+            path: display.clone(),
+            sensor: args.sensor.clone(),
+            status: status.clone(),
+            counts: counts.clone(),
+            ingested_at: Timestamp(chrono::Utc::now().timestamp_micros()),
         };
-        match decode(&frame) {
-            Ok(packet) => aggregator.add(&packet),
-            Err(e) => {
-                tracing::debug!(file = %path.display(), offset = frame.offset, "undecodable frame: {e}");
-                aggregator.add_error(e.key(), frame.wire_len);
-            }
+        let last_flows: usize = buckets.iter().map(|b| b.flows.len()).sum();
+        // If the store stage already failed these sends fail too; its join gives the error.
+        for bucket in buckets {
+            let _ = to_store.send(StoreStage::Closed(bucket));
         }
-        if aggregator.has_closed() {
-            for bucket in aggregator.drain_closed() {
-                flows += bucket.flows.len();
-                writer.write_bucket(&bucket)?;
-            }
-        }
-        if i % 65_536 == 0 {
-            progress.set_position(frame.offset);
-        }
-    }
-    progress.finish_and_clear();
-    let rest = aggregator.finish();
-    for bucket in &rest.buckets {
-        flows += bucket.flows.len();
-        writer.write_bucket(bucket)?;
-    }
-    let record = CaptureRecord {
-        content_hash: content_hash.clone(),
-        path: display.clone(),
-        sensor: args.sensor.clone(),
-        status: status.clone(),
-        counts: rest.counts.clone(),
-        ingested_at: Timestamp(chrono::Utc::now().timestamp_micros()),
-    };
-    writer.commit(&record, &rest.backscatter)?;
-    tracing::info!(file = %path.display(), seconds = started.elapsed().as_secs_f64(), flows, "ingested");
+        let _ = to_store.send(StoreStage::Commit(Box::new(record), backscatter.clone()));
+        drop(to_store);
+        let flows = store_stage.join().expect("store stage does not panic")?;
+        Ok((
+            IngestedFile {
+                counts,
+                flows: flows + last_flows,
+                backscatter,
+            },
+            status,
+        ))
+    })?;
+    tracing::info!(file = %path.display(), seconds = started.elapsed().as_secs_f64(), flows = ingested.flows, "ingested");
     let (status, error) = match status {
         CaptureStatus::Complete => ("ingested", None),
         CaptureStatus::Partial(e) => (
@@ -269,16 +337,9 @@ fn ingest_file(
         content_hash: Some(content_hash),
         status,
         error,
-        packets: rest.counts.packets,
+        packets: ingested.counts.packets,
     };
-    Ok((
-        outcome,
-        Some(IngestedFile {
-            counts: rest.counts,
-            flows,
-            backscatter: rest.backscatter,
-        }),
-    ))
+    Ok((outcome, Some(ingested)))
 }
 
 fn progress_bar(hidden: bool, len: u64, name: &str) -> ProgressBar {
