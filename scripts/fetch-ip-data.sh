@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Fetches the real IP→ASN and IP→country tables (npm packages @ip-location-db/asn, CC BY 4.0,
-# RouteViews and DB-IP; @ip-location-db/geo-whois-asn-country, CC0) into a cache directory and
-# prints that directory. Fetched once; later runs reuse the cache.
+# Fetches the real IP→ASN and IP→country tables (npm packages @ip-location-db/asn and
+# @ip-location-db/geo-whois-asn-country; attribution: crates/netdb/DATA-LICENSES.md) into a
+# cache directory and prints that directory. Fetched once; later runs reuse the cache.
 set -euo pipefail
 dest="${1:-$(cd "$(dirname "$0")/.." && pwd)/.cache/ip-data}"
 if [ -s "$dest/asn-ipv4.csv" ] && [ -s "$dest/geo-whois-asn-country-ipv4.csv" ]; then
