@@ -317,17 +317,7 @@ fn backscatter(plan: &Plan, f: &mut Frame, v: &Victim, i: u64, rng: &mut Rng) {
             match v.response {
                 Response::SynAck => {
                     f.begin_v4(src, dst, PROTO_TCP, v.ttl, ip_id, DF);
-                    let seq = rng.next_u32();
-                    let ack = rng.next_u32();
-                    f.tcp(
-                        v.port,
-                        ephemeral(rng),
-                        seq,
-                        ack,
-                        SYN | ACK,
-                        v.window,
-                        OPT_MSS,
-                    );
+                    syn_ack(f, v, rng);
                 }
                 Response::Rst => {
                     f.begin_v4(src, dst, PROTO_TCP, v.ttl, ip_id, DF);
@@ -386,21 +376,26 @@ fn backscatter(plan: &Plan, f: &mut Frame, v: &Victim, i: u64, rng: &mut Rng) {
                 }
                 _ => {
                     f.begin_v6(src, dst, PROTO_TCP, v.ttl, flow);
-                    let seq = rng.next_u32();
-                    let ack = rng.next_u32();
-                    f.tcp(
-                        v.port,
-                        ephemeral(rng),
-                        seq,
-                        ack,
-                        SYN | ACK,
-                        v.window,
-                        OPT_MSS,
-                    );
+                    syn_ack(f, v, rng);
                 }
             }
         }
     }
+}
+
+/// The TCP SYN+ACK header of a backscatter packet from `v` (after its IP header).
+fn syn_ack(f: &mut Frame, v: &Victim, rng: &mut Rng) {
+    let seq = rng.next_u32();
+    let ack = rng.next_u32();
+    f.tcp(
+        v.port,
+        ephemeral(rng),
+        seq,
+        ack,
+        SYN | ACK,
+        v.window,
+        OPT_MSS,
+    );
 }
 
 /// The (class, fingerprint, is_ipv6) of a mixed packet, after building it into `f`.

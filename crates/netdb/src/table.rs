@@ -590,8 +590,12 @@ mod props {
     ];
 
     /// Value of the smallest range containing `ip` (later row on ties), by linear scan.
-    fn naive<V: Copy>(ranges: &[RawRange<u32, V>], ip: u32) -> Option<V> {
-        let mut best: Option<(u32, usize)> = None;
+    fn naive<K, V>(ranges: &[RawRange<K, V>], ip: K) -> Option<V>
+    where
+        K: Copy + Ord + std::ops::Sub<Output = K>,
+        V: Copy,
+    {
+        let mut best: Option<(K, usize)> = None;
         for (i, r) in ranges.iter().enumerate() {
             if r.start <= ip && ip <= r.end {
                 let span = r.end - r.start;
@@ -688,20 +692,6 @@ mod props {
         }
     }
 
-    /// Generic version of `naive` for IPv6 keys.
-    fn naive6<V: Copy>(ranges: &[RawRange<u128, V>], ip: u128) -> Option<V> {
-        let mut best: Option<(u128, usize)> = None;
-        for (i, r) in ranges.iter().enumerate() {
-            if r.start <= ip && ip <= r.end {
-                let span = r.end - r.start;
-                if best.is_none_or(|(s, _)| span <= s) {
-                    best = Some((span, i));
-                }
-            }
-        }
-        best.map(|(_, i)| ranges[i].value)
-    }
-
     fn addr6() -> impl Strategy<Value = u128> {
         prop_oneof![
             any::<u128>(),
@@ -738,8 +728,8 @@ mod props {
             }
             for ip in all {
                 let want = Enrichment {
-                    asn: naive6(&asn, ip).unwrap_or(0),
-                    country: naive6(&cc, ip).unwrap_or(CountryCode::UNKNOWN),
+                    asn: naive(&asn, ip).unwrap_or(0),
+                    country: naive(&cc, ip).unwrap_or(CountryCode::UNKNOWN),
                 };
                 prop_assert_eq!(combined.get(ip), want);
                 let in_routed = routed.iter().any(|&(a, b)| a <= ip && ip <= b);

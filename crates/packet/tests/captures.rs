@@ -27,28 +27,22 @@ fn read_all(bytes: &[u8]) -> (usize, Option<greenwatch_packet::CaptureError>) {
     (n, None)
 }
 
-/// Frame counts measured with libpcap 1.10.3 / tcpdump 4.99.3:
-/// `tcpdump --count -r tests/data/FILE` (prints "N packets").
-/// test017-*.pcapng hold only custom blocks and no interface: tcpdump refuses them ("the
-/// capture file has no Interface Description Blocks"); we read them as 0 frames.
-const SAMPLES: &[(&str, usize)] = &[
-    ("ntp.pcap", 12),
-    ("modified-format.pcap", 1),
-    ("test001-be.pcapng", 4),
-    ("test001-le.pcapng", 4),
-    ("test010-le.pcapng", 4),
-    ("test016-be.pcapng", 4),
-    ("test016-le.pcapng", 4),
-    ("test017-be.pcapng", 0),
-    ("test017-le.pcapng", 0),
-    ("err-buffertoosmall.pcapng", 27),
-    ("wireshark_samples-test.pcapng", 5898),
-];
+/// (file, frames as libpcap counts them) from `tests/data/frames.txt`.
+fn samples() -> Vec<(String, usize)> {
+    let list = String::from_utf8(data("frames.txt")).expect("utf-8");
+    list.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let (name, count) = l.split_once(' ').expect("name count");
+            (name.to_string(), count.parse().expect("count"))
+        })
+        .collect()
+}
 
 #[test]
 fn real_samples_read_completely_with_libpcap_counts() {
-    for &(name, expected) in SAMPLES {
-        let bytes = data(name);
+    for (name, expected) in samples() {
+        let bytes = data(&name);
         let (n, err) = read_all(&bytes);
         assert_eq!(err, None, "{name}");
         assert_eq!(n, expected, "{name}");
