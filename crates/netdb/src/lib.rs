@@ -361,15 +361,6 @@ impl Snapshot {
             + self.v4.heap_bytes()
             + self.v6.starts.len() * (16 + std::mem::size_of::<Enrichment>())
     }
-
-    /// Number of (IPv4, IPv6) ASN ranges and (IPv4, IPv6) country ranges.
-    pub fn range_counts(&self) -> ((usize, usize), (usize, usize)) {
-        let t = &self.tables;
-        (
-            (t.asn_v4.len(), t.asn_v6.len()),
-            (t.cc_v4.len(), t.cc_v6.len()),
-        )
-    }
 }
 
 /// Builds a [`Snapshot`] in memory (tests and tools that need enrichment without files).

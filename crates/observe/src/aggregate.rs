@@ -264,10 +264,6 @@ impl<E: Enricher> Aggregator<E> {
         slot.last = slot.last.max(p.ts);
     }
 
-    pub fn counts(&self) -> &IngestCounts {
-        &self.counts
-    }
-
     /// Buckets sealed since the last call, oldest first. Closing them (sorting, enrichment,
     /// rollups) can happen on another thread.
     pub fn drain_sealed(&mut self) -> std::vec::Drain<'_, SealedBucket> {
@@ -351,10 +347,6 @@ pub struct SealedBucket {
 }
 
 impl SealedBucket {
-    pub fn bucket(&self) -> i64 {
-        self.bucket
-    }
-
     /// Turns the bucket into flow tuples ordered by source, enriching each distinct source
     /// once (in address order, which keeps the netdb index warm) with the snapshot valid at
     /// the bucket's start, and computes its rollups.
