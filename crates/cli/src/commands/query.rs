@@ -60,11 +60,13 @@ enum SeriesBucket {
 enum QueryCommand {
     /// Top destination ports, source countries, source ASNs or source addresses by packets.
     Top {
+        /// What to rank: destination port, source country, source ASN or source address.
         #[arg(long, value_enum)]
         by: TopDimension,
         /// Only this class (scan, backscatter, spoofed, other).
         #[arg(long)]
         class: Option<TrafficClass>,
+        /// Rows to print.
         #[arg(long, default_value_t = 10)]
         limit: usize,
         #[command(flatten)]
