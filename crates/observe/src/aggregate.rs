@@ -104,14 +104,20 @@ struct FlowKey {
     fingerprint: u8,
 }
 
-struct FlowValue {
-    packets: u64,
-    bytes: u64,
-    dsts: [u64; 4],
-    first_ttl: u8,
-    first_tcp_window: u16,
-    first_len: u16,
+/// What the hot path keeps of a packet: appending this to the bucket's vector is a
+/// sequential write, where updating a hash table of millions of flows is a cache miss per
+/// packet. Records become flow tuples when the bucket closes (sort, then runs).
+#[derive(Copy, Clone)]
+struct PacketRecord {
+    key: FlowKey,
+    wire_len: u32,
+    tcp_window: u16,
+    dst_octet: u8,
+    ttl: u8,
 }
+
+/// Records per bucket part: bounds the memory of one open bucket (64 bytes a record).
+const MAX_RECORDS_PER_PART: usize = 4 << 20;
 
 #[derive(Copy, Clone, PartialEq, Eq, Hash)]
 struct SlotKey {
@@ -123,21 +129,22 @@ struct SlotKey {
 /// How many bucket widths behind the newest packet a bucket stays open for late packets.
 const OPEN_BUCKETS: i64 = 2;
 
-/// Accumulates packets into flow tuples per bucket. Buckets close once packets have moved
-/// [`OPEN_BUCKETS`] widths past them, so memory follows the traffic of a bucket, not the
-/// length of the capture. A packet for a bucket already closed reopens it; the store merges
-/// the second part (see `ObservationStore`).
+/// Accumulates packets into flow tuples per bucket. Buckets are sealed once packets have
+/// moved [`OPEN_BUCKETS`] widths past them, so memory follows the traffic of a bucket (at
+/// most [`MAX_RECORDS_PER_PART`] records), not the length of the capture. A packet for a
+/// bucket already sealed reopens it as another part; the store merges parts (see
+/// `ObservationStore`).
 pub struct Aggregator<E> {
     width: BucketWidth,
     enricher: E,
     counts: IngestCounts,
-    open: Vec<(i64, FlowMap)>,
+    open: Vec<(i64, Vec<PacketRecord>)>,
     sealed: Vec<SealedBucket>,
     slots: FxHashMap<SlotKey, BackscatterSlot>,
     newest_bucket: i64,
     current_bucket: (i64, i64),
-    /// Flows of the last closed bucket: the next bucket's map starts with that capacity.
-    last_bucket_flows: usize,
+    /// Records of the last sealed bucket: the next bucket's vector starts with that capacity.
+    last_bucket_records: usize,
 }
 
 impl<E: Enricher> Aggregator<E> {
@@ -151,7 +158,7 @@ impl<E: Enricher> Aggregator<E> {
             slots: FxHashMap::default(),
             newest_bucket: i64::MIN,
             current_bucket: (i64::MAX, i64::MIN),
-            last_bucket_flows: 0,
+            last_bucket_records: 0,
         }
     }
 
@@ -197,19 +204,19 @@ impl<E: Enricher> Aggregator<E> {
             fingerprint: p.fingerprint.map_or(0, Fingerprint::code),
             v6: p.src.is_ipv6(),
         };
-        let octet = dst_host_octet(p.dst);
-        let flows = open_bucket(&mut self.open, bucket, self.last_bucket_flows);
-        let flow = flows.entry(key).or_insert_with(|| FlowValue {
-            packets: 0,
-            bytes: 0,
-            dsts: [0; 4],
-            first_ttl: p.ttl,
-            first_tcp_window: p.tcp_window,
-            first_len: p.wire_len.min(u16::MAX as u32) as u16,
+        let records = open_bucket(&mut self.open, bucket, self.last_bucket_records);
+        records.push(PacketRecord {
+            key,
+            wire_len: p.wire_len,
+            tcp_window: p.tcp_window,
+            dst_octet: dst_host_octet(p.dst),
+            ttl: p.ttl,
         });
-        flow.packets += 1;
-        flow.bytes += p.wire_len as u64;
-        flow.dsts[(octet >> 6) as usize] |= 1 << (octet & 63);
+        if records.len() >= MAX_RECORDS_PER_PART {
+            // A huge bucket is stored in parts; the store merges them (as for late packets).
+            let records = std::mem::take(records);
+            self.sealed.push(SealedBucket::new(bucket, records));
+        }
     }
 
     fn bucket_of(&mut self, ts: Timestamp) -> i64 {
@@ -232,9 +239,9 @@ impl<E: Enricher> Aggregator<E> {
         let mut i = 0;
         while i < self.open.len() {
             if self.open[i].0 <= horizon {
-                let (bucket, flows) = self.open.remove(i);
-                self.last_bucket_flows = flows.len();
-                self.sealed.push(SealedBucket { bucket, flows });
+                let (bucket, records) = self.open.remove(i);
+                self.last_bucket_records = records.len();
+                self.sealed.push(SealedBucket::new(bucket, records));
             } else {
                 i += 1;
             }
@@ -280,7 +287,7 @@ impl<E: Enricher> Aggregator<E> {
         let open = std::mem::take(&mut self.open);
         let sealed = self.sealed.into_iter().chain(
             open.into_iter()
-                .map(|(bucket, flows)| SealedBucket { bucket, flows }),
+                .map(|(bucket, records)| SealedBucket::new(bucket, records)),
         );
         let mut closed: Vec<ClosedBucket> = sealed.map(|b| b.close(&self.enricher)).collect();
         closed.sort_by_key(|b| b.bucket);
@@ -307,18 +314,17 @@ impl<E: Enricher> Aggregator<E> {
     }
 }
 
-type FlowMap = FxHashMap<FlowKey, FlowValue>;
-
-/// The open flow map of `bucket`, created with room for `expected` flows if new.
-fn open_bucket(open: &mut Vec<(i64, FlowMap)>, bucket: i64, expected: usize) -> &mut FlowMap {
+/// The open record vector of `bucket`, created with room for `expected` records if new.
+fn open_bucket(
+    open: &mut Vec<(i64, Vec<PacketRecord>)>,
+    bucket: i64,
+    expected: usize,
+) -> &mut Vec<PacketRecord> {
     // Usually the last one: packets arrive in time order.
     let i = match open.iter().rposition(|(b, _)| *b == bucket) {
         Some(i) => i,
         None => {
-            open.push((
-                bucket,
-                FlowMap::with_capacity_and_hasher(expected, Default::default()),
-            ));
+            open.push((bucket, Vec::with_capacity(expected)));
             open.len() - 1
         }
     };
@@ -340,44 +346,49 @@ fn addr_from(bits: u128, v6: bool) -> IpAddr {
     }
 }
 
-/// A bucket that takes no more packets, before it is turned into flow tuples.
+/// A bucket (or part of one) that takes no more packets, before it becomes flow tuples.
 pub struct SealedBucket {
     bucket: i64,
-    flows: FlowMap,
+    records: Vec<PacketRecord>,
 }
 
 impl SealedBucket {
-    /// Turns the bucket into flow tuples ordered by source, enriching each distinct source
-    /// once (in address order, which keeps the netdb index warm) with the snapshot valid at
-    /// the bucket's start, and computes its rollups.
+    /// Seals records in key order. Stable, so that within a flow records stay in arrival
+    /// order and the first is the flow's first packet. Sorting here, on the thread that
+    /// reads the capture, leaves less for the thread that closes and stores buckets.
+    fn new(bucket: i64, mut records: Vec<PacketRecord>) -> SealedBucket {
+        records.sort_by_key(|r| r.key);
+        SealedBucket { bucket, records }
+    }
+
+    /// Turns the bucket into flow tuples ordered by key, enriching each distinct source once
+    /// (in address order, which keeps the netdb index warm) with the snapshot valid at the
+    /// bucket's start, and computes its rollups.
     pub fn close(self, enricher: &impl Enricher) -> ClosedBucket {
-        close_bucket(self.bucket, self.flows, enricher)
+        close_bucket(self.bucket, self.records, enricher)
     }
 }
 
-fn close_bucket(bucket: i64, flows: FlowMap, enricher: &impl Enricher) -> ClosedBucket {
-    let entries: Vec<(FlowKey, FlowValue)> = flows.into_iter().collect();
-    // Sorting small (source, index) pairs is much cheaper than moving the entries.
-    let mut order: Vec<(bool, u128, u32)> = entries
-        .iter()
-        .enumerate()
-        .map(|(i, (k, _))| (k.v6, k.src, i as u32))
-        .collect();
-    order.sort_unstable();
+/// `records` are sorted by key (see [`SealedBucket::new`]).
+fn close_bucket(bucket: i64, records: Vec<PacketRecord>, enricher: &impl Enricher) -> ClosedBucket {
     let at = Timestamp::from_secs(bucket);
     let mut source: Option<((bool, u128), Enrichment)> = None;
-    let flows: Vec<FlowTuple> = order
-        .iter()
-        .map(|&(v6, src, i)| {
-            let (k, v) = &entries[i as usize];
+    let flows: Vec<FlowTuple> = records
+        .chunk_by(|a, b| a.key == b.key)
+        .map(|run| {
+            let (k, first) = (run[0].key, &run[0]);
             let enrichment = match source {
-                Some((s, e)) if s == (v6, src) => e,
+                Some((s, e)) if s == (k.v6, k.src) => e,
                 _ => {
-                    let e = enricher.enrich(addr_from(src, v6), at);
-                    source = Some(((v6, src), e));
+                    let e = enricher.enrich(addr_from(k.src, k.v6), at);
+                    source = Some(((k.v6, k.src), e));
                     e
                 }
             };
+            let mut dsts = [0u64; 4];
+            for r in run {
+                dsts[(r.dst_octet >> 6) as usize] |= 1 << (r.dst_octet & 63);
+            }
             FlowTuple {
                 bucket,
                 src: addr_from(k.src, k.v6),
@@ -389,12 +400,12 @@ fn close_bucket(bucket: i64, flows: FlowMap, enricher: &impl Enricher) -> Closed
                 fingerprint: Fingerprint::from_code(k.fingerprint),
                 src_asn: enrichment.asn,
                 src_country: enrichment.country,
-                packets: v.packets,
-                bytes: v.bytes,
-                unique_dsts: v.dsts.iter().map(|w| w.count_ones() as u16).sum(),
-                first_ttl: v.first_ttl,
-                first_tcp_window: v.first_tcp_window,
-                first_len: v.first_len,
+                packets: run.len() as u64,
+                bytes: run.iter().map(|r| r.wire_len as u64).sum(),
+                unique_dsts: dsts.iter().map(|w| w.count_ones() as u16).sum(),
+                first_ttl: first.ttl,
+                first_tcp_window: first.tcp_window,
+                first_len: first.wire_len.min(u16::MAX as u32) as u16,
             }
         })
         .collect();
