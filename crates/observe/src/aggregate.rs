@@ -110,6 +110,8 @@ struct FlowKey {
 #[derive(Copy, Clone)]
 struct PacketRecord {
     key: FlowKey,
+    /// Arrival order within the bucket, to find a flow's first packet after sorting.
+    seq: u32,
     wire_len: u32,
     tcp_window: u16,
     dst_octet: u8,
@@ -205,8 +207,10 @@ impl<E: Enricher> Aggregator<E> {
             v6: p.src.is_ipv6(),
         };
         let records = open_bucket(&mut self.open, bucket, self.last_bucket_records);
+        let seq = records.len() as u32;
         records.push(PacketRecord {
             key,
+            seq,
             wire_len: p.wire_len,
             tcp_window: p.tcp_window,
             dst_octet: dst_host_octet(p.dst),
@@ -353,11 +357,10 @@ pub struct SealedBucket {
 }
 
 impl SealedBucket {
-    /// Seals records in key order. Stable, so that within a flow records stay in arrival
-    /// order and the first is the flow's first packet. Sorting here, on the thread that
-    /// reads the capture, leaves less for the thread that closes and stores buckets.
+    /// Seals records in key order. Sorting here, on the thread that reads the capture,
+    /// leaves less for the thread that closes and stores buckets.
     fn new(bucket: i64, mut records: Vec<PacketRecord>) -> SealedBucket {
-        records.sort_by_key(|r| r.key);
+        records.sort_unstable_by_key(|r| r.key);
         SealedBucket { bucket, records }
     }
 
@@ -376,7 +379,11 @@ fn close_bucket(bucket: i64, records: Vec<PacketRecord>, enricher: &impl Enriche
     let flows: Vec<FlowTuple> = records
         .chunk_by(|a, b| a.key == b.key)
         .map(|run| {
-            let (k, first) = (run[0].key, &run[0]);
+            let k = run[0].key;
+            let first = run
+                .iter()
+                .min_by_key(|r| r.seq)
+                .expect("runs are not empty");
             let enrichment = match source {
                 Some((s, e)) if s == (k.v6, k.src) => e,
                 _ => {
