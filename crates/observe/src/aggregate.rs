@@ -685,4 +685,42 @@ mod tests {
             assert_eq!(r.sources, distinct.len() as u64, "{r:?}");
         }
     }
+
+    #[test]
+    fn flow_keeps_the_ttl_window_and_length_of_its_first_packet() {
+        let mut agg = Aggregator::new(BucketWidth::HOUR, no_enrichment);
+        // Many flows so that the sort really reorders records.
+        for i in 0..500u32 {
+            let mut p = packet(
+                &format!("9.9.{}.{}", i / 250, i % 250 + 1),
+                "198.18.0.1",
+                23,
+                TrafficClass::Scan,
+                1,
+            );
+            p.ttl = 10;
+            agg.add(&p);
+        }
+        for (i, ttl) in [(0, 40), (1, 41), (2, 42)] {
+            let mut p = packet(
+                "1.1.1.1",
+                &format!("198.18.0.{}", i + 1),
+                445,
+                TrafficClass::Scan,
+                10 + i,
+            );
+            p.ttl = ttl;
+            p.tcp_window = 1000 + ttl as u16;
+            p.wire_len = 60 + ttl as u32;
+            agg.add(&p);
+        }
+        let obs = agg.finish();
+        let flow = obs.flows().find(|f| f.dst_port == 445).unwrap();
+        assert_eq!(flow.packets, 3);
+        assert_eq!(
+            (flow.first_ttl, flow.first_tcp_window, flow.first_len),
+            (40, 1040, 100)
+        );
+        assert_eq!(flow.bytes, 100 + 101 + 102);
+    }
 }
