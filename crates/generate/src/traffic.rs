@@ -486,10 +486,7 @@ fn build_mix(plan: &Plan, f: &mut Frame, kind: u32, aux: u32, rng: &mut Rng) -> 
         }
         K_MASSCAN => {
             let s = &plan.masscan.list[aux as usize];
-            let dport = match s.port {
-                0 => not_surge_port(plan, rng),
-                p => p,
-            };
+            let dport = port_or_popular(plan, rng, s.port);
             let dst = dst4(plan, rng, s.ip);
             let mut seq = rng.next_u32();
             while seq == dst {
@@ -502,10 +499,7 @@ fn build_mix(plan: &Plan, f: &mut Frame, kind: u32, aux: u32, rng: &mut Rng) -> 
         }
         K_ZMAP => {
             let s = &plan.zmap.list[aux as usize];
-            let dport = match s.port {
-                0 => not_surge_port(plan, rng),
-                p => p,
-            };
+            let dport = port_or_popular(plan, rng, s.port);
             let dst = dst4(plan, rng, s.ip);
             let mut seq = rng.next_u32();
             while seq == dst || (dst ^ dport as u32 ^ seq) & 0xffff == 54321 {
@@ -551,6 +545,14 @@ fn build_mix(plan: &Plan, f: &mut Frame, kind: u32, aux: u32, rng: &mut Rng) -> 
             (TrafficClass::Scan, None, true)
         }
         _ => unreachable!("kind {kind}"),
+    }
+}
+
+/// A scanner's fixed port, or (0) a popular port drawn per probe.
+fn port_or_popular(plan: &Plan, rng: &mut Rng, port: u16) -> u16 {
+    match port {
+        0 => not_surge_port(plan, rng),
+        p => p,
     }
 }
 

@@ -232,7 +232,13 @@ fn ingest_file(
     // memory stays flat however large the capture.
     let _ = bytes.advise(memmap2::Advice::Sequential);
     let started = Instant::now();
-    let content_hash = format!("blake3:{}", blake3::Hasher::new().update_rayon(&bytes).finalize().to_hex());
+    let content_hash = format!(
+        "blake3:{}",
+        blake3::Hasher::new()
+            .update_rayon(&bytes)
+            .finalize()
+            .to_hex()
+    );
     tracing::info!(file = %path.display(), hash_secs = started.elapsed().as_secs_f64(), "hashed");
     let display = path.display().to_string();
     if let Some(existing) = store.find_capture(&content_hash)? {
