@@ -92,7 +92,7 @@ impl Observations {
 }
 
 /// Flow key within one bucket. Addresses as u128 (IPv4 in the low 32 bits) keep it compact.
-#[derive(Copy, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct FlowKey {
     // First, so that the sort order matches `IpAddr`'s (all IPv4 before IPv6).
     v6: bool,
@@ -297,23 +297,43 @@ impl<E: Enricher> Aggregator<E> {
         closed.sort_by_key(|b| b.bucket);
         let mut backscatter: Vec<BackscatterSlot> = self.slots.into_values().collect();
         backscatter.sort_unstable_by_key(|s| (s.victim, s.transport, s.slot));
-        let mut victim = None;
+        // Sorted by victim: one lookup per victim, at the time of its first slot.
+        let mut victims = RunEnricher::new(&self.enricher);
         for slot in &mut backscatter {
-            // Sorted by victim: one lookup per victim, at the time of its first slot.
-            let e = match victim {
-                Some((ip, e)) if ip == slot.victim => e,
-                _ => {
-                    let e = self.enricher.enrich(slot.victim, slot.first);
-                    victim = Some((slot.victim, e));
-                    e
-                }
-            };
+            let e = victims.enrich(slot.victim, slot.first);
             (slot.victim_asn, slot.victim_country) = (e.asn, e.country);
         }
         Observations {
             counts: self.counts,
             buckets: closed,
             backscatter,
+        }
+    }
+}
+
+/// Enriches a sequence of addresses in which equal addresses come in runs (sorted input)
+/// with one lookup per run.
+struct RunEnricher<'e, E> {
+    enricher: &'e E,
+    last: Option<(IpAddr, Enrichment)>,
+}
+
+impl<'e, E: Enricher> RunEnricher<'e, E> {
+    fn new(enricher: &'e E) -> Self {
+        RunEnricher {
+            enricher,
+            last: None,
+        }
+    }
+
+    fn enrich(&mut self, ip: IpAddr, at: Timestamp) -> Enrichment {
+        match self.last {
+            Some((last, e)) if last == ip => e,
+            _ => {
+                let e = self.enricher.enrich(ip, at);
+                self.last = Some((ip, e));
+                e
+            }
         }
     }
 }
@@ -375,7 +395,7 @@ impl SealedBucket {
 /// `records` are sorted by key (see [`SealedBucket::new`]).
 fn close_bucket(bucket: i64, records: Vec<PacketRecord>, enricher: &impl Enricher) -> ClosedBucket {
     let at = Timestamp::from_secs(bucket);
-    let mut source: Option<((bool, u128), Enrichment)> = None;
+    let mut sources = RunEnricher::new(enricher);
     let flows: Vec<FlowTuple> = records
         .chunk_by(|a, b| a.key == b.key)
         .map(|run| {
@@ -384,21 +404,15 @@ fn close_bucket(bucket: i64, records: Vec<PacketRecord>, enricher: &impl Enriche
                 .iter()
                 .min_by_key(|r| r.seq)
                 .expect("runs are not empty");
-            let enrichment = match source {
-                Some((s, e)) if s == (k.v6, k.src) => e,
-                _ => {
-                    let e = enricher.enrich(addr_from(k.src, k.v6), at);
-                    source = Some(((k.v6, k.src), e));
-                    e
-                }
-            };
+            let src = addr_from(k.src, k.v6);
+            let enrichment = sources.enrich(src, at);
             let mut dsts = [0u64; 4];
             for r in run {
                 dsts[(r.dst_octet >> 6) as usize] |= 1 << (r.dst_octet & 63);
             }
             FlowTuple {
                 bucket,
-                src: addr_from(k.src, k.v6),
+                src,
                 dst_net: addr_from(k.dst_net, k.v6),
                 dst_port: k.dst_port,
                 transport: Transport(k.transport),

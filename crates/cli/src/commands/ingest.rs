@@ -182,7 +182,7 @@ enum StoreStage {
 }
 
 /// The store stage: closes and writes buckets as they come and commits at the end. Returns
-/// the number of flow tuples it closed itself. Without a `Commit` nothing is stored.
+/// the number of flow tuples written. Without a `Commit` nothing is stored.
 fn write_stage(
     store: &mut SqliteStore,
     netdb: &NetDb,
@@ -200,7 +200,10 @@ fn write_stage(
                 flows += closed.flows.len();
                 writer.write_bucket(&closed)?;
             }
-            StoreStage::Closed(closed) => writer.write_bucket(&closed)?,
+            StoreStage::Closed(closed) => {
+                flows += closed.flows.len();
+                writer.write_bucket(&closed)?;
+            }
             StoreStage::Commit(record, backscatter) => {
                 writer.commit(&record, &backscatter)?;
                 return Ok(flows);
@@ -262,9 +265,9 @@ fn ingest_file(
     let reader =
         CaptureReader::new(&bytes).map_err(|e| anyhow::anyhow!("not a readable capture: {e}"))?;
     let progress = progress_bar(args.json, bytes.len() as u64, &display);
-    // Two stages on two threads: this one reads, decodes and aggregates; the store stage
-    // closes sealed buckets (sort, enrich, rollups), encodes them and writes them in one
-    // transaction. The bounded channel keeps at most a few buckets in flight.
+    // Two stages on two threads: this one reads, decodes, aggregates and seals (sorts)
+    // buckets; the store stage closes them (runs, enrichment, rollups), encodes them and
+    // writes them in one transaction. The bounded channel keeps at most a few buckets in flight.
     let (to_store, from_reader) = mpsc::sync_channel::<StoreStage>(2);
     let (ingested, status) = std::thread::scope(|scope| -> anyhow::Result<_> {
         let store_stage =
@@ -313,7 +316,6 @@ fn ingest_file(
             counts: counts.clone(),
             ingested_at: Timestamp(chrono::Utc::now().timestamp_micros()),
         };
-        let last_flows: usize = buckets.iter().map(|b| b.flows.len()).sum();
         // If the store stage already failed these sends fail too; its join gives the error.
         for bucket in buckets {
             let _ = to_store.send(StoreStage::Closed(bucket));
@@ -324,7 +326,7 @@ fn ingest_file(
         Ok((
             IngestedFile {
                 counts,
-                flows: flows + last_flows,
+                flows,
                 backscatter,
             },
             status,
