@@ -1,0 +1,5 @@
+//! One module per feed format, each implementing [`crate::FeedSource`].
+
+pub mod intelmq;
+pub mod mapped;
+pub mod shadowserver;
