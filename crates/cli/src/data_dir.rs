@@ -1,6 +1,7 @@
 //! The data directory: where the embedded store and the imported IP data live.
 
 use anyhow::Context;
+use greenwatch_feeds::{Catalogue, CatalogueError};
 use greenwatch_netdb::NetDb;
 use greenwatch_store::SqliteStore;
 use std::path::{Path, PathBuf};
@@ -32,5 +33,10 @@ impl DataDir {
     pub fn open_netdb(&self) -> anyhow::Result<NetDb> {
         let dir = self.netdb_dir();
         NetDb::open(&dir).with_context(|| format!("opening IP data in {}", dir.display()))
+    }
+
+    /// The shipped risk catalogue with the operator's `<data>/risks.toml` laid over it.
+    pub fn catalogue(&self) -> Result<Catalogue, CatalogueError> {
+        Catalogue::shipped_with_overrides(&self.root.join("risks.toml"))
     }
 }

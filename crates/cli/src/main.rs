@@ -41,6 +41,12 @@ enum Command {
     Ingest(commands::ingest::IngestArgs),
     /// Ask the store: top talkers, time series, DoS attacks.
     Query(commands::query::QueryArgs),
+    /// Ecosystem-health metrics per risk, country or ASN, and period.
+    Metrics(commands::metrics::MetricsArgs),
+    /// List the risk catalogue (shipped risks plus <data>/risks.toml).
+    Risks(commands::metrics::RisksArgs),
+    /// Export open data (metrics as CSV/JSON with a Frictionless data package).
+    Export(commands::export::ExportArgs),
     /// Build a demo data directory end to end and show what it found.
     Demo(commands::demo::DemoArgs),
 }
@@ -65,6 +71,9 @@ fn main() -> ExitCode {
         Command::Generate(args) => commands::generate::run(&data, args),
         Command::Ingest(args) => commands::ingest::run(&data, args),
         Command::Query(args) => commands::query::run(&data, args),
+        Command::Metrics(args) => commands::metrics::run(&data, args),
+        Command::Risks(args) => commands::metrics::run_risks(&data, args),
+        Command::Export(args) => commands::export::run(&data, args),
         Command::Demo(args) => commands::demo::run(&data, args),
     };
     match result {

@@ -1,83 +1,14 @@
 //! End-to-end tests: run the `greenwatch` binary on generated captures and compare what it
 //! measured with the generator's ground truth.
 
+mod common;
+
+use common::{assert_success, real_ip_data, Env};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-struct Env {
-    dir: tempfile::TempDir,
-}
-
 impl Env {
-    /// A data directory with a small IP table (IPv4 and IPv6, real-looking ranges) imported.
-    fn with_fixture_netdb() -> Env {
-        let env = Env {
-            dir: tempfile::tempdir().unwrap(),
-        };
-        let asn = env.path("asn.csv");
-        std::fs::write(
-            &asn,
-            "1.0.0.0,1.0.0.255,13335,\"Cloudflare, Inc.\"\n\
-             14.0.0.0,14.0.255.255,4134,CHINANET-BACKBONE\n\
-             31.0.0.0,31.3.255.255,12389,Rostelecom\n\
-             45.0.0.0,45.7.255.255,7922,Comcast Cable Communications\n\
-             61.0.0.0,61.3.255.255,4766,Korea Telecom\n\
-             2001:200::,2001:200:ffff:ffff:ffff:ffff:ffff:ffff,2500,WIDE Project\n",
-        )
-        .unwrap();
-        let cc = env.path("cc.csv");
-        std::fs::write(
-            &cc,
-            "1.0.0.0,1.0.0.255,AU\n14.0.0.0,14.0.255.255,CN\n31.0.0.0,31.3.255.255,RU\n\
-             45.0.0.0,45.7.255.255,US\n61.0.0.0,61.3.255.255,KR\n\
-             2001:200::,2001:200:ffff:ffff:ffff:ffff:ffff:ffff,JP\n",
-        )
-        .unwrap();
-        let out = env.run(&[
-            "netdb",
-            "import",
-            asn.to_str().unwrap(),
-            cc.to_str().unwrap(),
-            "--as-of",
-            "2026-01-01",
-        ]);
-        assert_success(&out);
-        env
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn data(&self) -> PathBuf {
-        self.path("data")
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_greenwatch"));
-        cmd.arg("--data")
-            .arg(self.data())
-            .args(args)
-            .env_remove("GREENWATCH_DATA");
-        cmd
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().expect("greenwatch runs")
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let out = self.run(args);
-        assert_success(&out);
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "{args:?} printed no JSON ({e}): {}",
-                String::from_utf8_lossy(&out.stdout)
-            )
-        })
-    }
-
     /// Generates a capture; returns (pcap path, truth).
     fn generate(&self, seed: u64, packets: u64, hours: u32) -> (PathBuf, Value) {
         let pcap = self.path(&format!("seed{seed}-{packets}.pcap"));
@@ -130,17 +61,6 @@ impl Env {
     }
 }
 
-fn assert_success(out: &Output) {
-    assert!(
-        out.status.success(),
-        "command failed ({}):\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// The measured DoS attacks in the truth file's shape.
 fn dos_as_truth(attacks: &Value) -> Vec<Value> {
     attacks
         .as_array()
@@ -410,18 +330,6 @@ fn real_captures_ingest_and_count_what_libpcap_counts() {
             frames,
             "{name}: every frame is classified or counted as skipped"
         );
-    }
-}
-
-/// Real IP data (the npm ip-location-db packages); `scripts/test.sh` fetches them and sets
-/// GREENWATCH_NETDB_SAMPLE_DIR.
-fn real_ip_data() -> Option<PathBuf> {
-    match std::env::var_os("GREENWATCH_NETDB_SAMPLE_DIR") {
-        Some(dir) => Some(PathBuf::from(dir)),
-        None => {
-            eprintln!("GREENWATCH_NETDB_SAMPLE_DIR unset: run through scripts/test.sh to include the real-data test");
-            None
-        }
     }
 }
 

@@ -121,7 +121,8 @@ pub struct Catalogue {
 impl Catalogue {
     /// The shipped catalogue.
     pub fn shipped() -> Catalogue {
-        Catalogue::from_toml("(shipped)", DEFAULT_CATALOGUE).expect("the shipped catalogue is valid")
+        Catalogue::from_toml("(shipped)", DEFAULT_CATALOGUE)
+            .expect("the shipped catalogue is valid")
     }
 
     /// The shipped catalogue with the operator's file laid over it, when `path` exists: a risk
@@ -170,9 +171,9 @@ impl Catalogue {
         for r in raw {
             let index = RiskIndex(catalogue.risks.len() as u16);
             let valid_slug = !r.slug.is_empty()
-                && r.slug
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+                && r.slug.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'
+                });
             if !valid_slug {
                 return Err(err(format!(
                     "risk slug {:?} must be lower-case letters, digits, '-' or '_'",
@@ -206,15 +207,24 @@ impl Catalogue {
                 )));
             }
             for (map, keys, what) in [
-                (&mut catalogue.by_report, &r.shadowserver, "Shadowserver report type"),
-                (&mut catalogue.by_identifier, &r.intelmq_identifiers, "IntelMQ identifier"),
+                (
+                    &mut catalogue.by_report,
+                    &r.shadowserver,
+                    "Shadowserver report type",
+                ),
+                (
+                    &mut catalogue.by_identifier,
+                    &r.intelmq_identifiers,
+                    "IntelMQ identifier",
+                ),
                 (&mut catalogue.by_type, &r.intelmq_types, "IntelMQ type"),
             ] {
                 for key in keys {
                     if let Some(other) = map.insert(key.clone(), index) {
                         return Err(err(format!(
                             "{what} {key:?} is mapped to both {:?} and {:?}",
-                            catalogue.risks[usize::from(other.0)].slug, r.slug
+                            catalogue.risks[usize::from(other.0)].slug,
+                            r.slug
                         )));
                     }
                 }
@@ -281,7 +291,14 @@ mod tests {
         assert_eq!(dns.amplification.as_ref().unwrap().factor, 41.0);
         assert_eq!(c.for_report("scan_dns"), c.by_slug("openrecursivedns"));
         assert_eq!(c.for_report("scan_ntpmonitor"), c.by_slug("openntp"));
-        assert_eq!(c.get(c.by_slug("openntp").unwrap()).amplification.as_ref().unwrap().factor, 556.9);
+        assert_eq!(
+            c.get(c.by_slug("openntp").unwrap())
+                .amplification
+                .as_ref()
+                .unwrap()
+                .factor,
+            556.9
+        );
         assert_eq!(c.for_report("event4_sinkhole"), c.by_slug("infected"));
         assert_eq!(
             c.get(c.by_slug("mirai").unwrap()).observed,
@@ -296,7 +313,10 @@ mod tests {
             c.for_intelmq(Some("open-ssdp"), Some("vulnerable-system")),
             c.by_slug("openssdp")
         );
-        assert_eq!(c.for_intelmq(Some("mirai"), Some("infected-system")), c.by_slug("infected"));
+        assert_eq!(
+            c.for_intelmq(Some("mirai"), Some("infected-system")),
+            c.by_slug("infected")
+        );
         assert_eq!(c.for_intelmq(None, Some("phishing")), None);
     }
 
@@ -343,15 +363,23 @@ slug = "b"
 title = "B"
 shadowserver = ["scan_dns"]
 "#;
-        let e = Catalogue::from_toml("t.toml", twice).unwrap_err().to_string();
-        assert!(e.contains("t.toml") && e.contains("scan_dns") && e.contains("\"b\""), "{e}");
+        let e = Catalogue::from_toml("t.toml", twice)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("t.toml") && e.contains("scan_dns") && e.contains("\"b\""),
+            "{e}"
+        );
         let e = Catalogue::from_toml("t.toml", "[[risk]]\nslug = \"Bad Slug\"\ntitle = \"x\"\n")
             .unwrap_err()
             .to_string();
         assert!(e.contains("lower-case"), "{e}");
-        let e = Catalogue::from_toml("t.toml", "[[risk]]\nslug = \"x\"\ntitle = \"x\"\nobserved = \"ports\"\n")
-            .unwrap_err()
-            .to_string();
+        let e = Catalogue::from_toml(
+            "t.toml",
+            "[[risk]]\nslug = \"x\"\ntitle = \"x\"\nobserved = \"ports\"\n",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("scan-sources"), "{e}");
         assert!(Catalogue::from_toml("t.toml", "[[risk]]\nslug = \"x\"\n").is_err());
     }

@@ -11,6 +11,28 @@
 //! does not grow with the file. A bad row is counted in [`BadRows`] with its line and reason and
 //! skipped; it never stops the rest of the file.
 //!
+//! ```no_run
+//! use greenwatch_feeds::{open_feed, BadRows, Catalogue, FeedFormat};
+//! use std::path::Path;
+//!
+//! let catalogue = Catalogue::shipped();
+//! let path = Path::new("2026-10-05-scan_dns-example-asn.csv");
+//! let mut feed = open_feed(path, FeedFormat::Auto, None, None, &catalogue)?;
+//! let (mut rows, mut bad) = (Vec::new(), BadRows::default());
+//! loop {
+//!     let more = feed.read_batch(&mut rows, &mut bad, 65_536)?;
+//!     for row in &rows {
+//!         println!("{} {} {}", catalogue.get(row.risk).slug, row.ip, row.time);
+//!     }
+//!     rows.clear();
+//!     if !more {
+//!         break;
+//!     }
+//! }
+//! println!("{} bad rows", bad.total);
+//! # Ok::<(), greenwatch_feeds::FeedError>(())
+//! ```
+//!
 //! Architecture invariant: this crate does no enrichment and no storage; it only parses.
 
 pub mod catalogue;
@@ -66,7 +88,9 @@ pub struct FeedInfo {
 }
 
 /// Reads one format. `read_batch` appends up to `max` rows to `out` and records bad rows in
-/// `bad`; it returns `Ok(false)` once the input is exhausted.
+/// `bad`; it returns `Ok(false)` once the input is exhausted. Rows appended by the call that
+/// returns `Ok(false)` count too; bad rows do not count towards `max`. An `Err` (an I/O error
+/// such as a truncated gzip stream) ends the file; rows returned before it stay valid.
 pub trait FeedSource: Send {
     fn info(&self) -> &FeedInfo;
     fn read_batch(

@@ -15,12 +15,18 @@
 //! hour by hour (memory is one hour's packet descriptions, 16 bytes each) at several million
 //! packets per second in release builds.
 
+mod feed;
 mod packets;
 mod pcap_writer;
 mod plan;
+mod pool;
 mod rng;
 mod traffic;
 
+pub use feed::{
+    feed_report_types, generate_feed, AddressInfo, BadRowKind, BadRowTruth, FeedOutput, FeedSpec,
+    FeedTruth, PeriodHosts,
+};
 use greenwatch_model::{GroundTruth, Timestamp};
 use std::io::Write;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -70,7 +76,7 @@ impl SourcePool {
 pub enum GenerateError {
     #[error("invalid spec: {0}")]
     Spec(String),
-    #[error("writing capture: {0}")]
+    #[error("writing output: {0}")]
     Io(#[from] std::io::Error),
 }
 

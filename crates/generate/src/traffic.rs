@@ -4,9 +4,10 @@
 use crate::packets::*;
 use crate::pcap_writer::PcapWriter;
 use crate::plan::{
-    usable_v4_source, Attack, Cat, Opts, Plan, Response, Scanner, ScannerSet, Victim, VictimIp,
-    HOUR_US, MINOR_BACKSCATTER_SHARE, TRANSIENT,
+    Attack, Cat, Opts, Plan, Response, Scanner, ScannerSet, Victim, VictimIp, HOUR_US,
+    MINOR_BACKSCATTER_SHARE, TRANSIENT,
 };
+use crate::pool::usable_v4_source;
 use crate::rng::{hash2, Rng};
 use greenwatch_model::{
     AnomalyTruth, BucketWidth, ClassCounts, DosVictim, Fingerprint, FingerprintCounts, GroundTruth,

@@ -14,6 +14,6 @@ mod time;
 pub use class::{Fingerprint, SpoofReason, TrafficClass, Transport};
 pub use enrich::{CountryCode, Enrichment};
 pub use period::{Period, PeriodKind};
-pub use risk::{ip_key, RiskEvent};
+pub use risk::{ip_key, FeedCounts, RiskEvent};
 pub use summary::{AnomalyTruth, ClassCounts, DosVictim, FingerprintCounts, GroundTruth};
 pub use time::{BucketWidth, ParseBucketError, Timestamp};

@@ -36,3 +36,25 @@ pub fn ip_key(ip: IpAddr) -> u128 {
         IpAddr::V6(a) => u128::from(a),
     }
 }
+
+/// What ingesting one feed file found.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FeedCounts {
+    /// Data rows read (stored events plus bad rows; the header is not a row).
+    pub rows: u64,
+    /// Events stored.
+    pub events: u64,
+    pub ipv6_events: u64,
+    pub events_by_risk: std::collections::BTreeMap<String, u64>,
+    /// Rows counted and skipped, per reason.
+    pub bad_rows: u64,
+    pub bad_by_reason: std::collections::BTreeMap<String, u64>,
+    /// Events where the feed named an ASN / country and the netdb snapshot disagreed (both
+    /// known and different).
+    pub asn_disagreements: u64,
+    pub country_disagreements: u64,
+    /// Events the netdb snapshot has no country for.
+    pub no_country: u64,
+    pub first_event: Option<Timestamp>,
+    pub last_event: Option<Timestamp>,
+}

@@ -81,6 +81,16 @@ pub struct ImportReport {
     pub skipped_rows: u64,
 }
 
+/// IPv4 address counts per country and per ASN in one snapshot.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AddressSpace {
+    pub by_country: HashMap<CountryCode, u64>,
+    pub by_asn: HashMap<u32, u64>,
+    /// All addresses with a country / with an ASN.
+    pub with_country: u64,
+    pub with_asn: u64,
+}
+
 /// Full answer for one address, as printed by `netdb lookup --json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Lookup {
@@ -338,6 +348,36 @@ impl Snapshot {
     /// IPv6 ranges (first, last) that have both an ASN and a country.
     pub fn routed_v6(&self) -> Vec<(u128, u128)> {
         self.v6.routed()
+    }
+
+    /// How many IPv4 addresses each country and each ASN holds in this snapshot: the
+    /// denominators of density metrics.
+    pub fn address_space_v4(&self) -> AddressSpace {
+        let mut space = AddressSpace::default();
+        let t = &self.tables;
+        for ((start, end), cc) in t
+            .cc_v4
+            .starts
+            .iter()
+            .zip(&t.cc_v4.ends)
+            .zip(&t.cc_v4.values)
+        {
+            let n = u64::from(end - start) + 1;
+            *space.by_country.entry(*cc).or_default() += n;
+            space.with_country += n;
+        }
+        for ((start, end), asn) in t
+            .asn_v4
+            .starts
+            .iter()
+            .zip(&t.asn_v4.ends)
+            .zip(&t.asn_v4.values)
+        {
+            let n = u64::from(end - start) + 1;
+            *space.by_asn.entry(*asn).or_default() += n;
+            space.with_asn += n;
+        }
+        space
     }
 
     /// Whether this snapshot has ASN data / country data.

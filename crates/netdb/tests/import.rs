@@ -488,3 +488,19 @@ fn unknown_values_in_one_file_do_not_hide_another_files_data() {
     assert_eq!(s.enrich_v4(v4("1.0.0.1")), e(13335, "AU"));
     assert_eq!(s.enrich_v4(v4("1.0.1.1")), e(64500, "AU"));
 }
+
+#[test]
+fn address_space_counts_resolved_ranges_per_country_and_asn() {
+    let mut b = SnapshotBuilder::new(d(2026, 10, 1));
+    b.asn_v4(v4("10.0.0.0"), v4("10.0.255.255"), 64500)
+        // A more specific range inside: it wins for its 256 addresses.
+        .asn_v4(v4("10.0.1.0"), v4("10.0.1.255"), 64501)
+        .country_v4(v4("10.0.0.0"), v4("10.0.127.255"), "JP".parse().unwrap())
+        .country_v4(v4("10.0.128.0"), v4("10.0.255.255"), "KR".parse().unwrap());
+    let space = b.build().address_space_v4();
+    assert_eq!(space.by_asn[&64500], 65_536 - 256);
+    assert_eq!(space.by_asn[&64501], 256);
+    assert_eq!(space.with_asn, 65_536);
+    assert_eq!(space.by_country[&"JP".parse().unwrap()], 32_768);
+    assert_eq!(space.with_country, 65_536);
+}

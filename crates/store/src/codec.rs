@@ -5,7 +5,9 @@
 //! millions of flow tuples); IPv4 addresses in 16-byte fields and small counters compress well.
 
 use crate::StoreError;
-use greenwatch_model::{CountryCode, Fingerprint, Timestamp, TrafficClass, Transport};
+use greenwatch_model::{
+    CountryCode, Enrichment, Fingerprint, RiskEvent, Timestamp, TrafficClass, Transport,
+};
 use greenwatch_observe::{BackscatterSlot, FlowTuple, Rollup, RollupDim};
 use std::net::IpAddr;
 
@@ -224,6 +226,36 @@ impl Record for BackscatterSlot {
     }
 }
 
+impl Record for RiskEvent {
+    const MAX_LEN: usize = 17 + 2 + 8 + 8 + 4 + 2 + 4 + 2;
+
+    fn write(&self, w: &mut Vec<u8>) {
+        put_addr(w, self.ip);
+        w.extend_from_slice(&self.port.to_le_bytes());
+        w.extend_from_slice(&self.time.0.to_le_bytes());
+        w.extend_from_slice(&self.line.to_le_bytes());
+        w.extend_from_slice(&self.feed_asn.to_le_bytes());
+        w.extend_from_slice(&self.feed_country.0);
+        w.extend_from_slice(&self.enrichment.asn.to_le_bytes());
+        w.extend_from_slice(&self.enrichment.country.0);
+    }
+
+    fn read(r: &mut Reader<'_>, _day: i64) -> Result<Self, String> {
+        Ok(RiskEvent {
+            ip: r.addr()?,
+            port: r.u16()?,
+            time: Timestamp(r.i64()?),
+            line: r.u64()?,
+            feed_asn: r.u32()?,
+            feed_country: CountryCode(r.take()?),
+            enrichment: Enrichment {
+                asn: r.u32()?,
+                country: CountryCode(r.take()?),
+            },
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,6 +327,24 @@ mod tests {
             },
         ];
         round_trip(rollups, 7200);
+        let event = RiskEvent {
+            ip: "203.0.113.9".parse().unwrap(),
+            port: 53,
+            time: Timestamp(1_790_000_000_123_456),
+            line: 1_234_567,
+            feed_asn: 64500,
+            feed_country: "NL".parse().unwrap(),
+            enrichment: Enrichment {
+                asn: 64501,
+                country: "DE".parse().unwrap(),
+            },
+        };
+        let v6_event = RiskEvent {
+            ip: "2001:db8::53".parse().unwrap(),
+            feed_country: CountryCode::UNKNOWN,
+            ..event
+        };
+        round_trip(vec![event, v6_event], 20_000);
         let slot = BackscatterSlot {
             victim: "2001:200::5".parse().unwrap(),
             transport: Transport::ICMPV6,

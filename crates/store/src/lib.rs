@@ -2,19 +2,32 @@
 //! embedded SQLite backend ([`SqliteStore`]) is the default, and a ClickHouse (facts) +
 //! PostgreSQL (state) backend implements the same trait later without touching callers.
 //!
-//! Architecture invariants: a capture is written in one transaction (all of it or none), and
-//! a capture whose content hash is already stored is never written again.
+//! Risk-feed events live behind [`RiskStore`], implemented by the same backends.
+//!
+//! Architecture invariants: a capture or feed file is written in one transaction (all of it or
+//! none), and a file whose content hash is already stored is never written again.
 
 mod codec;
 mod sqlite;
 
-use greenwatch_model::Timestamp;
+use chrono::NaiveDate;
+use greenwatch_model::{FeedCounts, RiskEvent, Timestamp};
 use greenwatch_observe::{
     BackscatterSlot, ClosedBucket, FlowTuple, IngestCounts, Observations, Rollup,
 };
 use serde::Serialize;
 
 pub use sqlite::SqliteStore;
+
+/// Days since 1970-01-01: how the stores key dates.
+pub fn day_number(day: NaiveDate) -> i64 {
+    (day - NaiveDate::default()).num_days()
+}
+
+/// The date of a [`day_number`].
+pub fn day_from_number(n: i64) -> Option<NaiveDate> {
+    NaiveDate::default().checked_add_signed(chrono::TimeDelta::try_days(n)?)
+}
 
 /// How far an ingested capture got.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -88,6 +101,9 @@ pub trait ObservationStore {
         visit: &mut dyn FnMut(&FlowTuple),
     ) -> Result<(), StoreError>;
 
+    /// First and last stored flow bucket start (seconds), if any flow is stored.
+    fn flow_bucket_range(&self) -> Result<Option<(i64, i64)>, StoreError>;
+
     /// Rollup rows (all sensors) with a bucket in `range`, sorted by bucket.
     fn rollups(&self, range: TimeRange) -> Result<Vec<Rollup>, StoreError>;
 
@@ -113,4 +129,64 @@ pub trait CaptureWriter {
         capture: &CaptureRecord,
         backscatter: &[BackscatterSlot],
     ) -> Result<(), StoreError>;
+}
+
+/// One ingested feed file, identified by the BLAKE3 hash of its bytes.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FeedFileRecord {
+    pub content_hash: String,
+    pub path: String,
+    /// `shadowserver`, `intelmq` or `mapped`.
+    pub format: String,
+    pub report_type: Option<String>,
+    pub counts: FeedCounts,
+    pub ingested_at: Timestamp,
+}
+
+/// Which days of a risk have stored events.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RiskCoverage {
+    pub risk: String,
+    pub first_day: NaiveDate,
+    pub last_day: NaiveDate,
+    pub events: u64,
+}
+
+/// The storage interface for risk-feed events.
+pub trait RiskStore {
+    fn find_feed_file(&self, content_hash: &str) -> Result<Option<FeedFileRecord>, StoreError>;
+
+    /// Starts storing a feed file. Nothing becomes visible until [`FeedFileWriter::commit`].
+    fn begin_feed_file(
+        &mut self,
+        content_hash: &str,
+    ) -> Result<Box<dyn FeedFileWriter + '_>, StoreError>;
+
+    fn feed_files(&self) -> Result<Vec<FeedFileRecord>, StoreError>;
+
+    /// Risks with stored events, sorted by risk.
+    fn risk_coverage(&self) -> Result<Vec<RiskCoverage>, StoreError>;
+
+    /// Visits every event of `risk` dated in `[from, to)`.
+    fn scan_risk_events(
+        &self,
+        risk: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+        visit: &mut dyn FnMut(&RiskEvent),
+    ) -> Result<(), StoreError>;
+}
+
+/// One feed file being stored: events stream in grouped by risk and day.
+pub trait FeedFileWriter {
+    /// Adds events of one risk, all dated `day`. A (risk, day) may come any number of times.
+    fn write_events(
+        &mut self,
+        risk: &str,
+        day: NaiveDate,
+        events: &[RiskEvent],
+    ) -> Result<(), StoreError>;
+
+    /// Stores the file's record and makes its events visible at once.
+    fn commit(self: Box<Self>, record: &FeedFileRecord) -> Result<(), StoreError>;
 }

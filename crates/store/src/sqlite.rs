@@ -1,5 +1,7 @@
 //! The embedded backend: one SQLite database in WAL mode inside the data directory.
 
+mod risk;
+
 use crate::codec::{decode, encode};
 use crate::{CaptureRecord, CaptureStatus, CaptureWriter, ObservationStore, StoreError, TimeRange};
 use greenwatch_model::Timestamp;
@@ -66,6 +68,7 @@ impl SqliteStore {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
         conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(risk::SCHEMA)?;
         Ok(SqliteStore { conn })
     }
 }
@@ -186,6 +189,15 @@ impl ObservationStore for SqliteStore {
             decode("flow", bucket, data, visit)?;
         }
         Ok(())
+    }
+
+    fn flow_bucket_range(&self) -> Result<Option<(i64, i64)>, StoreError> {
+        let (first, last): (Option<i64>, Option<i64>) = self.conn.query_row(
+            "SELECT MIN(bucket), MAX(bucket) FROM flow_segments",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(first.zip(last))
     }
 
     fn rollups(&self, range: TimeRange) -> Result<Vec<Rollup>, StoreError> {

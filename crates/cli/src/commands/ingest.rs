@@ -1,5 +1,6 @@
 //! `greenwatch ingest pcap`: capture files → decode → classify → enrich → aggregate → store,
 //! one transaction per file, skipping files whose content is already stored.
+//! (`ingest feed` lives in `ingest_feed.rs`.)
 
 use crate::data_dir::DataDir;
 use crate::table;
@@ -32,6 +33,9 @@ pub struct IngestArgs {
 enum IngestCommand {
     /// Ingest pcap / pcapng captures (Ethernet, Linux cooked, raw IP; IPv4 and IPv6).
     Pcap(PcapArgs),
+    /// Ingest risk feeds: Shadowserver report CSVs, IntelMQ JSON lines, or mapped CSV/JSON
+    /// (gzip accepted). Bad rows are counted with their line and skipped.
+    Feed(super::ingest_feed::FeedArgs),
 }
 
 #[derive(Args, Clone)]
@@ -74,7 +78,10 @@ pub struct IngestSummary {
 }
 
 pub fn run(data: &DataDir, args: IngestArgs) -> anyhow::Result<ExitCode> {
-    let IngestCommand::Pcap(args) = args.command;
+    let args = match args.command {
+        IngestCommand::Pcap(args) => args,
+        IngestCommand::Feed(args) => return super::ingest_feed::run(data, args),
+    };
     let summary = ingest_files(data, &args)?;
     let failed = summary
         .files
@@ -142,13 +149,13 @@ pub fn ingest_files(data: &DataDir, args: &PcapArgs) -> anyhow::Result<IngestSum
 
 /// Enriches from the snapshot valid at each observation's date; the snapshot is looked up
 /// again only when the day changes.
-struct NetDbEnricher<'a> {
+pub(crate) struct NetDbEnricher<'a> {
     netdb: &'a NetDb,
     day: Cell<Option<(i64, Option<&'a Snapshot>)>>,
 }
 
 impl<'a> NetDbEnricher<'a> {
-    fn new(netdb: &'a NetDb) -> Self {
+    pub(crate) fn new(netdb: &'a NetDb) -> Self {
         NetDbEnricher {
             netdb,
             day: Cell::new(None),
@@ -235,13 +242,7 @@ fn ingest_file(
     // memory stays flat however large the capture.
     let _ = bytes.advise(memmap2::Advice::Sequential);
     let started = Instant::now();
-    let content_hash = format!(
-        "blake3:{}",
-        blake3::Hasher::new()
-            .update_rayon(&bytes)
-            .finalize()
-            .to_hex()
-    );
+    let content_hash = content_hash(&bytes);
     tracing::info!(file = %path.display(), hash_secs = started.elapsed().as_secs_f64(), "hashed");
     let display = path.display().to_string();
     if let Some(existing) = store.find_capture(&content_hash)? {
@@ -348,6 +349,17 @@ fn ingest_file(
         packets: ingested.counts.packets,
     };
     Ok((outcome, Some(ingested)))
+}
+
+/// The key under which a file's content is stored: `blake3:<hex>`, hashed on all cores.
+pub fn content_hash(bytes: &[u8]) -> String {
+    format!(
+        "blake3:{}",
+        blake3::Hasher::new()
+            .update_rayon(bytes)
+            .finalize()
+            .to_hex()
+    )
 }
 
 fn progress_bar(hidden: bool, len: u64, name: &str) -> ProgressBar {

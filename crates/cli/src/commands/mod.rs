@@ -1,7 +1,10 @@
 //! One module per subcommand.
 
 pub mod demo;
+pub mod export;
 pub mod generate;
 pub mod ingest;
+pub mod ingest_feed;
+pub mod metrics;
 pub mod netdb;
 pub mod query;

@@ -1,0 +1,105 @@
+//! Helpers shared by the end-to-end tests: a data directory, running the binary, reading JSON.
+#![allow(dead_code)] // each test binary uses its own subset
+
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+impl Env {
+    /// A data directory with a small IP table (IPv4 and IPv6, real-looking ranges) imported.
+    pub fn with_fixture_netdb() -> Env {
+        let env = Env {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        let asn = env.path("asn.csv");
+        std::fs::write(
+            &asn,
+            "1.0.0.0,1.0.0.255,13335,\"Cloudflare, Inc.\"\n\
+             14.0.0.0,14.0.255.255,4134,CHINANET-BACKBONE\n\
+             31.0.0.0,31.3.255.255,12389,Rostelecom\n\
+             45.0.0.0,45.7.255.255,7922,Comcast Cable Communications\n\
+             61.0.0.0,61.3.255.255,4766,Korea Telecom\n\
+             2001:200::,2001:200:ffff:ffff:ffff:ffff:ffff:ffff,2500,WIDE Project\n",
+        )
+        .unwrap();
+        let cc = env.path("cc.csv");
+        std::fs::write(
+            &cc,
+            "1.0.0.0,1.0.0.255,AU\n14.0.0.0,14.0.255.255,CN\n31.0.0.0,31.3.255.255,RU\n\
+             45.0.0.0,45.7.255.255,US\n61.0.0.0,61.3.255.255,KR\n\
+             2001:200::,2001:200:ffff:ffff:ffff:ffff:ffff:ffff,JP\n",
+        )
+        .unwrap();
+        let out = env.run(&[
+            "netdb",
+            "import",
+            asn.to_str().unwrap(),
+            cc.to_str().unwrap(),
+            "--as-of",
+            "2026-01-01",
+        ]);
+        assert_success(&out);
+        env
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.path("data")
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_greenwatch"));
+        cmd.arg("--data")
+            .arg(self.data())
+            .args(args)
+            .env_remove("GREENWATCH_DATA");
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("greenwatch runs")
+    }
+
+    pub fn json(&self, args: &[&str]) -> Value {
+        let out = self.run(args);
+        assert_success(&out);
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{args:?} printed no JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
+    }
+}
+
+pub fn assert_success(out: &Output) {
+    assert!(
+        out.status.success(),
+        "command failed ({}):\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The measured DoS attacks in the truth file's shape.
+
+pub /// Real IP data (the npm ip-location-db packages); `scripts/test.sh` fetches them and sets
+/// GREENWATCH_NETDB_SAMPLE_DIR.
+fn real_ip_data() -> Option<PathBuf> {
+    match std::env::var_os("GREENWATCH_NETDB_SAMPLE_DIR") {
+        Some(dir) => Some(PathBuf::from(dir)),
+        None => {
+            eprintln!("GREENWATCH_NETDB_SAMPLE_DIR unset: run through scripts/test.sh to include the real-data test");
+            None
+        }
+    }
+}
+

@@ -1,0 +1,152 @@
+//! Text encodings the writers need, kept allocation-free: numbers, times, CSV quoting, JSON
+//! string escaping and base64.
+
+/// Appends `n` in decimal.
+pub(crate) fn push_u64(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(digits[i..].iter().map(|&d| d as char));
+}
+
+fn push_2(out: &mut String, n: u32) {
+    out.push((b'0' + (n / 10) as u8) as char);
+    out.push((b'0' + (n % 10) as u8) as char);
+}
+
+/// Appends `date` + `sep` + `HH:MM:SS` for `secs` seconds into the day.
+pub(crate) fn push_date_time(out: &mut String, date: &str, sep: char, secs: u32) {
+    out.push_str(date);
+    out.push(sep);
+    push_2(out, secs / 3600);
+    out.push(':');
+    push_2(out, secs / 60 % 60);
+    out.push(':');
+    push_2(out, secs % 60);
+}
+
+/// Appends a CSV field, quoted (with doubled quotes) when it holds a comma, quote or newline.
+pub(crate) fn push_csv_field(out: &mut String, field: &str) {
+    if field
+        .bytes()
+        .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+    {
+        out.push('"');
+        for c in field.chars() {
+            if c == '"' {
+                out.push('"');
+            }
+            out.push(c);
+        }
+        out.push('"');
+    } else {
+        out.push_str(field);
+    }
+}
+
+/// Appends `s` as a JSON string literal.
+pub(crate) fn push_json_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                out.push_str("\\u00");
+                push_2_hex(out, c as u8);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn push_2_hex(out: &mut String, b: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(HEX[(b >> 4) as usize] as char);
+    out.push(HEX[(b & 15) as usize] as char);
+}
+
+/// Appends the standard base64 (with padding) of `bytes`.
+pub(crate) fn push_base64(out: &mut String, bytes: &[u8]) {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc_4648_vectors() {
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            let mut s = String::new();
+            push_base64(&mut s, plain.as_bytes());
+            assert_eq!(s, encoded, "{plain:?}");
+        }
+    }
+
+    #[test]
+    fn csv_fields_with_commas_or_quotes_are_quoted() {
+        let mut s = String::new();
+        for f in ["plain", "a, b", "say \"hi\"", ""] {
+            push_csv_field(&mut s, f);
+            s.push('|');
+        }
+        assert_eq!(s, "plain|\"a, b\"|\"say \"\"hi\"\"\"||");
+    }
+
+    #[test]
+    fn json_strings_escape_quotes_and_controls() {
+        let mut s = String::new();
+        push_json_str(&mut s, "a\"b\\c\nd\u{1}é");
+        assert_eq!(s, r#""a\"b\\c\nd\u0001é""#);
+        assert_eq!(
+            serde_json::from_str::<String>(&s).unwrap(),
+            "a\"b\\c\nd\u{1}é"
+        );
+    }
+
+    #[test]
+    fn numbers_and_times_are_zero_padded_where_due() {
+        let mut s = String::new();
+        push_u64(&mut s, 0);
+        s.push(' ');
+        push_u64(&mut s, u64::MAX);
+        s.push(' ');
+        push_date_time(&mut s, "2026-10-05", 'T', 3 * 3600 + 4 * 60 + 5);
+        assert_eq!(s, "0 18446744073709551615 2026-10-05T03:04:05");
+    }
+}

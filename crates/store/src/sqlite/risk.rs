@@ -1,0 +1,284 @@
+//! Risk-feed events in the embedded store: one row per feed file, events as LZ4 segments per
+//! (file, risk, day), sorted by address so a period's distinct hosts merge cheaply.
+
+use super::SqliteStore;
+use crate::codec::{decode, encode};
+use crate::{
+    day_from_number, day_number, FeedFileRecord, FeedFileWriter, RiskCoverage, RiskStore,
+    StoreError,
+};
+use chrono::NaiveDate;
+use greenwatch_model::{RiskEvent, Timestamp};
+use rusqlite::{params, OptionalExtension, Transaction};
+
+/// Events per stored segment.
+const SEGMENT_EVENTS: usize = 65_536;
+
+pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS feed_files (
+    id INTEGER PRIMARY KEY,
+    content_hash TEXT NOT NULL UNIQUE,
+    path TEXT NOT NULL,
+    format TEXT NOT NULL,
+    report_type TEXT,
+    counts TEXT NOT NULL,
+    ingested_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS risk_event_segments (
+    id INTEGER PRIMARY KEY,
+    file_id INTEGER NOT NULL REFERENCES feed_files(id),
+    risk TEXT NOT NULL,
+    day INTEGER NOT NULL,
+    events INTEGER NOT NULL,
+    data BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS risk_event_segments_by_day ON risk_event_segments(risk, day);
+";
+
+fn feed_file_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(FeedFileRecord, String)> {
+    Ok((
+        FeedFileRecord {
+            content_hash: row.get("content_hash")?,
+            path: row.get("path")?,
+            format: row.get("format")?,
+            report_type: row.get("report_type")?,
+            counts: Default::default(),
+            ingested_at: Timestamp(row.get("ingested_at")?),
+        },
+        row.get("counts")?,
+    ))
+}
+
+fn with_counts(
+    (mut record, counts): (FeedFileRecord, String),
+) -> Result<FeedFileRecord, StoreError> {
+    record.counts = serde_json::from_str(&counts).map_err(|e| {
+        StoreError::Corrupt(format!("counts of feed file {}: {e}", record.content_hash))
+    })?;
+    Ok(record)
+}
+
+fn day_of(n: i64) -> Result<NaiveDate, StoreError> {
+    day_from_number(n).ok_or_else(|| StoreError::Corrupt(format!("day number {n} out of range")))
+}
+
+impl RiskStore for SqliteStore {
+    fn find_feed_file(&self, content_hash: &str) -> Result<Option<FeedFileRecord>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT * FROM feed_files WHERE content_hash = ?1",
+                [content_hash],
+                feed_file_from_row,
+            )
+            .optional()?
+            .map(with_counts)
+            .transpose()
+    }
+
+    fn begin_feed_file(
+        &mut self,
+        content_hash: &str,
+    ) -> Result<Box<dyn FeedFileWriter + '_>, StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO feed_files (content_hash, path, format, counts, ingested_at)
+             VALUES (?1, '', '', '{}', 0)",
+            [content_hash],
+        )?;
+        let file_id = tx.last_insert_rowid();
+        Ok(Box::new(SqliteFeedFileWriter {
+            tx,
+            file_id,
+            sorted: Vec::new(),
+            buf: Vec::new(),
+        }))
+    }
+
+    fn feed_files(&self) -> Result<Vec<FeedFileRecord>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT * FROM feed_files ORDER BY id")?;
+        let rows = stmt.query_map([], feed_file_from_row)?;
+        rows.map(|r| with_counts(r?)).collect()
+    }
+
+    fn risk_coverage(&self) -> Result<Vec<RiskCoverage>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT risk, MIN(day), MAX(day), SUM(events) FROM risk_event_segments
+             GROUP BY risk ORDER BY risk",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(RiskCoverage {
+                risk: row.get(0)?,
+                first_day: day_of(row.get(1)?)?,
+                last_day: day_of(row.get(2)?)?,
+                events: row.get::<_, i64>(3)? as u64,
+            });
+        }
+        Ok(out)
+    }
+
+    fn scan_risk_events(
+        &self,
+        risk: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+        visit: &mut dyn FnMut(&RiskEvent),
+    ) -> Result<(), StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT day, data FROM risk_event_segments
+             WHERE risk = ?1 AND day >= ?2 AND day < ?3 ORDER BY day, id",
+        )?;
+        let mut rows = stmt.query(params![risk, day_number(from), day_number(to)])?;
+        while let Some(row) = rows.next()? {
+            let day: i64 = row.get(0)?;
+            let data = row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
+            decode("risk event", day, data, visit)?;
+        }
+        Ok(())
+    }
+}
+
+/// A feed file being written inside one SQLite transaction.
+struct SqliteFeedFileWriter<'a> {
+    tx: Transaction<'a>,
+    file_id: i64,
+    sorted: Vec<RiskEvent>,
+    buf: Vec<u8>,
+}
+
+impl FeedFileWriter for SqliteFeedFileWriter<'_> {
+    fn write_events(
+        &mut self,
+        risk: &str,
+        day: NaiveDate,
+        events: &[RiskEvent],
+    ) -> Result<(), StoreError> {
+        let mut insert = self.tx.prepare_cached(
+            "INSERT INTO risk_event_segments (file_id, risk, day, events, data)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for chunk in events.chunks(SEGMENT_EVENTS) {
+            // Sorted by address: neighbouring records share prefixes (better compression) and
+            // readers can merge segments instead of sorting them.
+            self.sorted.clear();
+            self.sorted.extend_from_slice(chunk);
+            self.sorted
+                .sort_unstable_by_key(|e| (e.ip_key(), e.time, e.line));
+            encode(&self.sorted, &mut self.buf);
+            insert.execute(params![
+                self.file_id,
+                risk,
+                day_number(day),
+                chunk.len() as i64,
+                self.buf
+            ])?;
+        }
+        Ok(())
+    }
+
+    fn commit(self: Box<Self>, record: &FeedFileRecord) -> Result<(), StoreError> {
+        let counts = serde_json::to_string(&record.counts).expect("counts serialise");
+        self.tx.execute(
+            "UPDATE feed_files SET path = ?2, format = ?3, report_type = ?4, counts = ?5,
+             ingested_at = ?6 WHERE id = ?1",
+            params![
+                self.file_id,
+                record.path,
+                record.format,
+                record.report_type,
+                counts,
+                record.ingested_at.0
+            ],
+        )?;
+        self.tx.commit()?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use greenwatch_model::{CountryCode, Enrichment, FeedCounts};
+
+    fn event(ip: &str, day: NaiveDate, line: u64) -> RiskEvent {
+        let time = Timestamp::parse(&day.format("%Y-%m-%d").to_string()).unwrap();
+        RiskEvent {
+            ip: ip.parse().unwrap(),
+            port: 53,
+            time: Timestamp(time.0 + line as i64),
+            line,
+            feed_asn: 0,
+            feed_country: CountryCode::UNKNOWN,
+            enrichment: Enrichment {
+                asn: 64500,
+                country: "JP".parse().unwrap(),
+            },
+        }
+    }
+
+    fn record(hash: &str, events: u64) -> FeedFileRecord {
+        FeedFileRecord {
+            content_hash: hash.into(),
+            path: format!("{hash}.csv"),
+            format: "shadowserver".into(),
+            report_type: Some("scan_dns".into()),
+            counts: FeedCounts {
+                rows: events,
+                events,
+                ..Default::default()
+            },
+            ingested_at: Timestamp::from_secs(1_790_000_000),
+        }
+    }
+
+    fn date(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn events_are_stored_per_day_and_only_on_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
+        let (d1, d2) = (date("2026-10-05"), date("2026-10-06"));
+        {
+            let mut w = store.begin_feed_file("dropped").unwrap();
+            w.write_events("openrecursivedns", d1, &[event("192.0.2.1", d1, 2)])
+                .unwrap();
+            // Dropped without commit: nothing of it may remain.
+        }
+        assert!(store.find_feed_file("dropped").unwrap().is_none());
+        assert!(store.risk_coverage().unwrap().is_empty());
+
+        let mut w = store.begin_feed_file("a").unwrap();
+        let day1 = vec![event("192.0.2.9", d1, 3), event("2001:db8::1", d1, 2)];
+        w.write_events("openrecursivedns", d1, &day1).unwrap();
+        w.write_events("openrecursivedns", d2, &[event("192.0.2.1", d2, 4)])
+            .unwrap();
+        w.write_events("openntp", d2, &[event("192.0.2.7", d2, 5)])
+            .unwrap();
+        w.commit(&record("a", 4)).unwrap();
+
+        let mut seen = Vec::new();
+        store
+            .scan_risk_events("openrecursivedns", d1, d2, &mut |e| seen.push(e.line))
+            .unwrap();
+        // Sorted by address within a segment: IPv4 (as mapped IPv6) before 2001:db8::.
+        assert_eq!(seen, vec![3, 2]);
+        let mut all = 0;
+        store
+            .scan_risk_events("openrecursivedns", d1, date("2026-11-01"), &mut |_| {
+                all += 1
+            })
+            .unwrap();
+        assert_eq!(all, 3);
+        let coverage = store.risk_coverage().unwrap();
+        assert_eq!(coverage.len(), 2);
+        assert_eq!(coverage[1].risk, "openrecursivedns");
+        assert_eq!((coverage[1].first_day, coverage[1].last_day), (d1, d2));
+        assert_eq!(coverage[1].events, 3);
+        let stored = store.find_feed_file("a").unwrap().unwrap();
+        assert_eq!(stored, record("a", 4));
+        assert_eq!(store.feed_files().unwrap().len(), 1);
+    }
+}
