@@ -8,6 +8,10 @@ usage: metrics_pandas.py FEED.csv IPDATA_DIR [--period month] [--at 2026-10-15]
 
 1. `pandas.read_csv(usecols=[timestamp, ip])` (C engine, or --engine pyarrow); timestamps
    parsed as UTC (Shadowserver writes `YYYY-MM-DD HH:MM:SS` in UTC).
+   Rows with the wrong number of fields are bad rows for greenwatch: the pyarrow engine skips
+   them too (`on_bad_lines="skip"`); the C engine, reading only two columns, cannot see a
+   truncated row and keeps it when its timestamp and ip are there (the benchmark's feed has no
+   bad rows; run.sh checks that both engines agree).
 2. Keep the rows inside the period containing --at: day, ISO week (Monday to Sunday), month,
    quarter or year, half-open `[start, end)` in UTC, as greenwatch's `Period`.
 3. Distinct addresses: drop duplicate ip strings, parse them (IPv4 vectorised; IPv6, if any,
@@ -207,7 +211,7 @@ def main():
 
     # 1. read
     df = pd.read_csv(a.feed, usecols=["timestamp", "ip"], dtype={"ip": str, "timestamp": str},
-                     keep_default_na=False, engine=a.engine)
+                     keep_default_na=False, engine=a.engine, on_bad_lines="skip")
     rows = len(df)
     lap("read_csv")
 

@@ -10,12 +10,14 @@
 # rows/s and ratios as a markdown table. greenwatch runs twice: pinned to one core, and free.
 #
 #   bench/feeds/run.sh [ROWS]           (default 1000000)
-# env: INTELMQ_ROWS (default 100000; "all" = the whole file), BENCH_DIR (default .cache/bench),
+# env: INTELMQ_ROWS (default 100000; "all" = the whole file), REPEAT (default 3: greenwatch and
+#      pandas run that many times, the best run counts), BENCH_DIR (default .cache/bench),
 #      GREENWATCH_BIN (use this greenwatch binary instead of building target/release/greenwatch)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rows="${1:-1000000}"
 intelmq_rows="${INTELMQ_ROWS:-100000}"
+repeat="${REPEAT:-3}"
 work="${BENCH_DIR:-$PWD/.cache/bench}/feeds"
 venv="$PWD/.cache/bench-venv"
 rm -rf "$work"
@@ -63,25 +65,27 @@ time_it() { # name, stdout file, command...
 }
 
 metrics=(metrics --risk openrecursivedns --by country --period month --at 2026-10-15 --json)
-if "$gw" ingest feed --help >/dev/null 2>&1; then
-  for cores in 1 2; do
-    cpus=$([ "$cores" = 1 ] && echo 0 || echo 0-1)
-    data="$work/data-$cores"  # fresh: only the netdb snapshot
-    rm -rf "$data"; mkdir -p "$data"; cp -r "$netdb_data/netdb" "$data/"
-    time_it "gw_ingest_$cores" "$work/gw-ingest-$cores.json" \
-      taskset -c "$cpus" "$gw" --data "$data" ingest feed "$feed" --json
-    time_it "gw_metrics_$cores" "$work/gw-metrics-$cores.json" \
-      taskset -c "$cpus" "$gw" --data "$data" "${metrics[@]}"
+have_gw=1
+"$gw" ingest feed --help >/dev/null 2>&1 ||
+  { have_gw=0; echo "greenwatch ingest feed is not there yet: timing pandas and IntelMQ only" >&2; }
+for _ in $(seq "$repeat"); do
+  if [ "$have_gw" = 1 ]; then
+    for cores in 1 2; do
+      cpus=$([ "$cores" = 1 ] && echo 0 || echo 0-1)
+      data="$work/data-$cores"  # fresh: only the netdb snapshot
+      rm -rf "$data"; mkdir -p "$data"; cp -r "$netdb_data/netdb" "$data/"
+      time_it "gw_ingest_$cores" "$work/gw-ingest-$cores.json" \
+        taskset -c "$cpus" "$gw" --data "$data" ingest feed "$feed" --json
+      time_it "gw_metrics_$cores" "$work/gw-metrics-$cores.json" \
+        taskset -c "$cpus" "$gw" --data "$data" "${metrics[@]}"
+    done
+  fi
+  for engine in c pyarrow; do
+    cpus=$([ "$engine" = c ] && echo 0 || echo 0-1)  # pyarrow reads with a thread per core
+    time_it "pandas_$engine" "$work/pandas-$engine.stdout" taskset -c "$cpus" \
+      "$py" bench/feeds/metrics_pandas.py "$feed" "$ip_data" --period month --at 2026-10-15 \
+      --engine "$engine" --out "$work/pandas-$engine.json"
   done
-else
-  echo "greenwatch ingest feed is not there yet: timing pandas and IntelMQ only" >&2
-fi
-
-for engine in c pyarrow; do
-  cpus=$([ "$engine" = c ] && echo 0 || echo 0-1)  # pyarrow reads with a thread per core
-  time_it "pandas_$engine" "$work/pandas-$engine.stdout" taskset -c "$cpus" \
-    "$py" bench/feeds/metrics_pandas.py "$feed" "$ip_data" --period month --at 2026-10-15 \
-    --engine "$engine" --out "$work/pandas-$engine.json"
 done
 
 limit=()
@@ -94,4 +98,4 @@ time_it intelmq "$work/intelmq.stdout" taskset -c 0 \
 grep -E '^(intelmq |timings|limited)' "$work/intelmq.stderr" || true
 
 echo
-"$py" bench/feeds/compare.py --rows "$rows" --work "$work"
+"$py" bench/feeds/compare.py --rows "$rows" --work "$work" --repeat "$repeat"

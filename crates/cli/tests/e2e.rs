@@ -6,7 +6,7 @@ mod common;
 use common::{assert_success, real_ip_data, Env};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 impl Env {
     /// Generates a capture; returns (pcap path, truth).
@@ -61,6 +61,7 @@ impl Env {
     }
 }
 
+/// The measured DoS attacks in the truth file's shape.
 fn dos_as_truth(attacks: &Value) -> Vec<Value> {
     attacks
         .as_array()

@@ -236,16 +236,19 @@ pub fn generate_feed<W: Write>(
 ) -> Result<FeedTruth, GenerateError> {
     spec.validate()?;
     let report = Report::new(&spec.report_type, spec.format)?;
-    let mut population = Population::new(spec, pool, spec.effective_ipv6_per_mille())?;
+    let mut population = Population::new(spec, pool, info, spec.effective_ipv6_per_mille())?;
     let sinkholes = population.sinkholes(&report, info);
     let mut writer = FeedWriter::new(spec, &report, info, sinkholes, out)?;
     let mut tally = HostTally::new(spec.start, spec.days, spec.host_truth);
     for day in 0..spec.days {
-        let today = population.day(day);
+        let today = population.day(day, info);
         writer.start_day(day);
         for (i, row) in today.rows.iter().enumerate() {
-            let key = today.hosts[row.host as usize];
-            let enrichment = writer.good_row(row, key)?;
+            let (key, enrichment) = (
+                today.hosts[row.host as usize],
+                today.enrichments[row.host as usize],
+            );
+            writer.good_row(row, key, enrichment)?;
             tally.add(day, key, enrichment);
             if i % 65_536 == 65_535 {
                 progress(writer.rows_written());

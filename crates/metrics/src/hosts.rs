@@ -32,7 +32,9 @@ struct Sighting {
 
 /// Keeps the first sighting of every address, sorted by address.
 fn distinct(mut sightings: Vec<Sighting>) -> Vec<Host> {
-    sightings.sort_unstable_by_key(|s| (s.key, s.time));
+    // Stored segments are already sorted by address, so the input is a series of sorted
+    // runs: the stable sort finds and merges them, several times faster than an unstable one.
+    sightings.sort_by_key(|s| (s.key, s.time));
     sightings.dedup_by_key(|s| s.key);
     sightings
         .into_iter()

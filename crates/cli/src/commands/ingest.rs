@@ -149,13 +149,13 @@ pub fn ingest_files(data: &DataDir, args: &PcapArgs) -> anyhow::Result<IngestSum
 
 /// Enriches from the snapshot valid at each observation's date; the snapshot is looked up
 /// again only when the day changes.
-pub(crate) struct NetDbEnricher<'a> {
+struct NetDbEnricher<'a> {
     netdb: &'a NetDb,
     day: Cell<Option<(i64, Option<&'a Snapshot>)>>,
 }
 
 impl<'a> NetDbEnricher<'a> {
-    pub(crate) fn new(netdb: &'a NetDb) -> Self {
+    fn new(netdb: &'a NetDb) -> Self {
         NetDbEnricher {
             netdb,
             day: Cell::new(None),

@@ -3,18 +3,17 @@
 //! files whose content is already stored. Reading and parsing run on one thread, enrichment
 //! and storage on another.
 
-use super::ingest::{content_hash, NetDbEnricher};
+use super::ingest::content_hash;
 use crate::data_dir::DataDir;
 use crate::table;
 use anyhow::Context;
 use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 use greenwatch_feeds::{
-    open_feed, BadRows, Catalogue, FeedFormat, FeedInfo, FeedRow, Mapping, RiskIndex,
+    open_feed, BadRows, Catalogue, FeedError, FeedFormat, FeedInfo, FeedRow, Mapping, RiskIndex,
 };
-use greenwatch_model::{FeedCounts, RiskEvent, Timestamp};
+use greenwatch_model::{Enrichment, FeedCounts, RiskEvent, Timestamp};
 use greenwatch_netdb::NetDb;
-use greenwatch_observe::Enricher;
 use greenwatch_store::{FeedFileRecord, FeedFileWriter, RiskStore, SqliteStore};
 use indicatif::{ProgressBar, ProgressStyle};
 use rustc_hash::FxHashMap;
@@ -112,13 +111,17 @@ pub fn run(data: &DataDir, args: FeedArgs) -> anyhow::Result<ExitCode> {
             path: path.display().to_string(),
             content_hash: None,
             status: "failed",
-            error: Some(format!("{e:#}")),
+            // Feed errors name the file (and line) themselves.
+            error: Some(match e.downcast_ref::<FeedError>() {
+                Some(_) => format!("{e:#}"),
+                None => format!("{}: {e:#}", path.display()),
+            }),
             info: None,
             counts: FeedCounts::default(),
             bad_examples: Vec::new(),
         });
         if let Some(err) = &outcome.error {
-            eprintln!("error: {}: {err}", outcome.path);
+            eprintln!("error: {err}");
         }
         for bad in &outcome.bad_examples {
             eprintln!("{}:{}: skipped: {}", outcome.path, bad.line, bad.reason);
@@ -289,7 +292,7 @@ enum ToStore {
 
 /// Enriches parsed rows and writes them per (risk, day) in segments.
 struct StoreStage<'a> {
-    enricher: NetDbEnricher<'a>,
+    netdb: &'a NetDb,
     catalogue: &'a Catalogue,
     pending: FxHashMap<(RiskIndex, NaiveDate), Vec<RiskEvent>>,
     counts: FeedCounts,
@@ -299,7 +302,7 @@ struct StoreStage<'a> {
 impl<'a> StoreStage<'a> {
     fn new(netdb: &'a NetDb, catalogue: &'a Catalogue) -> Self {
         StoreStage {
-            enricher: NetDbEnricher::new(netdb),
+            netdb,
             catalogue,
             pending: FxHashMap::default(),
             counts: FeedCounts::default(),
@@ -309,24 +312,14 @@ impl<'a> StoreStage<'a> {
 
     fn add(&mut self, rows: &[FeedRow], writer: &mut dyn FeedFileWriter) -> anyhow::Result<()> {
         for row in rows {
-            let enrichment = self.enricher.enrich(row.ip, row.time);
             let c = &mut self.counts;
             c.events += 1;
             c.ipv6_events += u64::from(row.ip.is_ipv6());
-            c.asn_disagreements += u64::from(
-                row.feed_asn != 0 && enrichment.asn != 0 && row.feed_asn != enrichment.asn,
-            );
-            c.country_disagreements += u64::from(
-                row.feed_country.is_known()
-                    && enrichment.country.is_known()
-                    && row.feed_country != enrichment.country,
-            );
-            c.no_country += u64::from(!enrichment.country.is_known());
             c.first_event = Some(c.first_event.map_or(row.time, |t| t.min(row.time)));
             c.last_event = Some(c.last_event.map_or(row.time, |t| t.max(row.time)));
             *self.events_by_risk.entry(row.risk).or_default() += 1;
-            let day = row.time.to_datetime().date_naive();
-            let buffer = self.pending.entry((row.risk, day)).or_default();
+            let key = (row.risk, row.time.to_datetime().date_naive());
+            let buffer = self.pending.entry(key).or_default();
             buffer.push(RiskEvent {
                 ip: row.ip,
                 port: row.port,
@@ -334,26 +327,53 @@ impl<'a> StoreStage<'a> {
                 line: row.line,
                 feed_asn: row.feed_asn,
                 feed_country: row.feed_country,
-                enrichment,
+                enrichment: Enrichment::default(),
             });
             if buffer.len() >= SEGMENT_EVENTS {
-                writer.write_events(&self.catalogue.get(row.risk).slug, day, buffer)?;
-                buffer.clear();
+                let mut events = std::mem::take(buffer);
+                self.write_segment(key, &mut events, writer)?;
+                events.clear();
+                *self.pending.get_mut(&key).expect("buffer exists") = events;
             }
         }
         Ok(())
     }
 
+    /// Enriches and writes one (risk, day) buffer. Sorting by address first makes the netdb
+    /// lookups walk its tables in order: random lookups miss the cache on every row.
+    fn write_segment(
+        &mut self,
+        (risk, day): (RiskIndex, NaiveDate),
+        events: &mut [RiskEvent],
+        writer: &mut dyn FeedFileWriter,
+    ) -> anyhow::Result<()> {
+        events.sort_unstable_by_key(|e| (e.ip_key(), e.time, e.line));
+        let snapshot = self.netdb.snapshot_at(day);
+        let c = &mut self.counts;
+        for e in events.iter_mut() {
+            let enrichment = snapshot.map_or_else(Enrichment::default, |s| s.enrich(e.ip));
+            c.asn_disagreements +=
+                u64::from(e.feed_asn != 0 && enrichment.asn != 0 && e.feed_asn != enrichment.asn);
+            c.country_disagreements += u64::from(
+                e.feed_country.is_known()
+                    && enrichment.country.is_known()
+                    && e.feed_country != enrichment.country,
+            );
+            c.no_country += u64::from(!enrichment.country.is_known());
+            e.enrichment = enrichment;
+        }
+        writer.write_events(&self.catalogue.get(risk).slug, day, events)?;
+        Ok(())
+    }
+
     fn flush(&mut self, writer: &mut dyn FeedFileWriter) -> anyhow::Result<()> {
-        let mut keys: Vec<_> = self.pending.keys().copied().collect();
-        keys.sort_unstable();
-        for key in keys {
-            let events = &self.pending[&key];
+        let mut pending: Vec<_> = std::mem::take(&mut self.pending).into_iter().collect();
+        pending.sort_unstable_by_key(|(key, _)| *key);
+        for (key, mut events) in pending {
             if !events.is_empty() {
-                writer.write_events(&self.catalogue.get(key.0).slug, key.1, events)?;
+                self.write_segment(key, &mut events, writer)?;
             }
         }
-        self.pending.clear();
         self.counts.events_by_risk = self
             .events_by_risk
             .iter()
@@ -393,12 +413,10 @@ fn print_text(s: &FeedSummary) {
                 )
             })
             .unwrap_or_default();
-        println!(
-            "{:<17} {} {what} {}",
-            f.status,
-            f.path,
-            f.error.as_deref().unwrap_or("")
-        );
+        match &f.error {
+            Some(e) => println!("{:<17} {e}", f.status),
+            None => println!("{:<17} {} {what}", f.status, f.path),
+        }
         let c = &f.counts;
         if f.status == "ingested" {
             let risks: Vec<String> = c

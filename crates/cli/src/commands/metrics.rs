@@ -168,7 +168,7 @@ fn print_tables(tables: &[MetricTable], rows: &[&MetricRow], by: GroupBy) {
                     r.hosts.to_string(),
                     r.hosts_ipv6.to_string(),
                     format!("{:.2}", r.share * 100.0),
-                    fmt_opt(r.density, 1),
+                    fmt_opt(r.density, 3),
                     fmt_opt(r.ddos_potential, 0),
                     fmt_opt(r.trend, 1),
                     fmt_opt(r.change.map(|c| c * 100.0), 1),

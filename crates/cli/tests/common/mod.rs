@@ -89,11 +89,9 @@ pub fn assert_success(out: &Output) {
     );
 }
 
-/// The measured DoS attacks in the truth file's shape.
-
-pub /// Real IP data (the npm ip-location-db packages); `scripts/test.sh` fetches them and sets
+/// Real IP data (the npm ip-location-db packages); `scripts/test.sh` fetches them and sets
 /// GREENWATCH_NETDB_SAMPLE_DIR.
-fn real_ip_data() -> Option<PathBuf> {
+pub fn real_ip_data() -> Option<PathBuf> {
     match std::env::var_os("GREENWATCH_NETDB_SAMPLE_DIR") {
         Some(dir) => Some(PathBuf::from(dir)),
         None => {
@@ -102,4 +100,3 @@ fn real_ip_data() -> Option<PathBuf> {
         }
     }
 }
-

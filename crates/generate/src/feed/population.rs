@@ -27,10 +27,12 @@ pub(crate) struct RowDesc {
     pub seed: u64,
 }
 
-/// One day's rows, time-ordered, and its hosts as address keys (`ip_key`).
+/// One day's rows, time-ordered, and its hosts: address keys (`ip_key`) and their
+/// enrichment by the address info (looked up once per host).
 pub(crate) struct Day<'a> {
     pub rows: &'a [RowDesc],
     pub hosts: &'a [u128],
+    pub enrichments: &'a [Enrichment],
 }
 
 /// The address space hosts are drawn from, IPv4 or IPv6 by a per-mille share.
@@ -76,6 +78,15 @@ impl Sources {
     }
 }
 
+/// The address of a key made by `ip_key`.
+pub(crate) fn key_ip(key: u128) -> IpAddr {
+    let v6 = Ipv6Addr::from(key);
+    match v6.to_ipv4_mapped() {
+        Some(v4) => IpAddr::V4(v4),
+        None => IpAddr::V6(v6),
+    }
+}
+
 /// An IPv6 host address; never one in `::ffff:0:0/96`, which would read as IPv4.
 fn v6_key(pool: &Pool6, rng: &mut Rng) -> u128 {
     for _ in 0..64 {
@@ -90,13 +101,15 @@ fn v6_key(pool: &Pool6, rng: &mut Rng) -> u128 {
 pub(crate) struct Population {
     seed: u64,
     sources: Sources,
-    /// Address keys of the persistent hosts.
+    /// Address keys of the persistent hosts, and their enrichment.
     persistent: Vec<u128>,
+    persistent_enrichments: Vec<Enrichment>,
     /// A permutation of `persistent`'s indices; each day's hosts are a fresh partial shuffle.
     order: Vec<u32>,
     day_rows: Vec<u64>,
     /// The current day's hosts and rows.
     hosts: Vec<u128>,
+    enrichments: Vec<Enrichment>,
     rows: Vec<RowDesc>,
 }
 
@@ -104,6 +117,7 @@ impl Population {
     pub(crate) fn new(
         spec: &FeedSpec,
         pool: &SourcePool,
+        info: &dyn AddressInfo,
         ipv6_per_mille: u32,
     ) -> Result<Population, GenerateError> {
         let sources = Sources::new(pool, ipv6_per_mille)?;
@@ -112,13 +126,16 @@ impl Population {
         let day_rows = apportion(spec.rows, &weights);
         let size = (spec.rows as f64 / spec.days as f64 * POPULATION_FACTOR).ceil() as usize;
         let persistent: Vec<u128> = (0..size).map(|_| sources.draw(&mut rng)).collect();
+        let persistent_enrichments = persistent.iter().map(|&k| info.enrich(key_ip(k))).collect();
         Ok(Population {
             seed: spec.seed,
             sources,
             order: (0..size as u32).collect(),
             persistent,
+            persistent_enrichments,
             day_rows,
             hosts: Vec::new(),
+            enrichments: Vec::new(),
             rows: Vec::new(),
         })
     }
@@ -149,7 +166,7 @@ impl Population {
     }
 
     /// Draws day `day`'s hosts and rows (days in order).
-    pub(crate) fn day(&mut self, day: u32) -> Day<'_> {
+    pub(crate) fn day(&mut self, day: u32, info: &dyn AddressInfo) -> Day<'_> {
         let n = self.day_rows[day as usize];
         let mut rng = Rng::stream(self.seed, 0xFEED_1000 + day as u64);
         let duplicates = (n as f64 * DUPLICATE_SHARE).round() as u64;
@@ -159,13 +176,18 @@ impl Population {
         let churn = distinct - persistent as u64;
 
         self.hosts.clear();
+        self.enrichments.clear();
         for i in 0..persistent {
             let j = i + rng.below((self.order.len() - i) as u64) as usize;
             self.order.swap(i, j);
-            self.hosts.push(self.persistent[self.order[i] as usize]);
+            let host = self.order[i] as usize;
+            self.hosts.push(self.persistent[host]);
+            self.enrichments.push(self.persistent_enrichments[host]);
         }
         for _ in 0..churn {
-            self.hosts.push(self.sources.draw(&mut rng));
+            let key = self.sources.draw(&mut rng);
+            self.hosts.push(key);
+            self.enrichments.push(info.enrich(key_ip(key)));
         }
 
         self.rows.clear();
@@ -189,6 +211,7 @@ impl Population {
         Day {
             rows: &self.rows,
             hosts: &self.hosts,
+            enrichments: &self.enrichments,
         }
     }
 }

@@ -16,6 +16,41 @@ pub(crate) fn push_u64(out: &mut String, mut n: u64) {
     out.extend(digits[i..].iter().map(|&d| d as char));
 }
 
+/// Appends `v` with `decimals` (at most 6) digits after the point, rounded half away from 0.
+pub(crate) fn push_fixed(out: &mut String, v: f64, decimals: u32) {
+    let scale = 10u64.pow(decimals);
+    let scaled = (v.abs() * scale as f64).round() as u64;
+    if v < 0.0 && scaled > 0 {
+        out.push('-');
+    }
+    push_u64(out, scaled / scale);
+    if decimals > 0 {
+        out.push('.');
+        let frac = scaled % scale;
+        for d in (0..decimals).rev() {
+            out.push((b'0' + (frac / 10u64.pow(d) % 10) as u8) as char);
+        }
+    }
+}
+
+/// Appends an address; IPv4 without going through `fmt`.
+pub(crate) fn push_ip(out: &mut String, ip: std::net::IpAddr) {
+    match ip {
+        std::net::IpAddr::V4(a) => {
+            for (i, o) in a.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                push_u64(out, o as u64);
+            }
+        }
+        std::net::IpAddr::V6(a) => {
+            use std::fmt::Write as _;
+            let _ = write!(out, "{a}");
+        }
+    }
+}
+
 fn push_2(out: &mut String, n: u32) {
     out.push((b'0' + (n / 10) as u8) as char);
     out.push((b'0' + (n % 10) as u8) as char);
@@ -54,20 +89,28 @@ pub(crate) fn push_csv_field(out: &mut String, field: &str) {
 /// Appends `s` as a JSON string literal.
 pub(crate) fn push_json_str(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                out.push_str("\\u00");
-                push_2_hex(out, c as u8);
-            }
-            c => out.push(c),
+    let mut plain = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escaped = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        // Escaped bytes are ASCII, so `i` is a char boundary.
+        out.push_str(&s[plain..i]);
+        if escaped.is_empty() {
+            out.push_str("\\u00");
+            push_2_hex(out, b);
+        } else {
+            out.push_str(escaped);
         }
+        plain = i + 1;
     }
+    out.push_str(&s[plain..]);
     out.push('"');
 }
 
@@ -147,6 +190,24 @@ mod tests {
         push_u64(&mut s, u64::MAX);
         s.push(' ');
         push_date_time(&mut s, "2026-10-05", 'T', 3 * 3600 + 4 * 60 + 5);
-        assert_eq!(s, "0 18446744073709551615 2026-10-05T03:04:05");
+        for (v, d) in [
+            (2.5, 4),
+            (-0.00004, 4),
+            (-12.34567, 2),
+            (0.999, 2),
+            (7.0, 0),
+        ] {
+            s.push(' ');
+            push_fixed(&mut s, v, d);
+        }
+        assert_eq!(
+            s,
+            "0 18446744073709551615 2026-10-05T03:04:05 2.5000 0.0000 -12.35 1.00 7"
+        );
+        for ip in ["1.2.3.4", "255.0.10.200", "2001:db8::1"] {
+            let mut s = String::new();
+            push_ip(&mut s, ip.parse().unwrap());
+            assert_eq!(s, ip);
+        }
     }
 }

@@ -5,13 +5,14 @@
 
 use super::PeriodHosts;
 use greenwatch_model::{Enrichment, Period, PeriodKind};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::BTreeMap;
 
 #[derive(Default)]
 struct PeriodTally {
-    hosts: HashSet<u128>,
-    by_country: HashMap<[u8; 2], u64>,
-    by_asn: HashMap<u32, u64>,
+    hosts: FxHashSet<u128>,
+    by_country: FxHashMap<[u8; 2], u64>,
+    by_asn: FxHashMap<u32, u64>,
 }
 
 impl PeriodTally {

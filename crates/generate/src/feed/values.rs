@@ -3,7 +3,7 @@
 //! stay the same on every row of that host; the rest is drawn per row.
 
 use super::report::Report;
-use super::text::{push_date_time, push_u64};
+use super::text::{push_date_time, push_fixed, push_ip, push_u64};
 use crate::rng::{hash2, Rng};
 use greenwatch_model::{CountryCode, Enrichment};
 use std::fmt::Write as _;
@@ -158,7 +158,7 @@ impl RowView<'_> {
                 Some(_) => out.push_str(self.infection().0),
                 None => out.push_str(self.report.tag),
             },
-            Col::Ip => write_ip(out, self.ip),
+            Col::Ip => push_ip(out, self.ip),
             Col::Protocol => out.push_str(if self.sinkhole.is_some() {
                 "tcp"
             } else {
@@ -183,11 +183,7 @@ impl RowView<'_> {
             Col::Sector => out.push_str(self.sector().1),
             Col::ResponseSize => push_u64(out, self.response_size),
             Col::Amplification => {
-                let _ = write!(
-                    out,
-                    "{:.2}",
-                    self.response_size as f64 / self.report.request
-                );
+                push_fixed(out, self.response_size as f64 / self.report.request, 2)
             }
             Col::Packets => push_u64(out, self.response_size / 468),
             Col::HostPick(table, salt) => out.push_str(self.host_pick(table, salt)),
@@ -196,9 +192,7 @@ impl RowView<'_> {
             Col::HostInt(lo, hi, salt) => {
                 push_u64(out, lo + hash2(self.host, salt) % (hi - lo + 1))
             }
-            Col::Float(lo, hi) => {
-                let _ = write!(out, "{:.4}", lo + (hi - lo) * rng.f64());
-            }
+            Col::Float(lo, hi) => push_fixed(out, lo + (hi - lo) * rng.f64(), 4),
             Col::NtpStamp => {
                 // NTP era 0 counts from 1900; the value is near the row's time.
                 let ntp = (self.day_secs + self.secs as i64 + 2_208_988_800 - rng.below(600) as i64)
@@ -211,7 +205,7 @@ impl RowView<'_> {
             ),
             Col::UnixTime => push_u64(out, (self.day_secs + self.secs as i64).max(0) as u64),
             Col::MacAddress => {
-                if hash2(self.host, 0x4D41) % 4 == 0 {
+                if hash2(self.host, 0x4D41) & 3 == 0 {
                     let m = hash2(self.host, 0x4D42).to_be_bytes();
                     let _ = write!(
                         out,
@@ -244,7 +238,7 @@ impl RowView<'_> {
             }
             Col::DstIp => {
                 if let Some((ip, _, _)) = self.sinkhole {
-                    write_ip(out, ip);
+                    push_ip(out, ip);
                 }
             }
             Col::DstPort => {
@@ -305,11 +299,19 @@ impl RowView<'_> {
         if !self.has_hostname() {
             return;
         }
-        let [a, b, c, d] = v4.octets();
         let (prefix, suffix) = self.host_pick(tables::HOSTNAME_STYLES, 0x4853);
-        let _ = write!(out, "{prefix}{a}-{b}-{c}-{d}.{suffix}");
+        out.push_str(prefix);
+        for (i, o) in v4.octets().into_iter().enumerate() {
+            if i > 0 {
+                out.push('-');
+            }
+            push_u64(out, o as u64);
+        }
+        out.push('.');
+        out.push_str(suffix);
         if self.feed.asn != 0 {
-            let _ = write!(out, ".as{}", self.feed.asn);
+            out.push_str(".as");
+            push_u64(out, self.feed.asn as u64);
         }
         out.push_str(".net");
     }
@@ -319,10 +321,6 @@ fn push_asn(out: &mut String, asn: u32) {
     if asn != 0 {
         push_u64(out, asn as u64);
     }
-}
-
-fn write_ip(out: &mut String, ip: IpAddr) {
-    let _ = write!(out, "{ip}");
 }
 
 /// A stable seed for an address (sinkhole servers).

@@ -2,7 +2,7 @@
 //! its ASN and country (agreeing or deliberately not), interleaves broken rows, and counts
 //! what it wrote.
 
-use super::population::RowDesc;
+use super::population::{key_ip, RowDesc};
 use super::report::{Family, JsonValue, Report};
 use super::text::{push_base64, push_csv_field, push_date_time, push_json_str};
 use super::values::{tables, RowView};
@@ -10,7 +10,7 @@ use super::{AddressInfo, BadRowKind, BadRowTruth, FeedOutput, FeedSpec};
 use crate::rng::{hash2, Rng};
 use greenwatch_model::{CountryCode, Enrichment};
 use std::io::{self, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr};
 
 const CSV_BAD_KINDS: &[BadRowKind] = &[
     BadRowKind::InvalidIp,
@@ -52,15 +52,6 @@ pub(crate) struct FeedWriter<'a, W: Write> {
     csv: String,
     json: String,
     counts: WriteCounts,
-}
-
-/// The address of a key made by `ip_key`.
-fn key_ip(key: u128) -> IpAddr {
-    let v6 = Ipv6Addr::from(key);
-    match v6.to_ipv4_mapped() {
-        Some(v4) => IpAddr::V4(v4),
-        None => IpAddr::V6(v6),
-    }
 }
 
 impl<'a, W: Write> FeedWriter<'a, W> {
@@ -124,11 +115,15 @@ impl<'a, W: Write> FeedWriter<'a, W> {
         self.counts.rows
     }
 
-    /// Writes one good row for the host with address key `key` (then maybe a broken row);
-    /// returns the host's enrichment for the truth.
-    pub(crate) fn good_row(&mut self, row: &RowDesc, key: u128) -> io::Result<Enrichment> {
+    /// Writes one good row for the host with address key `key` and enrichment `truth` (then
+    /// maybe a broken row).
+    pub(crate) fn good_row(
+        &mut self,
+        row: &RowDesc,
+        key: u128,
+        truth: Enrichment,
+    ) -> io::Result<()> {
         let ip = key_ip(key);
-        let truth = self.info.enrich(ip);
         let host = hash2(
             hash2(self.seed ^ 0x484F_5354, (key >> 64) as u64),
             key as u64,
@@ -146,7 +141,7 @@ impl<'a, W: Write> FeedWriter<'a, W> {
         if hash2(self.seed ^ 0xBAD, c.rows) % 1000 < self.bad_per_mille {
             self.bad_row(row.secs, &mut rng)?;
         }
-        Ok(truth)
+        Ok(())
     }
 
     pub(crate) fn finish(mut self) -> io::Result<WriteCounts> {
@@ -269,8 +264,10 @@ impl<'a, W: Write> FeedWriter<'a, W> {
             if !first {
                 json.push_str(", ");
             }
-            push_json_str(json, key);
-            json.push_str(": ");
+            // Keys are dotted lower-case names: nothing to escape.
+            json.push('"');
+            json.push_str(key);
+            json.push_str("\": ");
             let written = match value {
                 JsonValue::Cell { column, number } => {
                     let cell = &self.cells[*column];
