@@ -383,3 +383,81 @@ fn real_ip_data_enriches_generated_traffic_like_the_internet() {
         "every scan source has a country"
     );
 }
+
+#[test]
+fn observed_risks_count_distinct_scanning_and_mirai_sources() {
+    let env = Env::with_fixture_netdb();
+    let (pcap, truth) = env.generate(4, 80_000, 48);
+    let (out, _) = env.ingest(&[&pcap]);
+    assert_success(&out);
+    assert!(truth["by_fingerprint"]["mirai"].as_u64().unwrap() > 0);
+    let world = |rows: &Value| -> Value {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["country"] == "WORLD")
+            .unwrap()
+            .clone()
+    };
+    let metric = |risk: &str, period: &str, at: &str| {
+        env.json(&[
+            "metrics",
+            "--risk",
+            risk,
+            "--period",
+            period,
+            "--at",
+            at,
+            "--min-hosts",
+            "0",
+            "--json",
+        ])
+    };
+    // Distinct scan sources, counted independently by `query top --by source`.
+    let sources = |from: &str, to: &str| {
+        env.json(&[
+            "query",
+            "top",
+            "--by",
+            "source",
+            "--class",
+            "scan",
+            "--from",
+            from,
+            "--to",
+            to,
+            "--limit",
+            "100000000",
+            "--json",
+        ])
+        .as_array()
+        .unwrap()
+        .len() as u64
+    };
+    for (day, next) in [("2026-10-05", "2026-10-06"), ("2026-10-06", "2026-10-07")] {
+        let rows = metric("scanner", "day", day);
+        let all = world(&rows);
+        assert_eq!(all["hosts"].as_u64().unwrap(), sources(day, next), "{day}");
+        let by_country: u64 = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["country"] != "WORLD")
+            .map(|r| r["hosts"].as_u64().unwrap())
+            .sum();
+        assert_eq!(by_country, all["hosts"].as_u64().unwrap());
+        let mirai = world(&metric("mirai", "day", day))["hosts"]
+            .as_u64()
+            .unwrap();
+        assert!(
+            mirai > 0 && mirai < all["hosts"].as_u64().unwrap(),
+            "{day}: {mirai}"
+        );
+    }
+    // Both days are in ISO week 41: the week counts a source seen on both days once.
+    let week = world(&metric("scanner", "week", "2026-W41"))["hosts"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(week, sources("2026-10-05", "2026-10-07"));
+    assert!(week < sources("2026-10-05", "2026-10-06") + sources("2026-10-06", "2026-10-07"));
+}

@@ -1,9 +1,12 @@
-//! `greenwatch demo`: imports the IP data, generates a day of darknet traffic, ingests it and
-//! prints what an analyst would look at first. Later this becomes the portal's demo.
+//! `greenwatch demo`: imports the IP data, generates two days of darknet traffic and a month of
+//! risk feeds, ingests them, prints what an analyst would look at first and exports the open
+//! metrics. Later this becomes the portal's demo.
 
-use crate::commands::generate::{write_traffic, TrafficArgs};
+use crate::commands::generate::{self, write_traffic, GenerateArgs, TrafficArgs};
 use crate::commands::ingest::{ingest_files, PcapArgs};
+use crate::commands::metrics::{self, MetricsArgs};
 use crate::commands::query::{self, QueryArgs};
+use crate::commands::{export, ingest};
 use crate::data_dir::DataDir;
 use anyhow::{bail, Context};
 use clap::{Args, Parser};
@@ -81,7 +84,107 @@ pub fn run(data: &DataDir, args: DemoArgs) -> anyhow::Result<ExitCode> {
         query::run(data, args)?;
         println!();
     }
+    demo_feeds(data, &capture_dir)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Feeds of October 2026 for the demo: (report type, rows, seed, IntelMQ).
+const DEMO_FEEDS: [(&str, u64, u64, bool); 5] = [
+    ("scan_dns", 300_000, 11, false),
+    ("scan_ntpmonitor", 60_000, 12, false),
+    ("scan_ssdp", 120_000, 13, false),
+    ("scan6_dns", 20_000, 14, false),
+    ("event4_sinkhole", 80_000, 15, true),
+];
+
+/// Generates a month of risk feeds (once), ingests them, prints metrics and exports them.
+fn demo_feeds(data: &DataDir, dir: &std::path::Path) -> anyhow::Result<()> {
+    let mut files = Vec::new();
+    for (report, rows, seed, intelmq) in DEMO_FEEDS {
+        let name = if intelmq {
+            format!("2026-10-01-{report}-demo.jsonl")
+        } else {
+            format!("2026-10-01-{report}-demo-asn.csv")
+        };
+        let out = dir.join(name);
+        if !out.exists() {
+            let rows = rows.to_string();
+            let seed = seed.to_string();
+            let mut argv = vec![
+                "generate",
+                "feed",
+                "--report",
+                report,
+                "--rows",
+                &rows,
+                "--days",
+                "31",
+                "--start",
+                "2026-10-01",
+                "--seed",
+                &seed,
+                "--bad-per-mille",
+                "1",
+                "--disagree-per-mille",
+                "20",
+                "--no-truth",
+                "--out",
+            ];
+            let out_arg = out.to_str().context("non-UTF-8 data directory")?;
+            argv.push(out_arg);
+            if intelmq {
+                argv.push("--intelmq");
+            }
+            generate::run(
+                data,
+                GenerateArgs::try_parse_from(argv).expect("valid demo feed"),
+            )?;
+        }
+        files.push(
+            out.to_str()
+                .context("non-UTF-8 data directory")?
+                .to_string(),
+        );
+    }
+    println!("== Risk feeds (Shadowserver CSV and IntelMQ events, October 2026)");
+    let argv = ["ingest", "feed"]
+        .into_iter()
+        .chain(files.iter().map(String::as_str));
+    ingest::run(
+        data,
+        ingest::IngestArgs::try_parse_from(argv).expect("valid demo ingest"),
+    )?;
+    println!();
+    for argv in [
+        vec![
+            "metrics",
+            "--risk",
+            "openrecursivedns",
+            "--period",
+            "month",
+            "--at",
+            "2026-10",
+            "--limit",
+            "10",
+        ],
+        vec![
+            "metrics", "--risk", "infected", "--by", "asn", "--period", "week", "--at", "2026-W41",
+            "--limit", "10",
+        ],
+    ] {
+        metrics::run(
+            data,
+            MetricsArgs::try_parse_from(argv).expect("valid demo metrics"),
+        )?;
+    }
+    let export_dir = data.netdb_dir().with_file_name("export");
+    let export_dir = export_dir.to_str().context("non-UTF-8 data directory")?;
+    let argv = ["export", "metrics", "--out", export_dir];
+    export::run(
+        data,
+        export::ExportArgs::try_parse_from(argv).expect("valid demo export"),
+    )?;
+    Ok(())
 }
 
 fn ip_data_files(dir: &PathBuf) -> anyhow::Result<Vec<PathBuf>> {

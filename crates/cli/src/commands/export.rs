@@ -10,7 +10,7 @@ use greenwatch_model::{PeriodKind, Timestamp};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[derive(Args)]
+#[derive(clap::Parser)]
 pub struct ExportArgs {
     #[command(subcommand)]
     command: ExportCommand,

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-#[derive(Args)]
+#[derive(clap::Parser)]
 pub struct GenerateArgs {
     #[command(subcommand)]
     command: GenerateCommand,

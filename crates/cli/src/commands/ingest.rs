@@ -23,7 +23,7 @@ use std::process::ExitCode;
 use std::sync::mpsc;
 use std::time::Instant;
 
-#[derive(Args)]
+#[derive(clap::Parser)]
 pub struct IngestArgs {
     #[command(subcommand)]
     command: IngestCommand,

@@ -10,7 +10,7 @@ use greenwatch_metrics::{export::write_csv, Engine, GroupBy, MetricRow, MetricTa
 use greenwatch_model::{Period, PeriodKind};
 use std::process::ExitCode;
 
-#[derive(Args)]
+#[derive(clap::Parser)]
 pub struct MetricsArgs {
     /// Risk slug (see `greenwatch risks`), or `all` for every risk with data.
     #[arg(long, default_value = "all")]
