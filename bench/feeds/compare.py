@@ -4,9 +4,10 @@ country by country, and prints the timing table.
 
 usage: compare.py --rows N --work DIR [--repeat N]
 
-Reads from DIR (written by run.sh): times.txt (`name seconds` lines, one per run: the best run counts), gw-ingest-1.json,
-gw-metrics-1.json (and -2 for the 2-core run), pandas-c.json, pandas_c.stderr,
-pandas-pyarrow.json, pandas_pyarrow.stderr, intelmq.stderr. Exits 1 when the metrics differ.
+Reads from DIR (written by run.sh): times.txt (`name seconds` lines, one per run: the best run
+counts), gw-ingest-1.json, gw-metrics-1.json and gw-metrics-2.json (1- and 2-core runs),
+pandas-c.json, pandas_c.stderr, pandas-pyarrow.json, pandas_pyarrow.stderr, intelmq.stderr.
+Exits 1 when the metrics differ.
 """
 import argparse
 import json
@@ -15,51 +16,21 @@ import os
 import re
 import sys
 
-KEY_FIELDS = ("country", "cc", "key", "group", "code", "name")
-HOSTS_FIELDS = ("hosts", "distinct_hosts", "distinct_ips", "count", "value")
-LIST_FIELDS = ("rows", "metrics", "countries", "groups", "data", "results", "items", "entries")
-WORLD_KEYS = ("WORLD", "world", "World")
-UNKNOWN_KEYS = (None, "", "??", "--", "unknown", "UNKNOWN", "ZZ")
-
-
-def first(d, names):
-    for n in names:
-        if n in d:
-            return d[n]
-    return None
-
-
-def normalise(doc):
-    """greenwatch's (or pandas') metrics JSON -> (per-country {cc: row}, world hosts or None,
-    unknown-country hosts or None). Tolerates a bare list of rows or an object holding one, and
-    a world given as a row or as a top-level field."""
-    world = unknown = None
-    rows = doc
-    if isinstance(doc, dict):
-        rows = first(doc, LIST_FIELDS)
-        if rows is None:
-            rows = next((v for v in doc.values()
-                         if isinstance(v, list) and v and isinstance(v[0], dict)), [])
-        w = first(doc, ("world", "world_hosts", "total_hosts", "total"))
-        if isinstance(w, dict):
-            w = first(w, HOSTS_FIELDS)
-        if isinstance(w, (int, float)):
-            world = int(w)
-    out = {}
+def normalise(rows):
+    """A metrics JSON array (greenwatch's `metrics --json`, or metrics_pandas.py's: row objects
+    with country, hosts, share, rank, and a row for "WORLD") -> ({country: row}, world hosts or
+    None, hosts without a country or None)."""
+    if not isinstance(rows, list):
+        raise ValueError(f"expected a JSON array of rows, got {type(rows).__name__}")
+    out, world, unknown = {}, None, None
     for r in rows:
-        if not isinstance(r, dict):
-            raise ValueError(f"a metrics row is not an object: {r!r}")
-        key = first(r, KEY_FIELDS)
-        hosts = first(r, HOSTS_FIELDS)
-        if isinstance(key, dict):  # e.g. {"country": {"code": "JP", ...}}
-            key = first(key, KEY_FIELDS)
-        if key in WORLD_KEYS:
-            world = int(hosts)
-        elif key in UNKNOWN_KEYS:
-            unknown = (unknown or 0) + int(hosts)
+        key, hosts = r.get("country"), int(r["hosts"])
+        if key == "WORLD":
+            world = hosts
+        elif key in (None, "", "??"):
+            unknown = (unknown or 0) + hosts
         else:
-            out[str(key).upper()] = {"hosts": int(hosts), "rank": r.get("rank"),
-                                     "share": r.get("share")}
+            out[key] = {"hosts": hosts, "rank": r.get("rank"), "share": r.get("share")}
     return out, world, unknown
 
 
@@ -78,11 +49,8 @@ def compare(gw_doc, pd_doc):
             diffs.append(f"{cc}: hosts greenwatch {g['hosts']} pandas {p['hosts']}")
         if g["rank"] is not None and g["rank"] != p["rank"]:
             diffs.append(f"{cc}: rank greenwatch {g['rank']} pandas {p['rank']}")
-        if isinstance(g["share"], (int, float)):
-            s = float(g["share"])
-            if not (math.isclose(s, p["share"], rel_tol=1e-6, abs_tol=1e-12)
-                    or math.isclose(s, 100 * p["share"], rel_tol=1e-6, abs_tol=1e-10)):
-                diffs.append(f"{cc}: share greenwatch {s} pandas {p['share']}")
+        if g["share"] is not None and not math.isclose(g["share"], p["share"], rel_tol=1e-9):
+            diffs.append(f"{cc}: share greenwatch {g['share']} pandas {p['share']}")
     if gw_world is not None and gw_world != pd_world:
         diffs.append(f"world: greenwatch {gw_world} pandas {pd_world} distinct addresses"
                      f" (pandas counts {pd_unknown or 0} without a country in the world)")

@@ -14,6 +14,11 @@
 //! Output: legacy pcap (Ethernet, microseconds, snaplen 65535), time-ordered. Generation runs
 //! hour by hour (memory is one hour's packet descriptions, 16 bytes each) at several million
 //! packets per second in release builds.
+//!
+//! [`generate_feed`] writes risk feeds the same way: Shadowserver report CSV or IntelMQ JSON
+//! lines whose distinct hosts per day, ISO week and month (by country and ASN), broken lines
+//! and feed-versus-netdb disagreements are known exactly (see the `feed` module, about a
+//! million rows per second). Both draw addresses from a [`SourcePool`].
 
 mod feed;
 mod packets;

@@ -5,6 +5,7 @@ use crate::rng::{Cumulative, Rng};
 use crate::GenerateError;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+/// Whether an IPv4 address can be a host (does not end in .0 or .255).
 #[inline]
 pub(crate) fn usable_v4_source(a: u32) -> bool {
     let last = a & 0xff;
