@@ -43,43 +43,32 @@ netdb_data="$work/netdb-data"
 
 # The feed, named as Shadowserver names its files (the report type comes from the name).
 feed="$work/2026-10-01-scan_dns-bench.csv"
-if "$gw" generate feed --help >/dev/null 2>&1; then
-  "$gw" --data "$netdb_data" generate feed --report scan_dns --rows "$rows" --days 30 \
-    --start 2026-10-01 --seed 7 --out "$feed" --no-truth >/dev/null
-else
-  echo "greenwatch generate feed is not there yet: falling back to bench/feeds/make_feed.py" >&2
-  "$py" bench/feeds/make_feed.py "$feed" "$ip_data" --rows "$rows" --days 30 \
-    --start 2026-10-01 --seed 7 >/dev/null
-fi
+"$gw" --data "$netdb_data" generate feed --report scan_dns --rows "$rows" --days 30 \
+  --start 2026-10-01 --seed 7 --out "$feed" --no-truth >/dev/null
 size=$(stat -c %s "$feed")
 echo "feed: $feed ($rows rows, $((size / 1048576)) MiB)"
 
 now() { date +%s.%N; }
-time_it() { # name, stdout file, command...
-  local name="$1" out="$2"; shift 2
+time_it() { # name, stdout file, command...; stderr of every run appended to NAME.stderr
+  local name="$1" out="$2" err="$work/$1.stderr"; shift 2
   cat "$feed" >/dev/null  # same warm page cache for everyone
   local t0 t1; t0=$(now)
-  "$@" >"$out" 2>"$work/$name.stderr" || { echo "$name failed:"; cat "$work/$name.stderr"; exit 1; }
+  "$@" >"$out" 2>>"$err" || { echo "$name failed:"; cat "$err"; exit 1; }
   t1=$(now)
   echo "$name $(echo "$t1 - $t0" | bc -l)" >> "$work/times.txt"
 }
 
 metrics=(metrics --risk openrecursivedns --by country --period month --at 2026-10-15 --json)
-have_gw=1
-"$gw" ingest feed --help >/dev/null 2>&1 ||
-  { have_gw=0; echo "greenwatch ingest feed is not there yet: timing pandas and IntelMQ only" >&2; }
 for _ in $(seq "$repeat"); do
-  if [ "$have_gw" = 1 ]; then
-    for cores in 1 2; do
-      cpus=$([ "$cores" = 1 ] && echo 0 || echo 0-1)
-      data="$work/data-$cores"  # fresh: only the netdb snapshot
-      rm -rf "$data"; mkdir -p "$data"; cp -r "$netdb_data/netdb" "$data/"
-      time_it "gw_ingest_$cores" "$work/gw-ingest-$cores.json" \
-        taskset -c "$cpus" "$gw" --data "$data" ingest feed "$feed" --json
-      time_it "gw_metrics_$cores" "$work/gw-metrics-$cores.json" \
-        taskset -c "$cpus" "$gw" --data "$data" "${metrics[@]}"
-    done
-  fi
+  for cores in 1 2; do
+    cpus=$([ "$cores" = 1 ] && echo 0 || echo 0-1)
+    data="$work/data-$cores"  # fresh: only the netdb snapshot
+    rm -rf "$data"; mkdir -p "$data"; cp -r "$netdb_data/netdb" "$data/"
+    time_it "gw_ingest_$cores" "$work/gw-ingest-$cores.json" \
+      taskset -c "$cpus" "$gw" --data "$data" ingest feed "$feed" --json
+    time_it "gw_metrics_$cores" "$work/gw-metrics-$cores.json" \
+      taskset -c "$cpus" "$gw" --data "$data" "${metrics[@]}"
+  done
   for engine in c pyarrow; do
     cpus=$([ "$engine" = c ] && echo 0 || echo 0-1)  # pyarrow reads with a thread per core
     time_it "pandas_$engine" "$work/pandas-$engine.stdout" taskset -c "$cpus" \
