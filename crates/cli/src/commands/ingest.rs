@@ -353,13 +353,12 @@ fn ingest_file(
 
 /// The key under which a file's content is stored: `blake3:<hex>`, hashed on all cores.
 pub fn content_hash(bytes: &[u8]) -> String {
-    format!(
-        "blake3:{}",
-        blake3::Hasher::new()
-            .update_rayon(bytes)
-            .finalize()
-            .to_hex()
-    )
+    hash_label(blake3::Hasher::new().update_rayon(bytes).finalize())
+}
+
+/// How stores name a content hash.
+pub fn hash_label(hash: blake3::Hash) -> String {
+    format!("blake3:{}", hash.to_hex())
 }
 
 fn progress_bar(hidden: bool, len: u64, name: &str) -> ProgressBar {

@@ -3,7 +3,7 @@
 //! files whose content is already stored. Reading and parsing run on one thread, enrichment
 //! and storage on another.
 
-use super::ingest::content_hash;
+use super::ingest::hash_label;
 use crate::data_dir::DataDir;
 use crate::table;
 use anyhow::Context;
@@ -179,12 +179,17 @@ fn ingest_file(
 ) -> anyhow::Result<FileOutcome> {
     let path = input.path;
     let display = path.display().to_string();
+    // Streamed, not memory-mapped: a mapping would hold the whole file in the resident set,
+    // and ingest promises memory that does not grow with the file.
     let content_hash = {
         let file = std::fs::File::open(path).with_context(|| format!("opening {display}"))?;
-        // SAFETY: read-only map of a file we do not modify, dropped before parsing starts.
-        let bytes =
-            unsafe { memmap2::Mmap::map(&file) }.with_context(|| format!("mapping {display}"))?;
-        content_hash(&bytes)
+        let mut hasher = blake3::Hasher::new();
+        std::io::copy(
+            &mut std::io::BufReader::with_capacity(1 << 20, file),
+            &mut hasher,
+        )
+        .with_context(|| format!("reading {display}"))?;
+        hash_label(hasher.finalize())
     };
     if let Some(existing) = store.find_feed_file(&content_hash)? {
         return Ok(FileOutcome {
