@@ -354,7 +354,39 @@ fn export_writes_a_data_package_and_the_method() {
             "2026-10-05",
         ],
     );
-    env.ingest_feed(&[&feed], &[]);
+    env.ingest_feed(&[&feed], &["--tlp", "clear", "--org", "cert-a"]);
+    // An AMBER feed: never in open data, only in an internal export.
+    let (amber, _) = env.generate_feed(
+        "2026-10-05-event4_sinkhole-generated.csv",
+        &[
+            "--report",
+            "event4_sinkhole",
+            "--rows",
+            "500",
+            "--days",
+            "3",
+            "--start",
+            "2026-10-05",
+        ],
+    );
+    env.ingest_feed(&[&amber], &["--tlp", "amber", "--org", "cert-a"]);
+    let names = |report: &Value| -> Vec<String> {
+        let files = report["files"].as_array().unwrap();
+        files
+            .iter()
+            .map(|f| f.as_str().unwrap().to_string())
+            .collect()
+    };
+    let internal = env.path("internal");
+    let all = env.json(&[
+        "export",
+        "metrics",
+        "--out",
+        internal.to_str().unwrap(),
+        "--all-data",
+        "--json",
+    ]);
+    assert!(names(&all).iter().any(|f| f.starts_with("infected-")));
     let out = env.path("export");
     let report = env.json(&[
         "export",
@@ -365,6 +397,10 @@ fn export_writes_a_data_package_and_the_method() {
         "0",
         "--json",
     ]);
+    assert!(
+        !names(&report).iter().any(|f| f.starts_with("infected-")),
+        "AMBER data must not reach open data: {report}"
+    );
     assert!(report["files"].as_array().unwrap().len() >= 18);
     let package: Value =
         serde_json::from_slice(&std::fs::read(out.join("datapackage.json")).unwrap()).unwrap();

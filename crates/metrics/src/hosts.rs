@@ -3,6 +3,7 @@
 //! period.
 
 use greenwatch_feeds::ObservedRule;
+use greenwatch_model::access::Viewer;
 use greenwatch_model::{ip_key, CountryCode, Period, TrafficClass};
 use greenwatch_observe::FlowTuple;
 use greenwatch_store::{ObservationStore, RiskStore, StoreError, TimeRange};
@@ -49,11 +50,12 @@ fn distinct(mut sightings: Vec<Sighting>) -> Vec<Host> {
 /// Distinct hosts of feed risk `slug` in `period`.
 pub fn feed_hosts(
     store: &dyn RiskStore,
+    viewer: &Viewer,
     slug: &str,
     period: Period,
 ) -> Result<Vec<Host>, StoreError> {
     let mut sightings = Vec::new();
-    store.scan_risk_events(slug, period.start, period.end(), &mut |e| {
+    store.scan_risk_events(viewer, slug, period.start, period.end(), &mut |e| {
         sightings.push(Sighting {
             key: e.ip_key(),
             time: e.time.0,
@@ -83,6 +85,7 @@ fn midnight(date: chrono::NaiveDate) -> i64 {
 /// (whose source ASN and country were enriched at ingest).
 pub fn observed_hosts(
     store: &dyn ObservationStore,
+    viewer: &Viewer,
     rule: ObservedRule,
     period: Period,
 ) -> Result<Vec<Host>, StoreError> {
@@ -91,7 +94,7 @@ pub fn observed_hosts(
         to: Some(midnight(period.end())),
     };
     let mut sightings = Vec::new();
-    store.scan_flows(range, None, &mut |flow| {
+    store.scan_flows(viewer, range, None, &mut |flow| {
         if matches(rule, flow) {
             sightings.push(Sighting {
                 key: ip_key(flow.src),

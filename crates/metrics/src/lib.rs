@@ -17,6 +17,7 @@ pub use hosts::{feed_hosts, observed_hosts, Host};
 
 use chrono::{Days, NaiveDate};
 use greenwatch_feeds::{Catalogue, Risk, RiskIndex};
+use greenwatch_model::access::Viewer;
 use greenwatch_model::{CountryCode, Period, PeriodKind};
 use greenwatch_netdb::NetDb;
 use greenwatch_store::{ObservationStore, RiskStore, StoreError};
@@ -172,6 +173,8 @@ pub struct Engine<'a> {
     risks: &'a dyn RiskStore,
     observations: &'a dyn ObservationStore,
     netdb: &'a NetDb,
+    /// Whose eyes: only datasets this viewer may see are counted.
+    viewer: Viewer,
     cache: RefCell<HashMap<(RiskIndex, GroupBy, Period), Rc<Counts>>>,
 }
 
@@ -181,12 +184,14 @@ impl<'a> Engine<'a> {
         risks: &'a dyn RiskStore,
         observations: &'a dyn ObservationStore,
         netdb: &'a NetDb,
+        viewer: Viewer,
     ) -> Engine<'a> {
         Engine {
             catalogue,
             risks,
             observations,
             netdb,
+            viewer,
             cache: RefCell::new(HashMap::new()),
         }
     }
@@ -207,14 +212,14 @@ impl<'a> Engine<'a> {
                     .map(|t| t.date_naive())
                     .ok_or_else(|| MetricsError::Query(format!("bucket {secs} out of range")))
             };
-            return match self.observations.flow_bucket_range()? {
+            return match self.observations.flow_bucket_range(&self.viewer)? {
                 Some((first, last)) => Ok(Some((day(first)?, day(last)?))),
                 None => Ok(None),
             };
         }
         Ok(self
             .risks
-            .risk_coverage()?
+            .risk_coverage(&self.viewer)?
             .into_iter()
             .find(|c| c.risk == r.slug)
             .map(|c| (c.first_day, c.last_day)))
@@ -236,8 +241,8 @@ impl<'a> Engine<'a> {
     pub fn hosts(&self, risk: RiskIndex, period: Period) -> Result<Vec<Host>, MetricsError> {
         let r = self.catalogue.get(risk);
         Ok(match r.observed {
-            Some(rule) => observed_hosts(self.observations, rule, period)?,
-            None => feed_hosts(self.risks, &r.slug, period)?,
+            Some(rule) => observed_hosts(self.observations, &self.viewer, rule, period)?,
+            None => feed_hosts(self.risks, &self.viewer, &r.slug, period)?,
         })
     }
 

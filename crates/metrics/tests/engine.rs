@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use greenwatch_feeds::Catalogue;
 use greenwatch_metrics::{export, Engine, GroupBy, MetricRow};
+use greenwatch_model::access::{Label, Role, Tlp, Viewer};
 use greenwatch_model::{CountryCode, Enrichment, Period, PeriodKind, RiskEvent, Timestamp};
 use greenwatch_netdb::{NetDb, SnapshotBuilder};
 use greenwatch_store::{FeedFileRecord, RiskStore, SqliteStore};
@@ -47,7 +48,7 @@ fn event(netdb: &NetDb, ip: &str, day: &str, line: u64) -> RiskEvent {
     }
 }
 
-fn store_events(store: &mut SqliteStore, hash: &str, risk: &str, events: &[RiskEvent]) {
+fn store_events(store: &mut SqliteStore, hash: &str, tlp: Tlp, risk: &str, events: &[RiskEvent]) {
     let mut w = store.begin_feed_file(hash).unwrap();
     for e in events {
         w.write_events(
@@ -62,6 +63,10 @@ fn store_events(store: &mut SqliteStore, hash: &str, risk: &str, events: &[RiskE
         path: hash.into(),
         format: "shadowserver".into(),
         report_type: None,
+        label: Label {
+            owner: "cert-a".into(),
+            tlp,
+        },
         counts: Default::default(),
         ingested_at: Timestamp(1),
     })
@@ -105,8 +110,8 @@ fn fixture(dir: &std::path::Path) -> (SqliteStore, NetDb) {
     push("10.0.0.9", "2026-10-12");
     // Split over two files: distinct counting must merge across files.
     let (a, b) = events.split_at(6);
-    store_events(&mut store, "a", "openrecursivedns", a);
-    store_events(&mut store, "b", "openrecursivedns", b);
+    store_events(&mut store, "a", Tlp::Clear, "openrecursivedns", a);
+    store_events(&mut store, "b", Tlp::Amber, "openrecursivedns", b);
     (store, netdb)
 }
 
@@ -115,7 +120,7 @@ fn weekly_counts_are_distinct_with_share_rank_density_trend_and_change() {
     let dir = tempfile::tempdir().unwrap();
     let (store, netdb) = fixture(dir.path());
     let catalogue = Catalogue::shipped();
-    let engine = Engine::new(&catalogue, &store, &store, &netdb);
+    let engine = Engine::new(&catalogue, &store, &store, &netdb, Viewer::Local);
     let dns = catalogue.by_slug("openrecursivedns").unwrap();
     let week = Period::parse(PeriodKind::Week, "2026-W41").unwrap();
     let t = engine.table(dns, GroupBy::Country, week, None).unwrap();
@@ -173,7 +178,7 @@ fn asn_tables_name_networks_and_the_threshold_hides_rows_not_totals() {
     let dir = tempfile::tempdir().unwrap();
     let (store, netdb) = fixture(dir.path());
     let catalogue = Catalogue::shipped();
-    let engine = Engine::new(&catalogue, &store, &store, &netdb);
+    let engine = Engine::new(&catalogue, &store, &store, &netdb, Viewer::Local);
     let dns = catalogue.by_slug("openrecursivedns").unwrap();
     let week = Period::parse(PeriodKind::Week, "2026-W41").unwrap();
     let t = engine.table(dns, GroupBy::Asn, week, None).unwrap();
@@ -197,7 +202,7 @@ fn export_writes_a_frictionless_package_matching_the_tables() {
     let dir = tempfile::tempdir().unwrap();
     let (store, netdb) = fixture(dir.path());
     let catalogue = Catalogue::shipped();
-    let engine = Engine::new(&catalogue, &store, &store, &netdb);
+    let engine = Engine::new(&catalogue, &store, &store, &netdb, Viewer::Local);
     let out = dir.path().join("export");
     let report = export::export(
         &engine,
@@ -239,4 +244,33 @@ fn export_writes_a_frictionless_package_matching_the_tables() {
     assert!(w41.contains(",4,0,"), "{w41}");
     let method = std::fs::read_to_string(out.join("METHOD.md")).unwrap();
     assert!(method.contains("first sighting") && method.contains("| openntp |"));
+}
+
+#[test]
+fn each_viewer_counts_only_the_files_it_may_see() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, netdb) = fixture(dir.path());
+    let catalogue = Catalogue::shipped();
+    let dns = catalogue.by_slug("openrecursivedns").unwrap();
+    let week = Period::parse(PeriodKind::Week, "2026-W41").unwrap();
+    let user = |org: &str| Viewer::User {
+        org: org.into(),
+        role: Role::Member,
+    };
+    // File "a" (CLEAR) has 10.0.0.1 and 10.0.0.2 in W41; file "b" (AMBER of cert-a) the rest.
+    for (viewer, hosts) in [
+        (Viewer::Anonymous, 2),
+        (user("cert-b"), 2),
+        (user("cert-a"), 9),
+        (Viewer::Local, 9),
+    ] {
+        let engine = Engine::new(&catalogue, &store, &store, &netdb, viewer.clone());
+        let t = engine.table(dns, GroupBy::Country, week, None).unwrap();
+        assert_eq!(t.rows[0].hosts, hosts, "{viewer:?}");
+        if hosts == 2 {
+            assert_eq!(t.rows.len(), 2, "{viewer:?} sees no KR, DE or IPv6 row");
+            // The AMBER file's last day (2026-10-12) is not even visible as coverage.
+            assert_eq!(engine.coverage(dns).unwrap().unwrap().1, date("2026-10-11"));
+        }
+    }
 }

@@ -4,6 +4,7 @@
 //!
 //! Architecture invariant: this crate does no I/O and never reads the clock.
 
+pub mod access;
 mod class;
 mod enrich;
 mod period;

@@ -4,6 +4,10 @@
 //!
 //! Risk-feed events live behind [`RiskStore`], implemented by the same backends.
 //!
+//! Every capture and feed file carries a [`Label`] (owner organisation, TLP). Every read of
+//! facts takes the [`Viewer`] and returns only what `Viewer::can_see` allows: a caller cannot
+//! forget the check.
+//!
 //! Architecture invariants: a capture or feed file is written in one transaction (all of it or
 //! none), and a file whose content hash is already stored is never written again.
 
@@ -11,6 +15,7 @@ mod codec;
 mod sqlite;
 
 use chrono::NaiveDate;
+use greenwatch_model::access::{Label, Viewer};
 use greenwatch_model::{FeedCounts, RiskEvent, Timestamp};
 use greenwatch_observe::{
     BackscatterSlot, ClosedBucket, FlowTuple, IngestCounts, Observations, Rollup,
@@ -45,6 +50,7 @@ pub struct CaptureRecord {
     pub content_hash: String,
     pub path: String,
     pub sensor: String,
+    pub label: Label,
     pub status: CaptureStatus,
     pub counts: IngestCounts,
     pub ingested_at: Timestamp,
@@ -93,23 +99,28 @@ pub trait ObservationStore {
 
     fn captures(&self) -> Result<Vec<CaptureRecord>, StoreError>;
 
-    /// Visits every flow tuple with a bucket in `range` (from `sensor` only, when given).
+    /// Visits every flow tuple with a bucket in `range` (from `sensor` only, when given) of
+    /// the captures `viewer` may see.
     fn scan_flows(
         &self,
+        viewer: &Viewer,
         range: TimeRange,
         sensor: Option<&str>,
         visit: &mut dyn FnMut(&FlowTuple),
     ) -> Result<(), StoreError>;
 
-    /// First and last stored flow bucket start (seconds), if any flow is stored.
-    fn flow_bucket_range(&self) -> Result<Option<(i64, i64)>, StoreError>;
+    /// First and last flow bucket start (seconds) among the captures `viewer` may see.
+    fn flow_bucket_range(&self, viewer: &Viewer) -> Result<Option<(i64, i64)>, StoreError>;
 
-    /// Rollup rows (all sensors) with a bucket in `range`, sorted by bucket.
-    fn rollups(&self, range: TimeRange) -> Result<Vec<Rollup>, StoreError>;
+    /// Rollup rows (all sensors) with a bucket in `range`, sorted by bucket, over the captures
+    /// `viewer` may see (the stored rollups when that is all of them, else rebuilt from the
+    /// visible flows).
+    fn rollups(&self, viewer: &Viewer, range: TimeRange) -> Result<Vec<Rollup>, StoreError>;
 
-    /// Backscatter slots with a slot start in `range`.
+    /// Backscatter slots with a slot start in `range`, of the captures `viewer` may see.
     fn backscatter_slots(
         &self,
+        viewer: &Viewer,
         range: TimeRange,
         sensor: Option<&str>,
     ) -> Result<Vec<BackscatterSlot>, StoreError>;
@@ -139,6 +150,7 @@ pub struct FeedFileRecord {
     /// `shadowserver`, `intelmq` or `mapped`.
     pub format: String,
     pub report_type: Option<String>,
+    pub label: Label,
     pub counts: FeedCounts,
     pub ingested_at: Timestamp,
 }
@@ -164,12 +176,13 @@ pub trait RiskStore {
 
     fn feed_files(&self) -> Result<Vec<FeedFileRecord>, StoreError>;
 
-    /// Risks with stored events, sorted by risk.
-    fn risk_coverage(&self) -> Result<Vec<RiskCoverage>, StoreError>;
+    /// Risks with events `viewer` may see, sorted by risk.
+    fn risk_coverage(&self, viewer: &Viewer) -> Result<Vec<RiskCoverage>, StoreError>;
 
-    /// Visits every event of `risk` dated in `[from, to)`.
+    /// Visits every event of `risk` dated in `[from, to)` from the files `viewer` may see.
     fn scan_risk_events(
         &self,
+        viewer: &Viewer,
         risk: &str,
         from: NaiveDate,
         to: NaiveDate,

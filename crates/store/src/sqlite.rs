@@ -4,6 +4,7 @@ mod risk;
 
 use crate::codec::{decode, encode};
 use crate::{CaptureRecord, CaptureStatus, CaptureWriter, ObservationStore, StoreError, TimeRange};
+use greenwatch_model::access::{Label, Viewer};
 use greenwatch_model::Timestamp;
 use greenwatch_observe::{build_rollups, BackscatterSlot, ClosedBucket, FlowTuple, Rollup};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
@@ -20,6 +21,8 @@ CREATE TABLE IF NOT EXISTS captures (
     content_hash TEXT NOT NULL UNIQUE,
     path TEXT NOT NULL,
     sensor TEXT NOT NULL,
+    owner TEXT NOT NULL DEFAULT 'local',
+    tlp TEXT NOT NULL DEFAULT 'AMBER',
     status TEXT NOT NULL,
     error TEXT,
     counts TEXT NOT NULL,
@@ -69,7 +72,68 @@ impl SqliteStore {
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(risk::SCHEMA)?;
+        // Stores made before datasets had labels: their data becomes AMBER of `local`.
+        for table in ["captures", "feed_files"] {
+            add_label_columns(&conn, table)?;
+        }
         Ok(SqliteStore { conn })
+    }
+
+    /// Ids of the rows of `table` (captures or feed_files) whose label `viewer` may see;
+    /// `None` when that is every row.
+    fn visible(&self, table: &str, viewer: &Viewer) -> Result<Option<Vec<i64>>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT id, owner, tlp FROM {table}"))?;
+        let mut rows = stmt.query([])?;
+        let (mut ids, mut hidden) = (Vec::new(), false);
+        while let Some(row) = rows.next()? {
+            if viewer.can_see(&label_from_row(row)?) {
+                ids.push(row.get(0)?);
+            } else {
+                hidden = true;
+            }
+        }
+        Ok(hidden.then_some(ids))
+    }
+}
+
+fn add_label_columns(conn: &Connection, table: &str) -> Result<(), StoreError> {
+    let has_owner: bool = conn.query_row(
+        &format!("SELECT EXISTS(SELECT 1 FROM pragma_table_info('{table}') WHERE name = 'owner')"),
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_owner {
+        conn.execute_batch(&format!(
+            "ALTER TABLE {table} ADD COLUMN owner TEXT NOT NULL DEFAULT 'local';
+             ALTER TABLE {table} ADD COLUMN tlp TEXT NOT NULL DEFAULT 'AMBER';"
+        ))?;
+    }
+    Ok(())
+}
+
+/// The `owner` and `tlp` columns of a row as a label.
+pub(crate) fn label_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Label> {
+    let tlp: String = row.get("tlp")?;
+    let tlp = tlp.parse().map_err(|e: String| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+    })?;
+    Ok(Label {
+        owner: row.get("owner")?,
+        tlp,
+    })
+}
+
+/// SQL restricting `column` to the visible ids (`TRUE` when everything is visible).
+pub(crate) fn visible_sql(column: &str, ids: &Option<Vec<i64>>) -> String {
+    match ids {
+        None => "1".to_string(),
+        Some(ids) if ids.is_empty() => "0".to_string(),
+        Some(ids) => {
+            let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+            format!("{column} IN ({})", list.join(","))
+        }
     }
 }
 
@@ -90,6 +154,7 @@ fn capture_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(CaptureRecord,
             content_hash: row.get("content_hash")?,
             path: row.get("path")?,
             sensor: row.get("sensor")?,
+            label: label_from_row(row)?,
             status: match status.as_str() {
                 "complete" => CaptureStatus::Complete,
                 _ => CaptureStatus::Partial(error.unwrap_or_default()),
@@ -173,13 +238,16 @@ impl ObservationStore for SqliteStore {
 
     fn scan_flows(
         &self,
+        viewer: &Viewer,
         range: TimeRange,
         sensor: Option<&str>,
         visit: &mut dyn FnMut(&FlowTuple),
     ) -> Result<(), StoreError> {
+        let visible = self.visible("captures", viewer)?;
         let sql = format!(
-            "SELECT bucket, data FROM flow_segments WHERE {} AND (?1 IS NULL OR sensor = ?1) ORDER BY bucket",
-            range_sql("bucket", range)
+            "SELECT bucket, data FROM flow_segments WHERE {} AND {} AND (?1 IS NULL OR sensor = ?1) ORDER BY bucket",
+            range_sql("bucket", range),
+            visible_sql("capture_id", &visible)
         );
         let mut stmt = self.conn.prepare(&sql)?;
         let mut rows = stmt.query([sensor])?;
@@ -191,16 +259,31 @@ impl ObservationStore for SqliteStore {
         Ok(())
     }
 
-    fn flow_bucket_range(&self) -> Result<Option<(i64, i64)>, StoreError> {
+    fn flow_bucket_range(&self, viewer: &Viewer) -> Result<Option<(i64, i64)>, StoreError> {
+        let visible = self.visible("captures", viewer)?;
         let (first, last): (Option<i64>, Option<i64>) = self.conn.query_row(
-            "SELECT MIN(bucket), MAX(bucket) FROM flow_segments",
+            &format!(
+                "SELECT MIN(bucket), MAX(bucket) FROM flow_segments WHERE {}",
+                visible_sql("capture_id", &visible)
+            ),
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         Ok(first.zip(last))
     }
 
-    fn rollups(&self, range: TimeRange) -> Result<Vec<Rollup>, StoreError> {
+    fn rollups(&self, viewer: &Viewer, range: TimeRange) -> Result<Vec<Rollup>, StoreError> {
+        if self.visible("captures", viewer)?.is_some() {
+            // Stored rollups mix every capture: rebuild from the flows this viewer may see.
+            let mut by_bucket: std::collections::BTreeMap<i64, Vec<FlowTuple>> = Default::default();
+            self.scan_flows(viewer, range, None, &mut |f| {
+                by_bucket.entry(f.bucket).or_default().push(f.clone())
+            })?;
+            return Ok(by_bucket
+                .values()
+                .flat_map(|flows| build_rollups(flows))
+                .collect());
+        }
         let sql = format!(
             "SELECT bucket, data FROM rollup_segments WHERE {} ORDER BY bucket",
             range_sql("bucket", range)
@@ -220,16 +303,19 @@ impl ObservationStore for SqliteStore {
 
     fn backscatter_slots(
         &self,
+        viewer: &Viewer,
         range: TimeRange,
         sensor: Option<&str>,
     ) -> Result<Vec<BackscatterSlot>, StoreError> {
+        let visible = self.visible("captures", viewer)?;
         let hours = TimeRange {
             from: range.from.map(hour_of),
             to: range.to,
         };
         let sql = format!(
-            "SELECT hour, data FROM backscatter_segments WHERE {} AND (?1 IS NULL OR sensor = ?1)",
-            range_sql("hour", hours)
+            "SELECT hour, data FROM backscatter_segments WHERE {} AND {} AND (?1 IS NULL OR sensor = ?1)",
+            range_sql("hour", hours),
+            visible_sql("capture_id", &visible)
         );
         let mut stmt = self.conn.prepare(&sql)?;
         let mut rows = stmt.query([sensor])?;
@@ -314,8 +400,18 @@ impl CaptureWriter for SqliteCaptureWriter<'_> {
         let counts = serde_json::to_string(&capture.counts).expect("counts serialise");
         let tx = self.tx;
         tx.execute(
-            "UPDATE captures SET path = ?2, status = ?3, error = ?4, counts = ?5, ingested_at = ?6 WHERE id = ?1",
-            params![self.capture_id, capture.path, status, error, counts, capture.ingested_at.0],
+            "UPDATE captures SET path = ?2, status = ?3, error = ?4, counts = ?5, ingested_at = ?6,
+             owner = ?7, tlp = ?8 WHERE id = ?1",
+            params![
+                self.capture_id,
+                capture.path,
+                status,
+                error,
+                counts,
+                capture.ingested_at.0,
+                capture.label.owner,
+                capture.label.tlp.as_str()
+            ],
         )?;
         for bucket in self.rebuild {
             put_rollups(&tx, bucket, &build_rollups(&flows_of_bucket(&tx, bucket)?))?;
@@ -346,6 +442,7 @@ impl CaptureWriter for SqliteCaptureWriter<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use greenwatch_model::access::{Role, Tlp};
     use greenwatch_model::{BucketWidth, Enrichment, TrafficClass, Transport};
     use greenwatch_observe::RollupDim;
     use greenwatch_observe::{Aggregator, IngestCounts, Observations};
@@ -389,6 +486,10 @@ mod tests {
             content_hash: hash.into(),
             path: format!("/captures/{hash}.pcap"),
             sensor: "tokyo-1".into(),
+            label: Label {
+                owner: "cert-a".into(),
+                tlp: Tlp::Clear,
+            },
             status,
             counts,
             ingested_at: Timestamp::from_secs(1_800_000_000),
@@ -398,7 +499,9 @@ mod tests {
     fn all_flows(store: &SqliteStore, sensor: Option<&str>) -> Vec<FlowTuple> {
         let mut out = Vec::new();
         store
-            .scan_flows(TimeRange::default(), sensor, &mut |f| out.push(f.clone()))
+            .scan_flows(&Viewer::Local, TimeRange::default(), sensor, &mut |f| {
+                out.push(f.clone())
+            })
             .unwrap();
         out
     }
@@ -437,10 +540,14 @@ mod tests {
         assert_eq!(store.find_capture("other").unwrap(), None);
         assert_eq!(all_flows(&store, None), flows);
         assert!(all_flows(&store, Some("elsewhere")).is_empty());
-        assert_eq!(store.rollups(TimeRange::default()).unwrap(), rollups);
+        assert_eq!(
+            store.rollups(&Viewer::Local, TimeRange::default()).unwrap(),
+            rollups
+        );
         let mut first_hour = Vec::new();
         store
             .scan_flows(
+                &Viewer::Local,
                 TimeRange {
                     from: Some(0),
                     to: Some(3600),
@@ -483,7 +590,7 @@ mod tests {
         store
             .write_capture(&record("b", b.counts.clone(), CaptureStatus::Complete), &b)
             .unwrap();
-        let rollups = store.rollups(TimeRange::default()).unwrap();
+        let rollups = store.rollups(&Viewer::Local, TimeRange::default()).unwrap();
         let port = rollups
             .iter()
             .find(|r| matches!(r.dim, RollupDim::Port { port: 23, .. }))
@@ -491,6 +598,64 @@ mod tests {
         // 1.2.3.4 appears in both captures but is one source.
         assert_eq!((port.packets, port.sources), (4, 3));
         assert_eq!(rollups, build_rollups(&all_flows(&store, None)));
+    }
+
+    #[test]
+    fn readers_see_only_the_captures_their_labels_allow() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
+        let public = observe(&[
+            scan("1.2.3.4", "198.18.0.1", 23, 10),
+            scan("5.6.7.8", "198.18.0.1", 23, 20),
+        ]);
+        let amber = observe(&[
+            scan("1.2.3.4", "198.18.0.2", 23, 30),
+            scan("9.9.9.9", "198.18.0.3", 445, 4000),
+        ]);
+        store
+            .write_capture(
+                &record("a", public.counts.clone(), CaptureStatus::Complete),
+                &public,
+            )
+            .unwrap();
+        let mut restricted = record("b", amber.counts.clone(), CaptureStatus::Complete);
+        restricted.label.tlp = Tlp::Amber;
+        store.write_capture(&restricted, &amber).unwrap();
+        assert_eq!(
+            store.find_capture("b").unwrap().unwrap().label,
+            restricted.label
+        );
+
+        let outsider = Viewer::User {
+            org: "cert-b".into(),
+            role: Role::Admin,
+        };
+        let owner = Viewer::User {
+            org: "cert-a".into(),
+            role: Role::Member,
+        };
+        for (viewer, flows, last_bucket) in [
+            (Viewer::Anonymous, 2, 0),
+            (outsider, 2, 0),
+            (owner, 4, 3600),
+            (Viewer::Local, 4, 3600),
+        ] {
+            let mut seen = Vec::new();
+            store
+                .scan_flows(&viewer, TimeRange::default(), None, &mut |f| {
+                    seen.push(f.clone())
+                })
+                .unwrap();
+            assert_eq!(seen.len(), flows, "{viewer:?}");
+            let rollups = store.rollups(&viewer, TimeRange::default()).unwrap();
+            assert_eq!(
+                rollups,
+                build_rollups(&seen),
+                "{viewer:?}: rollups of what it sees"
+            );
+            let range = store.flow_bucket_range(&viewer).unwrap().unwrap();
+            assert_eq!(range.1, last_bucket, "{viewer:?}");
+        }
     }
 
     #[test]
@@ -511,13 +676,16 @@ mod tests {
                 &obs,
             )
             .unwrap();
-        let slots = store.backscatter_slots(TimeRange::default(), None).unwrap();
+        let slots = store
+            .backscatter_slots(&Viewer::Local, TimeRange::default(), None)
+            .unwrap();
         let mut sorted = slots.clone();
         sorted.sort_by_key(|s| s.slot);
         assert_eq!(sorted, obs.backscatter);
         assert_eq!(slots[0].victim_country.as_str(), Some("NL"));
         assert!(store
             .backscatter_slots(
+                &Viewer::Local,
                 TimeRange {
                     from: Some(10_000),
                     to: None

@@ -3,13 +3,14 @@
 //! metrics. Later this becomes the portal's demo.
 
 use crate::commands::generate::{self, write_traffic, GenerateArgs, TrafficArgs};
-use crate::commands::ingest::{ingest_files, PcapArgs};
+use crate::commands::ingest::{ingest_files, LabelArgs, PcapArgs};
 use crate::commands::metrics::{self, MetricsArgs};
 use crate::commands::query::{self, QueryArgs};
 use crate::commands::{export, ingest};
 use crate::data_dir::DataDir;
 use anyhow::{bail, Context};
 use clap::{Args, Parser};
+use greenwatch_model::access::Tlp;
 use greenwatch_model::Timestamp;
 use greenwatch_netdb::NetDb;
 use std::path::PathBuf;
@@ -61,6 +62,11 @@ pub fn run(data: &DataDir, args: DemoArgs) -> anyhow::Result<ExitCode> {
         files: vec![traffic.out.clone()],
         sensor: "demo-sensor".into(),
         bucket: "1h".parse().expect("valid literal"),
+        // The demo sensor's observations are public.
+        label: LabelArgs {
+            org: "demo-cert".into(),
+            tlp: Tlp::Clear,
+        },
         json: false,
     };
     let summary = ingest_files(data, &ingest)?;
@@ -88,19 +94,20 @@ pub fn run(data: &DataDir, args: DemoArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Feeds of October 2026 for the demo: (report type, rows, seed, IntelMQ).
-const DEMO_FEEDS: [(&str, u64, u64, bool); 5] = [
-    ("scan_dns", 300_000, 11, false),
-    ("scan_ntpmonitor", 60_000, 12, false),
-    ("scan_ssdp", 120_000, 13, false),
-    ("scan6_dns", 20_000, 14, false),
-    ("event4_sinkhole", 80_000, 15, true),
+/// Feeds of October 2026 for the demo: (report type, rows, seed, IntelMQ, TLP). Scan results
+/// are public; the infected-host feed is AMBER: only the owner organisation sees it.
+const DEMO_FEEDS: [(&str, u64, u64, bool, &str); 5] = [
+    ("scan_dns", 300_000, 11, false, "clear"),
+    ("scan_ntpmonitor", 60_000, 12, false, "clear"),
+    ("scan_ssdp", 120_000, 13, false, "clear"),
+    ("scan6_dns", 20_000, 14, false, "clear"),
+    ("event4_sinkhole", 80_000, 15, true, "amber"),
 ];
 
 /// Generates a month of risk feeds (once), ingests them, prints metrics and exports them.
 fn demo_feeds(data: &DataDir, dir: &std::path::Path) -> anyhow::Result<()> {
     let mut files = Vec::new();
-    for (report, rows, seed, intelmq) in DEMO_FEEDS {
+    for (report, rows, seed, intelmq, tlp) in DEMO_FEEDS {
         let name = if intelmq {
             format!("2026-10-01-{report}-demo.jsonl")
         } else {
@@ -140,20 +147,21 @@ fn demo_feeds(data: &DataDir, dir: &std::path::Path) -> anyhow::Result<()> {
                 GenerateArgs::try_parse_from(argv).expect("valid demo feed"),
             )?;
         }
-        files.push(
+        files.push((
             out.to_str()
                 .context("non-UTF-8 data directory")?
                 .to_string(),
-        );
+            tlp,
+        ));
     }
     println!("== Risk feeds (Shadowserver CSV and IntelMQ events, October 2026)");
-    let argv = ["ingest", "feed"]
-        .into_iter()
-        .chain(files.iter().map(String::as_str));
-    ingest::run(
-        data,
-        ingest::IngestArgs::try_parse_from(argv).expect("valid demo ingest"),
-    )?;
+    for (file, tlp) in &files {
+        let argv = ["ingest", "feed", "--org", "demo-cert", "--tlp", tlp, file];
+        ingest::run(
+            data,
+            ingest::IngestArgs::try_parse_from(argv).expect("valid demo ingest"),
+        )?;
+    }
     println!();
     for argv in [
         vec![

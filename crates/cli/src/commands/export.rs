@@ -6,6 +6,7 @@ use crate::table;
 use clap::{Args, Subcommand};
 use greenwatch_metrics::export::{export, ExportOptions};
 use greenwatch_metrics::Engine;
+use greenwatch_model::access::Viewer;
 use greenwatch_model::{PeriodKind, Timestamp};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,6 +35,10 @@ struct MetricsExportArgs {
     /// Publication threshold: ASN rows with fewer hosts are left out of the files (not of totals).
     #[arg(long, default_value_t = 10)]
     min_hosts: u64,
+    /// Export every dataset, whatever its TLP label (for internal use). Without it the export
+    /// is open data: only TLP:CLEAR datasets are counted.
+    #[arg(long)]
+    all_data: bool,
     /// Print a JSON summary.
     #[arg(long)]
     json: bool,
@@ -44,7 +49,12 @@ pub fn run(data: &DataDir, args: ExportArgs) -> anyhow::Result<ExitCode> {
     let catalogue = data.catalogue()?;
     let store = data.open_store()?;
     let netdb = data.open_netdb()?;
-    let engine = Engine::new(&catalogue, &store, &store, &netdb);
+    let viewer = if args.all_data {
+        Viewer::Local
+    } else {
+        Viewer::Anonymous
+    };
+    let engine = Engine::new(&catalogue, &store, &store, &netdb, viewer);
     let options = ExportOptions {
         kinds: args.periods,
         min_hosts: args.min_hosts,

@@ -6,6 +6,7 @@ use crate::data_dir::DataDir;
 use crate::table;
 use anyhow::Context;
 use clap::{Args, Subcommand};
+use greenwatch_model::access::{Label, Tlp};
 use greenwatch_model::{BucketWidth, Enrichment, Timestamp};
 use greenwatch_netdb::{NetDb, Snapshot};
 use greenwatch_observe::{
@@ -48,9 +49,31 @@ pub struct PcapArgs {
     /// Aggregation bucket width (e.g. 5m, 1h, 1d).
     #[arg(long, default_value = "1h")]
     pub bucket: BucketWidth,
+    #[command(flatten)]
+    pub label: LabelArgs,
     /// Print a JSON summary instead of a progress bar and text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Who owns ingested data and how far it may be shared.
+#[derive(Args, Clone)]
+pub struct LabelArgs {
+    /// Owner organisation (slug) of the ingested data.
+    #[arg(long, default_value = "local")]
+    pub org: String,
+    /// TLP 2.0 label: clear, green, amber, amber+strict or red. Only CLEAR data is public.
+    #[arg(long, default_value = "amber")]
+    pub tlp: Tlp,
+}
+
+impl LabelArgs {
+    pub fn label(&self) -> Label {
+        Label {
+            owner: self.org.clone(),
+            tlp: self.tlp,
+        }
+    }
 }
 
 /// What happened to one file.
@@ -313,6 +336,7 @@ fn ingest_file(
             content_hash: content_hash.clone(),
             path: display.clone(),
             sensor: args.sensor.clone(),
+            label: args.label.label(),
             status: status.clone(),
             counts: counts.clone(),
             ingested_at: Timestamp(chrono::Utc::now().timestamp_micros()),

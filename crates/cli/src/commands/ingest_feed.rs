@@ -3,7 +3,7 @@
 //! files whose content is already stored. Reading and parsing run on one thread, enrichment
 //! and storage on another.
 
-use super::ingest::hash_label;
+use super::ingest::{hash_label, LabelArgs};
 use crate::data_dir::DataDir;
 use crate::table;
 use anyhow::Context;
@@ -48,6 +48,8 @@ pub struct FeedArgs {
     /// Shadowserver report type (e.g. scan_dns) when the file name does not say it.
     #[arg(long)]
     report: Option<String>,
+    #[command(flatten)]
+    label: LabelArgs,
     /// Print a JSON summary instead of a progress bar and text.
     #[arg(long)]
     json: bool,
@@ -104,6 +106,7 @@ pub fn run(data: &DataDir, args: FeedArgs) -> anyhow::Result<ExitCode> {
             format,
             mapping: mapping.as_ref(),
             report: args.report.as_deref(),
+            label: &args.label,
             catalogue: &catalogue,
             quiet: args.json,
         };
@@ -163,6 +166,7 @@ struct Input<'a> {
     format: FeedFormat,
     mapping: Option<&'a Mapping>,
     report: Option<&'a str>,
+    label: &'a LabelArgs,
     catalogue: &'a Catalogue,
     quiet: bool,
 }
@@ -218,6 +222,7 @@ fn ingest_file(
         path: display.clone(),
         format: info.format.to_string(),
         report_type: info.report_type.clone(),
+        label: input.label.label(),
         counts: FeedCounts::default(),
         ingested_at: Timestamp(0),
     };

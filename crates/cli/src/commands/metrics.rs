@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::Args;
 use greenwatch_feeds::RiskIndex;
 use greenwatch_metrics::{export::write_csv, Engine, GroupBy, MetricRow, MetricTable};
+use greenwatch_model::access::Viewer;
 use greenwatch_model::{Period, PeriodKind};
 use std::process::ExitCode;
 
@@ -57,7 +58,7 @@ pub fn run(data: &DataDir, args: MetricsArgs) -> anyhow::Result<ExitCode> {
     let catalogue = data.catalogue()?;
     let store = data.open_store()?;
     let netdb = data.open_netdb()?;
-    let engine = Engine::new(&catalogue, &store, &store, &netdb);
+    let engine = Engine::new(&catalogue, &store, &store, &netdb, Viewer::Local);
     let risks: Vec<RiskIndex> = if args.risk == "all" {
         engine.risks_with_data()?
     } else {

@@ -3,6 +3,7 @@
 use crate::data_dir::DataDir;
 use crate::table;
 use clap::{Args, Subcommand, ValueEnum};
+use greenwatch_model::access::Viewer;
 use greenwatch_model::{CountryCode, Timestamp, TrafficClass, Transport};
 use greenwatch_netdb::NetDb;
 use greenwatch_observe::{infer_dos, FlowFilter, Series, Top, TopBy};
@@ -114,9 +115,12 @@ pub fn run(data: &DataDir, args: QueryArgs) -> anyhow::Result<ExitCode> {
                 ..FlowFilter::default()
             };
             let mut top = Top::new(by, filter);
-            store.scan_flows(window.range(), window.sensor.as_deref(), &mut |f| {
-                top.add(f)
-            })?;
+            store.scan_flows(
+                &Viewer::Local,
+                window.range(),
+                window.sensor.as_deref(),
+                &mut |f| top.add(f),
+            )?;
             let rows: Vec<NamedRow<_>> = top
                 .finish(limit)
                 .into_iter()
@@ -152,7 +156,9 @@ pub fn run(data: &DataDir, args: QueryArgs) -> anyhow::Result<ExitCode> {
                 class: None,
             };
             let mut series = Series::new(filter, width);
-            store.scan_flows(range, window.sensor.as_deref(), &mut |f| series.add(f))?;
+            store.scan_flows(&Viewer::Local, range, window.sensor.as_deref(), &mut |f| {
+                series.add(f)
+            })?;
             let points = series.finish();
             if window.json {
                 table::print_json(&points)?;
@@ -172,7 +178,11 @@ pub fn run(data: &DataDir, args: QueryArgs) -> anyhow::Result<ExitCode> {
             }
         }
         QueryCommand::Dos { window } => {
-            let slots = store.backscatter_slots(window.range(), window.sensor.as_deref())?;
+            let slots = store.backscatter_slots(
+                &Viewer::Local,
+                window.range(),
+                window.sensor.as_deref(),
+            )?;
             let attacks: Vec<NamedRow<_>> = infer_dos(slots)
                 .into_iter()
                 .map(|row| NamedRow {

@@ -1,13 +1,14 @@
 //! Risk-feed events in the embedded store: one row per feed file, events as LZ4 segments per
 //! (file, risk, day), sorted by address so a period's distinct hosts merge cheaply.
 
-use super::SqliteStore;
+use super::{visible_sql, SqliteStore};
 use crate::codec::{decode, encode};
 use crate::{
     day_from_number, day_number, FeedFileRecord, FeedFileWriter, RiskCoverage, RiskStore,
     StoreError,
 };
 use chrono::NaiveDate;
+use greenwatch_model::access::Viewer;
 use greenwatch_model::{RiskEvent, Timestamp};
 use rusqlite::{params, OptionalExtension, Transaction};
 
@@ -21,6 +22,8 @@ CREATE TABLE IF NOT EXISTS feed_files (
     path TEXT NOT NULL,
     format TEXT NOT NULL,
     report_type TEXT,
+    owner TEXT NOT NULL DEFAULT 'local',
+    tlp TEXT NOT NULL DEFAULT 'AMBER',
     counts TEXT NOT NULL,
     ingested_at INTEGER NOT NULL
 );
@@ -42,6 +45,7 @@ fn feed_file_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(FeedFileReco
             path: row.get("path")?,
             format: row.get("format")?,
             report_type: row.get("report_type")?,
+            label: super::label_from_row(row)?,
             counts: Default::default(),
             ingested_at: Timestamp(row.get("ingested_at")?),
         },
@@ -100,11 +104,13 @@ impl RiskStore for SqliteStore {
         rows.map(|r| with_counts(r?)).collect()
     }
 
-    fn risk_coverage(&self) -> Result<Vec<RiskCoverage>, StoreError> {
-        let mut stmt = self.conn.prepare(
+    fn risk_coverage(&self, viewer: &Viewer) -> Result<Vec<RiskCoverage>, StoreError> {
+        let visible = self.visible("feed_files", viewer)?;
+        let mut stmt = self.conn.prepare(&format!(
             "SELECT risk, MIN(day), MAX(day), SUM(events) FROM risk_event_segments
-             GROUP BY risk ORDER BY risk",
-        )?;
+             WHERE {} GROUP BY risk ORDER BY risk",
+            visible_sql("file_id", &visible)
+        ))?;
         let mut rows = stmt.query([])?;
         let mut out = Vec::new();
         while let Some(row) = rows.next()? {
@@ -120,15 +126,18 @@ impl RiskStore for SqliteStore {
 
     fn scan_risk_events(
         &self,
+        viewer: &Viewer,
         risk: &str,
         from: NaiveDate,
         to: NaiveDate,
         visit: &mut dyn FnMut(&RiskEvent),
     ) -> Result<(), StoreError> {
-        let mut stmt = self.conn.prepare_cached(
+        let visible = self.visible("feed_files", viewer)?;
+        let mut stmt = self.conn.prepare(&format!(
             "SELECT day, data FROM risk_event_segments
-             WHERE risk = ?1 AND day >= ?2 AND day < ?3 ORDER BY day, id",
-        )?;
+             WHERE risk = ?1 AND day >= ?2 AND day < ?3 AND {} ORDER BY day, id",
+            visible_sql("file_id", &visible)
+        ))?;
         let mut rows = stmt.query(params![risk, day_number(from), day_number(to)])?;
         while let Some(row) = rows.next()? {
             let day: i64 = row.get(0)?;
@@ -181,14 +190,16 @@ impl FeedFileWriter for SqliteFeedFileWriter<'_> {
         let counts = serde_json::to_string(&record.counts).expect("counts serialise");
         self.tx.execute(
             "UPDATE feed_files SET path = ?2, format = ?3, report_type = ?4, counts = ?5,
-             ingested_at = ?6 WHERE id = ?1",
+             ingested_at = ?6, owner = ?7, tlp = ?8 WHERE id = ?1",
             params![
                 self.file_id,
                 record.path,
                 record.format,
                 record.report_type,
                 counts,
-                record.ingested_at.0
+                record.ingested_at.0,
+                record.label.owner,
+                record.label.tlp.as_str()
             ],
         )?;
         self.tx.commit()?;
@@ -223,6 +234,10 @@ mod tests {
             path: format!("{hash}.csv"),
             format: "shadowserver".into(),
             report_type: Some("scan_dns".into()),
+            label: greenwatch_model::access::Label {
+                owner: "cert-a".into(),
+                tlp: greenwatch_model::access::Tlp::Green,
+            },
             counts: FeedCounts {
                 rows: events,
                 events,
@@ -248,7 +263,7 @@ mod tests {
             // Dropped without commit: nothing of it may remain.
         }
         assert!(store.find_feed_file("dropped").unwrap().is_none());
-        assert!(store.risk_coverage().unwrap().is_empty());
+        assert!(store.risk_coverage(&Viewer::Local).unwrap().is_empty());
 
         let mut w = store.begin_feed_file("a").unwrap();
         let day1 = vec![event("192.0.2.9", d1, 3), event("2001:db8::1", d1, 2)];
@@ -261,18 +276,24 @@ mod tests {
 
         let mut seen = Vec::new();
         store
-            .scan_risk_events("openrecursivedns", d1, d2, &mut |e| seen.push(e.line))
+            .scan_risk_events(&Viewer::Local, "openrecursivedns", d1, d2, &mut |e| {
+                seen.push(e.line)
+            })
             .unwrap();
         // Sorted by address within a segment: IPv4 (as mapped IPv6) before 2001:db8::.
         assert_eq!(seen, vec![3, 2]);
         let mut all = 0;
         store
-            .scan_risk_events("openrecursivedns", d1, date("2026-11-01"), &mut |_| {
-                all += 1
-            })
+            .scan_risk_events(
+                &Viewer::Local,
+                "openrecursivedns",
+                d1,
+                date("2026-11-01"),
+                &mut |_| all += 1,
+            )
             .unwrap();
         assert_eq!(all, 3);
-        let coverage = store.risk_coverage().unwrap();
+        let coverage = store.risk_coverage(&Viewer::Local).unwrap();
         assert_eq!(coverage.len(), 2);
         assert_eq!(coverage[1].risk, "openrecursivedns");
         assert_eq!((coverage[1].first_day, coverage[1].last_day), (d1, d2));
