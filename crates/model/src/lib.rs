@@ -5,6 +5,7 @@
 //! Architecture invariant: this crate does no I/O and never reads the clock.
 
 pub mod access;
+pub mod account;
 mod class;
 mod enrich;
 mod period;

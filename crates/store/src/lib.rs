@@ -16,6 +16,7 @@ mod sqlite;
 
 use chrono::NaiveDate;
 use greenwatch_model::access::{Label, Viewer};
+use greenwatch_model::account::{ApiToken, AuditEntry, Organisation, Session, User};
 use greenwatch_model::{FeedCounts, RiskEvent, Timestamp};
 use greenwatch_observe::{
     BackscatterSlot, ClosedBucket, FlowTuple, IngestCounts, Observations, Rollup,
@@ -69,6 +70,9 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("store is corrupt: {0}")]
     Corrupt(String),
+    /// The request conflicts with what is stored (a duplicate name, an unknown reference).
+    #[error("{0}")]
+    Conflict(String),
 }
 
 /// The storage interface for observation facts.
@@ -202,4 +206,73 @@ pub trait FeedFileWriter {
 
     /// Stores the file's record and makes its events visible at once.
     fn commit(self: Box<Self>, record: &FeedFileRecord) -> Result<(), StoreError>;
+}
+
+/// A new user, before the store gives it an id.
+#[derive(Clone, Debug)]
+pub struct NewUser {
+    pub login: String,
+    pub org: String,
+    pub role: greenwatch_model::access::Role,
+    /// argon2id PHC string.
+    pub password_hash: String,
+}
+
+/// Portal state: organisations, users, sessions, API tokens and the audit log. Writes that
+/// change who can do what also append to the audit log in the same transaction.
+pub trait AccountStore {
+    /// Adds an organisation; an existing slug is an error.
+    fn create_org(&mut self, org: &Organisation, actor: &str) -> Result<(), StoreError>;
+    fn orgs(&self) -> Result<Vec<Organisation>, StoreError>;
+
+    /// Adds a user of an existing organisation; returns its id. Logins are unique, ignoring case.
+    fn create_user(
+        &mut self,
+        user: &NewUser,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<i64, StoreError>;
+    fn user(&self, id: i64) -> Result<Option<User>, StoreError>;
+    fn user_by_login(&self, login: &str) -> Result<Option<User>, StoreError>;
+    fn users(&self) -> Result<Vec<User>, StoreError>;
+    fn set_password(
+        &mut self,
+        id: i64,
+        password_hash: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    fn create_session(&mut self, session: &Session) -> Result<(), StoreError>;
+    /// The live session with this token hash and its (enabled) user.
+    fn session(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<(Session, User)>, StoreError>;
+    fn delete_session(&mut self, token_hash: &str) -> Result<(), StoreError>;
+    /// Removes sessions that expired before `now`; returns how many.
+    fn purge_sessions(&mut self, now: Timestamp) -> Result<u64, StoreError>;
+
+    /// Stores a token (by hash); returns its id.
+    fn create_token(
+        &mut self,
+        user_id: i64,
+        name: &str,
+        token_hash: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<i64, StoreError>;
+    /// The unrevoked token with this hash and its (enabled) user; records the use.
+    fn use_token(
+        &mut self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<(ApiToken, User)>, StoreError>;
+    fn tokens(&self, user_id: i64) -> Result<Vec<ApiToken>, StoreError>;
+    fn revoke_token(&mut self, id: i64, actor: &str, now: Timestamp) -> Result<(), StoreError>;
+
+    fn audit(&mut self, entry: &AuditEntry) -> Result<(), StoreError>;
+    /// The newest `limit` entries, newest first.
+    fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError>;
 }

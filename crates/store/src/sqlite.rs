@@ -1,5 +1,6 @@
 //! The embedded backend: one SQLite database in WAL mode inside the data directory.
 
+mod accounts;
 mod risk;
 
 use crate::codec::{decode, encode};
@@ -72,6 +73,7 @@ impl SqliteStore {
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(risk::SCHEMA)?;
+        conn.execute_batch(accounts::SCHEMA)?;
         // Stores made before datasets had labels: their data becomes AMBER of `local`.
         for table in ["captures", "feed_files"] {
             add_label_columns(&conn, table)?;

@@ -1,0 +1,568 @@
+//! Portal state in the embedded store: organisations, users, sessions, API tokens, audit log.
+
+use super::SqliteStore;
+use crate::{AccountStore, NewUser, StoreError};
+use greenwatch_model::access::Role;
+use greenwatch_model::account::{ApiToken, AuditEntry, Organisation, Session, User};
+use greenwatch_model::Timestamp;
+use rusqlite::{params, OptionalExtension, Row, Transaction};
+
+pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS orgs (
+    slug TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS users (
+    id INTEGER PRIMARY KEY,
+    login TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    org TEXT NOT NULL REFERENCES orgs(slug),
+    role TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    csrf_token TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS api_tokens (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    name TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    last_used_at INTEGER,
+    revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS audit_log (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+";
+
+fn role_str(role: Role) -> &'static str {
+    match role {
+        Role::Member => "member",
+        Role::Analyst => "analyst",
+        Role::Admin => "admin",
+    }
+}
+
+fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
+    let role: String = row.get("role")?;
+    let role = match role.as_str() {
+        "member" => Role::Member,
+        "analyst" => Role::Analyst,
+        "admin" => Role::Admin,
+        other => {
+            return Err(rusqlite::Error::FromSqlConversionFailure(
+                0,
+                rusqlite::types::Type::Text,
+                format!("unknown role {other:?}").into(),
+            ))
+        }
+    };
+    Ok(User {
+        id: row.get("id")?,
+        login: row.get("login")?,
+        org: row.get("org")?,
+        role,
+        password_hash: row.get("password_hash")?,
+        disabled: row.get("disabled")?,
+        created_at: Timestamp(row.get("created_at")?),
+    })
+}
+
+fn token_from_row(row: &Row<'_>) -> rusqlite::Result<ApiToken> {
+    Ok(ApiToken {
+        id: row.get("id")?,
+        user_id: row.get("user_id")?,
+        name: row.get("name")?,
+        token_hash: row.get("token_hash")?,
+        created_at: Timestamp(row.get("created_at")?),
+        last_used_at: row.get::<_, Option<i64>>("last_used_at")?.map(Timestamp),
+        revoked: row.get("revoked")?,
+    })
+}
+
+fn append_audit(tx: &Transaction<'_>, entry: &AuditEntry) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO audit_log (at, actor, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            entry.at.0,
+            entry.actor,
+            entry.action,
+            entry.target,
+            entry.detail
+        ],
+    )?;
+    Ok(())
+}
+
+fn entry(at: Timestamp, actor: &str, action: &str, target: &str, detail: String) -> AuditEntry {
+    AuditEntry {
+        at,
+        actor: actor.into(),
+        action: action.into(),
+        target: target.into(),
+        detail,
+    }
+}
+
+const USER_COLUMNS: &str = "users.id, users.login, users.org, users.role, users.password_hash, users.disabled, users.created_at";
+
+impl AccountStore for SqliteStore {
+    fn create_org(&mut self, org: &Organisation, actor: &str) -> Result<(), StoreError> {
+        if !Organisation::valid_slug(&org.slug) {
+            return Err(StoreError::Conflict(format!(
+                "invalid organisation slug {:?}: use lower-case letters, digits and '-'",
+                org.slug
+            )));
+        }
+        let tx = self.conn.transaction()?;
+        let inserted = tx.execute(
+            "INSERT OR IGNORE INTO orgs (slug, name, created_at) VALUES (?1, ?2, ?3)",
+            params![org.slug, org.name, org.created_at.0],
+        )?;
+        if inserted == 0 {
+            return Err(StoreError::Conflict(format!(
+                "organisation {:?} exists",
+                org.slug
+            )));
+        }
+        append_audit(
+            &tx,
+            &entry(
+                org.created_at,
+                actor,
+                "org.create",
+                &org.slug,
+                org.name.clone(),
+            ),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn orgs(&self) -> Result<Vec<Organisation>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT slug, name, created_at FROM orgs ORDER BY slug")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Organisation {
+                slug: r.get(0)?,
+                name: r.get(1)?,
+                created_at: Timestamp(r.get(2)?),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn create_user(
+        &mut self,
+        user: &NewUser,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let tx = self.conn.transaction()?;
+        let org_exists: bool = tx.query_row(
+            "SELECT EXISTS(SELECT 1 FROM orgs WHERE slug = ?1)",
+            [&user.org],
+            |r| r.get(0),
+        )?;
+        if !org_exists {
+            return Err(StoreError::Conflict(format!(
+                "no organisation {:?}",
+                user.org
+            )));
+        }
+        let inserted = tx.execute(
+            "INSERT OR IGNORE INTO users (login, org, role, password_hash, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                user.login,
+                user.org,
+                role_str(user.role),
+                user.password_hash,
+                now.0
+            ],
+        )?;
+        if inserted == 0 {
+            return Err(StoreError::Conflict(format!(
+                "user {:?} exists",
+                user.login
+            )));
+        }
+        let id = tx.last_insert_rowid();
+        let detail = format!("org {}, role {}", user.org, role_str(user.role));
+        append_audit(&tx, &entry(now, actor, "user.create", &user.login, detail))?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    fn user(&self, id: i64) -> Result<Option<User>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"),
+                [id],
+                user_from_row,
+            )
+            .optional()?)
+    }
+
+    fn user_by_login(&self, login: &str) -> Result<Option<User>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {USER_COLUMNS} FROM users WHERE login = ?1"),
+                [login],
+                user_from_row,
+            )
+            .optional()?)
+    }
+
+    fn users(&self) -> Result<Vec<User>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY id"))?;
+        let rows = stmt.query_map([], user_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn set_password(
+        &mut self,
+        id: i64,
+        password_hash: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        let login: Option<String> = tx
+            .query_row("SELECT login FROM users WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?;
+        let login = login.ok_or_else(|| StoreError::Conflict(format!("no user {id}")))?;
+        tx.execute(
+            "UPDATE users SET password_hash = ?2 WHERE id = ?1",
+            params![id, password_hash],
+        )?;
+        // A new password ends every session of the user.
+        tx.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
+        append_audit(
+            &tx,
+            &entry(now, actor, "user.password", &login, String::new()),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn create_session(&mut self, s: &Session) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                s.token_hash,
+                s.user_id,
+                s.csrf_token,
+                s.created_at.0,
+                s.expires_at.0
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn session(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<(Session, User)>, StoreError> {
+        let sql = format!(
+            "SELECT sessions.token_hash, sessions.csrf_token, sessions.created_at AS s_created,
+                    sessions.expires_at, {USER_COLUMNS}
+             FROM sessions JOIN users ON users.id = sessions.user_id
+             WHERE sessions.token_hash = ?1 AND sessions.expires_at > ?2 AND users.disabled = 0"
+        );
+        Ok(self
+            .conn
+            .query_row(&sql, params![token_hash, now.0], |r| {
+                let user = user_from_row(r)?;
+                Ok((
+                    Session {
+                        token_hash: r.get("token_hash")?,
+                        user_id: user.id,
+                        csrf_token: r.get("csrf_token")?,
+                        created_at: Timestamp(r.get("s_created")?),
+                        expires_at: Timestamp(r.get("expires_at")?),
+                    },
+                    user,
+                ))
+            })
+            .optional()?)
+    }
+
+    fn delete_session(&mut self, token_hash: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])?;
+        Ok(())
+    }
+
+    fn purge_sessions(&mut self, now: Timestamp) -> Result<u64, StoreError> {
+        Ok(self
+            .conn
+            .execute("DELETE FROM sessions WHERE expires_at <= ?1", [now.0])? as u64)
+    }
+
+    fn create_token(
+        &mut self,
+        user_id: i64,
+        name: &str,
+        token_hash: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let tx = self.conn.transaction()?;
+        let login: Option<String> = tx
+            .query_row("SELECT login FROM users WHERE id = ?1", [user_id], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let login = login.ok_or_else(|| StoreError::Conflict(format!("no user {user_id}")))?;
+        tx.execute(
+            "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![user_id, name, token_hash, now.0],
+        )?;
+        let id = tx.last_insert_rowid();
+        append_audit(
+            &tx,
+            &entry(
+                now,
+                actor,
+                "token.create",
+                &login,
+                format!("token {id} {name:?}"),
+            ),
+        )?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    fn use_token(
+        &mut self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<(ApiToken, User)>, StoreError> {
+        let sql = format!(
+            "SELECT api_tokens.id AS t_id, api_tokens.user_id, api_tokens.name, api_tokens.token_hash,
+                    api_tokens.created_at AS t_created, api_tokens.last_used_at, api_tokens.revoked,
+                    {USER_COLUMNS}
+             FROM api_tokens JOIN users ON users.id = api_tokens.user_id
+             WHERE api_tokens.token_hash = ?1 AND api_tokens.revoked = 0 AND users.disabled = 0"
+        );
+        let found = self
+            .conn
+            .query_row(&sql, [token_hash], |r| {
+                Ok((
+                    ApiToken {
+                        id: r.get("t_id")?,
+                        user_id: r.get("user_id")?,
+                        name: r.get("name")?,
+                        token_hash: r.get("token_hash")?,
+                        created_at: Timestamp(r.get("t_created")?),
+                        last_used_at: r.get::<_, Option<i64>>("last_used_at")?.map(Timestamp),
+                        revoked: r.get("revoked")?,
+                    },
+                    user_from_row(r)?,
+                ))
+            })
+            .optional()?;
+        if let Some((token, _)) = &found {
+            self.conn.execute(
+                "UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1",
+                params![token.id, now.0],
+            )?;
+        }
+        Ok(found)
+    }
+
+    fn tokens(&self, user_id: i64) -> Result<Vec<ApiToken>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT * FROM api_tokens WHERE user_id = ?1 ORDER BY id")?;
+        let rows = stmt.query_map([user_id], token_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn revoke_token(&mut self, id: i64, actor: &str, now: Timestamp) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        if tx.execute("UPDATE api_tokens SET revoked = 1 WHERE id = ?1", [id])? == 0 {
+            return Err(StoreError::Conflict(format!("no token {id}")));
+        }
+        append_audit(
+            &tx,
+            &entry(now, actor, "token.revoke", &id.to_string(), String::new()),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn audit(&mut self, e: &AuditEntry) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        append_audit(&tx, e)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT at, actor, action, target, detail FROM audit_log ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            Ok(AuditEntry {
+                at: Timestamp(r.get(0)?),
+                actor: r.get(1)?,
+                action: r.get(2)?,
+                target: r.get(3)?,
+                detail: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now(secs: i64) -> Timestamp {
+        Timestamp::from_secs(1_800_000_000 + secs)
+    }
+
+    fn store() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
+        let org = Organisation {
+            slug: "cert-a".into(),
+            name: "CERT A".into(),
+            created_at: now(0),
+        };
+        store.create_org(&org, "cli").unwrap();
+        (dir, store)
+    }
+
+    fn new_user(login: &str) -> NewUser {
+        NewUser {
+            login: login.into(),
+            org: "cert-a".into(),
+            role: Role::Analyst,
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        }
+    }
+
+    #[test]
+    fn users_belong_to_existing_orgs_and_logins_are_unique_ignoring_case() {
+        let (_dir, mut store) = store();
+        let id = store
+            .create_user(&new_user("Ana@cert-a.example"), "cli", now(1))
+            .unwrap();
+        let user = store.user_by_login("ana@CERT-A.example").unwrap().unwrap();
+        assert_eq!(
+            (user.id, user.role, user.org.as_str()),
+            (id, Role::Analyst, "cert-a")
+        );
+        let dup = store.create_user(&new_user("ana@cert-a.example"), "cli", now(2));
+        assert!(matches!(dup, Err(StoreError::Conflict(_))));
+        let mut stranger = new_user("bo@nowhere.example");
+        stranger.org = "nowhere".into();
+        assert!(matches!(
+            store.create_user(&stranger, "cli", now(3)),
+            Err(StoreError::Conflict(_))
+        ));
+        let bad = Organisation {
+            slug: "Bad Slug".into(),
+            name: "x".into(),
+            created_at: now(0),
+        };
+        assert!(store.create_org(&bad, "cli").is_err());
+        assert!(store
+            .create_org(
+                &Organisation {
+                    slug: "cert-a".into(),
+                    ..bad
+                },
+                "cli"
+            )
+            .is_err());
+    }
+
+    #[test]
+    fn sessions_expire_and_end_with_a_new_password() {
+        let (_dir, mut store) = store();
+        let id = store.create_user(&new_user("ana"), "cli", now(1)).unwrap();
+        let session = Session {
+            token_hash: "h1".into(),
+            user_id: id,
+            csrf_token: "c1".into(),
+            created_at: now(10),
+            expires_at: now(100),
+        };
+        store.create_session(&session).unwrap();
+        let (found, user) = store.session("h1", now(50)).unwrap().unwrap();
+        assert_eq!((found, user.login.as_str()), (session.clone(), "ana"));
+        assert!(store.session("h1", now(100)).unwrap().is_none(), "expired");
+        assert!(store.session("h2", now(50)).unwrap().is_none());
+        assert_eq!(store.purge_sessions(now(101)).unwrap(), 1);
+        store
+            .create_session(&Session {
+                token_hash: "h3".into(),
+                ..session
+            })
+            .unwrap();
+        store
+            .set_password(id, "$argon2id$new", "ana", now(60))
+            .unwrap();
+        assert!(
+            store.session("h3", now(61)).unwrap().is_none(),
+            "a new password logs out"
+        );
+    }
+
+    #[test]
+    fn tokens_are_found_by_hash_until_revoked_and_every_change_is_audited() {
+        let (_dir, mut store) = store();
+        let id = store
+            .create_user(&new_user("ana"), "admin", now(1))
+            .unwrap();
+        let token = store
+            .create_token(id, "nightly export", "tokenhash-7f3a", "ana", now(2))
+            .unwrap();
+        let (t, user) = store.use_token("tokenhash-7f3a", now(3)).unwrap().unwrap();
+        assert_eq!((t.id, user.id), (token, id));
+        assert_eq!(store.tokens(id).unwrap()[0].last_used_at, Some(now(3)));
+        store.revoke_token(token, "ana", now(4)).unwrap();
+        assert!(store.use_token("tokenhash-7f3a", now(5)).unwrap().is_none());
+        assert!(store.revoke_token(999, "ana", now(6)).is_err());
+        let log = store.audit_log(10).unwrap();
+        let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(
+            actions,
+            ["token.revoke", "token.create", "user.create", "org.create"]
+        );
+        assert_eq!(
+            (log[2].actor.as_str(), log[2].target.as_str()),
+            ("admin", "ana")
+        );
+        assert!(
+            !log.iter()
+                .any(|e| e.detail.contains("tokenhash-7f3a") || e.target.contains("tokenhash")),
+            "no secrets in the log"
+        );
+    }
+}
