@@ -47,6 +47,14 @@ enum Command {
     Risks(commands::metrics::RisksArgs),
     /// Export open data (metrics as CSV/JSON with a Frictionless data package).
     Export(commands::export::ExportArgs),
+    /// Manage organisations (owners of datasets, tenants of the portal).
+    Org(commands::accounts::OrgArgs),
+    /// Manage portal users and their passwords.
+    User(commands::accounts::UserArgs),
+    /// Manage API tokens for scripts.
+    Token(commands::accounts::TokenArgs),
+    /// Show the audit log of account and data changes.
+    Audit(commands::accounts::AuditArgs),
     /// Build a demo data directory end to end and show what it found.
     Demo(commands::demo::DemoArgs),
 }
@@ -74,6 +82,10 @@ fn main() -> ExitCode {
         Command::Metrics(args) => commands::metrics::run(&data, args),
         Command::Risks(args) => commands::metrics::run_risks(&data, args),
         Command::Export(args) => commands::export::run(&data, args),
+        Command::Org(args) => commands::accounts::run_org(&data, args),
+        Command::User(args) => commands::accounts::run_user(&data, args),
+        Command::Token(args) => commands::accounts::run_token(&data, args),
+        Command::Audit(args) => commands::accounts::run_audit(&data, args),
         Command::Demo(args) => commands::demo::run(&data, args),
     };
     match result {

@@ -1,0 +1,298 @@
+//! `greenwatch org|user|token|audit`: portal accounts from the command line (the operator on
+//! the machine itself). Passwords are read from stdin or generated and shown once; secrets are
+//! stored only as hashes and never logged.
+
+use crate::data_dir::DataDir;
+use crate::table;
+use anyhow::{bail, Context};
+use clap::{Args, Subcommand};
+use greenwatch_auth::{hash_password, new_password, new_secret, secret_hash};
+use greenwatch_model::access::Role;
+use greenwatch_model::account::Organisation;
+use greenwatch_model::Timestamp;
+use greenwatch_store::{AccountStore, NewUser};
+use std::io::BufRead;
+use std::process::ExitCode;
+
+/// Who the audit log names for command-line changes.
+const CLI_ACTOR: &str = "cli";
+
+fn now() -> Timestamp {
+    Timestamp(chrono::Utc::now().timestamp_micros())
+}
+
+#[derive(Args)]
+pub struct OrgArgs {
+    #[command(subcommand)]
+    command: OrgCommand,
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Add an organisation.
+    Add {
+        /// Short name used in dataset labels: lower-case letters, digits and '-'.
+        slug: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+    },
+    /// List organisations.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run_org(data: &DataDir, args: OrgArgs) -> anyhow::Result<ExitCode> {
+    let mut store = data.open_store()?;
+    match args.command {
+        OrgCommand::Add { slug, name } => {
+            let org = Organisation {
+                slug,
+                name,
+                created_at: now(),
+            };
+            store.create_org(&org, CLI_ACTOR)?;
+            println!("added organisation {}", org.slug);
+        }
+        OrgCommand::List { json } => {
+            let orgs = store.orgs()?;
+            if json {
+                table::print_json(&orgs)?;
+            } else {
+                let rows: Vec<Vec<String>> = orgs
+                    .iter()
+                    .map(|o| vec![o.slug.clone(), o.name.clone(), o.created_at.to_string()])
+                    .collect();
+                table::print(&["org", "name", "created"], &rows);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Args)]
+pub struct UserArgs {
+    #[command(subcommand)]
+    command: UserCommand,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user. Without --password-stdin a random password is generated and printed once.
+    Add {
+        /// Login name (usually the e-mail address).
+        login: String,
+        #[arg(long)]
+        org: String,
+        /// member, analyst or admin.
+        #[arg(long, default_value = "member", value_parser = parse_role)]
+        role: Role,
+        /// Read the password from the first line of stdin.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users (never their password hashes).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a user's password (ends the user's sessions).
+    Passwd {
+        login: String,
+        /// Read the password from the first line of stdin.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    match s {
+        "member" => Ok(Role::Member),
+        "analyst" => Ok(Role::Analyst),
+        "admin" => Ok(Role::Admin),
+        _ => Err(format!(
+            "unknown role {s:?}: expected member, analyst or admin"
+        )),
+    }
+}
+
+/// The password from stdin, or a generated one that is printed.
+fn password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password")?;
+        Ok((line.trim_end_matches(['\r', '\n']).to_string(), false))
+    } else {
+        Ok((new_password()?, true))
+    }
+}
+
+pub fn run_user(data: &DataDir, args: UserArgs) -> anyhow::Result<ExitCode> {
+    let mut store = data.open_store()?;
+    match args.command {
+        UserCommand::Add {
+            login,
+            org,
+            role,
+            password_stdin,
+        } => {
+            let (password, generated) = password(password_stdin)?;
+            let user = NewUser {
+                login,
+                org,
+                role,
+                password_hash: hash_password(&password)?,
+            };
+            store.create_user(&user, CLI_ACTOR, now())?;
+            println!("added user {}", user.login);
+            if generated {
+                println!("password (shown once): {password}");
+            }
+        }
+        UserCommand::List { json } => {
+            let users = store.users()?;
+            if json {
+                table::print_json(&users)?;
+            } else {
+                let rows: Vec<Vec<String>> = users
+                    .iter()
+                    .map(|u| {
+                        vec![
+                            u.id.to_string(),
+                            u.login.clone(),
+                            u.org.clone(),
+                            format!("{:?}", u.role).to_lowercase(),
+                            if u.disabled { "disabled" } else { "active" }.into(),
+                        ]
+                    })
+                    .collect();
+                table::print(&["id", "login", "org", "role", "state"], &rows);
+            }
+        }
+        UserCommand::Passwd {
+            login,
+            password_stdin,
+        } => {
+            let Some(user) = store.user_by_login(&login)? else {
+                bail!("no user {login:?}");
+            };
+            let (password, generated) = password(password_stdin)?;
+            store.set_password(user.id, &hash_password(&password)?, CLI_ACTOR, now())?;
+            println!(
+                "password of {} changed; its sessions have ended",
+                user.login
+            );
+            if generated {
+                println!("password (shown once): {password}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Args)]
+pub struct TokenArgs {
+    #[command(subcommand)]
+    command: TokenCommand,
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for a user; the secret is printed once and stored only as a hash.
+    Add {
+        login: String,
+        /// What the token is for.
+        #[arg(long)]
+        name: String,
+    },
+    /// List a user's tokens.
+    List {
+        login: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token by id.
+    Revoke { id: i64 },
+}
+
+pub fn run_token(data: &DataDir, args: TokenArgs) -> anyhow::Result<ExitCode> {
+    let mut store = data.open_store()?;
+    let user_id = |store: &dyn AccountStore, login: &str| -> anyhow::Result<i64> {
+        Ok(store
+            .user_by_login(login)?
+            .with_context(|| format!("no user {login:?}"))?
+            .id)
+    };
+    match args.command {
+        TokenCommand::Add { login, name } => {
+            let id = user_id(&store, &login)?;
+            let secret = new_secret()?;
+            let token = store.create_token(id, &name, &secret_hash(&secret), CLI_ACTOR, now())?;
+            println!("token {token} for {login}; secret (shown once): {secret}");
+        }
+        TokenCommand::List { login, json } => {
+            let tokens = store.tokens(user_id(&store, &login)?)?;
+            if json {
+                table::print_json(&tokens)?;
+            } else {
+                let rows: Vec<Vec<String>> = tokens
+                    .iter()
+                    .map(|t| {
+                        vec![
+                            t.id.to_string(),
+                            t.name.clone(),
+                            t.created_at.to_string(),
+                            t.last_used_at
+                                .map(|t| t.to_string())
+                                .unwrap_or_else(|| "-".into()),
+                            if t.revoked { "revoked" } else { "active" }.into(),
+                        ]
+                    })
+                    .collect();
+                table::print(&["id", "name", "created", "last used", "state"], &rows);
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            store.revoke_token(id, CLI_ACTOR, now())?;
+            println!("token {id} revoked");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Args)]
+pub struct AuditArgs {
+    /// Entries to show, newest first.
+    #[arg(long, default_value_t = 50)]
+    limit: usize,
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run_audit(data: &DataDir, args: AuditArgs) -> anyhow::Result<ExitCode> {
+    let store = data.open_store()?;
+    let log = store.audit_log(args.limit)?;
+    if args.json {
+        table::print_json(&log)?;
+    } else {
+        let rows: Vec<Vec<String>> = log
+            .iter()
+            .map(|e| {
+                vec![
+                    e.at.to_string(),
+                    e.actor.clone(),
+                    e.action.clone(),
+                    e.target.clone(),
+                    e.detail.clone(),
+                ]
+            })
+            .collect();
+        table::print(&["when", "who", "action", "target", "detail"], &rows);
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,140 @@
+//! End-to-end tests of portal accounts from the command line.
+
+mod common;
+
+use common::{assert_success, Env};
+use std::io::Write;
+use std::process::Stdio;
+
+fn with_stdin(env: &Env, args: &[&str], input: &str) -> std::process::Output {
+    let mut child = env
+        .command(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn organisations_users_and_tokens_are_created_listed_and_audited_without_secrets() {
+    let env = Env {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    assert_success(&env.run(&["org", "add", "cert-a", "--name", "CERT A"]));
+    let out = with_stdin(
+        &env,
+        &[
+            "user",
+            "add",
+            "ana@cert-a.example",
+            "--org",
+            "cert-a",
+            "--role",
+            "analyst",
+            "--password-stdin",
+        ],
+        "a long enough password\n",
+    );
+    assert_success(&out);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("password (shown once)"));
+    // Without --password-stdin a password is generated and shown once.
+    let out = env.run(&["user", "add", "bo@cert-a.example", "--org", "cert-a"]);
+    assert_success(&out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let generated = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("password (shown once): "))
+        .unwrap();
+    assert_eq!(generated.len(), 20);
+
+    let users = env.json(&["user", "list", "--json"]);
+    let text = users.to_string();
+    assert!(text.contains("ana@cert-a.example") && text.contains("\"analyst\""));
+    assert!(
+        !text.contains("argon2"),
+        "hashes never leave the store: {text}"
+    );
+
+    let out = env.run(&["token", "add", "ana@cert-a.example", "--name", "nightly"]);
+    assert_success(&out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let secret = stdout
+        .rsplit("(shown once): ")
+        .next()
+        .unwrap()
+        .trim()
+        .to_string();
+    assert_eq!(secret.len(), 64);
+    let tokens = env.json(&["token", "list", "ana@cert-a.example", "--json"]);
+    assert!(!tokens.to_string().contains(&secret));
+    assert_success(&env.run(&["token", "revoke", &tokens[0]["id"].to_string()]));
+
+    let audit = env.json(&["audit", "--json"]);
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "token.revoke",
+            "token.create",
+            "user.create",
+            "user.create",
+            "org.create"
+        ]
+    );
+    let log = audit.to_string();
+    assert!(!log.contains(&secret) && !log.contains(generated) && !log.contains("a long enough"));
+    // The database file holds no secret in clear either.
+    let db = std::fs::read(env.data().join("greenwatch.sqlite")).unwrap();
+    let db = String::from_utf8_lossy(&db);
+    assert!(!db.contains(&secret) && !db.contains("a long enough password"));
+}
+
+#[test]
+fn bad_account_requests_are_refused_with_the_reason() {
+    let env = Env {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    let out = env.run(&["user", "add", "x@y.example", "--org", "nowhere"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no organisation \"nowhere\""));
+    assert_success(&env.run(&["org", "add", "cert-a", "--name", "A"]));
+    let out = env.run(&["org", "add", "cert-a", "--name", "A again"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("exists"));
+    let out = with_stdin(
+        &env,
+        &[
+            "user",
+            "add",
+            "x@y.example",
+            "--org",
+            "cert-a",
+            "--password-stdin",
+        ],
+        "short\n",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 12"));
+    let out = env.run(&[
+        "user",
+        "add",
+        "x@y.example",
+        "--org",
+        "cert-a",
+        "--role",
+        "root",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("member, analyst or admin"));
+}
