@@ -15,6 +15,10 @@ impl DataDir {
         DataDir { root }
     }
 
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     pub fn netdb_dir(&self) -> PathBuf {
         self.root.join("netdb")
     }

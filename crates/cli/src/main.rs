@@ -57,6 +57,8 @@ enum Command {
     Audit(commands::accounts::AuditArgs),
     /// Build a demo data directory end to end and show what it found.
     Demo(commands::demo::DemoArgs),
+    /// Serve the web portal and its JSON API (all assets embedded).
+    Serve(commands::serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -87,6 +89,7 @@ fn main() -> ExitCode {
         Command::Token(args) => commands::accounts::run_token(&data, args),
         Command::Audit(args) => commands::accounts::run_audit(&data, args),
         Command::Demo(args) => commands::demo::run(&data, args),
+        Command::Serve(args) => commands::serve::run(&data, args),
     };
     match result {
         Ok(code) => code,

@@ -296,3 +296,72 @@ pub fn run_audit(data: &DataDir, args: AuditArgs) -> anyhow::Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// The first administrator, created when the store has no user yet (first start of `serve`).
+pub struct FirstAdmin {
+    pub login: String,
+    /// Generated, shown once.
+    pub password: String,
+}
+
+/// Creates organisation `org` and its administrator `admin` with a generated password when
+/// there is no user at all; otherwise does nothing.
+pub fn ensure_first_admin(
+    store: &mut dyn AccountStore,
+    org: &str,
+    admin: &str,
+) -> anyhow::Result<Option<FirstAdmin>> {
+    if !store.users()?.is_empty() {
+        return Ok(None);
+    }
+    if !store.orgs()?.iter().any(|o| o.slug == org) {
+        let organisation = Organisation {
+            slug: org.to_string(),
+            name: org.to_string(),
+            created_at: now(),
+        };
+        store.create_org(&organisation, "system")?;
+    }
+    let password = new_password()?;
+    let user = NewUser {
+        login: admin.to_string(),
+        org: org.to_string(),
+        role: Role::Admin,
+        password_hash: hash_password(&password)?,
+    };
+    store.create_user(&user, "system", now())?;
+    Ok(Some(FirstAdmin {
+        login: user.login,
+        password,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use greenwatch_store::SqliteStore;
+
+    #[test]
+    fn the_first_admin_is_created_once_with_a_password_that_verifies() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
+        let first = ensure_first_admin(&mut store, "operator", "admin")
+            .unwrap()
+            .unwrap();
+        let user = store.user_by_login("admin").unwrap().unwrap();
+        assert_eq!((user.role, user.org.as_str()), (Role::Admin, "operator"));
+        assert!(greenwatch_auth::verify_password(
+            &user.password_hash,
+            &first.password
+        ));
+        assert!(ensure_first_admin(&mut store, "operator", "admin")
+            .unwrap()
+            .is_none());
+        let other = tempfile::tempdir().unwrap();
+        let mut second = SqliteStore::open(&other.path().join("s.sqlite")).unwrap();
+        let again = ensure_first_admin(&mut second, "operator", "admin")
+            .unwrap()
+            .unwrap();
+        assert_ne!(first.password, again.password, "no fixed password");
+    }
+}

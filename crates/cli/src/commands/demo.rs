@@ -27,6 +27,11 @@ pub struct DemoArgs {
     hours: u32,
     #[arg(long, default_value_t = 7)]
     seed: u64,
+    /// Build the demo data only; do not start the portal.
+    #[arg(long)]
+    no_serve: bool,
+    #[command(flatten)]
+    serve: super::serve::ServeArgs,
 }
 
 pub fn run(data: &DataDir, args: DemoArgs) -> anyhow::Result<ExitCode> {
@@ -91,7 +96,10 @@ pub fn run(data: &DataDir, args: DemoArgs) -> anyhow::Result<ExitCode> {
         println!();
     }
     demo_feeds(data, &capture_dir)?;
-    Ok(ExitCode::SUCCESS)
+    if args.no_serve {
+        return Ok(ExitCode::SUCCESS);
+    }
+    super::serve::run(data, args.serve)
 }
 
 /// Feeds of October 2026 for the demo: (report type, rows, seed, IntelMQ, TLP). Scan results

@@ -9,3 +9,4 @@ pub mod ingest_feed;
 pub mod metrics;
 pub mod netdb;
 pub mod query;
+pub mod serve;

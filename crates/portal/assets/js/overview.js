@@ -1,0 +1,120 @@
+// The overview's charts, from the page's data island (the same JSON as /api/v1/overview).
+(function () {
+  "use strict";
+
+  var data = GW.island("overview-data");
+  if (!data || !data.from) {
+    return;
+  }
+
+  function portLabel(p) {
+    return p.port + "/" + p.protocol;
+  }
+
+  GW.chart("chart-series", {
+    color: data.series.map(function (s) { return GW.colors[s.class]; }),
+    legend: { top: 0 },
+    grid: { left: 56, right: 24, top: 36, bottom: 64 },
+    xAxis: {
+      type: "time",
+      axisLabel: { hideOverlap: true, formatter: { day: "{d} {MMM}", hour: "{HH}:{mm}", minute: "{HH}:{mm}" } }
+    },
+    yAxis: { type: "value", name: "packets / hour", axisLabel: { formatter: GW.short } },
+    dataZoom: [{ type: "inside" }, { type: "slider", height: 18, bottom: 10 }],
+    tooltip: { trigger: "axis" },
+    series: data.series.map(function (s) {
+      return {
+        name: s.class,
+        type: "line",
+        showSymbol: false,
+        lineStyle: { width: 1.5 },
+        data: s.points.map(function (p) { return [p.bucket, p.packets]; })
+      };
+    })
+  });
+
+  GW.chart("chart-ports", {
+    grid: { left: 80, right: 24, top: 8, bottom: 28 },
+    xAxis: { type: "value", axisLabel: { formatter: GW.short } },
+    yAxis: { type: "category", inverse: true, data: data.top_ports.map(portLabel) },
+    tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+    series: [{
+      name: "scan packets",
+      type: "bar",
+      itemStyle: { color: GW.colors.scan },
+      data: data.top_ports.map(function (r) { return r.packets; })
+    }]
+  });
+
+  var top = data.countries.slice(0, 20);
+  GW.chart("chart-countries", {
+    grid: { left: 150, right: 24, top: 8, bottom: 28 },
+    xAxis: { type: "value", axisLabel: { formatter: GW.short } },
+    yAxis: {
+      type: "category",
+      inverse: true,
+      data: top.map(function (r) {
+        var name = r.name.length > 18 ? r.name.slice(0, 17) + "…" : r.name;
+        return (r.country || "--") + "  " + name;
+      })
+    },
+    tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+    series: [{
+      name: "packets",
+      type: "bar",
+      itemStyle: { color: "#3b6ea5" },
+      data: top.map(function (r) { return r.packets; })
+    }]
+  });
+
+  GW.choropleth(
+    "chart-map",
+    data.countries
+      .filter(function (r) { return r.country; })
+      .map(function (r) { return { country: r.country, value: r.packets }; }),
+    "packets"
+  );
+
+  var hours = [];
+  for (var h = 0; h < 24; h++) {
+    hours.push((h < 10 ? "0" : "") + h);
+  }
+  var cells = [];
+  var max = 0;
+  data.heatmap.packets.forEach(function (row, i) {
+    row.forEach(function (n, hour) {
+      cells.push([hour, i, n]);
+      max = Math.max(max, n);
+    });
+  });
+  GW.chart("chart-heatmap", {
+    grid: { left: 80, right: 96, top: 8, bottom: 44 },
+    xAxis: {
+      type: "category",
+      data: hours,
+      name: "hour of day (UTC)",
+      nameLocation: "middle",
+      nameGap: 26,
+      splitArea: { show: true }
+    },
+    yAxis: { type: "category", inverse: true, data: data.heatmap.ports.map(portLabel), splitArea: { show: true } },
+    visualMap: {
+      min: 0,
+      max: Math.max(max, 1),
+      calculable: true,
+      orient: "vertical",
+      right: 0,
+      top: "middle",
+      itemHeight: 180,
+      formatter: function (v) { return GW.short(Math.round(v)); },
+      inRange: { color: ["#f4f8f5", "#5fae7c", "#14502d"] }
+    },
+    tooltip: {
+      formatter: function (p) {
+        return data.heatmap.ports[p.value[1]].port + "/" + data.heatmap.ports[p.value[1]].protocol +
+          " at " + hours[p.value[0]] + ":00 UTC\n" + GW.fmt(p.value[2]) + " scan packets";
+      }
+    },
+    series: [{ type: "heatmap", data: cells, emphasis: { itemStyle: { borderColor: "#222", borderWidth: 1 } } }]
+  });
+})();

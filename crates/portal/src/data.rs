@@ -1,0 +1,362 @@
+//! Every read of stored data the portal makes. Each public function takes the [`Viewer`]
+//! asking and hands it to the store, which returns only the datasets whose label (owner
+//! organisation, TLP) that viewer may see (`docs/access-control.md`): the public sees
+//! TLP:CLEAR data only. Handlers never read the store themselves.
+//!
+//! The computations reuse the analytics of `greenwatch-observe` ([`Top`], [`Series`],
+//! [`infer_dos`]) and `greenwatch-metrics` ([`Engine`]), the same functions behind
+//! `greenwatch query` and `greenwatch metrics`, so the portal and the command line agree.
+
+use crate::countries;
+use crate::error::PortalError;
+use crate::range::Window;
+use greenwatch_feeds::{Catalogue, RiskIndex};
+use greenwatch_metrics::{Engine, GroupBy, MetricRow, MetricTable};
+use greenwatch_model::access::Viewer;
+use greenwatch_model::{CountryCode, Period, PeriodKind, Timestamp, TrafficClass, Transport};
+use greenwatch_netdb::NetDb;
+use greenwatch_observe::{
+    infer_dos, BackscatterSlot, DosAttack, FlowFilter, Series, SeriesPoint, Top, TopBy, TopRow,
+};
+use greenwatch_store::{ObservationStore, RiskStore, SqliteStore, TimeRange};
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// What the data functions read from: one store connection, the IP data and the risks.
+pub struct Sources<'a> {
+    pub store: &'a SqliteStore,
+    pub netdb: &'a NetDb,
+    pub catalogue: &'a Catalogue,
+}
+
+/// A metrics engine counting only the datasets `viewer` may see.
+fn metrics_engine<'a>(sources: &Sources<'a>, viewer: &Viewer) -> Engine<'a> {
+    let risks: &'a dyn RiskStore = sources.store;
+    let observations: &'a dyn ObservationStore = sources.store;
+    Engine::new(
+        sources.catalogue,
+        risks,
+        observations,
+        sources.netdb,
+        viewer.clone(),
+    )
+}
+
+// ---------------------------------------------------------------------------------------
+// Observations: the overview.
+// ---------------------------------------------------------------------------------------
+
+/// Scan ports listed in the overview.
+pub const TOP_PORTS: usize = 20;
+/// Ports (the top scan ports) in the port × hour-of-day heatmap.
+pub const HEATMAP_PORTS: usize = 10;
+/// Width of the overview's time series.
+pub const SERIES_SECS: i64 = 3600;
+
+/// First and last stored bucket start (seconds) that `viewer` may see.
+pub fn stored_range(sources: &Sources, viewer: &Viewer) -> Result<Option<(i64, i64)>, PortalError> {
+    Ok(sources.store.flow_bucket_range(viewer)?)
+}
+
+/// Packets and bytes of a window, in total and per class.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Totals {
+    pub packets: u64,
+    pub bytes: u64,
+    pub by_class: BTreeMap<TrafficClass, u64>,
+}
+
+/// Packets, bytes and distinct sources per hour of one class.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClassSeries {
+    pub class: TrafficClass,
+    pub points: Vec<SeriesPoint>,
+}
+
+/// One source country (all classes), ranked by packets.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CountryRow {
+    pub rank: u32,
+    /// ISO 3166-1 alpha-2; `null` when unknown.
+    pub country: CountryCode,
+    pub name: &'static str,
+    pub packets: u64,
+    pub bytes: u64,
+    pub sources: u64,
+}
+
+/// A destination port with its transport.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct PortKey {
+    pub port: u16,
+    pub protocol: Transport,
+}
+
+/// Scan packets per port and hour of day (UTC, from the hourly bucket starts).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Heatmap {
+    pub ports: Vec<PortKey>,
+    /// `packets[i][h]`: packets to `ports[i]` in hour `h` (0-23) of any day of the window.
+    pub packets: Vec<[u64; 24]>,
+}
+
+/// An inferred DoS attack with the victim's AS name.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DosRow {
+    #[serde(flatten)]
+    pub attack: DosAttack,
+    pub country_name: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_name: Option<String>,
+}
+
+/// Everything the overview page shows, for one window.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Overview {
+    /// The window, `from` inclusive, `to` exclusive; both `null` when nothing is stored.
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    pub totals: Totals,
+    /// One series per class, hourly, every hour of the window.
+    pub series: Vec<ClassSeries>,
+    /// Top destination ports of scans (ICMP has no port), by packets.
+    pub top_ports: Vec<TopRow>,
+    /// Every source country of the window (all classes), by packets.
+    pub countries: Vec<CountryRow>,
+    pub heatmap: Heatmap,
+    /// Attacks inferred from backscatter, most recent first.
+    pub dos: Vec<DosRow>,
+}
+
+impl Overview {
+    fn empty() -> Overview {
+        Overview {
+            from: None,
+            to: None,
+            totals: Totals::default(),
+            series: Vec::new(),
+            top_ports: Vec::new(),
+            countries: Vec::new(),
+            heatmap: Heatmap::default(),
+            dos: Vec::new(),
+        }
+    }
+}
+
+/// The overview of `window` (`None`: nothing stored) as `viewer` may see it. One pass over the
+/// window's flow tuples feeds every accumulator.
+pub fn overview(
+    sources: &Sources,
+    viewer: &Viewer,
+    window: Option<Window>,
+) -> Result<Overview, PortalError> {
+    let Some(window) = window else {
+        return Ok(Overview::empty());
+    };
+    let range = TimeRange {
+        from: Some(window.from),
+        to: Some(window.to),
+    };
+    let all = FlowFilter {
+        from: range.from,
+        to: range.to,
+        ..FlowFilter::default()
+    };
+    let scans = FlowFilter {
+        class: Some(TrafficClass::Scan),
+        ..all.clone()
+    };
+    let mut series: Vec<(TrafficClass, Series)> = TrafficClass::ALL
+        .into_iter()
+        .map(|class| {
+            let filter = FlowFilter {
+                class: Some(class),
+                ..all.clone()
+            };
+            (class, Series::new(filter, SERIES_SECS))
+        })
+        .collect();
+    let mut ports = Top::new(TopBy::Port, scans.clone());
+    let mut countries = Top::new(TopBy::Country, all.clone());
+    let mut port_hours: FxHashMap<PortKey, [u64; 24]> = FxHashMap::default();
+    let mut totals = Totals::default();
+    sources.store.scan_flows(viewer, range, None, &mut |f| {
+        if !all.matches(f) {
+            return;
+        }
+        for (_, s) in &mut series {
+            s.add(f);
+        }
+        ports.add(f);
+        countries.add(f);
+        if scans.matches(f) && !f.transport.is_icmp() {
+            let key = PortKey {
+                port: f.dst_port,
+                protocol: f.transport,
+            };
+            let hour = f.bucket.rem_euclid(86_400) / 3600;
+            port_hours.entry(key).or_default()[hour as usize] += f.packets;
+        }
+        totals.packets += f.packets;
+        totals.bytes += f.bytes;
+        *totals.by_class.entry(f.class).or_default() += f.packets;
+    })?;
+    let top_ports = ports.finish(TOP_PORTS);
+    let heatmap = heatmap(&top_ports, &port_hours);
+    let slots = sources.store.backscatter_slots(viewer, range, None)?;
+    Ok(Overview {
+        from: Some(Timestamp::from_secs(window.from)),
+        to: Some(Timestamp::from_secs(window.to)),
+        totals,
+        series: series
+            .into_iter()
+            .map(|(class, s)| ClassSeries {
+                class,
+                points: s.finish(),
+            })
+            .collect(),
+        top_ports,
+        countries: countries
+            .finish(usize::MAX)
+            .into_iter()
+            .map(country_row)
+            .collect(),
+        heatmap,
+        dos: dos_rows(sources.netdb, slots),
+    })
+}
+
+fn country_row(row: TopRow) -> CountryRow {
+    let country = row.country.unwrap_or_default();
+    CountryRow {
+        rank: row.rank,
+        country,
+        name: countries::name(country),
+        packets: row.packets,
+        bytes: row.bytes,
+        sources: row.sources,
+    }
+}
+
+fn heatmap(top_ports: &[TopRow], port_hours: &FxHashMap<PortKey, [u64; 24]>) -> Heatmap {
+    let ports: Vec<PortKey> = top_ports
+        .iter()
+        .take(HEATMAP_PORTS)
+        .filter_map(|r| {
+            Some(PortKey {
+                port: r.port?,
+                protocol: r.protocol?,
+            })
+        })
+        .collect();
+    let packets = ports
+        .iter()
+        .map(|p| port_hours.get(p).copied().unwrap_or_default())
+        .collect();
+    Heatmap { ports, packets }
+}
+
+/// Attacks from the slots, most recent first, with the AS name of the newest IP data.
+fn dos_rows(netdb: &NetDb, slots: Vec<BackscatterSlot>) -> Vec<DosRow> {
+    let names = netdb.snapshots().last();
+    let mut rows: Vec<DosRow> = infer_dos(slots)
+        .into_iter()
+        .map(|attack| DosRow {
+            country_name: countries::name(attack.country),
+            as_name: names.and_then(|s| s.as_name(attack.asn)).map(str::to_owned),
+            attack,
+        })
+        .collect();
+    rows.reverse();
+    rows
+}
+
+// ---------------------------------------------------------------------------------------
+// Risk metrics.
+// ---------------------------------------------------------------------------------------
+
+/// ASN rows with fewer hosts are hidden from public output (never from a total), as in
+/// `greenwatch metrics` and the open-data export.
+pub const MIN_HOSTS: u64 = 10;
+
+/// A risk of the catalogue with the days it has data for.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RiskSummary {
+    pub slug: String,
+    pub title: String,
+    pub amplification: Option<f64>,
+    pub first_day: Option<chrono::NaiveDate>,
+    pub last_day: Option<chrono::NaiveDate>,
+}
+
+/// Every risk of the catalogue, with what `viewer` may see of its coverage.
+pub fn risks(sources: &Sources, viewer: &Viewer) -> Result<Vec<RiskSummary>, PortalError> {
+    let engine = metrics_engine(sources, viewer);
+    let mut out = Vec::new();
+    for (i, risk) in sources.catalogue.risks().iter().enumerate() {
+        let coverage = engine.coverage(RiskIndex(i as u16))?;
+        out.push(RiskSummary {
+            slug: risk.slug.clone(),
+            title: risk.title.clone(),
+            amplification: risk.amplification.as_ref().map(|a| a.factor),
+            first_day: coverage.map(|c| c.0),
+            last_day: coverage.map(|c| c.1),
+        });
+    }
+    Ok(out)
+}
+
+/// Which metric tables to compute: `risk` is a slug or `all` (every risk with data); `at`
+/// is a date or period label, by default the period of each risk's latest data.
+#[derive(Clone, Debug)]
+pub struct MetricsQuery {
+    pub risk: String,
+    pub by: GroupBy,
+    pub period: PeriodKind,
+    pub at: Option<String>,
+}
+
+/// The metric tables of a query (a risk without data gives no table).
+pub fn metric_tables(
+    sources: &Sources,
+    viewer: &Viewer,
+    query: &MetricsQuery,
+) -> Result<Vec<MetricTable>, PortalError> {
+    let engine = metrics_engine(sources, viewer);
+    let catalogue = sources.catalogue;
+    let risks = if query.risk == "all" {
+        engine.risks_with_data()?
+    } else {
+        vec![catalogue
+            .by_slug(&query.risk)
+            .ok_or_else(|| PortalError::NotFound(format!("unknown risk {:?}", query.risk)))?]
+    };
+    let at = match query.at.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => Some(
+            Period::parse(query.period, text)
+                .map_err(|e| PortalError::BadRequest(format!("at: {e}")))?,
+        ),
+    };
+    let mut tables = Vec::new();
+    for risk in risks {
+        let period = match at {
+            Some(period) => period,
+            None => match engine.coverage(risk)? {
+                Some((_, last)) => Period::containing(query.period, last),
+                None => continue,
+            },
+        };
+        tables.push(engine.table(risk, query.by, period, None)?);
+    }
+    Ok(tables)
+}
+
+/// The rows of `tables` fit for publication (see [`MIN_HOSTS`]), in table order.
+pub fn publishable(tables: &[MetricTable]) -> Vec<&MetricRow> {
+    tables
+        .iter()
+        .flat_map(|t| t.publishable(MIN_HOSTS).0)
+        .collect()
+}

@@ -1,0 +1,173 @@
+//! What can go wrong in a request, and how it is shown: `application/problem+json`
+//! (RFC 9457) under `/api/`, an HTML page everywhere else. Internal errors are logged with
+//! their cause and shown without it.
+
+use crate::views::{render, ErrorPage, Layout};
+use axum::extract::Request;
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use greenwatch_metrics::MetricsError;
+use greenwatch_store::StoreError;
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PortalError {
+    /// The request asks for something that cannot be: the message says what and why.
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    /// A request the framework turned away before a handler ran (an extractor's rejection).
+    #[error("{detail}")]
+    Rejected { status: StatusCode, detail: String },
+    /// A failure of ours (store, thread pool); the cause goes to the log, not to the client.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for PortalError {
+    fn from(e: StoreError) -> Self {
+        PortalError::Internal(format!("store: {e}"))
+    }
+}
+
+impl From<MetricsError> for PortalError {
+    fn from(e: MetricsError) -> Self {
+        match e {
+            MetricsError::Query(msg) => PortalError::BadRequest(msg),
+            MetricsError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// An RFC 9457 problem document.
+#[derive(Serialize)]
+struct Problem<'a> {
+    r#type: &'a str,
+    title: &'a str,
+    status: u16,
+    detail: String,
+}
+
+impl PortalError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            PortalError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            PortalError::NotFound(_) => StatusCode::NOT_FOUND,
+            PortalError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            PortalError::Rejected { status, .. } => *status,
+            PortalError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// What the client is told: everything but the cause of an internal error.
+    fn detail(&self) -> String {
+        match self {
+            PortalError::Internal(cause) => {
+                tracing::error!("internal error: {cause}");
+                "The server could not answer this request; the cause is in its log.".into()
+            }
+            other => other.to_string(),
+        }
+    }
+
+    pub fn into_problem(self) -> Response {
+        let status = self.status();
+        let problem = Problem {
+            r#type: "about:blank",
+            title: status.canonical_reason().unwrap_or("Error"),
+            status: status.as_u16(),
+            detail: self.detail(),
+        };
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            body,
+        )
+            .into_response()
+    }
+
+    pub fn into_page(self) -> Response {
+        let status = self.status();
+        let title = status.canonical_reason().unwrap_or("Error");
+        let page = ErrorPage {
+            layout: Layout::new(title, None, None),
+            status: status.as_u16(),
+            title,
+            detail: self.detail(),
+        };
+        (status, render(&page)).into_response()
+    }
+}
+
+/// The error of an `/api/` handler: answered as `application/problem+json`.
+pub struct ApiError(pub PortalError);
+
+impl<E: Into<PortalError>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError(e.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.0.into_problem()
+    }
+}
+
+/// The error of a page handler: answered as an HTML page.
+pub struct PageError(pub PortalError);
+
+impl<E: Into<PortalError>> From<E> for PageError {
+    fn from(e: E) -> Self {
+        PageError(e.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        self.0.into_page()
+    }
+}
+
+/// Whether a path is answered with problem JSON.
+pub fn is_api(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
+}
+
+/// Middleware giving every error the portal's shape, including those no handler wrote
+/// (extractor rejections are plain text): problem JSON under `/api/`, an HTML page elsewhere.
+pub async fn uniform_errors(request: Request, next: Next) -> Response {
+    let api = is_api(request.uri().path());
+    let response = next.run(request).await;
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let shaped = if api {
+        content_type == "application/problem+json"
+    } else {
+        content_type.starts_with("text/html")
+    };
+    if !(status.is_client_error() || status.is_server_error()) || shaped {
+        return response;
+    }
+    let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let error = PortalError::Rejected {
+        status,
+        detail: String::from_utf8_lossy(&body).trim().to_string(),
+    };
+    if api {
+        error.into_problem()
+    } else {
+        error.into_page()
+    }
+}

@@ -1,0 +1,112 @@
+//! The Greenwatch web portal: server-rendered pages with charts, and the JSON API behind them,
+//! over the same store and IP data the command line uses. One binary serves everything: the
+//! templates are compiled in (askama) and every script, style sheet and map is embedded
+//! (rust-embed), so the portal works without any CDN.
+//!
+//! ```no_run
+//! let config = greenwatch_portal::PortalConfig {
+//!     data_dir: "greenwatch-data".into(),
+//!     listen: "127.0.0.1:8080".parse().unwrap(),
+//! };
+//! greenwatch_portal::run(config).unwrap(); // until Ctrl-C or SIGTERM
+//! ```
+//!
+//! Architecture invariants:
+//! - no handler reads stored data except through the `data` module, whose functions take the
+//!   [`Viewer`](greenwatch_model::access::Viewer) asking (from the request's [`Visitor`]) and
+//!   pass it to the store, which returns only what that viewer may see;
+//! - every response carries the security headers of the `security` module; no page has inline
+//!   scripts or styles (page data travels in `<script type="application/json">` islands);
+//! - the store is blocking (SQLite): every query runs on the blocking thread pool.
+
+mod assets;
+mod countries;
+mod data;
+mod error;
+mod range;
+mod routes;
+mod security;
+mod state;
+mod views;
+mod visitor;
+
+pub use state::AppState;
+pub use visitor::Visitor;
+
+use anyhow::Context;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Where the portal finds its data and where it listens.
+#[derive(Clone, Debug)]
+pub struct PortalConfig {
+    /// The data directory (`greenwatch --data`): store, IP data, `risks.toml`.
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+}
+
+/// Every route of the portal, with uniform errors, compression and the security headers
+/// around them.
+pub fn router(state: AppState) -> axum::Router {
+    routes::all()
+        .with_state(state)
+        .layer(axum::middleware::from_fn(error::uniform_errors))
+        .layer(tower_http::compression::CompressionLayer::new())
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(security::add_headers))
+}
+
+/// Serves the portal until Ctrl-C or SIGTERM, then finishes the requests in flight.
+pub async fn serve(config: PortalConfig) -> anyhow::Result<()> {
+    let state = AppState::open(&config.data_dir)?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    let address = listener.local_addr()?;
+    tracing::info!(%address, data = %config.data_dir.display(), "portal listening");
+    eprintln!("Greenwatch portal on http://{address}/ (Ctrl-C to stop)");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving the portal")?;
+    tracing::info!("portal stopped");
+    Ok(())
+}
+
+/// [`serve`] on a multi-threaded runtime of its own, for callers without one (the CLI).
+pub fn run(config: PortalConfig) -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?
+        .block_on(serve(config))
+}
+
+/// Resolves on the first Ctrl-C or (on Unix) SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    eprintln!("shutting down");
+}

@@ -1,0 +1,55 @@
+//! The routes: one module per part of the portal, each with its page and the API behind it.
+
+mod docs;
+mod overview;
+mod risks;
+
+use crate::error::{is_api, PortalError};
+use crate::{assets, AppState};
+use axum::http::Uri;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+
+pub fn all() -> Router<AppState> {
+    Router::new()
+        .route("/", get(overview::page))
+        .route("/api/v1/overview", get(overview::api))
+        .route("/api/v1/overview.csv", get(overview::csv))
+        .route("/risks", get(risks::index))
+        .route("/risks/{slug}", get(risks::page))
+        .route("/api/v1/risks", get(risks::api_list))
+        .route("/api/v1/metrics", get(risks::api))
+        .route("/api/v1/metrics.csv", get(risks::csv))
+        .route("/downloads", get(docs::downloads))
+        .route("/method", get(docs::method))
+        .route("/ports", get(docs::ports))
+        .route("/countries", get(docs::countries))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/assets/{*path}", get(assets::serve))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+/// Problem JSON under `/api/`, an HTML page elsewhere.
+fn answer(uri: &Uri, error: PortalError) -> Response {
+    if is_api(uri.path()) {
+        error.into_problem()
+    } else {
+        error.into_page()
+    }
+}
+
+async fn not_found(uri: Uri) -> Response {
+    answer(
+        &uri,
+        PortalError::NotFound(format!("Nothing at {}.", uri.path())),
+    )
+}
+
+async fn method_not_allowed(uri: Uri) -> Response {
+    answer(
+        &uri,
+        PortalError::MethodNotAllowed(format!("{} does not accept this method.", uri.path())),
+    )
+}

@@ -1,0 +1,503 @@
+//! The public overview (`/`) and its API: packets per hour by class, top scanned ports, source
+//! countries and their world map, scans by port and hour of day, and inferred DoS attacks,
+//! for a time window. The page renders the same [`Overview`] the API returns: its tables on
+//! the server, its charts in the browser from a JSON data island.
+
+use crate::data::{self, Overview};
+use crate::error::{ApiError, PageError, PortalError};
+use crate::range::{self, Window, WindowQuery};
+use crate::views::{self, json_island, render, Layout, Nav};
+use crate::{AppState, Visitor};
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use greenwatch_model::{Timestamp, TrafficClass};
+use serde::Deserialize;
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct OverviewParams {
+    from: Option<String>,
+    to: Option<String>,
+    /// Which table a CSV download holds.
+    part: Option<String>,
+}
+
+impl OverviewParams {
+    fn window(&self) -> WindowQuery {
+        WindowQuery {
+            from: self.from.clone(),
+            to: self.to.clone(),
+        }
+    }
+}
+
+/// The overview of the window asked for, with the stored range the defaults came from.
+async fn load(
+    state: &AppState,
+    visitor: Visitor,
+    query: WindowQuery,
+) -> Result<(Overview, Option<(i64, i64)>), PortalError> {
+    state
+        .read(move |sources| {
+            let stored = data::stored_range(sources, &visitor.viewer)?;
+            let window = query.resolve(stored)?;
+            Ok((data::overview(sources, &visitor.viewer, window)?, stored))
+        })
+        .await
+}
+
+/// `GET /api/v1/overview?from=&to=`.
+pub async fn api(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Query(params): Query<OverviewParams>,
+) -> Result<Json<Overview>, ApiError> {
+    let (overview, _) = load(&state, visitor, params.window()).await?;
+    Ok(Json(overview))
+}
+
+/// The tables a CSV download can hold.
+const PARTS: [&str; 5] = ["series", "ports", "countries", "heatmap", "dos"];
+
+/// `GET /api/v1/overview.csv?part=series|ports|countries|heatmap|dos&from=&to=`.
+pub async fn csv(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Query(params): Query<OverviewParams>,
+) -> Result<Response, ApiError> {
+    let part = params.part.as_deref().unwrap_or("");
+    if !PARTS.contains(&part) {
+        return Err(PortalError::BadRequest(format!(
+            "part {part:?}: expected one of {}",
+            PARTS.join(", ")
+        ))
+        .into());
+    }
+    let (overview, _) = load(&state, visitor, params.window()).await?;
+    let body = write_csv(&overview, part)
+        .map_err(|e| PortalError::Internal(format!("writing CSV: {e}")))?;
+    let day = |t: Option<Timestamp>| t.map_or("none".into(), |t| range::display(t.secs()));
+    let name = format!(
+        "greenwatch-overview-{part}-{}-{}.csv",
+        day(overview.from),
+        day(overview.to)
+    );
+    Ok(csv_response(&name, body))
+}
+
+pub fn csv_response(file_name: &str, body: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}\"", file_name.replace(':', "")),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn write_csv(o: &Overview, part: &str) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    match part {
+        "series" => {
+            w.write_record(["bucket", "class", "packets", "bytes", "sources"])?;
+            for s in &o.series {
+                for p in &s.points {
+                    w.write_record([
+                        p.bucket.to_rfc3339(),
+                        s.class.to_string(),
+                        p.packets.to_string(),
+                        p.bytes.to_string(),
+                        p.sources.to_string(),
+                    ])?;
+                }
+            }
+        }
+        "ports" => {
+            w.write_record(["rank", "port", "protocol", "packets", "bytes", "sources"])?;
+            for r in &o.top_ports {
+                w.write_record([
+                    r.rank.to_string(),
+                    r.port.map(|p| p.to_string()).unwrap_or_default(),
+                    r.protocol.map(|p| p.name()).unwrap_or_default(),
+                    r.packets.to_string(),
+                    r.bytes.to_string(),
+                    r.sources.to_string(),
+                ])?;
+            }
+        }
+        "countries" => {
+            w.write_record(["rank", "country", "name", "packets", "bytes", "sources"])?;
+            for r in &o.countries {
+                w.write_record([
+                    r.rank.to_string(),
+                    r.country.as_str().unwrap_or("").to_string(),
+                    r.name.to_string(),
+                    r.packets.to_string(),
+                    r.bytes.to_string(),
+                    r.sources.to_string(),
+                ])?;
+            }
+        }
+        "heatmap" => {
+            w.write_record(["port", "protocol", "hour_utc", "packets"])?;
+            for (port, hours) in o.heatmap.ports.iter().zip(&o.heatmap.packets) {
+                for (hour, packets) in hours.iter().enumerate() {
+                    w.write_record([
+                        port.port.to_string(),
+                        port.protocol.name(),
+                        hour.to_string(),
+                        packets.to_string(),
+                    ])?;
+                }
+            }
+        }
+        _ => {
+            w.write_record([
+                "victim",
+                "protocol",
+                "country",
+                "asn",
+                "as_name",
+                "first",
+                "last",
+                "duration_secs",
+                "packets",
+                "bytes",
+                "peak_packets_per_minute",
+                "mean_pps",
+            ])?;
+            for d in &o.dos {
+                let a = &d.attack;
+                w.write_record([
+                    a.victim.to_string(),
+                    a.protocol.name(),
+                    a.country.as_str().unwrap_or("").to_string(),
+                    a.asn.to_string(),
+                    d.as_name.clone().unwrap_or_default(),
+                    a.first.to_rfc3339(),
+                    a.last.to_rfc3339(),
+                    format!("{:.1}", a.duration_secs),
+                    a.packets.to_string(),
+                    a.bytes.to_string(),
+                    a.peak_packets_per_minute.to_string(),
+                    format!("{:.3}", a.mean_pps),
+                ])?;
+            }
+        }
+    }
+    w.into_inner().map_err(|e| e.into_error().into())
+}
+
+// ---------------------------------------------------------------------------------------
+// The page.
+// ---------------------------------------------------------------------------------------
+
+/// Rows shown in the country table (the CSV has them all).
+const COUNTRY_ROWS: usize = 20;
+/// DoS attacks shown in the table (the CSV has them all).
+const DOS_ROWS: usize = 25;
+
+pub struct Stat {
+    pub label: String,
+    pub value: String,
+    pub note: String,
+}
+
+pub struct PortView {
+    pub rank: u32,
+    pub port: String,
+    pub packets: String,
+    pub bytes: String,
+    pub sources: String,
+}
+
+pub struct CountryView {
+    pub rank: u32,
+    pub code: String,
+    pub name: &'static str,
+    pub packets: String,
+    pub share: String,
+    pub sources: String,
+}
+
+pub struct DayView {
+    pub day: String,
+    pub by_class: Vec<String>,
+    pub total: String,
+}
+
+pub struct HeatView {
+    pub port: String,
+    pub cells: Vec<String>,
+}
+
+pub struct DosView {
+    pub victim: String,
+    pub protocol: String,
+    pub country: String,
+    pub asn: String,
+    pub first: String,
+    pub duration: String,
+    pub packets: String,
+    pub peak: String,
+}
+
+/// A link of the range picker.
+pub struct Preset {
+    pub label: &'static str,
+    pub href: String,
+}
+
+#[derive(Template)]
+#[template(path = "overview.html")]
+pub struct OverviewPage {
+    pub layout: Layout,
+    pub has_data: bool,
+    pub window: String,
+    pub from: String,
+    pub to: String,
+    pub presets: Vec<Preset>,
+    pub stats: Vec<Stat>,
+    pub classes: Vec<&'static str>,
+    pub days: Vec<DayView>,
+    pub ports: Vec<PortView>,
+    pub countries: Vec<CountryView>,
+    pub countries_total: usize,
+    pub hours: Vec<String>,
+    pub heat: Vec<HeatView>,
+    pub dos: Vec<DosView>,
+    pub dos_total: usize,
+    /// `from=…&to=…` of the window shown, for the CSV links.
+    pub query: String,
+    pub island: String,
+}
+
+/// `GET /?from=&to=`: the overview page.
+pub async fn page(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Query(params): Query<OverviewParams>,
+) -> Result<Response, PageError> {
+    let layout = Layout::new("Overview", Some(Nav::Overview), Some(&visitor));
+    let (overview, stored) = load(&state, visitor, params.window()).await?;
+    Ok(render(&overview_page(layout, &overview, stored)))
+}
+
+fn window_query(w: Window) -> String {
+    format!(
+        "from={}&to={}",
+        range::display(w.from),
+        range::display(w.to)
+    )
+}
+
+fn overview_page(layout: Layout, o: &Overview, stored: Option<(i64, i64)>) -> OverviewPage {
+    let window = match (o.from, o.to) {
+        (Some(from), Some(to)) => Some(Window {
+            from: from.secs(),
+            to: to.secs(),
+        }),
+        _ => None,
+    };
+    let total = o.totals.packets;
+    let class_packets = |c: TrafficClass| o.totals.by_class.get(&c).copied().unwrap_or(0);
+    let mut stats = vec![Stat {
+        label: "Packets".into(),
+        value: views::int(total),
+        note: views::bytes(o.totals.bytes),
+    }];
+    stats.extend(TrafficClass::ALL.map(|c| Stat {
+        label: capitalised(c.as_str()),
+        value: views::int(class_packets(c)),
+        note: views::percent(class_packets(c), total),
+    }));
+    stats.push(Stat {
+        label: "Source countries".into(),
+        value: o
+            .countries
+            .iter()
+            .filter(|c| c.country.is_known())
+            .count()
+            .to_string(),
+        note: String::new(),
+    });
+    stats.push(Stat {
+        label: "DoS attacks".into(),
+        value: o.dos.len().to_string(),
+        note: "inferred from backscatter".into(),
+    });
+    OverviewPage {
+        layout,
+        has_data: window.is_some() && total > 0,
+        window: window.map_or_else(String::new, describe_window),
+        from: window.map_or_else(String::new, |w| range::display(w.from)),
+        to: window.map_or_else(String::new, |w| range::display(w.to)),
+        presets: presets(stored),
+        stats,
+        classes: TrafficClass::ALL.map(|c| c.as_str()).to_vec(),
+        days: days(o),
+        ports: o
+            .top_ports
+            .iter()
+            .map(|r| PortView {
+                rank: r.rank,
+                port: port_label(r.port.unwrap_or(0), r.protocol.map(|p| p.name())),
+                packets: views::int(r.packets),
+                bytes: views::bytes(r.bytes),
+                sources: views::int(r.sources),
+            })
+            .collect(),
+        countries: o
+            .countries
+            .iter()
+            .take(COUNTRY_ROWS)
+            .map(|r| CountryView {
+                rank: r.rank,
+                code: r.country.as_str().unwrap_or("-").to_string(),
+                name: r.name,
+                packets: views::int(r.packets),
+                share: views::percent(r.packets, total),
+                sources: views::int(r.sources),
+            })
+            .collect(),
+        countries_total: o.countries.len(),
+        hours: (0..24).map(|h| format!("{h:02}")).collect(),
+        heat: o
+            .heatmap
+            .ports
+            .iter()
+            .zip(&o.heatmap.packets)
+            .map(|(p, hours)| HeatView {
+                port: port_label(p.port, Some(p.protocol.name())),
+                cells: hours.iter().map(|&n| views::int(n)).collect(),
+            })
+            .collect(),
+        dos: o
+            .dos
+            .iter()
+            .take(DOS_ROWS)
+            .map(|d| {
+                let a = &d.attack;
+                DosView {
+                    victim: a.victim.to_string(),
+                    protocol: a.protocol.name(),
+                    country: format!("{} {}", a.country, d.country_name),
+                    asn: match &d.as_name {
+                        Some(name) => format!("AS{} {name}", a.asn),
+                        None => format!("AS{}", a.asn),
+                    },
+                    first: a
+                        .first
+                        .to_datetime()
+                        .format("%Y-%m-%d %H:%M:%S")
+                        .to_string(),
+                    duration: duration(a.duration_secs),
+                    packets: views::int(a.packets),
+                    peak: views::int(a.peak_packets_per_minute),
+                }
+            })
+            .collect(),
+        dos_total: o.dos.len(),
+        query: window.map(window_query).unwrap_or_default(),
+        island: json_island(o),
+    }
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+fn port_label(port: u16, protocol: Option<String>) -> String {
+    format!("{port}/{}", protocol.unwrap_or_else(|| "?".into()))
+}
+
+/// `5 Oct 2026 00:00 – 7 Oct 2026 00:00 UTC (48 hours)`.
+fn describe_window(w: Window) -> String {
+    let at = |s: i64| {
+        Timestamp::from_secs(s)
+            .to_datetime()
+            .format("%-d %b %Y %H:%M")
+            .to_string()
+    };
+    let hours = (w.to - w.from) / 3600;
+    let length = if hours % 24 == 0 {
+        format!("{} days", hours / 24)
+    } else {
+        format!("{hours} hours")
+    };
+    format!("{} – {} UTC ({length})", at(w.from), at(w.to))
+}
+
+fn duration(secs: f64) -> String {
+    let s = secs.round() as u64;
+    match s {
+        0..=119 => format!("{s} s"),
+        120..=7199 => format!("{} min", s / 60),
+        _ => format!("{:.1} h", secs / 3600.0),
+    }
+}
+
+/// Daily packets per class: the table behind the hourly chart.
+fn days(o: &Overview) -> Vec<DayView> {
+    let mut days: Vec<(i64, Vec<u64>)> = Vec::new();
+    for (i, s) in o.series.iter().enumerate() {
+        for p in &s.points {
+            let day = p.bucket.secs().div_euclid(86_400);
+            let slot = match days.binary_search_by_key(&day, |d| d.0) {
+                Ok(slot) => slot,
+                Err(slot) => {
+                    days.insert(slot, (day, vec![0; o.series.len()]));
+                    slot
+                }
+            };
+            days[slot].1[i] += p.packets;
+        }
+    }
+    days.into_iter()
+        .map(|(day, counts)| DayView {
+            day: range::display(day * 86_400),
+            total: views::int(counts.iter().sum()),
+            by_class: counts.into_iter().map(views::int).collect(),
+        })
+        .collect()
+}
+
+/// Quick windows relative to the latest stored data.
+fn presets(stored: Option<(i64, i64)>) -> Vec<Preset> {
+    let Some((first, last)) = stored else {
+        return Vec::new();
+    };
+    let end = last.div_euclid(3600) * 3600 + 3600;
+    let start = first.div_euclid(3600) * 3600;
+    let link = |from: i64| format!("/?{}", window_query(Window { from, to: end }));
+    let mut presets = vec![
+        Preset {
+            label: "Last 24 hours",
+            href: link(end - 86_400),
+        },
+        Preset {
+            label: "Last 7 days",
+            href: "/".into(),
+        },
+        Preset {
+            label: "Last 30 days",
+            href: link(end - 30 * 86_400),
+        },
+    ];
+    if end - start <= range::MAX_SECS {
+        presets.push(Preset {
+            label: "All data",
+            href: link(start),
+        });
+    }
+    presets
+}

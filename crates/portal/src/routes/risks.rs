@@ -1,0 +1,307 @@
+//! Risk metrics: the list of risks (`/risks`), one risk's world map and country ranking for a
+//! period (`/risks/{slug}`), and the metrics API (`/api/v1/metrics`, the rows of
+//! `greenwatch metrics --json`; `/api/v1/metrics.csv`, the open-data CSV columns).
+
+use super::overview::csv_response;
+use crate::data::{self, MetricsQuery, RiskSummary};
+use crate::error::{ApiError, PageError, PortalError};
+use crate::views::{self, json_island, render, Layout, Nav};
+use crate::{countries, AppState, Visitor};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::Json;
+use greenwatch_metrics::{export::write_csv, GroupBy, MetricRow, MetricTable};
+use greenwatch_model::{Period, PeriodKind};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct MetricsParams {
+    risk: Option<String>,
+    by: Option<String>,
+    period: Option<String>,
+    at: Option<String>,
+}
+
+fn non_empty(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+impl MetricsParams {
+    /// The query: `risk` defaults to `all`, `by` to country, `period` to month, `at` to the
+    /// period of the latest data.
+    fn query(&self, risk: Option<&str>) -> Result<MetricsQuery, PortalError> {
+        let by = match non_empty(&self.by) {
+            None => GroupBy::Country,
+            Some(by) => by.parse().map_err(PortalError::BadRequest)?,
+        };
+        let period = match non_empty(&self.period) {
+            None => PeriodKind::Month,
+            Some(kind) => kind
+                .parse()
+                .map_err(|e| PortalError::BadRequest(format!("period: {e}")))?,
+        };
+        Ok(MetricsQuery {
+            risk: risk.or(non_empty(&self.risk)).unwrap_or("all").to_string(),
+            by,
+            period,
+            at: non_empty(&self.at).map(str::to_string),
+        })
+    }
+}
+
+async fn tables(
+    state: &AppState,
+    visitor: Visitor,
+    query: MetricsQuery,
+) -> Result<Vec<MetricTable>, PortalError> {
+    state
+        .read(move |sources| data::metric_tables(sources, &visitor.viewer, &query))
+        .await
+}
+
+/// `GET /api/v1/metrics?risk=&by=&period=&at=`: publishable rows, as `greenwatch metrics --json`.
+pub async fn api(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Query(params): Query<MetricsParams>,
+) -> Result<Json<Vec<MetricRow>>, ApiError> {
+    let tables = tables(&state, visitor, params.query(None)?).await?;
+    Ok(Json(
+        data::publishable(&tables).into_iter().cloned().collect(),
+    ))
+}
+
+/// `GET /api/v1/metrics.csv?risk=&by=&period=&at=`: the same rows in the open-data columns.
+pub async fn csv(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Query(params): Query<MetricsParams>,
+) -> Result<Response, ApiError> {
+    let query = params.query(None)?;
+    let by = query.by;
+    let name = format!(
+        "greenwatch-{}-{}-{}{}.csv",
+        query.risk,
+        by.as_str(),
+        query.period,
+        query
+            .at
+            .as_deref()
+            .map(|a| format!("-{a}"))
+            .unwrap_or_default()
+    );
+    let tables = tables(&state, visitor, query).await?;
+    let mut body = Vec::new();
+    write_csv(&data::publishable(&tables), by, &mut body)
+        .map_err(|e| PortalError::Internal(format!("writing CSV: {e}")))?;
+    Ok(csv_response(&name, body))
+}
+
+/// `GET /api/v1/risks`: the risk catalogue with the days each risk has data for.
+pub async fn api_list(
+    State(state): State<AppState>,
+    visitor: Visitor,
+) -> Result<Json<Vec<RiskSummary>>, ApiError> {
+    let risks = state
+        .read(move |sources| data::risks(sources, &visitor.viewer))
+        .await?;
+    Ok(Json(risks))
+}
+
+// ---------------------------------------------------------------------------------------
+// Pages.
+// ---------------------------------------------------------------------------------------
+
+pub struct RiskItem {
+    pub slug: String,
+    pub title: String,
+    pub amplification: String,
+    pub coverage: String,
+    pub has_data: bool,
+}
+
+#[derive(Template)]
+#[template(path = "risks.html")]
+pub struct RisksPage {
+    pub layout: Layout,
+    pub risks: Vec<RiskItem>,
+}
+
+/// `GET /risks`: every risk of the catalogue.
+pub async fn index(State(state): State<AppState>, visitor: Visitor) -> Result<Response, PageError> {
+    let layout = Layout::new("Risks", Some(Nav::Risks), Some(&visitor));
+    let risks = state
+        .read(move |sources| data::risks(sources, &visitor.viewer))
+        .await?;
+    let risks = risks
+        .into_iter()
+        .map(|r| RiskItem {
+            has_data: r.last_day.is_some(),
+            coverage: match (r.first_day, r.last_day) {
+                (Some(first), Some(last)) => format!("{first} to {last}"),
+                _ => "no data yet".into(),
+            },
+            amplification: r
+                .amplification
+                .map_or_else(String::new, |a| format!("×{a}")),
+            slug: r.slug,
+            title: r.title,
+        })
+        .collect();
+    Ok(render(&RisksPage { layout, risks }))
+}
+
+pub struct RowView {
+    pub rank: String,
+    pub code: String,
+    pub name: &'static str,
+    pub hosts: String,
+    pub ipv6: String,
+    pub share: String,
+    pub density: String,
+    pub ddos: String,
+    pub trend: String,
+    pub change: String,
+}
+
+pub struct KindOption {
+    pub value: &'static str,
+    pub selected: bool,
+}
+
+/// The map's data: hosts per country.
+#[derive(Serialize)]
+struct MapPoint<'a> {
+    country: &'a str,
+    name: &'static str,
+    hosts: u64,
+}
+
+#[derive(Template)]
+#[template(path = "risk.html")]
+pub struct RiskPage {
+    pub layout: Layout,
+    pub slug: String,
+    pub title: String,
+    pub amplification: String,
+    pub kinds: Vec<KindOption>,
+    pub period: String,
+    pub period_range: String,
+    pub previous: String,
+    pub next: String,
+    pub base: String,
+    pub address_space: String,
+    pub world: Option<RowView>,
+    pub rows: Vec<RowView>,
+    /// `risk=…&by=country&period=…&at=…`, for the CSV and JSON links.
+    pub query: String,
+    pub island: String,
+}
+
+/// `GET /risks/{slug}?period=month&at=`: the world map and country ranking of one risk.
+pub async fn page(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(slug): Path<String>,
+    Query(params): Query<MetricsParams>,
+) -> Result<Response, PageError> {
+    let mut query = params.query(Some(&slug))?;
+    query.by = GroupBy::Country;
+    let layout = Layout::new(slug.clone(), Some(Nav::Risks), Some(&visitor));
+    let kind = query.period;
+    let (summary, tables) = state
+        .read(move |sources| {
+            let summary = data::risks(sources, &visitor.viewer)?
+                .into_iter()
+                .find(|r| r.slug == slug)
+                .ok_or_else(|| PortalError::NotFound(format!("No risk {slug:?}.")))?;
+            let tables = data::metric_tables(sources, &visitor.viewer, &query)?;
+            Ok((summary, tables))
+        })
+        .await?;
+    Ok(render(&risk_page(layout, summary, kind, tables.first())))
+}
+
+fn row_view(r: &MetricRow) -> RowView {
+    let code = r.country.clone().unwrap_or_default();
+    RowView {
+        rank: r.rank.map_or_else(|| "-".into(), |x| x.to_string()),
+        name: if r.is_world() {
+            "World"
+        } else {
+            countries::name_of(&code)
+        },
+        code,
+        hosts: views::int(r.hosts),
+        ipv6: views::int(r.hosts_ipv6),
+        share: format!("{:.2} %", r.share * 100.0),
+        density: views::opt(r.density, 2),
+        ddos: r
+            .ddos_potential
+            .map_or_else(|| "-".into(), |d| views::int(d.round() as u64)),
+        trend: views::opt(r.trend, 1),
+        change: r
+            .change
+            .map_or_else(|| "-".into(), |c| format!("{:+.1} %", c * 100.0)),
+    }
+}
+
+fn risk_page(
+    layout: Layout,
+    risk: RiskSummary,
+    kind: PeriodKind,
+    table: Option<&MetricTable>,
+) -> RiskPage {
+    let period = table.and_then(|t| Period::parse(kind, &t.period).ok());
+    let link = |p: Period| format!("/risks/{}?period={kind}&at={}", risk.slug, p.label());
+    let (world, rows): (Vec<&MetricRow>, Vec<&MetricRow>) = table
+        .map(|t| t.rows.iter().partition(|r| r.is_world()))
+        .unwrap_or_default();
+    let map: Vec<MapPoint> = rows
+        .iter()
+        .filter_map(|r| {
+            let code = r.country.as_deref()?;
+            Some(MapPoint {
+                country: code,
+                name: countries::name_of(code),
+                hosts: r.hosts,
+            })
+        })
+        .collect();
+    RiskPage {
+        layout,
+        title: risk.title,
+        amplification: risk
+            .amplification
+            .map_or_else(String::new, |a| format!("{a}")),
+        kinds: PeriodKind::ALL
+            .into_iter()
+            .map(|k| KindOption {
+                value: k.as_str(),
+                selected: k == kind,
+            })
+            .collect(),
+        period: period.map_or_else(String::new, |p| p.label()),
+        period_range: period.map_or_else(String::new, |p| {
+            format!("{} to {}", p.start, p.end() - chrono::Days::new(1))
+        }),
+        previous: period.map_or_else(String::new, |p| link(p.previous())),
+        next: period
+            .filter(|p| risk.last_day.is_some_and(|last| p.end() <= last))
+            .map_or_else(String::new, |p| link(p.next())),
+        base: table.map_or_else(String::new, |t| t.base.clone()),
+        address_space: table
+            .and_then(|t| t.address_space_as_of)
+            .map_or_else(String::new, |d| d.to_string()),
+        world: world.first().map(|r| row_view(r)),
+        rows: rows.iter().map(|r| row_view(r)).collect(),
+        query: format!(
+            "risk={}&by=country&period={kind}{}",
+            risk.slug,
+            period.map_or_else(String::new, |p| format!("&at={}", p.label()))
+        ),
+        island: json_island(&map),
+        slug: risk.slug,
+    }
+}

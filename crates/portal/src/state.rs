@@ -1,0 +1,129 @@
+//! What every handler shares: the IP data and risk catalogue (read once at start) and a small
+//! pool of store connections. SQLite is blocking, so queries run on tokio's blocking pool,
+//! each on a connection checked out of the pool (WAL lets readers run side by side).
+
+use crate::data::Sources;
+use crate::error::PortalError;
+use anyhow::Context;
+use greenwatch_feeds::Catalogue;
+use greenwatch_netdb::NetDb;
+use greenwatch_store::SqliteStore;
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// Idle connections kept for reuse; more are opened when requests need them.
+const MAX_IDLE: usize = 8;
+
+#[derive(Clone)]
+pub struct AppState {
+    data_dir: PathBuf,
+    netdb: Arc<NetDb>,
+    catalogue: Arc<Catalogue>,
+    pool: Arc<StorePool>,
+}
+
+impl AppState {
+    /// Opens what the data directory holds (same layout as the command line's: the store in
+    /// `greenwatch.sqlite`, IP data in `netdb/`, operator risks in `risks.toml`).
+    pub fn open(data_dir: &Path) -> anyhow::Result<AppState> {
+        anyhow::ensure!(
+            data_dir.is_dir(),
+            "no data directory at {} (create one with `greenwatch demo` or `greenwatch ingest`)",
+            data_dir.display()
+        );
+        let netdb_dir = data_dir.join("netdb");
+        let netdb = NetDb::open(&netdb_dir)
+            .with_context(|| format!("opening IP data in {}", netdb_dir.display()))?;
+        let catalogue = Catalogue::shipped_with_overrides(&data_dir.join("risks.toml"))?;
+        let state = AppState::new(data_dir.to_path_buf(), netdb, catalogue);
+        // Fail at start, not on the first request, when the store cannot be opened.
+        state
+            .pool
+            .checkout()
+            .with_context(|| format!("opening store {}", state.pool.path.display()))?;
+        Ok(state)
+    }
+
+    /// State over an already loaded netdb and catalogue (tests build these in memory); the
+    /// store is `<data_dir>/greenwatch.sqlite`.
+    pub fn new(data_dir: PathBuf, netdb: NetDb, catalogue: Catalogue) -> AppState {
+        let pool = StorePool {
+            path: data_dir.join("greenwatch.sqlite"),
+            idle: Mutex::new(Vec::new()),
+        };
+        AppState {
+            data_dir,
+            netdb: Arc::new(netdb),
+            catalogue: Arc::new(catalogue),
+            pool: Arc::new(pool),
+        }
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Runs `query` on the blocking pool with a store connection.
+    pub(crate) async fn read<T, F>(&self, query: F) -> Result<T, PortalError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Sources) -> Result<T, PortalError> + Send + 'static,
+    {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let store = state.pool.checkout()?;
+            query(&Sources {
+                store: &store,
+                netdb: &state.netdb,
+                catalogue: &state.catalogue,
+            })
+        })
+        .await
+        .map_err(|e| PortalError::Internal(format!("query task failed: {e}")))?
+    }
+}
+
+struct StorePool {
+    path: PathBuf,
+    idle: Mutex<Vec<SqliteStore>>,
+}
+
+impl StorePool {
+    /// An idle connection, or a new one.
+    fn checkout(self: &Arc<Self>) -> Result<PooledStore, PortalError> {
+        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let store = match idle {
+            Some(store) => store,
+            None => SqliteStore::open(&self.path)?,
+        };
+        Ok(PooledStore {
+            store: Some(store),
+            pool: Arc::clone(self),
+        })
+    }
+}
+
+/// A checked-out connection; goes back to the pool when dropped.
+struct PooledStore {
+    store: Option<SqliteStore>,
+    pool: Arc<StorePool>,
+}
+
+impl Deref for PooledStore {
+    type Target = SqliteStore;
+    fn deref(&self) -> &SqliteStore {
+        self.store.as_ref().expect("present until drop")
+    }
+}
+
+impl Drop for PooledStore {
+    fn drop(&mut self) {
+        if let Some(store) = self.store.take() {
+            let mut idle = self.pool.idle.lock().unwrap_or_else(|e| e.into_inner());
+            if idle.len() < MAX_IDLE {
+                idle.push(store);
+            }
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! The HTML side: the page layout every template extends, the template structs (askama,
+//! `templates/`), and the small formatting helpers their tables use. Templates get values
+//! already formatted; they hold no logic beyond loops and conditions.
+
+use crate::assets;
+use crate::visitor::Visitor;
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use serde::Serialize;
+
+/// The entries of the navigation bar.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Nav {
+    Overview,
+    Ports,
+    Countries,
+    Risks,
+    Downloads,
+    Method,
+}
+
+impl Nav {
+    const ALL: [Nav; 6] = [
+        Nav::Overview,
+        Nav::Ports,
+        Nav::Countries,
+        Nav::Risks,
+        Nav::Downloads,
+        Nav::Method,
+    ];
+
+    fn href(self) -> &'static str {
+        match self {
+            Nav::Overview => "/",
+            Nav::Ports => "/ports",
+            Nav::Countries => "/countries",
+            Nav::Risks => "/risks",
+            Nav::Downloads => "/downloads",
+            Nav::Method => "/method",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Nav::Overview => "Overview",
+            Nav::Ports => "Ports",
+            Nav::Countries => "Countries",
+            Nav::Risks => "Risks",
+            Nav::Downloads => "Downloads",
+            Nav::Method => "Method",
+        }
+    }
+}
+
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub active: bool,
+}
+
+/// What `base.html` needs: the page title, the active navigation entry and who is logged in
+/// (`None`: the "Log in" link; the members area fills it in through [`Visitor`]).
+pub struct Layout {
+    pub title: String,
+    pub nav: Option<Nav>,
+    pub user: Option<String>,
+}
+
+impl Layout {
+    pub fn new(title: impl Into<String>, nav: Option<Nav>, visitor: Option<&Visitor>) -> Layout {
+        Layout {
+            title: title.into(),
+            nav,
+            user: visitor.and_then(|v| v.name.clone()),
+        }
+    }
+
+    /// The versioned URL of an embedded asset.
+    pub fn asset(&self, path: &str) -> String {
+        assets::url(path)
+    }
+
+    pub fn nav_items(&self) -> Vec<NavItem> {
+        Nav::ALL
+            .into_iter()
+            .map(|n| NavItem {
+                href: n.href(),
+                label: n.label(),
+                active: self.nav == Some(n),
+            })
+            .collect()
+    }
+}
+
+/// Renders a page; a template that fails to render is a 500 with a plain message.
+pub fn render<T: Template>(page: &T) -> Response {
+    match page.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!("rendering a page: {e}");
+            (StatusCode::INTERNAL_SERVER_ERROR, "page rendering failed").into_response()
+        }
+    }
+}
+
+/// JSON for a `<script type="application/json">` data island: `<`, `>` and `&` escaped so
+/// that no string in the data can close the element.
+pub fn json_island<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value)
+        .unwrap_or_else(|_| "null".into())
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}
+
+/// `1234567` → `1,234,567`.
+pub fn int(n: u64) -> String {
+    let digits = n.to_string();
+    let head = match digits.len() % 3 {
+        0 => 3.min(digits.len()),
+        r => r,
+    };
+    let mut out = digits[..head].to_string();
+    let mut i = head;
+    while i < digits.len() {
+        out.push(',');
+        out.push_str(&digits[i..i + 3]);
+        i += 3;
+    }
+    out
+}
+
+/// Bytes in SI units: `1.2 MB`.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "kB", "MB", "GB", "TB", "PB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// `part / whole` as a percentage with one decimal, `-` when `whole` is zero.
+pub fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        "-".into()
+    } else {
+        format!("{:.1} %", part as f64 * 100.0 / whole as f64)
+    }
+}
+
+/// An optional number with `decimals` decimals, `-` when absent.
+pub fn opt(v: Option<f64>, decimals: usize) -> String {
+    v.map_or_else(|| "-".into(), |x| format!("{x:.decimals$}"))
+}
+
+// ---------------------------------------------------------------------------------------
+// Templates.
+// ---------------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub layout: Layout,
+    pub status: u16,
+    pub title: &'static str,
+    pub detail: String,
+}
+
+/// A navigation entry whose page comes in a later release.
+#[derive(Template)]
+#[template(path = "planned.html")]
+pub struct PlannedPage {
+    pub layout: Layout,
+    pub heading: &'static str,
+    pub what: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "method.html")]
+pub struct MethodPage {
+    pub layout: Layout,
+    pub method: &'static str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_format_for_tables() {
+        assert_eq!(int(0), "0");
+        assert_eq!(int(999), "999");
+        assert_eq!(int(1_234_567), "1,234,567");
+        assert_eq!(bytes(999), "999 B");
+        assert_eq!(bytes(1_234_567), "1.2 MB");
+        assert_eq!(percent(1, 3), "33.3 %");
+        assert_eq!(percent(1, 0), "-");
+        assert_eq!(opt(None, 2), "-");
+    }
+
+    #[test]
+    fn data_islands_cannot_close_their_script_element() {
+        let island = json_island(&["</script><script>alert(1)</script>"]);
+        assert!(!island.contains('<'));
+        let back: Vec<String> = serde_json::from_str(&island).unwrap();
+        assert_eq!(back[0], "</script><script>alert(1)</script>");
+    }
+}

@@ -1,0 +1,670 @@
+//! The portal over a real store: generated captures decoded, aggregated and written with the
+//! same library calls ingest uses, risk events written as a feed file would be, then every
+//! route called in process (no network). Numbers are compared with the same computation done
+//! directly with greenwatch-observe and greenwatch-metrics.
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Request, StatusCode};
+use axum::Router;
+use greenwatch_feeds::Catalogue;
+use greenwatch_generate::{generate, SourcePool, TrafficSpec};
+use greenwatch_metrics::{Engine, GroupBy};
+use greenwatch_model::access::{Label, Role, Tlp, Viewer};
+use greenwatch_model::{
+    BucketWidth, CountryCode, Period, PeriodKind, RiskEvent, Timestamp, TrafficClass,
+};
+use greenwatch_netdb::{NetDb, SnapshotBuilder};
+use greenwatch_observe::{infer_dos, Aggregator, FlowFilter, Observations, Top, TopBy};
+use greenwatch_packet::{decode, CaptureReader};
+use greenwatch_portal::{router, AppState, Visitor};
+use greenwatch_store::{
+    CaptureRecord, CaptureStatus, FeedFileRecord, ObservationStore, RiskStore, SqliteStore,
+};
+use serde_json::Value;
+use std::net::{IpAddr, Ipv4Addr};
+use tower::ServiceExt;
+
+const START: &str = "2026-10-05T00:00:00Z";
+const HOURS: u32 = 6;
+
+fn cc(s: &str) -> CountryCode {
+    s.parse().unwrap()
+}
+
+/// Four /8s in four countries (and ASes), the address space the generator draws sources from.
+fn netdb() -> NetDb {
+    let v4 = |s: &str| u32::from(s.parse::<Ipv4Addr>().unwrap());
+    let mut b = SnapshotBuilder::new("2026-09-01".parse().unwrap());
+    for (first, last, asn, country) in [
+        ("1.0.0.0", "1.255.255.255", 64500, "CN"),
+        ("2.0.0.0", "2.255.255.255", 64501, "FR"),
+        ("3.0.0.0", "3.255.255.255", 64502, "US"),
+        ("5.0.0.0", "5.255.255.255", 64503, "NL"),
+    ] {
+        b.asn_v4(v4(first), v4(last), asn)
+            .country_v4(v4(first), v4(last), cc(country));
+    }
+    b.as_name(64502, "US-NET");
+    NetDb::from_snapshots(vec![b.build()])
+}
+
+/// A generated capture, decoded and aggregated hour by hour as `greenwatch ingest` does.
+fn observe(netdb: &NetDb, seed: u64, packets: u64) -> Observations {
+    let snapshot = &netdb.snapshots()[0];
+    let pool = SourcePool::new(snapshot.routed_v4(), snapshot.routed_v6());
+    let spec = TrafficSpec::new(seed, packets, Timestamp::parse(START).unwrap(), HOURS);
+    let mut pcap = Vec::new();
+    generate(&spec, &pool, &mut pcap).unwrap();
+    let enrich = |ip: IpAddr, _: Timestamp| snapshot.enrich(ip);
+    let mut aggregator = Aggregator::new(BucketWidth::HOUR, enrich);
+    for frame in CaptureReader::new(&pcap).unwrap() {
+        let frame = frame.unwrap();
+        match decode(&frame) {
+            Ok(packet) => aggregator.add(&packet),
+            Err(e) => aggregator.add_error(e.key(), frame.wire_len),
+        }
+    }
+    aggregator.finish()
+}
+
+fn store_capture(store: &mut SqliteStore, hash: &str, label: Label, obs: &Observations) {
+    let record = CaptureRecord {
+        content_hash: hash.into(),
+        path: format!("/captures/{hash}.pcap"),
+        sensor: "test-sensor".into(),
+        label,
+        status: CaptureStatus::Complete,
+        counts: obs.counts.clone(),
+        ingested_at: Timestamp::parse("2026-10-06T00:00:00Z").unwrap(),
+    };
+    store.write_capture(&record, obs).unwrap();
+}
+
+/// Open resolvers on 1-5 October: 30 in CN, 12 in US, 3 in NL.
+fn store_resolvers(store: &mut SqliteStore, netdb: &NetDb) {
+    let mut events = Vec::new();
+    for (prefix, count) in [("1.0.0", 30), ("3.0.0", 12), ("5.0.0", 3)] {
+        for host in 0..count {
+            let ip: IpAddr = format!("{prefix}.{}", host + 1).parse().unwrap();
+            events.push(RiskEvent {
+                ip,
+                port: 53,
+                time: Timestamp::parse(&format!("2026-10-0{}", host % 5 + 1)).unwrap(),
+                line: events.len() as u64 + 2,
+                feed_asn: 0,
+                feed_country: CountryCode::UNKNOWN,
+                enrichment: netdb.snapshots()[0].enrich(ip),
+            });
+        }
+    }
+    let mut w = store.begin_feed_file("feed-1").unwrap();
+    for e in &events {
+        let day = e.time.to_datetime().date_naive();
+        w.write_events("openrecursivedns", day, std::slice::from_ref(e))
+            .unwrap();
+    }
+    w.commit(&FeedFileRecord {
+        content_hash: "feed-1".into(),
+        path: "2026-10-05-scan_dns-test.csv".into(),
+        format: "shadowserver".into(),
+        report_type: Some("scan_dns".into()),
+        label: Label {
+            owner: "cert-a".into(),
+            tlp: Tlp::Clear,
+        },
+        counts: Default::default(),
+        ingested_at: Timestamp(1),
+    })
+    .unwrap();
+}
+
+/// A data directory with a public capture of cert-a, an AMBER capture of cert-b over the same
+/// hours, and a public open-resolver feed.
+struct Fixture {
+    _dir: tempfile::TempDir,
+    app: Router,
+    clear: Observations,
+    amber: Observations,
+    store: SqliteStore,
+    netdb: NetDb,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let netdb = netdb();
+    let clear = observe(&netdb, 1, 30_000);
+    let amber = observe(&netdb, 2, 10_000);
+    let mut store = SqliteStore::open(&dir.path().join("greenwatch.sqlite")).unwrap();
+    let label = |owner: &str, tlp| Label {
+        owner: owner.into(),
+        tlp,
+    };
+    store_capture(&mut store, "clear", label("cert-a", Tlp::Clear), &clear);
+    store_capture(&mut store, "amber", label("cert-b", Tlp::Amber), &amber);
+    store_resolvers(&mut store, &netdb);
+    let state = AppState::new(
+        dir.path().to_path_buf(),
+        self::netdb(),
+        Catalogue::shipped(),
+    );
+    Fixture {
+        app: router(state),
+        _dir: dir,
+        clear,
+        amber,
+        store,
+        netdb,
+    }
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Reply {
+    fn content_type(&self) -> &str {
+        self.headers
+            .get(header::CONTENT_TYPE)
+            .map_or("", |v| v.to_str().unwrap())
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+}
+
+async fn send(app: &Router, request: Request<Body>) -> Reply {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 26)
+        .await
+        .unwrap();
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+async fn get(app: &Router, uri: &str) -> Reply {
+    send(app, Request::get(uri).body(Body::empty()).unwrap()).await
+}
+
+/// Top rows computed directly over the flows of `captures`, as `greenwatch query top` does.
+fn top(captures: &[&Observations], by: TopBy, class: Option<TrafficClass>, limit: usize) -> Value {
+    let mut top = Top::new(
+        by,
+        FlowFilter {
+            class,
+            ..FlowFilter::default()
+        },
+    );
+    for obs in captures {
+        obs.flows().for_each(|f| top.add(f));
+    }
+    serde_json::to_value(top.finish(limit)).unwrap()
+}
+
+fn class_totals(captures: &[&Observations]) -> Value {
+    let mut by_class = serde_json::Map::new();
+    for class in TrafficClass::ALL {
+        let packets: u64 = captures
+            .iter()
+            .flat_map(|o| o.flows())
+            .filter(|f| f.class == class)
+            .map(|f| f.packets)
+            .sum();
+        if packets > 0 {
+            by_class.insert(class.as_str().into(), packets.into());
+        }
+    }
+    Value::Object(by_class)
+}
+
+/// The API's numbers against the same computation done directly over `captures`.
+fn assert_overview_matches(overview: &Value, captures: &[&Observations]) {
+    let packets: u64 = captures
+        .iter()
+        .flat_map(|o| o.flows())
+        .map(|f| f.packets)
+        .sum();
+    assert_eq!(overview["totals"]["packets"], packets);
+    assert_eq!(overview["totals"]["by_class"], class_totals(captures));
+    assert_eq!(
+        overview["top_ports"],
+        top(captures, TopBy::Port, Some(TrafficClass::Scan), 20)
+    );
+    let countries = top(captures, TopBy::Country, None, usize::MAX);
+    let got = overview["countries"].as_array().unwrap();
+    assert_eq!(got.len(), countries.as_array().unwrap().len());
+    for (got, want) in got.iter().zip(countries.as_array().unwrap()) {
+        for key in ["rank", "country", "packets", "bytes", "sources"] {
+            assert_eq!(got[key], want[key], "{key} of {got}");
+        }
+    }
+    let mut slots = Vec::new();
+    for obs in captures {
+        slots.extend(obs.backscatter.iter().cloned());
+    }
+    let attacks = infer_dos(slots);
+    assert!(
+        !attacks.is_empty(),
+        "the generator always makes DoS victims"
+    );
+    assert_eq!(overview["dos"].as_array().unwrap().len(), attacks.len());
+    let series_packets: u64 = overview["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["points"].as_array().unwrap())
+        .map(|p| p["packets"].as_u64().unwrap())
+        .sum();
+    assert_eq!(series_packets, packets);
+}
+
+#[tokio::test]
+async fn overview_api_gives_the_public_exactly_the_clear_capture() {
+    let f = fixture();
+    let reply = get(&f.app, "/api/v1/overview").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.content_type(), "application/json");
+    let overview = reply.json();
+    assert_overview_matches(&overview, &[&f.clear]);
+    // The default window is the stored hours (fewer than 7 days), hour by hour.
+    assert_eq!(overview["from"], START);
+    assert_eq!(overview["to"], "2026-10-05T06:00:00Z");
+    for series in overview["series"].as_array().unwrap() {
+        assert_eq!(series["points"].as_array().unwrap().len(), HOURS as usize);
+    }
+    assert_eq!(overview["heatmap"]["ports"].as_array().unwrap().len(), 10);
+    let heat: u64 = overview["heatmap"]["packets"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(heat, overview["top_ports"][0]["packets"].as_u64().unwrap());
+}
+
+#[tokio::test]
+async fn a_member_of_the_owner_organisation_also_sees_its_amber_capture() {
+    let f = fixture();
+    let owner = Visitor {
+        name: Some("bea@cert-b".into()),
+        viewer: Viewer::User {
+            org: "cert-b".into(),
+            role: Role::Member,
+        },
+    };
+    let mut request = Request::get("/api/v1/overview")
+        .body(Body::empty())
+        .unwrap();
+    request.extensions_mut().insert(owner.clone());
+    assert_overview_matches(&send(&f.app, request).await.json(), &[&f.clear, &f.amber]);
+    // The navigation bar names who is logged in.
+    let mut request = Request::get("/").body(Body::empty()).unwrap();
+    request.extensions_mut().insert(owner);
+    let page = send(&f.app, request).await;
+    assert!(page.body.contains("bea@cert-b"));
+    assert!(!page.body.contains("href=\"/login\""));
+}
+
+#[tokio::test]
+async fn a_window_restricts_every_part_of_the_overview() {
+    let f = fixture();
+    let reply = get(
+        &f.app,
+        "/api/v1/overview?from=2026-10-05T02:00:00Z&to=2026-10-05T04:00:00Z",
+    )
+    .await;
+    let overview = reply.json();
+    let in_window =
+        |f: &greenwatch_observe::FlowTuple| (1_791_165_600..1_791_172_800).contains(&f.bucket);
+    let packets: u64 = f
+        .clear
+        .flows()
+        .filter(|x| in_window(x))
+        .map(|x| x.packets)
+        .sum();
+    assert_eq!(overview["totals"]["packets"], packets);
+    assert_eq!(overview["series"][0]["points"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn bad_windows_are_problem_json_400s() {
+    let f = fixture();
+    for query in [
+        "from=yesterday",
+        "from=2026-10-06&to=2026-10-05",
+        "from=2020-01-01&to=2026-01-01",
+        // Rejected by the query extractor before the handler runs.
+        "from=2026-10-05&from=2026-10-06",
+    ] {
+        let reply = get(&f.app, &format!("/api/v1/overview?{query}")).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{query}");
+        assert_eq!(reply.content_type(), "application/problem+json");
+        let problem = reply.json();
+        assert_eq!(problem["status"], 400);
+        assert_eq!(problem["title"], "Bad Request");
+        assert!(problem["detail"].as_str().unwrap().len() > 10);
+        assert_eq!(problem["type"], "about:blank");
+    }
+    let page = get(&f.app, "/?from=yesterday").await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(page.content_type().starts_with("text/html"));
+    assert!(page.body.contains("invalid time"));
+    let page = get(&f.app, "/?from=2026-10-05&from=2026-10-06").await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert_eq!(page.content_type(), "text/html; charset=utf-8");
+}
+
+#[tokio::test]
+async fn every_overview_table_downloads_as_csv() {
+    let f = fixture();
+    for (part, header_row, rows) in [
+        (
+            "series",
+            "bucket,class,packets,bytes,sources",
+            4 * HOURS as usize,
+        ),
+        ("ports", "rank,port,protocol,packets,bytes,sources", 20),
+        ("heatmap", "port,protocol,hour_utc,packets", 240),
+    ] {
+        let reply = get(&f.app, &format!("/api/v1/overview.csv?part={part}")).await;
+        assert_eq!(reply.status, StatusCode::OK, "{part}: {}", reply.body);
+        assert_eq!(reply.content_type(), "text/csv; charset=utf-8");
+        let disposition = reply.headers[header::CONTENT_DISPOSITION].to_str().unwrap();
+        assert!(disposition.contains(&format!("greenwatch-overview-{part}-2026-10-05")));
+        let lines: Vec<&str> = reply.body.lines().collect();
+        assert_eq!(lines[0], header_row);
+        assert_eq!(lines.len() - 1, rows, "{part}");
+    }
+    for part in ["countries", "dos"] {
+        let reply = get(&f.app, &format!("/api/v1/overview.csv?part={part}")).await;
+        assert_eq!(reply.status, StatusCode::OK);
+        assert!(reply.body.lines().count() > 2);
+    }
+    let reply = get(&f.app, "/api/v1/overview.csv?part=everything").await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.content_type(), "application/problem+json");
+}
+
+#[tokio::test]
+async fn metrics_api_returns_the_engine_rows_for_the_public() {
+    let f = fixture();
+    let reply = get(&f.app, "/api/v1/metrics?risk=openrecursivedns&period=month").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let catalogue = Catalogue::shipped();
+    let engine = Engine::new(&catalogue, &f.store, &f.store, &f.netdb, Viewer::Anonymous);
+    let risk = catalogue.by_slug("openrecursivedns").unwrap();
+    let period = Period::parse(PeriodKind::Month, "2026-10").unwrap();
+    let table = engine.table(risk, GroupBy::Country, period, None).unwrap();
+    let want = serde_json::to_value(table.publishable(10).0).unwrap();
+    assert_eq!(reply.json(), want);
+    let rows = reply.json();
+    assert_eq!(rows[0]["country"], "WORLD");
+    assert_eq!(rows[0]["hosts"], 45);
+    assert_eq!(rows[1]["country"], "CN");
+    assert_eq!(rows[1]["hosts"], 30);
+
+    let csv = get(&f.app, "/api/v1/metrics.csv?risk=openrecursivedns&by=asn").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv
+        .body
+        .starts_with("risk,period,first_day,last_day,country,asn,as_name,hosts"));
+    // NL has 3 hosts: below the publication threshold of ASN rows.
+    assert!(!csv.body.contains(",64503,"));
+
+    for (query, status) in [
+        ("risk=nosuchrisk", StatusCode::NOT_FOUND),
+        (
+            "risk=openrecursivedns&period=fortnight",
+            StatusCode::BAD_REQUEST,
+        ),
+        ("risk=openrecursivedns&by=planet", StatusCode::BAD_REQUEST),
+        (
+            "risk=openrecursivedns&period=week&at=2026-13",
+            StatusCode::BAD_REQUEST,
+        ),
+    ] {
+        let reply = get(&f.app, &format!("/api/v1/metrics?{query}")).await;
+        assert_eq!(reply.status, status, "{query}: {}", reply.body);
+        assert_eq!(reply.content_type(), "application/problem+json");
+    }
+}
+
+/// Every `<script>` of a page either loads a file or is a JSON data island.
+fn inline_scripts(html: &str) -> Vec<String> {
+    html.match_indices("<script")
+        .map(|(i, _)| {
+            let end = html[i..].find('>').unwrap() + i;
+            html[i..=end].to_string()
+        })
+        .filter(|tag| {
+            !tag.contains(" src=\"/assets/") && !tag.contains("type=\"application/json\"")
+        })
+        .collect()
+}
+
+/// `&` as HTML writes it in attributes (`&amp;` in templates, `&#38;` when askama escapes).
+fn unescape(html: &str) -> String {
+    html.replace("&amp;", "&").replace("&#38;", "&")
+}
+
+/// The `/assets/…` URLs a page links.
+fn asset_links(html: &str) -> Vec<String> {
+    html.split('"')
+        .filter(|s| s.starts_with("/assets/"))
+        .map(unescape)
+        .collect()
+}
+
+const PAGES: [&str; 10] = [
+    "/",
+    "/?from=2026-10-05&to=2026-10-05T03:00:00Z",
+    "/?from=2027-01-01",
+    "/risks",
+    "/risks/openrecursivedns",
+    "/risks/openrecursivedns?period=week&at=2026-W40",
+    "/downloads",
+    "/method",
+    "/ports",
+    "/countries",
+];
+
+#[tokio::test]
+async fn every_page_is_html_with_the_security_headers_and_no_inline_script_or_style() {
+    let f = fixture();
+    for uri in PAGES {
+        let page = get(&f.app, uri).await;
+        assert_eq!(page.status, StatusCode::OK, "{uri}: {}", page.body);
+        assert_eq!(page.content_type(), "text/html; charset=utf-8", "{uri}");
+        let h = &page.headers;
+        assert_eq!(
+            h["content-security-policy"],
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             object-src 'none'; frame-ancestors 'none'; base-uri 'self'"
+        );
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert_eq!(h["referrer-policy"], "same-origin");
+        assert_eq!(h["x-frame-options"], "DENY");
+        assert_eq!(inline_scripts(&page.body), Vec::<String>::new(), "{uri}");
+        assert!(!page.body.contains(" style="), "{uri} has an inline style");
+        assert!(!page.body.contains("<style"), "{uri} has a style element");
+        assert!(
+            page.body.contains("href=\"/login\""),
+            "{uri}: no log-in link"
+        );
+        for asset in asset_links(&page.body) {
+            assert_eq!(
+                get(&f.app, &asset).await.status,
+                StatusCode::OK,
+                "{uri} links {asset}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_overview_page_holds_its_tables_and_chart_data() {
+    let f = fixture();
+    let page = unescape(&get(&f.app, "/").await.body);
+    for id in [
+        "chart-series",
+        "chart-ports",
+        "chart-countries",
+        "chart-map",
+        "chart-heatmap",
+    ] {
+        assert!(page.contains(&format!("id=\"{id}\"")), "no {id}");
+    }
+    assert_eq!(page.matches("<details>").count(), 4);
+    for part in ["series", "ports", "countries", "heatmap", "dos"] {
+        assert!(page.contains(&format!("/api/v1/overview.csv?part={part}&from=2026-10-05")));
+    }
+    let start = page.find("id=\"overview-data\">").unwrap() + "id=\"overview-data\">".len();
+    let end = start + page[start..].find("</script>").unwrap();
+    let island: Value = serde_json::from_str(&page[start..end]).unwrap();
+    assert_eq!(island, get(&f.app, "/api/v1/overview").await.json());
+    assert!(
+        page.contains("<span class=\"cc\">US</span> United States"),
+        "country names in the table"
+    );
+    assert!(
+        page.contains("US-NET") || !page.contains("AS64502"),
+        "AS names with DoS victims"
+    );
+}
+
+#[tokio::test]
+async fn the_risk_page_ranks_countries_and_maps_them() {
+    let f = fixture();
+    let page = unescape(&get(&f.app, "/risks/openrecursivedns").await.body);
+    assert!(page.contains("2026-10"), "the latest period by default");
+    assert!(page.contains("<span class=\"cc\">CN</span> China"));
+    assert!(page.contains("id=\"risk-data\""));
+    assert!(page
+        .contains("/api/v1/metrics.csv?risk=openrecursivedns&by=country&period=month&at=2026-10"));
+    let missing = get(&f.app, "/risks/nosuchrisk").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.content_type().starts_with("text/html"));
+}
+
+#[tokio::test]
+async fn assets_have_their_content_types_and_versioned_urls_are_immutable() {
+    let f = fixture();
+    let page = get(&f.app, "/").await.body;
+    let links = asset_links(&page);
+    for (suffix, content_type) in [
+        ("portal.css", "text/css; charset=utf-8"),
+        ("echarts.min.js", "text/javascript; charset=utf-8"),
+        ("overview.js", "text/javascript; charset=utf-8"),
+        ("countries-110m.json", "application/json"),
+        ("country-codes.json", "application/json"),
+        ("favicon.svg", "image/svg+xml"),
+    ] {
+        let url = links
+            .iter()
+            .find(|l| l.split('?').next().unwrap().ends_with(suffix))
+            .unwrap_or_else(|| panic!("the overview does not link {suffix}"));
+        assert!(url.contains("?v="), "{url} is not versioned");
+        let reply = get(&f.app, url).await;
+        assert_eq!(reply.status, StatusCode::OK);
+        assert_eq!(reply.content_type(), content_type, "{url}");
+        assert_eq!(
+            reply.headers[header::CACHE_CONTROL],
+            "public, max-age=31536000, immutable"
+        );
+        assert!(reply.headers.contains_key("content-security-policy"));
+        // Unversioned: revalidate, and the ETag answers 304.
+        let bare = url.split('?').next().unwrap();
+        let reply = get(&f.app, bare).await;
+        assert_eq!(reply.headers[header::CACHE_CONTROL], "no-cache");
+        let etag = reply.headers[header::ETAG].clone();
+        let request = Request::get(bare)
+            .header(header::IF_NONE_MATCH, etag)
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(send(&f.app, request).await.status, StatusCode::NOT_MODIFIED);
+    }
+    assert_eq!(
+        get(&f.app, "/assets/nothing.js").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn unknown_routes_are_404_problem_json_under_api_and_html_elsewhere() {
+    let f = fixture();
+    let api = get(&f.app, "/api/v1/nothing").await;
+    assert_eq!(api.status, StatusCode::NOT_FOUND);
+    assert_eq!(api.content_type(), "application/problem+json");
+    assert_eq!(api.json()["status"], 404);
+    assert!(api.headers.contains_key("content-security-policy"));
+    let page = get(&f.app, "/nothing").await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert_eq!(page.content_type(), "text/html; charset=utf-8");
+    assert!(page.body.contains("404"));
+    let post = send(
+        &f.app,
+        Request::post("/api/v1/overview")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(post.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(post.content_type(), "application/problem+json");
+}
+
+#[tokio::test]
+async fn healthz_answers_ok() {
+    let f = fixture();
+    let reply = get(&f.app, "/healthz").await;
+    assert_eq!((reply.status, reply.body.as_str()), (StatusCode::OK, "ok"));
+}
+
+#[tokio::test]
+async fn an_empty_store_shows_an_empty_overview() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = router(AppState::new(
+        dir.path().to_path_buf(),
+        NetDb::from_snapshots(Vec::new()),
+        Catalogue::shipped(),
+    ));
+    let overview = get(&app, "/api/v1/overview").await.json();
+    assert_eq!(overview["from"], Value::Null);
+    assert_eq!(overview["totals"]["packets"], 0);
+    let page = get(&app, "/").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("No observations in this window"));
+    assert_eq!(
+        get(&app, "/risks/openrecursivedns").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(get(&app, "/api/v1/metrics").await.body, "[]");
+}
+
+#[test]
+fn the_store_is_shared_by_concurrent_requests() {
+    // Many requests at once on a multi-threaded runtime: the pool opens connections as needed.
+    let f = fixture();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let requests: Vec<_> = (0..16)
+            .map(|_| {
+                let app = f.app.clone();
+                tokio::spawn(async move { get(&app, "/api/v1/overview").await.status })
+            })
+            .collect();
+        for r in requests {
+            assert_eq!(r.await.unwrap(), StatusCode::OK);
+        }
+    });
+}
