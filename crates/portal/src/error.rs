@@ -20,6 +20,15 @@ pub enum PortalError {
     NotFound(String),
     #[error("{0}")]
     MethodNotAllowed(String),
+    /// Missing or wrong credentials.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Authenticated but not allowed, or a failed CSRF check.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many failed logins: retry after this many seconds.
+    #[error("too many failed logins; try again in {0} s")]
+    TooManyAttempts(u64),
     /// A request the framework turned away before a handler ran (an extractor's rejection).
     #[error("{detail}")]
     Rejected { status: StatusCode, detail: String },
@@ -58,6 +67,9 @@ impl PortalError {
             PortalError::BadRequest(_) => StatusCode::BAD_REQUEST,
             PortalError::NotFound(_) => StatusCode::NOT_FOUND,
             PortalError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            PortalError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            PortalError::Forbidden(_) => StatusCode::FORBIDDEN,
+            PortalError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
             PortalError::Rejected { status, .. } => *status,
             PortalError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -20,6 +20,7 @@
 //! - the store is blocking (SQLite): every query runs on the blocking thread pool.
 
 mod assets;
+mod auth;
 mod countries;
 mod data;
 mod error;
@@ -49,6 +50,10 @@ pub struct PortalConfig {
 /// around them.
 pub fn router(state: AppState) -> axum::Router {
     routes::all()
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
         .with_state(state)
         .layer(axum::middleware::from_fn(error::uniform_errors))
         .layer(tower_http::compression::CompressionLayer::new())
@@ -65,7 +70,9 @@ pub async fn serve(config: PortalConfig) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     tracing::info!(%address, data = %config.data_dir.display(), "portal listening");
     eprintln!("Greenwatch portal on http://{address}/ (Ctrl-C to stop)");
-    axum::serve(listener, router(state))
+    // Connection info lets the login limiter count failures per client address.
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving the portal")?;

@@ -5,6 +5,7 @@
 use crate::data::Sources;
 use crate::error::PortalError;
 use anyhow::Context;
+use greenwatch_auth::LoginLimiter;
 use greenwatch_feeds::Catalogue;
 use greenwatch_netdb::NetDb;
 use greenwatch_store::SqliteStore;
@@ -21,6 +22,7 @@ pub struct AppState {
     netdb: Arc<NetDb>,
     catalogue: Arc<Catalogue>,
     pool: Arc<StorePool>,
+    limiter: Arc<LoginLimiter>,
 }
 
 impl AppState {
@@ -57,11 +59,31 @@ impl AppState {
             netdb: Arc::new(netdb),
             catalogue: Arc::new(catalogue),
             pool: Arc::new(pool),
+            limiter: Arc::new(LoginLimiter::default()),
         }
     }
 
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
+    }
+
+    /// Runs `change` on the blocking pool with a store connection it may write through.
+    pub(crate) async fn write<T, F>(&self, change: F) -> Result<T, PortalError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut SqliteStore) -> Result<T, PortalError> + Send + 'static,
+    {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut store = state.pool.checkout()?;
+            change(store.store.as_mut().expect("present until drop"))
+        })
+        .await
+        .map_err(|e| PortalError::Internal(format!("write task failed: {e}")))?
+    }
+
+    pub(crate) fn limiter(&self) -> &LoginLimiter {
+        &self.limiter
     }
 
     /// Runs `query` on the blocking pool with a store connection.

@@ -5,7 +5,7 @@ mod overview;
 mod risks;
 
 use crate::error::{is_api, PortalError};
-use crate::{assets, AppState};
+use crate::{assets, auth, AppState};
 use axum::http::Uri;
 use axum::response::Response;
 use axum::routing::get;
@@ -25,6 +25,8 @@ pub fn all() -> Router<AppState> {
         .route("/method", get(docs::method))
         .route("/ports", get(docs::ports))
         .route("/countries", get(docs::countries))
+        .route("/login", get(auth::login_page).post(auth::login))
+        .route("/logout", get(auth::logout_page).post(auth::logout))
         .route("/healthz", get(|| async { "ok" }))
         .route("/assets/{*path}", get(assets::serve))
         .fallback(not_found)

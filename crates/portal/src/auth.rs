@@ -1,0 +1,297 @@
+//! The members area's front door: login and logout pages, browser sessions and API tokens.
+//!
+//! - A session is a 256-bit random cookie (`gw_session`: HttpOnly, Secure, SameSite=Strict);
+//!   the store keeps only its hash, with the session's CSRF token and expiry (12 h).
+//! - Scripts send `Authorization: Bearer <token>`; a wrong or revoked token is a 401, never a
+//!   silent fall-back to anonymous.
+//! - Every form that changes something carries a CSRF token checked in constant time: the
+//!   session's token, or before login a double-submit cookie (`gw_login_csrf`).
+//! - Failed logins are rate-limited per login and per client address; an unknown login costs
+//!   the same time as a wrong password. Logins and failures go to the audit log, never with
+//!   the password.
+
+use crate::error::{PageError, PortalError};
+use crate::views::{render, Layout};
+use crate::{AppState, Visitor};
+use askama::Template;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use greenwatch_auth::{
+    burn_verification_time, new_secret, secret_hash, tokens_match, verify_password,
+};
+use greenwatch_model::access::Viewer;
+use greenwatch_model::account::{AuditEntry, Session, User};
+use greenwatch_model::Timestamp;
+use greenwatch_store::AccountStore;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+pub const SESSION_COOKIE: &str = "gw_session";
+const LOGIN_CSRF_COOKIE: &str = "gw_login_csrf";
+const SESSION_MICROS: i64 = 12 * 3600 * 1_000_000;
+
+fn now() -> Timestamp {
+    Timestamp(chrono::Utc::now().timestamp_micros())
+}
+
+/// The CSRF token of the logged-in session, for forms that change something.
+#[derive(Clone, Debug)]
+pub struct SessionCsrf(pub String);
+
+fn visitor_of(user: &User) -> Visitor {
+    Visitor {
+        name: Some(user.login.clone()),
+        viewer: Viewer::User {
+            org: user.org.clone(),
+            role: user.role,
+        },
+    }
+}
+
+/// The value of cookie `name`, if the request has it.
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+fn set_cookie(name: &str, value: &str, max_age_secs: i64) -> HeaderValue {
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/; Max-Age={max_age_secs}; HttpOnly; Secure; SameSite=Strict"
+    ))
+    .expect("cookie values are hex")
+}
+
+/// Middleware: turns a bearer token or a session cookie into the request's [`Visitor`].
+pub async fn authenticate(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if let Some(value) = request.headers().get(header::AUTHORIZATION) {
+        let Some(token) = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")) else {
+            return PortalError::Unauthorized("Authorization must be `Bearer <API token>`.".into())
+                .into_problem();
+        };
+        let hash = secret_hash(token.trim());
+        match state
+            .write(move |store| Ok(store.use_token(&hash, now())?))
+            .await
+        {
+            Ok(Some((_, user))) => {
+                request.extensions_mut().insert(visitor_of(&user));
+            }
+            Ok(None) => {
+                return PortalError::Unauthorized("Unknown or revoked API token.".into())
+                    .into_problem()
+            }
+            Err(e) => return e.into_problem(),
+        }
+    } else if let Some(secret) = cookie(request.headers(), SESSION_COOKIE) {
+        let hash = secret_hash(&secret);
+        match state
+            .read(move |s| Ok(s.store.session(&hash, now())?))
+            .await
+        {
+            Ok(Some((session, user))) => {
+                request.extensions_mut().insert(visitor_of(&user));
+                request
+                    .extensions_mut()
+                    .insert(SessionCsrf(session.csrf_token));
+            }
+            // Expired or ended elsewhere: the visitor is anonymous again.
+            Ok(None) => {}
+            Err(e) => return e.into_page(),
+        }
+    }
+    next.run(request).await
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    layout: Layout,
+    csrf: String,
+    login: String,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "logout.html")]
+struct LogoutPage {
+    layout: Layout,
+    csrf: String,
+}
+
+/// The login form, with a fresh double-submit CSRF token.
+pub async fn login_page(visitor: Visitor) -> Result<Response, PageError> {
+    if visitor.name.is_some() {
+        return Ok(Redirect::to("/").into_response());
+    }
+    let csrf = new_secret().map_err(|e| PortalError::Internal(e.to_string()))?;
+    Ok(login_form(StatusCode::OK, csrf, String::new(), None))
+}
+
+fn login_form(status: StatusCode, csrf: String, login: String, error: Option<String>) -> Response {
+    let page = LoginPage {
+        layout: Layout::new("Log in", None, None),
+        csrf: csrf.clone(),
+        login,
+        error,
+    };
+    let mut response = (status, render(&page)).into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        set_cookie(LOGIN_CSRF_COOKIE, &csrf, 3600),
+    );
+    response
+}
+
+#[derive(serde::Deserialize)]
+pub struct LoginForm {
+    login: String,
+    password: String,
+    csrf: String,
+}
+
+fn audit(actor: &str, action: &str, target: &str, detail: String) -> AuditEntry {
+    AuditEntry {
+        at: now(),
+        actor: actor.into(),
+        action: action.into(),
+        target: target.into(),
+        detail,
+    }
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    connection: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, PageError> {
+    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    if expected.is_empty() || !tokens_match(&expected, &form.csrf) {
+        return Err(PortalError::Forbidden(
+            "The form expired or did not come from this site; reload the login page.".into(),
+        )
+        .into());
+    }
+    let address = connection.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0 .0.ip());
+    let login = form.login.trim().to_string();
+    if let Err(retry) = state.limiter().check(&login, address, now()) {
+        let mut response = PortalError::TooManyAttempts(retry.0).into_page();
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(retry.0));
+        return Ok(response);
+    }
+    let lookup = login.clone();
+    let user = state
+        .read(move |s| Ok(s.store.user_by_login(&lookup)?))
+        .await?
+        .filter(|u| !u.disabled);
+    let password = form.password;
+    let verified = tokio::task::spawn_blocking(move || match user {
+        Some(user) if verify_password(&user.password_hash, &password) => Some(user),
+        Some(_) => None,
+        None => {
+            burn_verification_time(&password);
+            None
+        }
+    })
+    .await
+    .map_err(|e| PortalError::Internal(format!("password check failed: {e}")))?;
+    let Some(user) = verified else {
+        state.limiter().record_failure(&login, address, now());
+        let entry = audit(&login, "login.failure", &login, format!("from {address}"));
+        state.write(move |store| Ok(store.audit(&entry)?)).await?;
+        let csrf = new_secret().map_err(|e| PortalError::Internal(e.to_string()))?;
+        let error = Some("Wrong login or password.".to_string());
+        return Ok(login_form(StatusCode::UNAUTHORIZED, csrf, login, error));
+    };
+    state.limiter().record_success(&login);
+    let secret = new_secret().map_err(|e| PortalError::Internal(e.to_string()))?;
+    let csrf = new_secret().map_err(|e| PortalError::Internal(e.to_string()))?;
+    let created = now();
+    let session = Session {
+        token_hash: secret_hash(&secret),
+        user_id: user.id,
+        csrf_token: csrf,
+        created_at: created,
+        expires_at: Timestamp(created.0 + SESSION_MICROS),
+    };
+    let entry = audit(&user.login, "login", &user.login, format!("from {address}"));
+    state
+        .write(move |store| {
+            store.create_session(&session)?;
+            Ok(store.audit(&entry)?)
+        })
+        .await?;
+    let mut response = Redirect::to("/").into_response();
+    let headers = response.headers_mut();
+    headers.append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, &secret, SESSION_MICROS / 1_000_000),
+    );
+    headers.append(header::SET_COOKIE, set_cookie(LOGIN_CSRF_COOKIE, "", 0));
+    Ok(response)
+}
+
+/// "Log out?" with a POST form: logging out changes state, so it is not a link.
+pub async fn logout_page(
+    visitor: Visitor,
+    csrf: Option<Extension<SessionCsrf>>,
+) -> Result<Response, PageError> {
+    let Some(Extension(SessionCsrf(csrf))) = csrf else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let page = LogoutPage {
+        layout: Layout::new("Log out", None, Some(&visitor)),
+        csrf,
+    };
+    Ok(render(&page).into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    csrf: Option<Extension<SessionCsrf>>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    let Some(Extension(SessionCsrf(expected))) = csrf else {
+        return Ok(Redirect::to("/").into_response());
+    };
+    if !tokens_match(&expected, &form.csrf) {
+        return Err(
+            PortalError::Forbidden("The form did not come from this session.".into()).into(),
+        );
+    }
+    let secret = cookie(&headers, SESSION_COOKIE).unwrap_or_default();
+    let login = visitor.name.unwrap_or_default();
+    let entry = audit(&login, "logout", &login, String::new());
+    state
+        .write(move |store| {
+            store.delete_session(&secret_hash(&secret))?;
+            Ok(store.audit(&entry)?)
+        })
+        .await?;
+    let mut response = Redirect::to("/").into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", 0));
+    Ok(response)
+}
