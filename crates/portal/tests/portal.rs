@@ -3,159 +3,21 @@
 //! route called in process (no network). Numbers are compared with the same computation done
 //! directly with greenwatch-observe and greenwatch-metrics.
 
+mod common;
+
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Request, StatusCode};
 use axum::Router;
+use common::*;
 use greenwatch_feeds::Catalogue;
-use greenwatch_generate::{generate, SourcePool, TrafficSpec};
 use greenwatch_metrics::{Engine, GroupBy};
-use greenwatch_model::access::{Label, Role, Tlp, Viewer};
-use greenwatch_model::{
-    BucketWidth, CountryCode, Period, PeriodKind, RiskEvent, Timestamp, TrafficClass,
-};
-use greenwatch_netdb::{NetDb, SnapshotBuilder};
-use greenwatch_observe::{infer_dos, Aggregator, FlowFilter, Observations, Top, TopBy};
-use greenwatch_packet::{decode, CaptureReader};
+use greenwatch_model::access::{Role, Viewer};
+use greenwatch_model::{Period, PeriodKind, TrafficClass};
+use greenwatch_netdb::NetDb;
+use greenwatch_observe::{infer_dos, FlowFilter, Observations, Top, TopBy};
 use greenwatch_portal::{router, AppState, Visitor};
-use greenwatch_store::{
-    CaptureRecord, CaptureStatus, FeedFileRecord, ObservationStore, RiskStore, SqliteStore,
-};
 use serde_json::Value;
-use std::net::{IpAddr, Ipv4Addr};
 use tower::ServiceExt;
-
-const START: &str = "2026-10-05T00:00:00Z";
-const HOURS: u32 = 6;
-
-fn cc(s: &str) -> CountryCode {
-    s.parse().unwrap()
-}
-
-/// Four /8s in four countries (and ASes), the address space the generator draws sources from.
-fn netdb() -> NetDb {
-    let v4 = |s: &str| u32::from(s.parse::<Ipv4Addr>().unwrap());
-    let mut b = SnapshotBuilder::new("2026-09-01".parse().unwrap());
-    for (first, last, asn, country) in [
-        ("1.0.0.0", "1.255.255.255", 64500, "CN"),
-        ("2.0.0.0", "2.255.255.255", 64501, "FR"),
-        ("3.0.0.0", "3.255.255.255", 64502, "US"),
-        ("5.0.0.0", "5.255.255.255", 64503, "NL"),
-    ] {
-        b.asn_v4(v4(first), v4(last), asn)
-            .country_v4(v4(first), v4(last), cc(country));
-    }
-    b.as_name(64502, "US-NET");
-    NetDb::from_snapshots(vec![b.build()])
-}
-
-/// A generated capture, decoded and aggregated hour by hour as `greenwatch ingest` does.
-fn observe(netdb: &NetDb, seed: u64, packets: u64) -> Observations {
-    let snapshot = &netdb.snapshots()[0];
-    let pool = SourcePool::new(snapshot.routed_v4(), snapshot.routed_v6());
-    let spec = TrafficSpec::new(seed, packets, Timestamp::parse(START).unwrap(), HOURS);
-    let mut pcap = Vec::new();
-    generate(&spec, &pool, &mut pcap).unwrap();
-    let enrich = |ip: IpAddr, _: Timestamp| snapshot.enrich(ip);
-    let mut aggregator = Aggregator::new(BucketWidth::HOUR, enrich);
-    for frame in CaptureReader::new(&pcap).unwrap() {
-        let frame = frame.unwrap();
-        match decode(&frame) {
-            Ok(packet) => aggregator.add(&packet),
-            Err(e) => aggregator.add_error(e.key(), frame.wire_len),
-        }
-    }
-    aggregator.finish()
-}
-
-fn store_capture(store: &mut SqliteStore, hash: &str, label: Label, obs: &Observations) {
-    let record = CaptureRecord {
-        content_hash: hash.into(),
-        path: format!("/captures/{hash}.pcap"),
-        sensor: "test-sensor".into(),
-        label,
-        status: CaptureStatus::Complete,
-        counts: obs.counts.clone(),
-        ingested_at: Timestamp::parse("2026-10-06T00:00:00Z").unwrap(),
-    };
-    store.write_capture(&record, obs).unwrap();
-}
-
-/// Open resolvers on 1-5 October: 30 in CN, 12 in US, 3 in NL.
-fn store_resolvers(store: &mut SqliteStore, netdb: &NetDb) {
-    let mut events = Vec::new();
-    for (prefix, count) in [("1.0.0", 30), ("3.0.0", 12), ("5.0.0", 3)] {
-        for host in 0..count {
-            let ip: IpAddr = format!("{prefix}.{}", host + 1).parse().unwrap();
-            events.push(RiskEvent {
-                ip,
-                port: 53,
-                time: Timestamp::parse(&format!("2026-10-0{}", host % 5 + 1)).unwrap(),
-                line: events.len() as u64 + 2,
-                feed_asn: 0,
-                feed_country: CountryCode::UNKNOWN,
-                enrichment: netdb.snapshots()[0].enrich(ip),
-            });
-        }
-    }
-    let mut w = store.begin_feed_file("feed-1").unwrap();
-    for e in &events {
-        let day = e.time.to_datetime().date_naive();
-        w.write_events("openrecursivedns", day, std::slice::from_ref(e))
-            .unwrap();
-    }
-    w.commit(&FeedFileRecord {
-        content_hash: "feed-1".into(),
-        path: "2026-10-05-scan_dns-test.csv".into(),
-        format: "shadowserver".into(),
-        report_type: Some("scan_dns".into()),
-        label: Label {
-            owner: "cert-a".into(),
-            tlp: Tlp::Clear,
-        },
-        counts: Default::default(),
-        ingested_at: Timestamp(1),
-    })
-    .unwrap();
-}
-
-/// A data directory with a public capture of cert-a, an AMBER capture of cert-b over the same
-/// hours, and a public open-resolver feed.
-struct Fixture {
-    _dir: tempfile::TempDir,
-    app: Router,
-    clear: Observations,
-    amber: Observations,
-    store: SqliteStore,
-    netdb: NetDb,
-}
-
-fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let netdb = netdb();
-    let clear = observe(&netdb, 1, 30_000);
-    let amber = observe(&netdb, 2, 10_000);
-    let mut store = SqliteStore::open(&dir.path().join("greenwatch.sqlite")).unwrap();
-    let label = |owner: &str, tlp| Label {
-        owner: owner.into(),
-        tlp,
-    };
-    store_capture(&mut store, "clear", label("cert-a", Tlp::Clear), &clear);
-    store_capture(&mut store, "amber", label("cert-b", Tlp::Amber), &amber);
-    store_resolvers(&mut store, &netdb);
-    let state = AppState::new(
-        dir.path().to_path_buf(),
-        self::netdb(),
-        Catalogue::shipped(),
-    );
-    Fixture {
-        app: router(state),
-        _dir: dir,
-        clear,
-        amber,
-        store,
-        netdb,
-    }
-}
 
 struct Reply {
     status: StatusCode,
