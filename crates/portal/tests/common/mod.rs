@@ -123,6 +123,12 @@ pub struct Fixture {
 }
 
 pub fn fixture() -> Fixture {
+    fixture_with(Some(Tlp::Amber))
+}
+
+/// The fixture with cert-b's capture labelled `second` (`None`: cert-b's capture is not stored,
+/// the world as seen by someone who may not see it).
+pub fn fixture_with(second: Option<Tlp>) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let netdb = netdb();
     let clear = observe(&netdb, 1, 30_000);
@@ -133,7 +139,9 @@ pub fn fixture() -> Fixture {
         tlp,
     };
     store_capture(&mut store, "clear", label("cert-a", Tlp::Clear), &clear);
-    store_capture(&mut store, "amber", label("cert-b", Tlp::Amber), &amber);
+    if let Some(tlp) = second {
+        store_capture(&mut store, "amber", label("cert-b", tlp), &amber);
+    }
     store_resolvers(&mut store, &netdb);
     let state = AppState::new(
         dir.path().to_path_buf(),

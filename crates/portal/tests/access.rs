@@ -1,0 +1,201 @@
+//! The access-control walk: every route, as every kind of viewer, against data of every TLP
+//! label. A viewer who may not see a dataset must get exactly the answer they would get if
+//! the dataset did not exist: not a count, not a row, not a day of coverage more.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use common::*;
+use greenwatch_auth::{hash_password, secret_hash};
+use greenwatch_model::access::{Label, Role, Tlp};
+use greenwatch_model::account::{Organisation, Session};
+use greenwatch_model::{CountryCode, RiskEvent, Timestamp};
+use greenwatch_store::{AccountStore, FeedFileRecord, NewUser, RiskStore, SqliteStore};
+use std::net::IpAddr;
+use tower::ServiceExt;
+
+/// Every GET route the portal serves, with the query strings that reach its data.
+const ROUTES: &[&str] = &[
+    "/",
+    "/?from=2026-10-05&to=2026-10-06",
+    "/api/v1/overview",
+    "/api/v1/overview?from=2026-10-05T02:00:00Z&to=2026-10-05T04:00:00Z",
+    "/api/v1/overview.csv?part=series",
+    "/api/v1/overview.csv?part=ports",
+    "/api/v1/overview.csv?part=countries",
+    "/api/v1/overview.csv?part=heatmap",
+    "/api/v1/overview.csv?part=dos",
+    "/risks",
+    "/risks/openrecursivedns",
+    "/risks/openrecursivedns?period=day&at=2026-10-02",
+    "/risks/openrecursivedns?period=week&at=2026-10-05",
+    "/api/v1/risks",
+    "/api/v1/metrics?risk=openrecursivedns",
+    "/api/v1/metrics?risk=openrecursivedns&by=asn&period=week&at=2026-W40",
+    "/api/v1/metrics.csv?risk=openrecursivedns",
+    "/api/v1/metrics.csv?risk=openrecursivedns&by=asn",
+    "/downloads",
+    "/method",
+    "/ports",
+    "/countries",
+    "/healthz",
+];
+
+/// The viewers: (name, organisation, role); `None` is the public.
+const VIEWERS: &[(&str, Option<(&str, Role)>)] = &[
+    ("anonymous", None),
+    ("member of cert-a", Some(("cert-a", Role::Member))),
+    ("analyst of cert-a", Some(("cert-a", Role::Analyst))),
+    ("admin of the operator", Some(("operator", Role::Admin))),
+    (
+        "member of cert-b (the owner)",
+        Some(("cert-b", Role::Member)),
+    ),
+];
+
+/// Open resolvers of cert-b in FR (2.0.0.x), on 1-7 October, labelled `tlp`.
+fn store_restricted_feed(
+    store: &mut SqliteStore,
+    fixture_netdb: &greenwatch_netdb::NetDb,
+    tlp: Tlp,
+) {
+    let mut w = store.begin_feed_file("restricted").unwrap();
+    for host in 0..20u64 {
+        let ip: IpAddr = format!("2.0.0.{}", host + 1).parse().unwrap();
+        let day = format!("2026-10-0{}", host % 7 + 1);
+        let event = RiskEvent {
+            ip,
+            port: 53,
+            time: Timestamp::parse(&day).unwrap(),
+            line: host + 2,
+            feed_asn: 0,
+            feed_country: CountryCode::UNKNOWN,
+            enrichment: fixture_netdb.snapshots()[0].enrich(ip),
+        };
+        w.write_events("openrecursivedns", day.parse().unwrap(), &[event])
+            .unwrap();
+    }
+    w.commit(&FeedFileRecord {
+        content_hash: "restricted".into(),
+        path: "2026-10-01-scan_dns-b.csv".into(),
+        format: "shadowserver".into(),
+        report_type: Some("scan_dns".into()),
+        label: Label {
+            owner: "cert-b".into(),
+            tlp,
+        },
+        counts: Default::default(),
+        ingested_at: Timestamp(1),
+    })
+    .unwrap();
+}
+
+/// Users and live sessions for every viewer; returns the session cookie per viewer.
+fn sign_in_everyone(store: &mut SqliteStore) -> Vec<Option<String>> {
+    for slug in ["cert-a", "cert-b", "operator"] {
+        let org = Organisation {
+            slug: slug.into(),
+            name: slug.into(),
+            created_at: Timestamp(1),
+        };
+        store.create_org(&org, "test").unwrap();
+    }
+    let hash = hash_password("a long enough password").unwrap();
+    VIEWERS
+        .iter()
+        .enumerate()
+        .map(|(i, (_, who))| {
+            let (org, role) = (*who)?;
+            let user = NewUser {
+                login: format!("user{i}@{org}.example"),
+                org: org.into(),
+                role,
+                password_hash: hash.clone(),
+            };
+            let id = store.create_user(&user, "test", Timestamp(1)).unwrap();
+            let secret = format!("{i:064}");
+            let session = Session {
+                token_hash: secret_hash(&secret),
+                user_id: id,
+                csrf_token: format!("csrf{i}"),
+                created_at: Timestamp(1),
+                expires_at: Timestamp(i64::MAX / 2),
+            };
+            store.create_session(&session).unwrap();
+            Some(format!("gw_session={secret}"))
+        })
+        .collect()
+}
+
+/// A data directory where cert-b's capture and feed carry `tlp` (`None`: they do not exist).
+fn world(tlp: Option<Tlp>) -> (Fixture, Vec<Option<String>>) {
+    let mut f = fixture_with(tlp);
+    if let Some(tlp) = tlp {
+        let netdb = &f.netdb;
+        store_restricted_feed(&mut f.store, netdb, tlp);
+    }
+    let cookies = sign_in_everyone(&mut f.store);
+    (f, cookies)
+}
+
+async fn body(app: &Router, uri: &str, cookie: &Option<String>) -> (StatusCode, String) {
+    let mut request = Request::get(uri);
+    if let Some(c) = cookie {
+        request = request.header(header::COOKIE, c);
+    }
+    let response = app
+        .clone()
+        .oneshot(request.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 26)
+        .await
+        .unwrap();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_route_shows_anyone_data_their_organisation_and_the_label_do_not_allow() {
+    let (without, without_cookies) = world(None);
+    for tlp in Tlp::ALL {
+        let (with, cookies) = world(Some(tlp));
+        let label = Label {
+            owner: "cert-b".into(),
+            tlp,
+        };
+        for (v, (name, who)) in VIEWERS.iter().enumerate() {
+            // The rule of docs/access-control.md, written out independently of the code.
+            let visible = match (tlp, who) {
+                (Tlp::Clear, _) => true,
+                (_, None) => false,
+                (Tlp::Green, Some(_)) => true,
+                (_, Some((org, _))) => *org == "cert-b",
+            };
+            let mut differs = 0;
+            for route in ROUTES {
+                let (status, seen) = body(&with.app, route, &cookies[v]).await;
+                let (base_status, baseline) = body(&without.app, route, &without_cookies[v]).await;
+                assert_eq!(status, StatusCode::OK, "{route} as {name}: {seen}");
+                assert_eq!(status, base_status);
+                if visible {
+                    differs += usize::from(seen != baseline);
+                } else {
+                    assert!(
+                        seen == baseline,
+                        "{route} as {name} shows {tlp} data of cert-b (it must answer as if the data did not exist)"
+                    );
+                }
+            }
+            if visible {
+                // Seeing the data must show: the overview, its CSVs and the risk tables change.
+                assert!(
+                    differs >= 10,
+                    "{name} may see {tlp} data but only {differs} routes show it"
+                );
+            }
+        }
+    }
+}
