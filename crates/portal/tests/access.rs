@@ -162,10 +162,6 @@ async fn no_route_shows_anyone_data_their_organisation_and_the_label_do_not_allo
     let (without, without_cookies) = world(None);
     for tlp in Tlp::ALL {
         let (with, cookies) = world(Some(tlp));
-        let label = Label {
-            owner: "cert-b".into(),
-            tlp,
-        };
         for (v, (name, who)) in VIEWERS.iter().enumerate() {
             // The rule of docs/access-control.md, written out independently of the code.
             let visible = match (tlp, who) {
