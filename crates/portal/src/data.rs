@@ -11,12 +11,13 @@ use crate::countries;
 use crate::error::PortalError;
 use crate::range::Window;
 use greenwatch_feeds::{Catalogue, RiskIndex};
-use greenwatch_metrics::{Engine, GroupBy, MetricRow, MetricTable};
+use greenwatch_metrics::{Engine, GroupBy, MetricRow, MetricTable, WORLD};
 use greenwatch_model::access::Viewer;
 use greenwatch_model::{CountryCode, Period, PeriodKind, Timestamp, TrafficClass, Transport};
 use greenwatch_netdb::NetDb;
 use greenwatch_observe::{
-    infer_dos, BackscatterSlot, DosAttack, FlowFilter, Series, SeriesPoint, Top, TopBy, TopRow,
+    infer_dos, BackscatterSlot, DosAttack, FlowFilter, FlowTuple, Series, SeriesPoint, Top, TopBy,
+    TopRow,
 };
 use greenwatch_store::{ObservationStore, RiskStore, SqliteStore, TimeRange};
 use rustc_hash::FxHashMap;
@@ -65,6 +66,14 @@ pub struct Totals {
     pub packets: u64,
     pub bytes: u64,
     pub by_class: BTreeMap<TrafficClass, u64>,
+}
+
+impl Totals {
+    fn add(&mut self, f: &FlowTuple) {
+        self.packets += f.packets;
+        self.bytes += f.bytes;
+        *self.by_class.entry(f.class).or_default() += f.packets;
+    }
 }
 
 /// Packets, bytes and distinct sources per hour of one class.
@@ -167,16 +176,7 @@ pub fn overview(
         class: Some(TrafficClass::Scan),
         ..all.clone()
     };
-    let mut series: Vec<(TrafficClass, Series)> = TrafficClass::ALL
-        .into_iter()
-        .map(|class| {
-            let filter = FlowFilter {
-                class: Some(class),
-                ..all.clone()
-            };
-            (class, Series::new(filter, SERIES_SECS))
-        })
-        .collect();
+    let mut series = class_series(&all);
     let mut ports = Top::new(TopBy::Port, scans.clone());
     let mut countries = Top::new(TopBy::Country, all.clone());
     let mut port_hours: FxHashMap<PortKey, [u64; 24]> = FxHashMap::default();
@@ -198,9 +198,7 @@ pub fn overview(
             let hour = f.bucket.rem_euclid(86_400) / 3600;
             port_hours.entry(key).or_default()[hour as usize] += f.packets;
         }
-        totals.packets += f.packets;
-        totals.bytes += f.bytes;
-        *totals.by_class.entry(f.class).or_default() += f.packets;
+        totals.add(f);
     })?;
     let top_ports = ports.finish(TOP_PORTS);
     let heatmap = heatmap(&top_ports, &port_hours);
@@ -209,13 +207,7 @@ pub fn overview(
         from: Some(Timestamp::from_secs(window.from)),
         to: Some(Timestamp::from_secs(window.to)),
         totals,
-        series: series
-            .into_iter()
-            .map(|(class, s)| ClassSeries {
-                class,
-                points: s.finish(),
-            })
-            .collect(),
+        series: finish_series(series),
         top_ports,
         countries: countries
             .finish(usize::MAX)
@@ -225,6 +217,30 @@ pub fn overview(
         heatmap,
         dos: dos_rows(sources.netdb, slots),
     })
+}
+
+/// One hourly series per class of the flows `all` matches.
+fn class_series(all: &FlowFilter) -> Vec<(TrafficClass, Series)> {
+    TrafficClass::ALL
+        .into_iter()
+        .map(|class| {
+            let filter = FlowFilter {
+                class: Some(class),
+                ..all.clone()
+            };
+            (class, Series::new(filter, SERIES_SECS))
+        })
+        .collect()
+}
+
+fn finish_series(series: Vec<(TrafficClass, Series)>) -> Vec<ClassSeries> {
+    series
+        .into_iter()
+        .map(|(class, s)| ClassSeries {
+            class,
+            points: s.finish(),
+        })
+        .collect()
 }
 
 fn country_row(row: TopRow) -> CountryRow {
@@ -359,4 +375,222 @@ pub fn publishable(tables: &[MetricTable]) -> Vec<&MetricRow> {
         .iter()
         .flat_map(|t| t.publishable(MIN_HOSTS).0)
         .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// One country: its observations and its risk metrics, compared with others and the world.
+// ---------------------------------------------------------------------------------------
+
+/// Countries a country page may be compared with.
+pub const MAX_COMPARE: usize = 3;
+
+/// Packets and bytes of one country (or the world) in the window.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PacketTotals {
+    /// ISO 3166-1 alpha-2, or `WORLD`.
+    pub country: String,
+    pub name: &'static str,
+    #[serde(flatten)]
+    pub totals: Totals,
+    /// Packets of this row / packets of the world.
+    pub share: f64,
+}
+
+/// One country's (or the world's) metrics for a risk; zero hosts when it has none.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RiskCell {
+    /// ISO 3166-1 alpha-2, or `WORLD`.
+    pub country: String,
+    pub name: &'static str,
+    pub hosts: u64,
+    pub hosts_ipv6: u64,
+    pub share: f64,
+    pub density: Option<f64>,
+    pub ddos_potential: Option<f64>,
+    pub rank: Option<u32>,
+    pub previous_hosts: u64,
+    pub change: Option<f64>,
+}
+
+/// A risk's metrics for the latest month with data: the country, the countries compared and
+/// the world, in that order.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RiskComparison {
+    pub risk: String,
+    pub title: String,
+    pub period: String,
+    pub first_day: chrono::NaiveDate,
+    pub last_day: chrono::NaiveDate,
+    pub rows: Vec<RiskCell>,
+}
+
+/// Everything a country page shows, for one window.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CountryReport {
+    pub country: CountryCode,
+    pub name: &'static str,
+    /// The countries compared, as asked (without duplicates or the country itself).
+    pub compare: Vec<CountryCode>,
+    /// The window, `from` inclusive, `to` exclusive; both `null` when nothing is stored.
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    /// Packets from the country, by class.
+    pub totals: Totals,
+    /// Packets from the country, the countries compared and the world.
+    pub packets: Vec<PacketTotals>,
+    /// Packets from the country per hour, one series per class.
+    pub series: Vec<ClassSeries>,
+    /// Top destination ports of the country's scans, by packets.
+    pub top_ports: Vec<TopRow>,
+    /// Every risk with data, latest month.
+    pub risks: Vec<RiskComparison>,
+}
+
+fn name_or_world(code: &str) -> &'static str {
+    if code == WORLD {
+        "World"
+    } else {
+        countries::name_of(code)
+    }
+}
+
+/// The report of `country` compared with `compare` over `window` (`None`: nothing stored), as
+/// `viewer` may see it. The observations are one pass over the window's flow tuples, with the
+/// overview's accumulators filtered by source country.
+pub fn country(
+    sources: &Sources,
+    viewer: &Viewer,
+    country: CountryCode,
+    compare: &[CountryCode],
+    window: Option<Window>,
+) -> Result<CountryReport, PortalError> {
+    let mut report = CountryReport {
+        country,
+        name: countries::name(country),
+        compare: compare.to_vec(),
+        from: None,
+        to: None,
+        totals: Totals::default(),
+        packets: Vec::new(),
+        series: Vec::new(),
+        top_ports: Vec::new(),
+        risks: Vec::new(),
+    };
+    if let Some(window) = window {
+        let range = TimeRange {
+            from: Some(window.from),
+            to: Some(window.to),
+        };
+        let all = FlowFilter {
+            from: range.from,
+            to: range.to,
+            ..FlowFilter::default()
+        };
+        let mine = FlowFilter {
+            country: Some(country),
+            ..all.clone()
+        };
+        let mut series = class_series(&mine);
+        let mut ports = Top::new(
+            TopBy::Port,
+            FlowFilter {
+                class: Some(TrafficClass::Scan),
+                ..mine.clone()
+            },
+        );
+        let mut world = Totals::default();
+        let mut per_country: Vec<(CountryCode, Totals)> = std::iter::once(country)
+            .chain(compare.iter().copied())
+            .map(|c| (c, Totals::default()))
+            .collect();
+        sources.store.scan_flows(viewer, range, None, &mut |f| {
+            if !all.matches(f) {
+                return;
+            }
+            world.add(f);
+            if let Some((_, t)) = per_country.iter_mut().find(|(c, _)| *c == f.src_country) {
+                t.add(f);
+            }
+            for (_, s) in &mut series {
+                s.add(f);
+            }
+            ports.add(f);
+        })?;
+        let share = |t: &Totals| {
+            if world.packets == 0 {
+                0.0
+            } else {
+                t.packets as f64 / world.packets as f64
+            }
+        };
+        report.from = Some(Timestamp::from_secs(window.from));
+        report.to = Some(Timestamp::from_secs(window.to));
+        report.totals = per_country[0].1.clone();
+        report.packets = per_country
+            .iter()
+            .map(|(c, t)| PacketTotals {
+                country: c.to_string(),
+                name: countries::name(*c),
+                share: share(t),
+                totals: t.clone(),
+            })
+            .collect();
+        report.packets.push(PacketTotals {
+            country: WORLD.into(),
+            name: "World",
+            share: share(&world),
+            totals: world,
+        });
+        report.series = finish_series(series);
+        report.top_ports = ports.finish(TOP_PORTS);
+    }
+    let query = MetricsQuery {
+        risk: "all".into(),
+        by: GroupBy::Country,
+        period: PeriodKind::Month,
+        at: None,
+    };
+    let codes: Vec<String> = std::iter::once(country)
+        .chain(compare.iter().copied())
+        .map(|c| c.to_string())
+        .chain(std::iter::once(WORLD.to_string()))
+        .collect();
+    for table in metric_tables(sources, viewer, &query)? {
+        let (rows, _) = table.publishable(MIN_HOSTS);
+        let Some(first) = rows.first() else {
+            continue;
+        };
+        let title = sources
+            .catalogue
+            .by_slug(&table.risk)
+            .map(|r| sources.catalogue.get(r).title.clone())
+            .unwrap_or_default();
+        report.risks.push(RiskComparison {
+            risk: table.risk.clone(),
+            title,
+            period: table.period.clone(),
+            first_day: first.first_day,
+            last_day: first.last_day,
+            rows: codes
+                .iter()
+                .map(|code| risk_cell(code, rows.iter().find(|r| r.country.as_ref() == Some(code))))
+                .collect(),
+        });
+    }
+    Ok(report)
+}
+
+fn risk_cell(code: &str, row: Option<&&MetricRow>) -> RiskCell {
+    RiskCell {
+        country: code.to_string(),
+        name: name_or_world(code),
+        hosts: row.map_or(0, |r| r.hosts),
+        hosts_ipv6: row.map_or(0, |r| r.hosts_ipv6),
+        share: row.map_or(0.0, |r| r.share),
+        density: row.and_then(|r| r.density),
+        ddos_potential: row.and_then(|r| r.ddos_potential),
+        rank: row.and_then(|r| r.rank),
+        previous_hosts: row.map_or(0, |r| r.previous_hosts),
+        change: row.and_then(|r| r.change),
+    }
 }

@@ -40,6 +40,13 @@ const ROUTES: &[&str] = &[
     "/method",
     "/ports",
     "/countries",
+    "/countries?from=2026-10-05&to=2026-10-06",
+    "/countries/CN",
+    "/countries/CN?compare=US,FR",
+    "/countries/fr?compare=CN,US,NL&from=2026-10-05",
+    "/api/v1/countries/CN?compare=US",
+    "/api/v1/countries/FR?compare=US,NL",
+    "/api/v1/countries/FR?compare=CN&from=2026-10-05T02:00:00Z&to=2026-10-05T04:00:00Z",
     "/healthz",
 ];
 

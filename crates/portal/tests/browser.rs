@@ -268,6 +268,20 @@ async fn a_member_logs_in_and_sees_the_charts_drawn_with_their_organisations_dat
         );
         assert!(map.as_u64().unwrap() >= 3, "CN, US and NL are on the map: {map}");
         assert!(browser.url().ends_with("/risks/openrecursivedns"));
+
+        // The country page draws its three charts; the risk chart has one bar series per
+        // country compared (the world is in the table only).
+        browser.open(&format!("{base}/countries/CN?compare=US,FR"));
+        let drawn = browser.wait_for(
+            "const counts = ['chart-series', 'chart-ports', 'chart-risks'].map(id => {
+               const el = document.getElementById(id);
+               const chart = el && window.echarts && echarts.getInstanceByDom(el);
+               if (!chart || !el.querySelector('canvas')) return 0;
+               return chart.getOption().series.length;
+             });
+             return counts.every(n => n > 0) ? counts : null;",
+        );
+        assert_eq!(drawn, serde_json::json!([4, 1, 3]), "series per chart");
     })
     .await
     .unwrap();

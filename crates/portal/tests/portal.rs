@@ -6,8 +6,7 @@
 mod common;
 
 use axum::body::Body;
-use axum::http::{header, HeaderMap, Request, StatusCode};
-use axum::Router;
+use axum::http::{header, Request, StatusCode};
 use common::*;
 use greenwatch_feeds::Catalogue;
 use greenwatch_metrics::{Engine, GroupBy};
@@ -17,43 +16,6 @@ use greenwatch_netdb::NetDb;
 use greenwatch_observe::{infer_dos, FlowFilter, Observations, Top, TopBy};
 use greenwatch_portal::{router, AppState, Visitor};
 use serde_json::Value;
-use tower::ServiceExt;
-
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Reply {
-    fn content_type(&self) -> &str {
-        self.headers
-            .get(header::CONTENT_TYPE)
-            .map_or("", |v| v.to_str().unwrap())
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
-    }
-}
-
-async fn send(app: &Router, request: Request<Body>) -> Reply {
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 26)
-        .await
-        .unwrap();
-    Reply {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-    }
-}
-
-async fn get(app: &Router, uri: &str) -> Reply {
-    send(app, Request::get(uri).body(Body::empty()).unwrap()).await
-}
 
 /// Top rows computed directly over the flows of `captures`, as `greenwatch query top` does.
 fn top(captures: &[&Observations], by: TopBy, class: Option<TrafficClass>, limit: usize) -> Value {
@@ -298,32 +260,6 @@ async fn metrics_api_returns_the_engine_rows_for_the_public() {
     }
 }
 
-/// Every `<script>` of a page either loads a file or is a JSON data island.
-fn inline_scripts(html: &str) -> Vec<String> {
-    html.match_indices("<script")
-        .map(|(i, _)| {
-            let end = html[i..].find('>').unwrap() + i;
-            html[i..=end].to_string()
-        })
-        .filter(|tag| {
-            !tag.contains(" src=\"/assets/") && !tag.contains("type=\"application/json\"")
-        })
-        .collect()
-}
-
-/// `&` as HTML writes it in attributes (`&amp;` in templates, `&#38;` when askama escapes).
-fn unescape(html: &str) -> String {
-    html.replace("&amp;", "&").replace("&#38;", "&")
-}
-
-/// The `/assets/…` URLs a page links.
-fn asset_links(html: &str) -> Vec<String> {
-    html.split('"')
-        .filter(|s| s.starts_with("/assets/"))
-        .map(unescape)
-        .collect()
-}
-
 const PAGES: [&str; 10] = [
     "/",
     "/?from=2026-10-05&to=2026-10-05T03:00:00Z",
@@ -341,32 +277,7 @@ const PAGES: [&str; 10] = [
 async fn every_page_is_html_with_the_security_headers_and_no_inline_script_or_style() {
     let f = fixture();
     for uri in PAGES {
-        let page = get(&f.app, uri).await;
-        assert_eq!(page.status, StatusCode::OK, "{uri}: {}", page.body);
-        assert_eq!(page.content_type(), "text/html; charset=utf-8", "{uri}");
-        let h = &page.headers;
-        assert_eq!(
-            h["content-security-policy"],
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-             object-src 'none'; frame-ancestors 'none'; base-uri 'self'"
-        );
-        assert_eq!(h["x-content-type-options"], "nosniff");
-        assert_eq!(h["referrer-policy"], "same-origin");
-        assert_eq!(h["x-frame-options"], "DENY");
-        assert_eq!(inline_scripts(&page.body), Vec::<String>::new(), "{uri}");
-        assert!(!page.body.contains(" style="), "{uri} has an inline style");
-        assert!(!page.body.contains("<style"), "{uri} has a style element");
-        assert!(
-            page.body.contains("href=\"/login\""),
-            "{uri}: no log-in link"
-        );
-        for asset in asset_links(&page.body) {
-            assert_eq!(
-                get(&f.app, &asset).await.status,
-                StatusCode::OK,
-                "{uri} links {asset}"
-            );
-        }
+        assert_public_page(&f.app, uri).await;
     }
 }
 

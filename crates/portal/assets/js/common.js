@@ -121,8 +121,9 @@
     return pieces;
   }
 
-  // A world choropleth in element `id` of `points` ([{country, value}]), `unit` naming the value.
-  GW.choropleth = function (id, points, unit) {
+  // A world choropleth in element `id` of `points` ([{country, value}]), `unit` naming the value;
+  // `onClick`, when given, is called with the alpha-2 code of a country clicked.
+  GW.choropleth = function (id, points, unit, onClick) {
     var el = document.getElementById(id);
     if (!el) {
       return;
@@ -134,7 +135,7 @@
       var colors = pieces.map(function (_, i) {
         return GW.green[pieces.length === 1 ? last : Math.round(i * last / (pieces.length - 1))];
       });
-      GW.chart(id, {
+      var chart = GW.chart(id, {
         tooltip: {
           trigger: "item",
           formatter: function (p) {
@@ -165,6 +166,13 @@
           emphasis: { label: { show: false }, itemStyle: { areaColor: "#f4c542" } }
         }]
       });
+      if (chart && onClick) {
+        chart.on("click", function (p) {
+          if (codes[p.name]) {
+            onClick(p.name);
+          }
+        });
+      }
     }).catch(function (e) {
       el.textContent = "The world map could not be loaded: " + e;
     });

@@ -72,7 +72,10 @@
     data.countries
       .filter(function (r) { return r.country; })
       .map(function (r) { return { country: r.country, value: r.packets }; }),
-    "packets"
+    "packets",
+    function (code) {
+      window.location.href = "/countries/" + encodeURIComponent(code) + window.location.search;
+    }
   );
 
   var hours = [];

@@ -74,13 +74,3 @@ pub async fn ports(visitor: Visitor) -> Response {
                that scan it, and the tools (Mirai, Masscan, ZMap) they use.",
     })
 }
-
-/// `GET /countries` (planned).
-pub async fn countries(visitor: Visitor) -> Response {
-    render(&PlannedPage {
-        layout: Layout::new("Countries", Some(Nav::Countries), Some(&visitor)),
-        heading: "Countries",
-        what: "One page per country: the traffic its networks send to our sensors and its risk \
-               metrics, compared with up to three other countries and the world.",
-    })
-}

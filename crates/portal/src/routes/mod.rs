@@ -1,5 +1,6 @@
 //! The routes: one module per part of the portal, each with its page and the API behind it.
 
+mod countries;
 mod docs;
 mod overview;
 mod risks;
@@ -24,7 +25,9 @@ pub fn all() -> Router<AppState> {
         .route("/downloads", get(docs::downloads))
         .route("/method", get(docs::method))
         .route("/ports", get(docs::ports))
-        .route("/countries", get(docs::countries))
+        .route("/countries", get(countries::index))
+        .route("/countries/{cc}", get(countries::page))
+        .route("/api/v1/countries/{cc}", get(countries::api))
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", get(auth::logout_page).post(auth::logout))
         .route("/healthz", get(|| async { "ok" }))

@@ -3,7 +3,7 @@
 //! for a time window. The page renders the same [`Overview`] the API returns: its tables on
 //! the server, its charts in the browser from a JSON data island.
 
-use crate::data::{self, Overview};
+use crate::data::{self, ClassSeries, Overview};
 use crate::error::{ApiError, PageError, PortalError};
 use crate::range::{self, Window, WindowQuery};
 use crate::views::{self, json_island, render, Layout, Nav};
@@ -289,7 +289,7 @@ pub async fn page(
     Ok(render(&overview_page(layout, &overview, stored)))
 }
 
-fn window_query(w: Window) -> String {
+pub(super) fn window_query(w: Window) -> String {
     format!(
         "from={}&to={}",
         range::display(w.from),
@@ -341,7 +341,7 @@ fn overview_page(layout: Layout, o: &Overview, stored: Option<(i64, i64)>) -> Ov
         presets: presets(stored),
         stats,
         classes: TrafficClass::ALL.map(|c| c.as_str()).to_vec(),
-        days: days(o),
+        days: days(&o.series),
         ports: o
             .top_ports
             .iter()
@@ -409,19 +409,19 @@ fn overview_page(layout: Layout, o: &Overview, stored: Option<(i64, i64)>) -> Ov
     }
 }
 
-fn capitalised(s: &str) -> String {
+pub(super) fn capitalised(s: &str) -> String {
     let mut c = s.chars();
     c.next()
         .map(|f| f.to_uppercase().chain(c).collect())
         .unwrap_or_default()
 }
 
-fn port_label(port: u16, protocol: Option<String>) -> String {
+pub(super) fn port_label(port: u16, protocol: Option<String>) -> String {
     format!("{port}/{}", protocol.unwrap_or_else(|| "?".into()))
 }
 
 /// `5 Oct 2026 00:00 – 7 Oct 2026 00:00 UTC (48 hours)`.
-fn describe_window(w: Window) -> String {
+pub(super) fn describe_window(w: Window) -> String {
     let at = |s: i64| {
         Timestamp::from_secs(s)
             .to_datetime()
@@ -447,15 +447,15 @@ fn duration(secs: f64) -> String {
 }
 
 /// Daily packets per class: the table behind the hourly chart.
-fn days(o: &Overview) -> Vec<DayView> {
+pub(super) fn days(series: &[ClassSeries]) -> Vec<DayView> {
     let mut days: Vec<(i64, Vec<u64>)> = Vec::new();
-    for (i, s) in o.series.iter().enumerate() {
+    for (i, s) in series.iter().enumerate() {
         for p in &s.points {
             let day = p.bucket.secs().div_euclid(86_400);
             let slot = match days.binary_search_by_key(&day, |d| d.0) {
                 Ok(slot) => slot,
                 Err(slot) => {
-                    days.insert(slot, (day, vec![0; o.series.len()]));
+                    days.insert(slot, (day, vec![0; series.len()]));
                     slot
                 }
             };

@@ -3,6 +3,8 @@
 //! `greenwatch ingest` uses.
 #![allow(dead_code)] // each test binary uses its own subset
 
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Request, StatusCode};
 use axum::Router;
 use greenwatch_feeds::Catalogue;
 use greenwatch_generate::{generate, SourcePool, TrafficSpec};
@@ -16,6 +18,7 @@ use greenwatch_store::{
     CaptureRecord, CaptureStatus, FeedFileRecord, ObservationStore, RiskStore, SqliteStore,
 };
 use std::net::{IpAddr, Ipv4Addr};
+use tower::ServiceExt;
 
 pub const START: &str = "2026-10-05T00:00:00Z";
 pub const HOURS: u32 = 6;
@@ -155,5 +158,102 @@ pub fn fixture_with(second: Option<Tlp>) -> Fixture {
         amber,
         store,
         netdb,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Calling the app in process, and checking pages.
+// ---------------------------------------------------------------------------------------
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn content_type(&self) -> &str {
+        self.headers
+            .get(header::CONTENT_TYPE)
+            .map_or("", |v| v.to_str().unwrap())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+}
+
+pub async fn send(app: &Router, request: Request<Body>) -> Reply {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 26)
+        .await
+        .unwrap();
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+pub async fn get(app: &Router, uri: &str) -> Reply {
+    send(app, Request::get(uri).body(Body::empty()).unwrap()).await
+}
+
+/// Every `<script>` of a page either loads a file or is a JSON data island.
+pub fn inline_scripts(html: &str) -> Vec<String> {
+    html.match_indices("<script")
+        .map(|(i, _)| {
+            let end = html[i..].find('>').unwrap() + i;
+            html[i..=end].to_string()
+        })
+        .filter(|tag| {
+            !tag.contains(" src=\"/assets/") && !tag.contains("type=\"application/json\"")
+        })
+        .collect()
+}
+
+/// `&` as HTML writes it in attributes (`&amp;` in templates, `&#38;` when askama escapes).
+pub fn unescape(html: &str) -> String {
+    html.replace("&amp;", "&").replace("&#38;", "&")
+}
+
+/// The `/assets/…` URLs a page links.
+pub fn asset_links(html: &str) -> Vec<String> {
+    html.split('"')
+        .filter(|s| s.starts_with("/assets/"))
+        .map(unescape)
+        .collect()
+}
+
+/// A page as the public gets it: HTML with the security headers, no inline script or style,
+/// a log-in link, and every asset it links served.
+pub async fn assert_public_page(app: &Router, uri: &str) {
+    let page = get(app, uri).await;
+    assert_eq!(page.status, StatusCode::OK, "{uri}: {}", page.body);
+    assert_eq!(page.content_type(), "text/html; charset=utf-8", "{uri}");
+    let h = &page.headers;
+    assert_eq!(
+        h["content-security-policy"],
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         object-src 'none'; frame-ancestors 'none'; base-uri 'self'"
+    );
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["referrer-policy"], "same-origin");
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert_eq!(inline_scripts(&page.body), Vec::<String>::new(), "{uri}");
+    assert!(!page.body.contains(" style="), "{uri} has an inline style");
+    assert!(!page.body.contains("<style"), "{uri} has a style element");
+    assert!(
+        page.body.contains("href=\"/login\""),
+        "{uri}: no log-in link"
+    );
+    for asset in asset_links(&page.body) {
+        assert_eq!(
+            get(app, &asset).await.status,
+            StatusCode::OK,
+            "{uri} links {asset}"
+        );
     }
 }
