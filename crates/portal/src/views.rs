@@ -7,6 +7,7 @@ use crate::visitor::Visitor;
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use greenwatch_model::access::{Role, Viewer};
 use serde::Serialize;
 
 /// The entries of the navigation bar.
@@ -65,6 +66,8 @@ pub struct Layout {
     pub title: String,
     pub nav: Option<Nav>,
     pub user: Option<String>,
+    /// Whether the logged-in user is an admin (the "Admin" link).
+    pub admin: bool,
 }
 
 impl Layout {
@@ -73,6 +76,15 @@ impl Layout {
             title: title.into(),
             nav,
             user: visitor.and_then(|v| v.name.clone()),
+            admin: visitor.is_some_and(|v| {
+                matches!(
+                    v.viewer,
+                    Viewer::User {
+                        role: Role::Admin,
+                        ..
+                    }
+                )
+            }),
         }
     }
 

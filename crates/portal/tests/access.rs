@@ -8,11 +8,9 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use common::*;
-use greenwatch_auth::{hash_password, secret_hash};
 use greenwatch_model::access::{Label, Role, Tlp};
-use greenwatch_model::account::{Organisation, Session};
 use greenwatch_model::{CountryCode, RiskEvent, Timestamp};
-use greenwatch_store::{AccountStore, FeedFileRecord, NewUser, RiskStore, SqliteStore};
+use greenwatch_store::{FeedFileRecord, RiskStore, SqliteStore};
 use std::net::IpAddr;
 use tower::ServiceExt;
 
@@ -102,36 +100,15 @@ fn store_restricted_feed(
 /// Users and live sessions for every viewer; returns the session cookie per viewer.
 fn sign_in_everyone(store: &mut SqliteStore) -> Vec<Option<String>> {
     for slug in ["cert-a", "cert-b", "operator"] {
-        let org = Organisation {
-            slug: slug.into(),
-            name: slug.into(),
-            created_at: Timestamp(1),
-        };
-        store.create_org(&org, "test").unwrap();
+        ensure_org(store, slug);
     }
-    let hash = hash_password("a long enough password").unwrap();
     VIEWERS
         .iter()
         .enumerate()
         .map(|(i, (_, who))| {
             let (org, role) = (*who)?;
-            let user = NewUser {
-                login: format!("user{i}@{org}.example"),
-                org: org.into(),
-                role,
-                password_hash: hash.clone(),
-            };
-            let id = store.create_user(&user, "test", Timestamp(1)).unwrap();
-            let secret = format!("{i:064}");
-            let session = Session {
-                token_hash: secret_hash(&secret),
-                user_id: id,
-                csrf_token: format!("csrf{i}"),
-                created_at: Timestamp(1),
-                expires_at: Timestamp(i64::MAX / 2),
-            };
-            store.create_session(&session).unwrap();
-            Some(format!("gw_session={secret}"))
+            let login = format!("user{i}@{org}.example");
+            Some(sign_in(store, &login, org, role, i).0)
         })
         .collect()
 }

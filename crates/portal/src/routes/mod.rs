@@ -1,5 +1,7 @@
 //! The routes: one module per part of the portal, each with its page and the API behind it.
 
+mod account;
+mod admin;
 mod countries;
 mod docs;
 mod overview;
@@ -9,7 +11,7 @@ use crate::error::{is_api, PortalError};
 use crate::{assets, auth, AppState};
 use axum::http::Uri;
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 pub fn all() -> Router<AppState> {
@@ -30,6 +32,13 @@ pub fn all() -> Router<AppState> {
         .route("/api/v1/countries/{cc}", get(countries::api))
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", get(auth::logout_page).post(auth::logout))
+        .route("/account", get(account::page))
+        .route("/account/password", post(account::change_password))
+        .route("/account/tokens", post(account::create_token))
+        .route("/account/tokens/{id}/revoke", post(account::revoke_token))
+        .route("/admin", get(admin::page))
+        .route("/admin/orgs", post(admin::create_org))
+        .route("/admin/users", post(admin::create_user))
         .route("/healthz", get(|| async { "ok" }))
         .route("/assets/{*path}", get(assets::serve))
         .fallback(not_found)

@@ -257,3 +257,133 @@ pub async fn assert_public_page(app: &Router, uri: &str) {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Users, sessions and forms.
+// ---------------------------------------------------------------------------------------
+
+/// The password of the users [`sign_in`] creates.
+pub const PASSWORD: &str = "a long enough password";
+
+/// The argon2 hash of [`PASSWORD`], computed once per test binary.
+pub fn password_hash() -> String {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| greenwatch_auth::hash_password(PASSWORD).unwrap())
+        .clone()
+}
+
+/// Adds organisation `slug` unless it exists.
+pub fn ensure_org(store: &mut SqliteStore, slug: &str) {
+    use greenwatch_store::AccountStore;
+    if store.orgs().unwrap().iter().all(|o| o.slug != slug) {
+        let org = greenwatch_model::account::Organisation {
+            slug: slug.into(),
+            name: slug.into(),
+            created_at: Timestamp(1),
+        };
+        store.create_org(&org, "test").unwrap();
+    }
+}
+
+/// A user `login` of `org` (created if missing) with password [`PASSWORD`], and a live
+/// session made directly in the store, with the cookie secret and CSRF token derived from
+/// `n`; returns the `Cookie` header value and the session's CSRF token.
+pub fn sign_in(
+    store: &mut SqliteStore,
+    login: &str,
+    org: &str,
+    role: greenwatch_model::access::Role,
+    n: usize,
+) -> (String, String) {
+    use greenwatch_store::{AccountStore, NewUser};
+    ensure_org(store, org);
+    let user = NewUser {
+        login: login.into(),
+        org: org.into(),
+        role,
+        password_hash: password_hash(),
+    };
+    let id = store.create_user(&user, "test", Timestamp(1)).unwrap();
+    let secret = format!("{n:064}");
+    let csrf = format!("csrf{n}");
+    let session = greenwatch_model::account::Session {
+        token_hash: greenwatch_auth::secret_hash(&secret),
+        user_id: id,
+        csrf_token: csrf.clone(),
+        created_at: Timestamp(1),
+        expires_at: Timestamp(i64::MAX / 2),
+    };
+    store.create_session(&session).unwrap();
+    (format!("gw_session={secret}"), csrf)
+}
+
+/// GET with an optional `Cookie` header.
+pub async fn get_as(app: &Router, uri: &str, cookie: Option<&str>) -> Reply {
+    let mut request = Request::get(uri);
+    if let Some(c) = cookie {
+        request = request.header(header::COOKIE, c);
+    }
+    send(app, request.body(Body::empty()).unwrap()).await
+}
+
+/// POST of a url-encoded form with an optional `Cookie` header.
+pub async fn post_form(app: &Router, uri: &str, cookie: Option<&str>, form: &str) -> Reply {
+    let mut request =
+        Request::post(uri).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(c) = cookie {
+        request = request.header(header::COOKIE, c);
+    }
+    send(app, request.body(Body::from(form.to_string())).unwrap()).await
+}
+
+/// The value a `Set-Cookie` header of `reply` gives cookie `name`.
+pub fn cookie_set(reply: &Reply, name: &str) -> Option<String> {
+    reply
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .find_map(|v| {
+            let text = v.to_str().unwrap();
+            Some(
+                text.strip_prefix(&format!("{name}="))?
+                    .split(';')
+                    .next()?
+                    .to_string(),
+            )
+        })
+}
+
+/// The value of the first hidden `csrf` field of a page.
+pub fn form_csrf(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a form with a csrf field")
+        .to_string()
+}
+
+/// Form encoding of a value (`application/x-www-form-urlencoded`).
+pub fn form_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
+            b' ' => "+".into(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The login dance of a browser: GET /login (CSRF cookie and hidden field), then POST.
+pub async fn log_in(app: &Router, login: &str, password: &str) -> Reply {
+    let page = get(app, "/login").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf = cookie_set(&page, "gw_login_csrf").expect("a login CSRF cookie");
+    assert_eq!(form_csrf(&page.body), csrf);
+    let form = format!(
+        "login={}&password={}&csrf={csrf}",
+        form_value(login),
+        form_value(password)
+    );
+    post_form(app, "/login", Some(&format!("gw_login_csrf={csrf}")), &form).await
+}

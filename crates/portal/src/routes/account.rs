@@ -1,0 +1,378 @@
+//! `/account`: the logged-in user's own page: who they are, a password change, and their API
+//! tokens (created with the secret shown once, revoked one by one).
+//!
+//! Every form carries the session's CSRF token ([`SessionCsrf`]), compared in constant time;
+//! a POST without it (or without a session: an API token cannot use the forms) is a 403.
+//! Every write goes to the audit log with the logged-in login as actor (the store's methods
+//! record it in the same transaction). Refused input (a weak password, a missing name) is
+//! shown on the page with a 400, never a 500.
+
+use crate::auth::{SessionCsrf, SESSION_COOKIE};
+use crate::error::{PageError, PortalError};
+use crate::views::{render, Layout};
+use crate::{AppState, Visitor};
+use askama::Template;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use greenwatch_auth::{
+    hash_password, new_secret, secret_hash, tokens_match, verify_password, AuthError,
+};
+use greenwatch_model::access::{Role, Viewer};
+use greenwatch_model::Timestamp;
+use greenwatch_store::{AccountStore, StoreError};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+pub(super) fn now() -> Timestamp {
+    Timestamp(chrono::Utc::now().timestamp_micros())
+}
+
+/// `2026-10-05 14:03 UTC`.
+pub(super) fn when(t: Timestamp) -> String {
+    t.to_datetime().format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+pub(super) fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Member => "member",
+        Role::Analyst => "analyst",
+        Role::Admin => "admin",
+    }
+}
+
+/// A store refusal (duplicate, unknown reference, invalid slug) is the client's mistake: 400
+/// with the store's reason. Anything else stays an internal error.
+pub(super) fn refused(e: StoreError) -> PortalError {
+    match e {
+        StoreError::Conflict(reason) => PortalError::BadRequest(reason),
+        other => other.into(),
+    }
+}
+
+pub(super) fn auth_failure(e: AuthError) -> PortalError {
+    match e {
+        AuthError::WeakPassword => PortalError::BadRequest(e.to_string()),
+        other => PortalError::Internal(other.to_string()),
+    }
+}
+
+/// The logged-in user of a browser session.
+pub(super) struct Member {
+    pub visitor: Visitor,
+    pub login: String,
+    pub org: String,
+    pub role: Role,
+    /// The session's CSRF token, for the page's forms.
+    pub csrf: String,
+}
+
+impl Member {
+    /// The session's user, or `None` for the public and for API tokens (no session).
+    pub fn of(visitor: Visitor, csrf: Option<Extension<SessionCsrf>>) -> Option<Member> {
+        let Extension(SessionCsrf(csrf)) = csrf?;
+        let login = visitor.name.clone()?;
+        let Viewer::User { org, role } = visitor.viewer.clone() else {
+            return None;
+        };
+        Some(Member {
+            visitor,
+            login,
+            org,
+            role,
+            csrf,
+        })
+    }
+
+    /// The member behind a POST whose form echoed `given`: 403 without a session or with a
+    /// token that is not the session's.
+    pub fn posting(
+        visitor: Visitor,
+        csrf: Option<Extension<SessionCsrf>>,
+        given: &str,
+    ) -> Result<Member, PortalError> {
+        match Member::of(visitor, csrf) {
+            Some(member) if tokens_match(&member.csrf, given) => Ok(member),
+            _ => Err(PortalError::Forbidden(
+                "The form did not come from this session; reload the page and try again.".into(),
+            )),
+        }
+    }
+}
+
+pub(super) fn to_login() -> Response {
+    Redirect::to("/login").into_response()
+}
+
+struct TokenRow {
+    id: i64,
+    name: String,
+    created: String,
+    last_used: String,
+    revoked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    layout: Layout,
+    login: String,
+    org: String,
+    role: &'static str,
+    csrf: String,
+    tokens: Vec<TokenRow>,
+    notice: Option<String>,
+    error: Option<String>,
+    /// A token just created: (name, secret), shown this once.
+    new_token: Option<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "password-changed.html")]
+struct PasswordChangedPage {
+    layout: Layout,
+}
+
+/// What a POST did, for the page that answers it.
+#[derive(Default)]
+struct Outcome {
+    notice: Option<String>,
+    error: Option<String>,
+    new_token: Option<(String, String)>,
+}
+
+async fn account_page(
+    state: &AppState,
+    member: Member,
+    outcome: Outcome,
+) -> Result<Response, PageError> {
+    let login = member.login.clone();
+    let tokens = state
+        .read(move |s| {
+            let Some(user) = s.store.user_by_login(&login)? else {
+                return Ok(Vec::new());
+            };
+            Ok(s.store.tokens(user.id)?)
+        })
+        .await?;
+    let status = if outcome.error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let page = AccountPage {
+        layout: Layout::new("Account", None, Some(&member.visitor)),
+        login: member.login,
+        org: member.org,
+        role: role_name(member.role),
+        csrf: member.csrf,
+        tokens: tokens
+            .into_iter()
+            .rev()
+            .map(|t| TokenRow {
+                id: t.id,
+                name: t.name,
+                created: when(t.created_at),
+                last_used: t.last_used_at.map_or_else(|| "never".into(), when),
+                revoked: t.revoked,
+            })
+            .collect(),
+        notice: outcome.notice,
+        error: outcome.error,
+        new_token: outcome.new_token,
+    };
+    Ok((status, render(&page)).into_response())
+}
+
+/// Answers a POST: the page with what happened, or with the reason of a refusal (400).
+async fn answer(
+    state: &AppState,
+    member: Member,
+    done: Result<Outcome, PortalError>,
+) -> Result<Response, PageError> {
+    match done {
+        Ok(outcome) => account_page(state, member, outcome).await,
+        Err(PortalError::BadRequest(reason)) => {
+            let outcome = Outcome {
+                error: Some(reason),
+                ..Outcome::default()
+            };
+            account_page(state, member, outcome).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    csrf: Option<Extension<SessionCsrf>>,
+) -> Result<Response, PageError> {
+    let Some(member) = Member::of(visitor, csrf) else {
+        return Ok(to_login());
+    };
+    account_page(&state, member, Outcome::default()).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    repeat: String,
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    csrf: Option<Extension<SessionCsrf>>,
+    connection: Option<Extension<ConnectInfo<SocketAddr>>>,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, PageError> {
+    let member = Member::posting(visitor, csrf, &form.csrf)?;
+    let address = connection.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0 .0.ip());
+    if let Err(retry) = state.limiter().check(&member.login, address, now()) {
+        return Err(PortalError::TooManyAttempts(retry.0).into());
+    }
+    if form.new != form.repeat {
+        let done = Err(PortalError::BadRequest(
+            "The two new passwords differ; nothing was changed.".into(),
+        ));
+        return answer(&state, member, done).await;
+    }
+    let lookup = member.login.clone();
+    let user = state
+        .read(move |s| Ok(s.store.user_by_login(&lookup)?))
+        .await?
+        .ok_or_else(|| PortalError::Forbidden("This account no longer exists.".into()))?;
+    let (current, new) = (form.current, form.new);
+    let hashed = tokio::task::spawn_blocking(move || {
+        if !verify_password(&user.password_hash, &current) {
+            return Ok(None);
+        }
+        hash_password(&new).map(|h| Some((user.id, h)))
+    })
+    .await
+    .map_err(|e| PortalError::Internal(format!("password check failed: {e}")))?;
+    let (id, hash) = match hashed {
+        Ok(Some(change)) => change,
+        Ok(None) => {
+            state
+                .limiter()
+                .record_failure(&member.login, address, now());
+            let done = Err(PortalError::BadRequest(
+                "The current password is wrong; nothing was changed.".into(),
+            ));
+            return answer(&state, member, done).await;
+        }
+        Err(e) => return answer(&state, member, Err(auth_failure(e))).await,
+    };
+    let actor = member.login.clone();
+    state
+        .write(move |store| {
+            store
+                .set_password(id, &hash, &actor, now())
+                .map_err(refused)
+        })
+        .await?;
+    // The store ended every session of the user, this one included.
+    let page = PasswordChangedPage {
+        layout: Layout::new("Password changed", None, None),
+    };
+    let mut response = render(&page).into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&format!(
+            "{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict"
+        ))
+        .expect("a valid cookie"),
+    );
+    Ok(response)
+}
+
+#[derive(serde::Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+}
+
+pub async fn create_token(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    csrf: Option<Extension<SessionCsrf>>,
+    Form(form): Form<TokenForm>,
+) -> Result<Response, PageError> {
+    let member = Member::posting(visitor, csrf, &form.csrf)?;
+    let name = form.name.trim().to_string();
+    let done = if name.is_empty() || name.chars().count() > 100 {
+        Err(PortalError::BadRequest(
+            "A token needs a name of 1 to 100 characters (what it is for).".into(),
+        ))
+    } else {
+        let secret = new_secret().map_err(|e| PortalError::Internal(e.to_string()))?;
+        let (login, hash, token_name) = (member.login.clone(), secret_hash(&secret), name.clone());
+        state
+            .write(move |store| {
+                let user = store.user_by_login(&login)?.ok_or_else(|| {
+                    PortalError::Forbidden("This account no longer exists.".into())
+                })?;
+                store
+                    .create_token(user.id, &token_name, &hash, &login, now())
+                    .map_err(refused)
+            })
+            .await
+            .map(|_| Outcome {
+                notice: Some(format!("Token “{name}” created.")),
+                new_token: Some((name, secret)),
+                ..Outcome::default()
+            })
+    };
+    answer(&state, member, done).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    csrf: Option<Extension<SessionCsrf>>,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, PageError> {
+    let member = Member::posting(visitor, csrf, &form.csrf)?;
+    let login = member.login.clone();
+    let done = state
+        .write(move |store| {
+            let user = store
+                .user_by_login(&login)?
+                .ok_or_else(|| PortalError::Forbidden("This account no longer exists.".into()))?;
+            // Own tokens only: someone else's token answers as if it did not exist.
+            let owned = store.tokens(user.id)?.into_iter().find(|t| t.id == id);
+            match owned {
+                None => Err(PortalError::BadRequest(format!("You have no token {id}."))),
+                Some(t) if t.revoked => Err(PortalError::BadRequest(format!(
+                    "Token “{}” is already revoked.",
+                    t.name
+                ))),
+                Some(t) => {
+                    store.revoke_token(id, &login, now()).map_err(refused)?;
+                    Ok(Outcome {
+                        notice: Some(format!("Token “{}” revoked.", t.name)),
+                        ..Outcome::default()
+                    })
+                }
+            }
+        })
+        .await;
+    answer(&state, member, done).await
+}

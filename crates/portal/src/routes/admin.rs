@@ -1,0 +1,299 @@
+//! `/admin`, for admins only: organisations and users (each with an add form; a new user's
+//! generated password is shown once) and the newest entries of the audit log.
+//!
+//! The same rules as `/account`: the public is sent to the login page, other roles get a 403,
+//! every form carries the session's CSRF token, every write is audited with the admin's login
+//! as actor, and refused input is shown on the page with a 400.
+
+use super::account::{auth_failure, now, refused, role_name, to_login, when, Member};
+use crate::auth::SessionCsrf;
+use crate::error::{PageError, PortalError};
+use crate::views::{render, Layout};
+use crate::{AppState, Visitor};
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Form};
+use greenwatch_auth::{hash_password, new_password};
+use greenwatch_model::access::Role;
+use greenwatch_model::account::Organisation;
+use greenwatch_store::{AccountStore, NewUser};
+
+/// Audit entries the page shows, newest first.
+const AUDIT_ROWS: usize = 200;
+
+struct OrgRow {
+    slug: String,
+    name: String,
+    created: String,
+}
+
+struct UserRow {
+    login: String,
+    org: String,
+    role: &'static str,
+    disabled: bool,
+    created: String,
+}
+
+struct AuditRow {
+    at: String,
+    actor: String,
+    action: String,
+    target: String,
+    detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin.html")]
+struct AdminPage {
+    layout: Layout,
+    csrf: String,
+    orgs: Vec<OrgRow>,
+    users: Vec<UserRow>,
+    audit: Vec<AuditRow>,
+    notice: Option<String>,
+    error: Option<String>,
+    /// A user just created: (login, generated password), shown this once.
+    new_user: Option<(String, String)>,
+}
+
+#[derive(Default)]
+struct Outcome {
+    notice: Option<String>,
+    error: Option<String>,
+    new_user: Option<(String, String)>,
+}
+
+/// The admin behind a request: the public goes to the login page, other roles get a 403.
+fn admin(
+    visitor: Visitor,
+    csrf: Option<Extension<SessionCsrf>>,
+) -> Result<Result<Member, Response>, PortalError> {
+    let Some(member) = Member::of(visitor, csrf) else {
+        return Ok(Err(to_login()));
+    };
+    if member.role != Role::Admin {
+        return Err(forbidden());
+    }
+    Ok(Ok(member))
+}
+
+fn forbidden() -> PortalError {
+    PortalError::Forbidden("Only admins may manage organisations and users.".into())
+}
+
+/// The admin behind a POST: 403 for other roles, the public and a wrong CSRF token.
+fn posting_admin(
+    visitor: Visitor,
+    csrf: Option<Extension<SessionCsrf>>,
+    given: &str,
+) -> Result<Member, PortalError> {
+    let member = Member::posting(visitor, csrf, given)?;
+    if member.role != Role::Admin {
+        return Err(forbidden());
+    }
+    Ok(member)
+}
+
+async fn admin_page(
+    state: &AppState,
+    member: Member,
+    outcome: Outcome,
+) -> Result<Response, PageError> {
+    let (orgs, users, audit) = state
+        .read(|s| {
+            Ok((
+                s.store.orgs()?,
+                s.store.users()?,
+                s.store.audit_log(AUDIT_ROWS)?,
+            ))
+        })
+        .await?;
+    let status = if outcome.error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let page = AdminPage {
+        layout: Layout::new("Admin", None, Some(&member.visitor)),
+        csrf: member.csrf,
+        orgs: orgs
+            .into_iter()
+            .map(|o| OrgRow {
+                slug: o.slug,
+                name: o.name,
+                created: when(o.created_at),
+            })
+            .collect(),
+        users: users
+            .into_iter()
+            .map(|u| UserRow {
+                login: u.login,
+                org: u.org,
+                role: role_name(u.role),
+                disabled: u.disabled,
+                created: when(u.created_at),
+            })
+            .collect(),
+        audit: audit
+            .into_iter()
+            .map(|e| AuditRow {
+                at: when(e.at),
+                actor: e.actor,
+                action: e.action,
+                target: e.target,
+                detail: e.detail,
+            })
+            .collect(),
+        notice: outcome.notice,
+        error: outcome.error,
+        new_user: outcome.new_user,
+    };
+    Ok((status, render(&page)).into_response())
+}
+
+async fn answer(
+    state: &AppState,
+    member: Member,
+    done: Result<Outcome, PortalError>,
+) -> Result<Response, PageError> {
+    match done {
+        Ok(outcome) => admin_page(state, member, outcome).await,
+        Err(PortalError::BadRequest(reason)) => {
+            let outcome = Outcome {
+                error: Some(reason),
+                ..Outcome::default()
+            };
+            admin_page(state, member, outcome).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    csrf: Option<Extension<SessionCsrf>>,
+) -> Result<Response, PageError> {
+    match admin(visitor, csrf)? {
+        Ok(member) => admin_page(&state, member, Outcome::default()).await,
+        Err(redirect) => Ok(redirect),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct OrgForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    slug: String,
+    #[serde(default)]
+    name: String,
+}
+
+pub async fn create_org(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    csrf: Option<Extension<SessionCsrf>>,
+    Form(form): Form<OrgForm>,
+) -> Result<Response, PageError> {
+    let member = posting_admin(visitor, csrf, &form.csrf)?;
+    let org = Organisation {
+        slug: form.slug.trim().to_string(),
+        name: form.name.trim().to_string(),
+        created_at: now(),
+    };
+    let done = if org.name.is_empty() || org.name.chars().count() > 200 {
+        Err(PortalError::BadRequest(
+            "An organisation needs a name of 1 to 200 characters.".into(),
+        ))
+    } else {
+        let actor = member.login.clone();
+        let notice = format!("Organisation {} ({}) added.", org.slug, org.name);
+        state
+            .write(move |store| store.create_org(&org, &actor).map_err(refused))
+            .await
+            .map(|()| Outcome {
+                notice: Some(notice),
+                ..Outcome::default()
+            })
+    };
+    answer(&state, member, done).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct UserForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    org: String,
+    #[serde(default)]
+    role: String,
+}
+
+pub async fn create_user(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    csrf: Option<Extension<SessionCsrf>>,
+    Form(form): Form<UserForm>,
+) -> Result<Response, PageError> {
+    let member = posting_admin(visitor, csrf, &form.csrf)?;
+    let login = form.login.trim().to_string();
+    let role = match form.role.as_str() {
+        "member" => Some(Role::Member),
+        "analyst" => Some(Role::Analyst),
+        "admin" => Some(Role::Admin),
+        _ => None,
+    };
+    let done = match role {
+        _ if login.is_empty()
+            || login.chars().count() > 254
+            || login.contains(char::is_whitespace) =>
+        {
+            Err(PortalError::BadRequest(
+                "A login is 1 to 254 characters without spaces (an e-mail address in practice)."
+                    .into(),
+            ))
+        }
+        None => Err(PortalError::BadRequest(format!(
+            "Unknown role {:?}: member, analyst or admin.",
+            form.role
+        ))),
+        Some(role) => create(&state, &member, login, form.org.trim().to_string(), role).await,
+    };
+    answer(&state, member, done).await
+}
+
+async fn create(
+    state: &AppState,
+    member: &Member,
+    login: String,
+    org: String,
+    role: Role,
+) -> Result<Outcome, PortalError> {
+    let password = new_password().map_err(|e| PortalError::Internal(e.to_string()))?;
+    let plain = password.clone();
+    let password_hash = tokio::task::spawn_blocking(move || hash_password(&plain))
+        .await
+        .map_err(|e| PortalError::Internal(format!("password hashing failed: {e}")))?
+        .map_err(auth_failure)?;
+    let user = NewUser {
+        login: login.clone(),
+        org: org.clone(),
+        role,
+        password_hash,
+    };
+    let actor = member.login.clone();
+    state
+        .write(move |store| store.create_user(&user, &actor, now()).map_err(refused))
+        .await?;
+    Ok(Outcome {
+        notice: Some(format!("User {login} ({}, {org}) added.", role_name(role))),
+        new_user: Some((login, password)),
+        ..Outcome::default()
+    })
+}

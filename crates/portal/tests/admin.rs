@@ -1,0 +1,341 @@
+//! The account and admin pages: roles, CSRF on every form, secrets shown once, the audit log.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::*;
+use greenwatch_model::access::Role;
+use greenwatch_store::AccountStore;
+
+const ADMIN: &str = "root@operator.example";
+const MEMBER: &str = "mia@cert-a.example";
+
+/// The secret a page shows once, in its `<code class="secret">`.
+fn shown_secret(html: &str) -> String {
+    html.split("<code class=\"secret\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</code>").next())
+        .expect("a secret on the page")
+        .to_string()
+}
+
+fn csrf_form(csrf: &str, fields: &str) -> String {
+    format!("csrf={csrf}&{fields}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_adds_an_organisation_and_a_user_who_can_then_log_in() {
+    let mut f = fixture();
+    let (admin, csrf) = sign_in(&mut f.store, ADMIN, "operator", Role::Admin, 1);
+    let page = get_as(&f.app, "/admin", Some(&admin)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(
+        form_csrf(&page.body),
+        csrf,
+        "the forms carry the session's token"
+    );
+    assert!(
+        page.body.contains("href=\"/admin\""),
+        "admins see the Admin link"
+    );
+
+    let form = csrf_form(&csrf, "slug=cert-x&name=CERT+X");
+    let added = post_form(&f.app, "/admin/orgs", Some(&admin), &form).await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.body);
+    assert!(added.body.contains("<td>cert-x</td><td>CERT X</td>"));
+
+    // Refusals are shown on the page with their reason, never a 500.
+    let again = post_form(&f.app, "/admin/orgs", Some(&admin), &form).await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+    assert!(again.body.contains("class=\"error\""), "{}", again.body);
+    assert!(again.body.contains("exists"), "{}", again.body);
+    let bad_slug = csrf_form(&csrf, "slug=Not+A+Slug&name=x");
+    let bad = post_form(&f.app, "/admin/orgs", Some(&admin), &bad_slug).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad.body.contains("invalid organisation slug"),
+        "{}",
+        bad.body
+    );
+    let unknown_org = csrf_form(&csrf, "login=x%40y.example&org=nowhere&role=member");
+    let bad = post_form(&f.app, "/admin/users", Some(&admin), &unknown_org).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("no organisation"), "{}", bad.body);
+    let bad_role = csrf_form(&csrf, "login=x%40y.example&org=cert-x&role=root");
+    let bad = post_form(&f.app, "/admin/users", Some(&admin), &bad_role).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+
+    let form = csrf_form(&csrf, "login=eve%40cert-x.example&org=cert-x&role=analyst");
+    let created = post_form(&f.app, "/admin/users", Some(&admin), &form).await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    let password = shown_secret(&created.body);
+    assert_eq!(password.len(), 20);
+    let duplicate = post_form(&f.app, "/admin/users", Some(&admin), &form).await;
+    assert_eq!(duplicate.status, StatusCode::BAD_REQUEST);
+
+    // The new user logs in through the login form and sees their account.
+    let login = log_in(&f.app, "eve@cert-x.example", &password).await;
+    assert_eq!(login.status, StatusCode::SEE_OTHER, "{}", login.body);
+    let session = cookie_set(&login, "gw_session").expect("a session");
+    let account = get_as(&f.app, "/account", Some(&format!("gw_session={session}"))).await;
+    assert_eq!(account.status, StatusCode::OK);
+    for shown in ["eve@cert-x.example", "cert-x", "analyst"] {
+        assert!(account.body.contains(shown), "{shown}");
+    }
+    assert!(
+        !account.body.contains("href=\"/admin\""),
+        "no Admin link for analysts"
+    );
+
+    // The audit log names the admin as actor, and never the password.
+    let log = get_as(&f.app, "/admin", Some(&admin)).await;
+    assert!(
+        !log.body.contains(&password),
+        "the password is shown once only"
+    );
+    for action in ["org.create", "user.create"] {
+        let row = format!("<td>{ADMIN}</td><td>{action}</td>");
+        assert!(log.body.contains(&row), "{row}");
+    }
+    assert!(log
+        .body
+        .contains("<td>login</td><td>eve@cert-x.example</td>"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_and_analysts_cannot_administer() {
+    let mut f = fixture();
+    let (member, member_csrf) = sign_in(&mut f.store, MEMBER, "cert-a", Role::Member, 1);
+    let (analyst, analyst_csrf) = sign_in(
+        &mut f.store,
+        "al@cert-a.example",
+        "cert-a",
+        Role::Analyst,
+        2,
+    );
+    let users = f.store.users().unwrap().len();
+    let orgs = f.store.orgs().unwrap().len();
+    for (cookie, csrf) in [(&member, &member_csrf), (&analyst, &analyst_csrf)] {
+        assert_eq!(
+            get_as(&f.app, "/admin", Some(cookie)).await.status,
+            StatusCode::FORBIDDEN
+        );
+        let form = csrf_form(csrf, "login=evil%40x.example&org=cert-a&role=admin");
+        let reply = post_form(&f.app, "/admin/users", Some(cookie), &form).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN);
+        let form = csrf_form(csrf, "slug=evil&name=Evil");
+        let reply = post_form(&f.app, "/admin/orgs", Some(cookie), &form).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    }
+    assert_eq!(f.store.users().unwrap().len(), users);
+    assert_eq!(f.store.orgs().unwrap().len(), orgs);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn posts_without_the_sessions_csrf_token_change_nothing() {
+    let mut f = fixture();
+    let (admin, csrf) = sign_in(&mut f.store, ADMIN, "operator", Role::Admin, 1);
+    let users = f.store.users().unwrap().len();
+    let orgs = f.store.orgs().unwrap().len();
+    let audit = f.store.audit_log(1000).unwrap().len();
+    let wrong = format!("{csrf}x");
+    let tries = [
+        ("/admin/orgs", "slug=cert-x&name=X".to_string()),
+        (
+            "/admin/users",
+            "login=a%40b.example&org=operator&role=admin".to_string(),
+        ),
+        ("/account/tokens", "name=script".to_string()),
+        (
+            "/account/password",
+            format!("current={PASSWORD}&new=another+long+password&repeat=another+long+password")
+                .replace(' ', "+"),
+        ),
+    ];
+    for (uri, fields) in &tries {
+        for form in [
+            fields.clone(),
+            format!("csrf=&{fields}"),
+            format!("csrf={wrong}&{fields}"),
+        ] {
+            let reply = post_form(&f.app, uri, Some(&admin), &form).await;
+            assert_eq!(reply.status, StatusCode::FORBIDDEN, "{uri} {form}");
+        }
+        // Nor does anyone without a session.
+        let form = format!("csrf={csrf}&{fields}");
+        let reply = post_form(&f.app, uri, None, &form).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{uri} anonymous");
+    }
+    let id = f.store.user_by_login(ADMIN).unwrap().unwrap().id;
+    assert_eq!(f.store.users().unwrap().len(), users);
+    assert_eq!(f.store.orgs().unwrap().len(), orgs);
+    assert!(f.store.tokens(id).unwrap().is_empty());
+    assert_eq!(f.store.audit_log(1000).unwrap().len(), audit);
+    let still = get_as(&f.app, "/account", Some(&admin)).await;
+    assert_eq!(still.status, StatusCode::OK, "the password did not change");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_token_is_shown_once_works_as_bearer_and_stops_when_revoked() {
+    let mut f = fixture();
+    let (member, csrf) = sign_in(&mut f.store, MEMBER, "cert-a", Role::Member, 1);
+    let (other, other_csrf) = sign_in(&mut f.store, "oz@cert-a.example", "cert-a", Role::Member, 2);
+    let (admin, _) = sign_in(&mut f.store, ADMIN, "operator", Role::Admin, 3);
+
+    let empty = post_form(
+        &f.app,
+        "/account/tokens",
+        Some(&member),
+        &csrf_form(&csrf, "name=+"),
+    )
+    .await;
+    assert_eq!(empty.status, StatusCode::BAD_REQUEST);
+    let created = post_form(
+        &f.app,
+        "/account/tokens",
+        Some(&member),
+        &csrf_form(&csrf, "name=nightly+script"),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    let secret = shown_secret(&created.body);
+    assert_eq!(created.body.matches(&secret).count(), 1, "shown once");
+    let page = get_as(&f.app, "/account", Some(&member)).await;
+    assert!(page.body.contains("nightly script"));
+    assert!(!page.body.contains(&secret), "never shown again");
+
+    let bearer = |token: &str| {
+        axum::http::Request::get("/api/v1/overview")
+            .header("authorization", format!("Bearer {token}"))
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    assert_eq!(send(&f.app, bearer(&secret)).await.status, StatusCode::OK);
+
+    let id = f.store.user_by_login(MEMBER).unwrap().unwrap().id;
+    let token = f.store.tokens(id).unwrap()[0].id;
+    let revoke = format!("/account/tokens/{token}/revoke");
+    // Someone else's token is not theirs to revoke.
+    let theirs = post_form(&f.app, &revoke, Some(&other), &csrf_form(&other_csrf, "")).await;
+    assert_eq!(theirs.status, StatusCode::BAD_REQUEST);
+    assert_eq!(send(&f.app, bearer(&secret)).await.status, StatusCode::OK);
+
+    let revoked = post_form(&f.app, &revoke, Some(&member), &csrf_form(&csrf, "")).await;
+    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.body);
+    assert!(revoked.body.contains("revoked"));
+    assert_eq!(
+        send(&f.app, bearer(&secret)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let twice = post_form(&f.app, &revoke, Some(&member), &csrf_form(&csrf, "")).await;
+    assert_eq!(twice.status, StatusCode::BAD_REQUEST);
+
+    // The audit log has both writes by the member, and no secret.
+    let log = get_as(&f.app, "/admin", Some(&admin)).await;
+    assert_eq!(log.status, StatusCode::OK);
+    for action in ["token.create", "token.revoke"] {
+        let row = format!("<td>{MEMBER}</td><td>{action}</td>");
+        assert!(log.body.contains(&row), "{row}");
+    }
+    assert!(!log.body.contains(&secret));
+    assert!(!log.body.contains(&greenwatch_auth::secret_hash(&secret)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changing_the_password_ends_the_session() {
+    let mut f = fixture();
+    let (member, csrf) = sign_in(&mut f.store, MEMBER, "cert-a", Role::Member, 1);
+    let new = "a brand new long password";
+    let change = |current: &str, new: &str, repeat: &str| {
+        format!(
+            "csrf={csrf}&current={}&new={}&repeat={}",
+            form_value(current),
+            form_value(new),
+            form_value(repeat)
+        )
+    };
+    for (form, reason) in [
+        (
+            change("wrong password!", new, new),
+            "current password is wrong",
+        ),
+        (change(PASSWORD, new, "something else entirely"), "differ"),
+        (change(PASSWORD, "short", "short"), "too short"),
+    ] {
+        let reply = post_form(&f.app, "/account/password", Some(&member), &form).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{reason}");
+        assert!(reply.body.contains(reason), "{reason}: {}", reply.body);
+    }
+    assert_eq!(
+        get_as(&f.app, "/account", Some(&member)).await.status,
+        StatusCode::OK
+    );
+
+    let done = post_form(
+        &f.app,
+        "/account/password",
+        Some(&member),
+        &change(PASSWORD, new, new),
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(done.body.contains("Log in again"));
+    assert_eq!(cookie_set(&done, "gw_session").as_deref(), Some(""));
+    let after = get_as(&f.app, "/account", Some(&member)).await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER, "the session ended");
+    assert_eq!(after.headers["location"], "/login");
+
+    assert_eq!(
+        log_in(&f.app, MEMBER, PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        log_in(&f.app, MEMBER, new).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let log = f.store.audit_log(10).unwrap();
+    assert!(
+        log.iter()
+            .any(|e| e.actor == MEMBER && e.action.starts_with("user.password")),
+        "{log:?}"
+    );
+    assert!(log.iter().all(|e| !e.detail.contains(new)));
+}
+
+/// `/account` and `/admin` as every kind of viewer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn account_and_admin_pages_answer_each_viewer_kind() {
+    let mut f = fixture();
+    let viewers = [
+        ("anonymous", None),
+        ("member", Some(("cert-a", Role::Member))),
+        ("analyst", Some(("cert-a", Role::Analyst))),
+        ("admin", Some(("operator", Role::Admin))),
+    ];
+    for (i, (name, who)) in viewers.into_iter().enumerate() {
+        let cookie = who.map(|(org, role)| {
+            sign_in(&mut f.store, &format!("{name}@{org}.example"), org, role, i).0
+        });
+        let cookie = cookie.as_deref();
+        let expected = match name {
+            "anonymous" => [StatusCode::SEE_OTHER, StatusCode::SEE_OTHER],
+            "admin" => [StatusCode::OK, StatusCode::OK],
+            _ => [StatusCode::OK, StatusCode::FORBIDDEN],
+        };
+        for (uri, status) in ["/account", "/admin"].into_iter().zip(expected) {
+            let reply = get_as(&f.app, uri, cookie).await;
+            assert_eq!(reply.status, status, "{uri} as {name}");
+            if status == StatusCode::SEE_OTHER {
+                assert_eq!(reply.headers["location"], "/login", "{uri} as {name}");
+            }
+            if status == StatusCode::OK {
+                assert_eq!(inline_scripts(&reply.body), Vec::<String>::new());
+                assert!(!reply.body.contains(" style="), "{uri}: inline style");
+                assert!(
+                    reply.body.contains("href=\"/account\""),
+                    "{uri}: Account link"
+                );
+            }
+        }
+    }
+}
