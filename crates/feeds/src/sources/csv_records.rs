@@ -8,9 +8,11 @@
 //! clamped to where the previous record ended.)
 
 use crate::sources::input::EndsWithNewline;
-use crate::BadRows;
+use crate::sources::{input_error, line_error};
+use crate::{BadRows, FeedError};
 use csv::{ByteRecord, ReaderBuilder, Terminator};
 use std::io::BufRead;
+use std::path::Path;
 
 pub(crate) struct CsvRecords {
     reader: csv::Reader<EndsWithNewline<Box<dyn BufRead + Send>>>,
@@ -56,6 +58,19 @@ impl CsvRecords {
             let line = (after - 1 - inner_newlines).max(self.after_previous);
             self.after_previous = after;
             return Ok(Some((line, &self.record)));
+        }
+    }
+
+    /// The header: the first record, its fields trimmed. An empty file is an error saying
+    /// `expected`, naming `path`.
+    pub(crate) fn header(&mut self, path: &Path, expected: &str) -> Result<Vec<String>, FeedError> {
+        match self.next_record() {
+            Ok(Some((_, record))) => Ok(record
+                .iter()
+                .map(|f| String::from_utf8_lossy(f.trim_ascii()).into_owned())
+                .collect()),
+            Ok(None) => Err(input_error(path, format!("the file is empty: {expected}"))),
+            Err((line, reason)) => Err(line_error(path, line, reason)),
         }
     }
 }

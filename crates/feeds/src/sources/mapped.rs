@@ -305,19 +305,7 @@ impl MappedSource {
             },
             MappedFormat::Csv => {
                 let mut records = CsvRecords::new(input.reader, mapping.delimiter);
-                let header: Vec<String> = match records.next_record() {
-                    Ok(Some((_, record))) => record
-                        .iter()
-                        .map(|f| String::from_utf8_lossy(f.trim_ascii()).into_owned())
-                        .collect(),
-                    Ok(None) => {
-                        return Err(input_error(
-                            path,
-                            "the file is empty: expected a header line",
-                        ))
-                    }
-                    Err((line, reason)) => return Err(line_error(path, line, reason)),
-                };
+                let header = records.header(path, "expected a header line")?;
                 let columns = CsvColumns::find(path, mapping, &header)?;
                 Body::Csv { records, columns }
             }

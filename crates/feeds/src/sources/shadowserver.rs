@@ -80,19 +80,7 @@ impl ShadowserverSource {
     ) -> Result<ShadowserverSource, FeedError> {
         let gzip = input.gzip;
         let mut records = CsvRecords::new(input.reader, b',');
-        let header: Vec<String> = match records.next_record() {
-            Ok(Some((_, record))) => record
-                .iter()
-                .map(|f| String::from_utf8_lossy(f.trim_ascii()).into_owned())
-                .collect(),
-            Ok(None) => {
-                return Err(input_error(
-                    path,
-                    "the file is empty: a Shadowserver report starts with a header line",
-                ))
-            }
-            Err((line, reason)) => return Err(line_error(path, line, reason)),
-        };
+        let header = records.header(path, "a Shadowserver report starts with a header line")?;
         let (report_type, risk) = identify(path, &header, forced, catalogue)?;
         let columns = Columns::find(path, &header)?;
         Ok(ShadowserverSource {
