@@ -56,6 +56,56 @@
     return chart;
   };
 
+  // Packets per hour, one line per traffic class (`series`: [{class, points: [{bucket, packets}]}]).
+  GW.classSeries = function (id, series) {
+    return GW.chart(id, {
+      color: series.map(function (s) { return GW.colors[s.class]; }),
+      legend: { top: 0 },
+      grid: { left: 56, right: 24, top: 36, bottom: 64 },
+      xAxis: {
+        type: "time",
+        axisLabel: { hideOverlap: true, formatter: { day: "{d} {MMM}", hour: "{HH}:{mm}", minute: "{HH}:{mm}" } }
+      },
+      yAxis: { type: "value", name: "packets / hour", axisLabel: { formatter: GW.short } },
+      dataZoom: [{ type: "inside" }, { type: "slider", height: 18, bottom: 10 }],
+      tooltip: { trigger: "axis" },
+      series: series.map(function (s) {
+        return {
+          name: s.class,
+          type: "line",
+          showSymbol: false,
+          lineStyle: { width: 1.5 },
+          data: s.points.map(function (p) { return [p.bucket, p.packets]; })
+        };
+      })
+    });
+  };
+
+  // "23/tcp".
+  GW.portLabel = function (p) {
+    return p.port + "/" + p.protocol;
+  };
+
+  // Scan packets per destination port, as horizontal bars (`ports`: [{port, protocol, packets}]).
+  GW.topPorts = function (id, ports) {
+    return GW.chart(id, {
+      grid: { left: 80, right: 24, top: 8, bottom: 28 },
+      xAxis: { type: "value", axisLabel: { formatter: GW.short } },
+      yAxis: {
+        type: "category",
+        inverse: true,
+        data: ports.map(GW.portLabel)
+      },
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      series: [{
+        name: "scan packets",
+        type: "bar",
+        itemStyle: { color: GW.colors.scan },
+        data: ports.map(function (r) { return r.packets; })
+      }]
+    });
+  };
+
   window.addEventListener("resize", function () {
     charts.forEach(function (c) { c.resize(); });
   });

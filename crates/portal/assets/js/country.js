@@ -8,44 +8,8 @@
   }
 
   if (data.from && data.series.length) {
-    GW.chart("chart-series", {
-      color: data.series.map(function (s) { return GW.colors[s.class]; }),
-      legend: { top: 0 },
-      grid: { left: 56, right: 24, top: 36, bottom: 64 },
-      xAxis: {
-        type: "time",
-        axisLabel: { hideOverlap: true, formatter: { day: "{d} {MMM}", hour: "{HH}:{mm}", minute: "{HH}:{mm}" } }
-      },
-      yAxis: { type: "value", name: "packets / hour", axisLabel: { formatter: GW.short } },
-      dataZoom: [{ type: "inside" }, { type: "slider", height: 18, bottom: 10 }],
-      tooltip: { trigger: "axis" },
-      series: data.series.map(function (s) {
-        return {
-          name: s.class,
-          type: "line",
-          showSymbol: false,
-          lineStyle: { width: 1.5 },
-          data: s.points.map(function (p) { return [p.bucket, p.packets]; })
-        };
-      })
-    });
-
-    GW.chart("chart-ports", {
-      grid: { left: 80, right: 24, top: 8, bottom: 28 },
-      xAxis: { type: "value", axisLabel: { formatter: GW.short } },
-      yAxis: {
-        type: "category",
-        inverse: true,
-        data: data.top_ports.map(function (p) { return p.port + "/" + p.protocol; })
-      },
-      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
-      series: [{
-        name: "scan packets",
-        type: "bar",
-        itemStyle: { color: GW.colors.scan },
-        data: data.top_ports.map(function (r) { return r.packets; })
-      }]
-    });
+    GW.classSeries("chart-series", data.series);
+    GW.topPorts("chart-ports", data.top_ports);
   }
 
   // Hosts per risk, one bar per country (the world row is in the table: it dwarfs the bars).
