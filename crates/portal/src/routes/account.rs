@@ -135,10 +135,22 @@ struct PasswordChangedPage {
 
 /// What a POST did, for the page that answers it.
 #[derive(Default)]
-struct Outcome {
-    notice: Option<String>,
-    error: Option<String>,
-    new_token: Option<(String, String)>,
+pub(super) struct Outcome {
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    /// Something created whose secret is shown once: (name, secret).
+    pub created: Option<(String, String)>,
+}
+
+/// A refusal (400) becomes an outcome showing its reason on the page; other errors stay errors.
+pub(super) fn shown(done: Result<Outcome, PortalError>) -> Result<Outcome, PortalError> {
+    match done {
+        Err(PortalError::BadRequest(reason)) => Ok(Outcome {
+            error: Some(reason),
+            ..Outcome::default()
+        }),
+        other => other,
+    }
 }
 
 async fn account_page(
@@ -179,28 +191,9 @@ async fn account_page(
             .collect(),
         notice: outcome.notice,
         error: outcome.error,
-        new_token: outcome.new_token,
+        new_token: outcome.created,
     };
     Ok((status, render(&page)).into_response())
-}
-
-/// Answers a POST: the page with what happened, or with the reason of a refusal (400).
-async fn answer(
-    state: &AppState,
-    member: Member,
-    done: Result<Outcome, PortalError>,
-) -> Result<Response, PageError> {
-    match done {
-        Ok(outcome) => account_page(state, member, outcome).await,
-        Err(PortalError::BadRequest(reason)) => {
-            let outcome = Outcome {
-                error: Some(reason),
-                ..Outcome::default()
-            };
-            account_page(state, member, outcome).await
-        }
-        Err(other) => Err(other.into()),
-    }
 }
 
 pub async fn page(
@@ -242,7 +235,7 @@ pub async fn change_password(
         let done = Err(PortalError::BadRequest(
             "The two new passwords differ; nothing was changed.".into(),
         ));
-        return answer(&state, member, done).await;
+        return account_page(&state, member, shown(done)?).await;
     }
     let lookup = member.login.clone();
     let user = state
@@ -267,9 +260,9 @@ pub async fn change_password(
             let done = Err(PortalError::BadRequest(
                 "The current password is wrong; nothing was changed.".into(),
             ));
-            return answer(&state, member, done).await;
+            return account_page(&state, member, shown(done)?).await;
         }
-        Err(e) => return answer(&state, member, Err(auth_failure(e))).await,
+        Err(e) => return account_page(&state, member, shown(Err(auth_failure(e)))?).await,
     };
     let actor = member.login.clone();
     state
@@ -329,11 +322,11 @@ pub async fn create_token(
             .await
             .map(|_| Outcome {
                 notice: Some(format!("Token “{name}” created.")),
-                new_token: Some((name, secret)),
+                created: Some((name, secret)),
                 ..Outcome::default()
             })
     };
-    answer(&state, member, done).await
+    account_page(&state, member, shown(done)?).await
 }
 
 #[derive(serde::Deserialize)]
@@ -374,5 +367,5 @@ pub async fn revoke_token(
             }
         })
         .await;
-    answer(&state, member, done).await
+    account_page(&state, member, shown(done)?).await
 }

@@ -5,7 +5,9 @@
 //! every form carries the session's CSRF token, every write is audited with the admin's login
 //! as actor, and refused input is shown on the page with a 400.
 
-use super::account::{auth_failure, now, refused, role_name, to_login, when, Member};
+use super::account::{
+    auth_failure, now, refused, role_name, shown, to_login, when, Member, Outcome,
+};
 use crate::auth::SessionCsrf;
 use crate::error::{PageError, PortalError};
 use crate::views::{render, Layout};
@@ -56,13 +58,6 @@ struct AdminPage {
     notice: Option<String>,
     error: Option<String>,
     /// A user just created: (login, generated password), shown this once.
-    new_user: Option<(String, String)>,
-}
-
-#[derive(Default)]
-struct Outcome {
-    notice: Option<String>,
-    error: Option<String>,
     new_user: Option<(String, String)>,
 }
 
@@ -149,27 +144,9 @@ async fn admin_page(
             .collect(),
         notice: outcome.notice,
         error: outcome.error,
-        new_user: outcome.new_user,
+        new_user: outcome.created,
     };
     Ok((status, render(&page)).into_response())
-}
-
-async fn answer(
-    state: &AppState,
-    member: Member,
-    done: Result<Outcome, PortalError>,
-) -> Result<Response, PageError> {
-    match done {
-        Ok(outcome) => admin_page(state, member, outcome).await,
-        Err(PortalError::BadRequest(reason)) => {
-            let outcome = Outcome {
-                error: Some(reason),
-                ..Outcome::default()
-            };
-            admin_page(state, member, outcome).await
-        }
-        Err(other) => Err(other.into()),
-    }
 }
 
 pub async fn page(
@@ -220,7 +197,7 @@ pub async fn create_org(
                 ..Outcome::default()
             })
     };
-    answer(&state, member, done).await
+    admin_page(&state, member, shown(done)?).await
 }
 
 #[derive(serde::Deserialize)]
@@ -265,7 +242,7 @@ pub async fn create_user(
         ))),
         Some(role) => create(&state, &member, login, form.org.trim().to_string(), role).await,
     };
-    answer(&state, member, done).await
+    admin_page(&state, member, shown(done)?).await
 }
 
 async fn create(
@@ -293,7 +270,7 @@ async fn create(
         .await?;
     Ok(Outcome {
         notice: Some(format!("User {login} ({}, {org}) added.", role_name(role))),
-        new_user: Some((login, password)),
+        created: Some((login, password)),
         ..Outcome::default()
     })
 }
