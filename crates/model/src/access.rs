@@ -130,6 +130,24 @@ impl Viewer {
             }
         }
     }
+
+    /// What decides this viewer's view of the data: two viewers with the same scope see
+    /// exactly the same datasets (roles never widen it), so they may share query results.
+    pub fn scope(&self) -> ViewScope {
+        match self {
+            Viewer::Anonymous => ViewScope::Public,
+            Viewer::User { org, .. } => ViewScope::Organisation(org.clone()),
+            Viewer::Local => ViewScope::Everything,
+        }
+    }
+}
+
+/// The classes of viewers that see the same data; see [`Viewer::scope`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ViewScope {
+    Public,
+    Organisation(String),
+    Everything,
 }
 
 #[cfg(test)]
@@ -145,6 +163,36 @@ mod tests {
         assert!("orange".parse::<Tlp>().is_err());
         assert_eq!(Tlp::AmberStrict.to_string(), "TLP:AMBER+STRICT");
         assert_eq!(serde_json::to_string(&Tlp::Clear).unwrap(), "\"CLEAR\"");
+    }
+
+    #[test]
+    fn viewers_of_one_scope_see_the_same_labels() {
+        let roles = [Role::Member, Role::Analyst, Role::Admin];
+        let viewers: Vec<Viewer> = ["cert-a", "cert-b"]
+            .into_iter()
+            .flat_map(|org| {
+                roles.into_iter().map(move |role| Viewer::User {
+                    org: org.into(),
+                    role,
+                })
+            })
+            .chain([Viewer::Anonymous, Viewer::Local])
+            .collect();
+        let labels: Vec<Label> = ["cert-a", "cert-b", "cert-c"]
+            .into_iter()
+            .flat_map(|owner| {
+                Tlp::ALL.into_iter().map(move |tlp| Label {
+                    owner: owner.into(),
+                    tlp,
+                })
+            })
+            .collect();
+        for a in &viewers {
+            for b in &viewers {
+                let same_view = labels.iter().all(|l| a.can_see(l) == b.can_see(l));
+                assert_eq!(a.scope() == b.scope(), same_view, "{a:?} vs {b:?}");
+            }
+        }
     }
 
     /// The whole access table: every viewer kind against every label, own and foreign.

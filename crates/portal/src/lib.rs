@@ -21,10 +21,12 @@
 
 mod assets;
 mod auth;
+mod cache;
 mod countries;
 mod data;
 mod error;
 mod range;
+mod reads;
 mod routes;
 mod security;
 mod state;

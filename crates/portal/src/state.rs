@@ -2,6 +2,7 @@
 //! pool of store connections. SQLite is blocking, so queries run on tokio's blocking pool,
 //! each on a connection checked out of the pool (WAL lets readers run side by side).
 
+use crate::cache::ResultCache;
 use crate::data::Sources;
 use crate::error::PortalError;
 use anyhow::Context;
@@ -23,6 +24,7 @@ pub struct AppState {
     catalogue: Arc<Catalogue>,
     pool: Arc<StorePool>,
     limiter: Arc<LoginLimiter>,
+    cache: Arc<ResultCache>,
 }
 
 impl AppState {
@@ -60,6 +62,7 @@ impl AppState {
             catalogue: Arc::new(catalogue),
             pool: Arc::new(pool),
             limiter: Arc::new(LoginLimiter::default()),
+            cache: Arc::new(ResultCache::default()),
         }
     }
 
@@ -80,6 +83,10 @@ impl AppState {
         })
         .await
         .map_err(|e| PortalError::Internal(format!("write task failed: {e}")))?
+    }
+
+    pub(crate) fn cache(&self) -> &ResultCache {
+        &self.cache
     }
 
     pub(crate) fn limiter(&self) -> &LoginLimiter {

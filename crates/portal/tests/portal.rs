@@ -113,6 +113,23 @@ async fn overview_api_gives_the_public_exactly_the_clear_capture() {
     assert_eq!(heat, overview["top_ports"][0]["packets"].as_u64().unwrap());
 }
 
+/// Answers are cached, but never past a change of the data: a capture stored (by another
+/// connection, as `greenwatch ingest` would) after a request shows in the next one.
+#[tokio::test]
+async fn newly_stored_data_shows_in_the_next_answer() {
+    let mut f = fixture_with(None);
+    let before = get(&f.app, "/api/v1/overview").await.json();
+    assert_overview_matches(&before, &[&f.clear]);
+    assert_eq!(get(&f.app, "/api/v1/overview").await.json(), before);
+    let label = greenwatch_model::access::Label {
+        owner: "cert-b".into(),
+        tlp: greenwatch_model::access::Tlp::Clear,
+    };
+    store_capture(&mut f.store, "late", label, &f.amber);
+    let after = get(&f.app, "/api/v1/overview").await.json();
+    assert_overview_matches(&after, &[&f.clear, &f.amber]);
+}
+
 #[tokio::test]
 async fn a_member_of_the_owner_organisation_also_sees_its_amber_capture() {
     let f = fixture();

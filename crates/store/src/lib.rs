@@ -113,6 +113,11 @@ pub trait ObservationStore {
         visit: &mut dyn FnMut(&FlowTuple),
     ) -> Result<(), StoreError>;
 
+    /// A number that changes whenever any stored fact (observations, risk events, dataset
+    /// labels) changes, committed with the change: equal generations answer every query
+    /// alike, so results can be cached by it.
+    fn data_generation(&self) -> Result<u64, StoreError>;
+
     /// First and last flow bucket start (seconds) among the captures `viewer` may see.
     fn flow_bucket_range(&self, viewer: &Viewer) -> Result<Option<(i64, i64)>, StoreError>;
 

@@ -74,6 +74,7 @@ impl SqliteStore {
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(risk::SCHEMA)?;
         conn.execute_batch(accounts::SCHEMA)?;
+        create_generation_triggers(&conn)?;
         // Stores made before datasets had labels: their data becomes AMBER of `local`.
         for table in ["captures", "feed_files"] {
             add_label_columns(&conn, table)?;
@@ -98,6 +99,39 @@ impl SqliteStore {
         }
         Ok(hidden.then_some(ids))
     }
+}
+
+/// Tables of facts: any change to one of them changes what a query may answer.
+const FACT_TABLES: [&str; 6] = [
+    "captures",
+    "flow_segments",
+    "rollup_segments",
+    "backscatter_segments",
+    "feed_files",
+    "risk_event_segments",
+];
+
+/// One counter that every change of facts increments, in the writing transaction itself
+/// (triggers, so no writer can forget): readers cache query results keyed by it.
+fn create_generation_triggers(conn: &Connection) -> Result<(), StoreError> {
+    let mut sql = String::from(
+        "CREATE TABLE IF NOT EXISTS data_generation (
+             id INTEGER PRIMARY KEY CHECK (id = 1),
+             value INTEGER NOT NULL
+         );
+         INSERT OR IGNORE INTO data_generation (id, value) VALUES (1, 0);",
+    );
+    for table in FACT_TABLES {
+        for event in ["INSERT", "UPDATE", "DELETE"] {
+            sql.push_str(&format!(
+                "CREATE TRIGGER IF NOT EXISTS {table}_{event}_generation AFTER {event} ON {table}
+                 BEGIN UPDATE data_generation SET value = value + 1 WHERE id = 1; END;",
+                event = event.to_lowercase()
+            ));
+        }
+    }
+    conn.execute_batch(&sql)?;
+    Ok(())
 }
 
 fn add_label_columns(conn: &Connection, table: &str) -> Result<(), StoreError> {
@@ -259,6 +293,15 @@ impl ObservationStore for SqliteStore {
             decode("flow", bucket, data, visit)?;
         }
         Ok(())
+    }
+
+    fn data_generation(&self) -> Result<u64, StoreError> {
+        let value: i64 =
+            self.conn
+                .query_row("SELECT value FROM data_generation WHERE id = 1", [], |r| {
+                    r.get(0)
+                })?;
+        Ok(value as u64)
     }
 
     fn flow_bucket_range(&self, viewer: &Viewer) -> Result<Option<(i64, i64)>, StoreError> {
@@ -572,6 +615,43 @@ mod tests {
         // The failed second write rolled back entirely: still one capture, one flow.
         assert_eq!(store.captures().unwrap().len(), 1);
         assert_eq!(all_flows(&store, None).len(), 1);
+    }
+
+    #[test]
+    fn data_generation_moves_with_committed_facts_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sqlite");
+        let mut store = SqliteStore::open(&path).unwrap();
+        let start = store.data_generation().unwrap();
+        let obs = observe(&[scan("1.2.3.4", "198.18.0.1", 23, 0)]);
+        // A capture that is never committed leaves the generation alone.
+        {
+            let mut writer = store.begin_capture("dropped", "s1").unwrap();
+            for bucket in &obs.buckets {
+                writer.write_bucket(bucket).unwrap();
+            }
+        }
+        assert_eq!(store.data_generation().unwrap(), start);
+        let rec = record("h1", obs.counts.clone(), CaptureStatus::Complete);
+        store.write_capture(&rec, &obs).unwrap();
+        let after_capture = store.data_generation().unwrap();
+        assert!(after_capture > start);
+        // Another connection sees the same committed number; reopening keeps it.
+        assert_eq!(
+            SqliteStore::open(&path).unwrap().data_generation().unwrap(),
+            after_capture
+        );
+        // A failed duplicate write rolls its bump back with everything else.
+        assert!(store.write_capture(&rec, &obs).is_err());
+        assert_eq!(store.data_generation().unwrap(), after_capture);
+        // Account changes are not facts.
+        let org = greenwatch_model::account::Organisation {
+            slug: "cert-x".into(),
+            name: "CERT X".into(),
+            created_at: Timestamp(0),
+        };
+        crate::AccountStore::create_org(&mut store, &org, "test").unwrap();
+        assert_eq!(store.data_generation().unwrap(), after_capture);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! from a JSON data island.
 
 use super::overview::{capitalised, days, describe_window, port_label, window_query, DayView};
-use crate::data::{self, CountryReport, MAX_COMPARE};
+use crate::data::{CountryReport, MAX_COMPARE};
 use crate::error::{ApiError, PageError, PortalError};
 use crate::range::{self, Window, WindowQuery};
 use crate::views::{self, json_island, render, Layout, Nav};
@@ -16,6 +16,7 @@ use axum::response::Response;
 use axum::Json;
 use greenwatch_model::{CountryCode, TrafficClass};
 use serde::Deserialize;
+use std::sync::Arc;
 
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct CountryParams {
@@ -78,16 +79,13 @@ async fn load(
     visitor: Visitor,
     code: &str,
     params: &CountryParams,
-) -> Result<CountryReport, PortalError> {
+) -> Result<Arc<CountryReport>, PortalError> {
     let country = parse_code(code)?;
     let compare = parse_compare(country, params.compare.as_deref())?;
-    let query = params.window();
     state
-        .read(move |sources| {
-            let stored = data::stored_range(sources, &visitor.viewer)?;
-            let window = query.resolve(stored)?;
-            data::country(sources, &visitor.viewer, country, &compare, window)
-        })
+        .reads(&visitor.viewer)
+        .await?
+        .country(country, compare, &params.window())
         .await
 }
 
@@ -97,7 +95,7 @@ pub async fn api(
     visitor: Visitor,
     Path(code): Path<String>,
     Query(params): Query<CountryParams>,
-) -> Result<Json<CountryReport>, ApiError> {
+) -> Result<Json<Arc<CountryReport>>, ApiError> {
     Ok(Json(load(&state, visitor, &code, &params).await?))
 }
 
@@ -133,13 +131,10 @@ pub async fn index(
     Query(params): Query<CountryParams>,
 ) -> Result<Response, PageError> {
     let layout = Layout::new("Countries", Some(Nav::Countries), Some(&visitor));
-    let query = params.window();
     let overview = state
-        .read(move |sources| {
-            let stored = data::stored_range(sources, &visitor.viewer)?;
-            let window = query.resolve(stored)?;
-            data::overview(sources, &visitor.viewer, window)
-        })
+        .reads(&visitor.viewer)
+        .await?
+        .overview(&params.window())
         .await?;
     let window = window_of(overview.from, overview.to);
     let total = overview.totals.packets;

@@ -1,6 +1,6 @@
 //! The pages around the data: downloads, the method, and the pages still to come.
 
-use crate::data::{self, MIN_HOSTS};
+use crate::data::MIN_HOSTS;
 use crate::error::PageError;
 use crate::views::{render, Layout, MethodPage, Nav, PlannedPage};
 use crate::{AppState, Visitor};
@@ -30,15 +30,13 @@ pub async fn downloads(
     visitor: Visitor,
 ) -> Result<Response, PageError> {
     let layout = Layout::new("Downloads", Some(Nav::Downloads), Some(&visitor));
-    let risks = state
-        .read(move |sources| data::risks(sources, &visitor.viewer))
-        .await?;
+    let risks = state.reads(&visitor.viewer).await?.risks().await?;
     let risks = risks
-        .into_iter()
+        .iter()
         .filter_map(|r| {
             Some(DownloadRisk {
                 coverage: format!("{} to {}", r.first_day?, r.last_day?),
-                slug: r.slug,
+                slug: r.slug.clone(),
             })
         })
         .collect();

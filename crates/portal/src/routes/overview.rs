@@ -3,7 +3,7 @@
 //! for a time window. The page renders the same [`Overview`] the API returns: its tables on
 //! the server, its charts in the browser from a JSON data island.
 
-use crate::data::{self, ClassSeries, Overview};
+use crate::data::{ClassSeries, Overview};
 use crate::error::{ApiError, PageError, PortalError};
 use crate::range::{self, Window, WindowQuery};
 use crate::views::{self, json_island, render, Layout, Nav};
@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use greenwatch_model::{Timestamp, TrafficClass};
 use serde::Deserialize;
+use std::sync::Arc;
 
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct OverviewParams {
@@ -33,28 +34,17 @@ impl OverviewParams {
     }
 }
 
-/// The overview of the window asked for, with the stored range the defaults came from.
-async fn load(
-    state: &AppState,
-    visitor: Visitor,
-    query: WindowQuery,
-) -> Result<(Overview, Option<(i64, i64)>), PortalError> {
-    state
-        .read(move |sources| {
-            let stored = data::stored_range(sources, &visitor.viewer)?;
-            let window = query.resolve(stored)?;
-            Ok((data::overview(sources, &visitor.viewer, window)?, stored))
-        })
-        .await
-}
-
 /// `GET /api/v1/overview?from=&to=`.
 pub async fn api(
     State(state): State<AppState>,
     visitor: Visitor,
     Query(params): Query<OverviewParams>,
-) -> Result<Json<Overview>, ApiError> {
-    let (overview, _) = load(&state, visitor, params.window()).await?;
+) -> Result<Json<Arc<Overview>>, ApiError> {
+    let overview = state
+        .reads(&visitor.viewer)
+        .await?
+        .overview(&params.window())
+        .await?;
     Ok(Json(overview))
 }
 
@@ -75,7 +65,11 @@ pub async fn csv(
         ))
         .into());
     }
-    let (overview, _) = load(&state, visitor, params.window()).await?;
+    let overview = state
+        .reads(&visitor.viewer)
+        .await?
+        .overview(&params.window())
+        .await?;
     let body = write_csv(&overview, part)
         .map_err(|e| PortalError::Internal(format!("writing CSV: {e}")))?;
     let day = |t: Option<Timestamp>| t.map_or("none".into(), |t| range::display(t.secs()));
@@ -285,7 +279,9 @@ pub async fn page(
     Query(params): Query<OverviewParams>,
 ) -> Result<Response, PageError> {
     let layout = Layout::new("Overview", Some(Nav::Overview), Some(&visitor));
-    let (overview, stored) = load(&state, visitor, params.window()).await?;
+    let reads = state.reads(&visitor.viewer).await?;
+    let stored = reads.stored_range().await?;
+    let overview = reads.overview(&params.window()).await?;
     Ok(render(&overview_page(layout, &overview, stored)))
 }
 

@@ -14,6 +14,7 @@ use axum::Json;
 use greenwatch_metrics::{export::write_csv, GroupBy, MetricRow, MetricTable};
 use greenwatch_model::{Period, PeriodKind};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct MetricsParams {
@@ -54,9 +55,11 @@ async fn tables(
     state: &AppState,
     visitor: Visitor,
     query: MetricsQuery,
-) -> Result<Vec<MetricTable>, PortalError> {
+) -> Result<Arc<Vec<MetricTable>>, PortalError> {
     state
-        .read(move |sources| data::metric_tables(sources, &visitor.viewer, &query))
+        .reads(&visitor.viewer)
+        .await?
+        .metric_tables(query)
         .await
 }
 
@@ -102,10 +105,8 @@ pub async fn csv(
 pub async fn api_list(
     State(state): State<AppState>,
     visitor: Visitor,
-) -> Result<Json<Vec<RiskSummary>>, ApiError> {
-    let risks = state
-        .read(move |sources| data::risks(sources, &visitor.viewer))
-        .await?;
+) -> Result<Json<Arc<Vec<RiskSummary>>>, ApiError> {
+    let risks = state.reads(&visitor.viewer).await?.risks().await?;
     Ok(Json(risks))
 }
 
@@ -131,11 +132,9 @@ pub struct RisksPage {
 /// `GET /risks`: every risk of the catalogue.
 pub async fn index(State(state): State<AppState>, visitor: Visitor) -> Result<Response, PageError> {
     let layout = Layout::new("Risks", Some(Nav::Risks), Some(&visitor));
-    let risks = state
-        .read(move |sources| data::risks(sources, &visitor.viewer))
-        .await?;
+    let risks = state.reads(&visitor.viewer).await?.risks().await?;
     let risks = risks
-        .into_iter()
+        .iter()
         .map(|r| RiskItem {
             has_data: r.last_day.is_some(),
             coverage: match (r.first_day, r.last_day) {
@@ -145,8 +144,8 @@ pub async fn index(State(state): State<AppState>, visitor: Visitor) -> Result<Re
             amplification: r
                 .amplification
                 .map_or_else(String::new, |a| format!("×{a}")),
-            slug: r.slug,
-            title: r.title,
+            slug: r.slug.clone(),
+            title: r.title.clone(),
         })
         .collect();
     Ok(render(&RisksPage { layout, risks }))
@@ -210,16 +209,15 @@ pub async fn page(
     query.by = GroupBy::Country;
     let layout = Layout::new(slug.clone(), Some(Nav::Risks), Some(&visitor));
     let kind = query.period;
-    let (summary, tables) = state
-        .read(move |sources| {
-            let summary = data::risks(sources, &visitor.viewer)?
-                .into_iter()
-                .find(|r| r.slug == slug)
-                .ok_or_else(|| PortalError::NotFound(format!("No risk {slug:?}.")))?;
-            let tables = data::metric_tables(sources, &visitor.viewer, &query)?;
-            Ok((summary, tables))
-        })
-        .await?;
+    let reads = state.reads(&visitor.viewer).await?;
+    let summary = reads
+        .risks()
+        .await?
+        .iter()
+        .find(|r| r.slug == slug)
+        .cloned()
+        .ok_or_else(|| PortalError::NotFound(format!("No risk {slug:?}.")))?;
+    let tables = reads.metric_tables(query).await?;
     Ok(render(&risk_page(layout, summary, kind, tables.first())))
 }
 
