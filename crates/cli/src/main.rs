@@ -3,6 +3,7 @@
 
 mod commands;
 mod data_dir;
+mod progress;
 mod table;
 
 use clap::{Parser, Subcommand};

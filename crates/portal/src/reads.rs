@@ -6,12 +6,37 @@ use crate::cache::{self, CacheKey};
 use crate::data::{self, CountryReport, MetricsQuery, Overview, RiskSummary, Sources};
 use crate::error::PortalError;
 use crate::range::WindowQuery;
+use crate::views::json_island;
 use crate::AppState;
+use axum::body::Bytes;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use greenwatch_metrics::MetricTable;
 use greenwatch_model::access::Viewer;
 use greenwatch_model::CountryCode;
 use greenwatch_store::ObservationStore;
+use serde::Serialize;
 use std::sync::Arc;
+
+/// A JSON document serialised once and shared by every response that sends it. It is escaped
+/// for a page's data island (`<`, `>`, `&` as `\u003c`…), which is still the same JSON.
+pub(crate) struct JsonDoc(Bytes);
+
+impl JsonDoc {
+    fn of<T: Serialize>(value: &T) -> JsonDoc {
+        JsonDoc(Bytes::from(json_island(value)))
+    }
+
+    /// The document as a page's data island.
+    pub fn island(&self) -> String {
+        String::from_utf8_lossy(&self.0).into_owned()
+    }
+
+    /// The document as an API response.
+    pub fn response(&self) -> Response {
+        ([(header::CONTENT_TYPE, "application/json")], self.0.clone()).into_response()
+    }
+}
 
 /// Cached reads for one viewer at one data generation.
 pub(crate) struct Reads<'a> {
@@ -41,17 +66,44 @@ impl Reads<'_> {
         T: Send + Sync + 'static,
         F: FnOnce(&Sources, &Viewer) -> Result<T, PortalError> + Send + 'static,
     {
-        let key = CacheKey {
-            generation: self.generation,
-            scope: self.viewer.scope(),
-            query: format!("{} {query}", std::any::type_name::<T>()),
-        };
-        let slot = self.state.cache().slot(key);
+        let slot = self.slot::<T>(query);
         let viewer = self.viewer.clone();
         cache::get_or_compute(&slot, || {
             self.state.read(move |sources| compute(sources, &viewer))
         })
         .await
+    }
+
+    /// Like [`Reads::cached`], for a result derived from other results without the store.
+    async fn derived<T, F>(&self, query: String, compute: F) -> Result<Arc<T>, PortalError>
+    where
+        T: Send + Sync + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let slot = self.slot::<T>(query);
+        cache::get_or_compute(&slot, || async {
+            tokio::task::spawn_blocking(compute)
+                .await
+                .map_err(|e| PortalError::Internal(format!("query task failed: {e}")))
+        })
+        .await
+    }
+
+    fn slot<T: 'static>(&self, query: String) -> cache::Slot {
+        self.state.cache().slot(CacheKey {
+            generation: self.generation,
+            scope: self.viewer.scope(),
+            query: format!("{} {query}", std::any::type_name::<T>()),
+        })
+    }
+
+    /// The JSON of a cached result, serialised once.
+    async fn json<T>(&self, query: String, value: Arc<T>) -> Result<Arc<JsonDoc>, PortalError>
+    where
+        T: Serialize + Send + Sync + 'static,
+    {
+        self.derived(format!("json {query}"), move || JsonDoc::of(&*value))
+            .await
     }
 
     /// First and last stored bucket start this viewer may see.
@@ -71,6 +123,13 @@ impl Reads<'_> {
         .await
     }
 
+    /// [`Reads::overview`] as JSON.
+    pub async fn overview_json(&self, query: &WindowQuery) -> Result<Arc<JsonDoc>, PortalError> {
+        let overview = self.overview(query).await?;
+        let window = query.resolve(self.stored_range().await?)?;
+        self.json(format!("overview {window:?}"), overview).await
+    }
+
     /// A country's report, compared with others, for the window asked for.
     pub async fn country(
         &self,
@@ -86,9 +145,28 @@ impl Reads<'_> {
         .await
     }
 
+    /// [`Reads::country`] as JSON.
+    pub async fn country_json(
+        &self,
+        country: CountryCode,
+        compare: Vec<CountryCode>,
+        query: &WindowQuery,
+    ) -> Result<Arc<JsonDoc>, PortalError> {
+        let what = format!("country {country:?} {compare:?}");
+        let report = self.country(country, compare, query).await?;
+        let window = query.resolve(self.stored_range().await?)?;
+        self.json(format!("{what} {window:?}"), report).await
+    }
+
     /// The risk catalogue with each risk's days of data.
     pub async fn risks(&self) -> Result<Arc<Vec<RiskSummary>>, PortalError> {
         self.cached("risks".into(), data::risks).await
+    }
+
+    /// [`Reads::risks`] as JSON.
+    pub async fn risks_json(&self) -> Result<Arc<JsonDoc>, PortalError> {
+        let risks = self.risks().await?;
+        self.json("risks".into(), risks).await
     }
 
     /// The metric tables of a query.
@@ -100,5 +178,15 @@ impl Reads<'_> {
             data::metric_tables(s, v, &query)
         })
         .await
+    }
+}
+
+impl Reads<'_> {
+    /// The publishable rows of a metrics query as JSON (`greenwatch metrics --json`).
+    pub async fn metric_rows_json(&self, query: MetricsQuery) -> Result<Arc<JsonDoc>, PortalError> {
+        let what = format!("metric rows {query:?}");
+        let tables = self.metric_tables(query).await?;
+        self.derived(what, move || JsonDoc::of(&data::publishable(&tables)))
+            .await
     }
 }

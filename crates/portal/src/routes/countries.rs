@@ -8,15 +8,13 @@ use super::overview::{capitalised, days, describe_window, port_label, window_que
 use crate::data::{CountryReport, MAX_COMPARE};
 use crate::error::{ApiError, PageError, PortalError};
 use crate::range::{self, Window, WindowQuery};
-use crate::views::{self, json_island, render, Layout, Nav};
+use crate::views::{self, render, Layout, Nav};
 use crate::{countries, AppState, Visitor};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use axum::Json;
 use greenwatch_model::{CountryCode, TrafficClass};
 use serde::Deserialize;
-use std::sync::Arc;
 
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct CountryParams {
@@ -73,20 +71,14 @@ fn parse_compare(
     Ok(out)
 }
 
-/// The report asked for, with the stored range the defaults came from.
-async fn load(
-    state: &AppState,
-    visitor: Visitor,
+/// The country and the countries to compare it with, as asked for.
+fn countries_asked(
     code: &str,
     params: &CountryParams,
-) -> Result<Arc<CountryReport>, PortalError> {
+) -> Result<(CountryCode, Vec<CountryCode>), PortalError> {
     let country = parse_code(code)?;
     let compare = parse_compare(country, params.compare.as_deref())?;
-    state
-        .reads(&visitor.viewer)
-        .await?
-        .country(country, compare, &params.window())
-        .await
+    Ok((country, compare))
 }
 
 /// `GET /api/v1/countries/{cc}?compare=DE,FR,US&from=&to=`.
@@ -95,8 +87,14 @@ pub async fn api(
     visitor: Visitor,
     Path(code): Path<String>,
     Query(params): Query<CountryParams>,
-) -> Result<Json<Arc<CountryReport>>, ApiError> {
-    Ok(Json(load(&state, visitor, &code, &params).await?))
+) -> Result<Response, ApiError> {
+    let (country, compare) = countries_asked(&code, &params)?;
+    let json = state
+        .reads(&visitor.viewer)
+        .await?
+        .country_json(country, compare, &params.window())
+        .await?;
+    Ok(json.response())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -239,12 +237,19 @@ pub async fn page(
     Query(params): Query<CountryParams>,
 ) -> Result<Response, PageError> {
     let mut layout = Layout::new("Countries", Some(Nav::Countries), Some(&visitor));
-    let report = load(&state, visitor, &code, &params).await?;
+    let (country, compare) = countries_asked(&code, &params)?;
+    let reads = state.reads(&visitor.viewer).await?;
+    let report = reads
+        .country(country, compare.clone(), &params.window())
+        .await?;
+    let json = reads
+        .country_json(country, compare, &params.window())
+        .await?;
     layout.title = format!("{} ({})", report.name, report.country);
-    Ok(render(&country_page(layout, &report)))
+    Ok(render(&country_page(layout, &report, json.island())))
 }
 
-fn country_page(layout: Layout, r: &CountryReport) -> CountryPage {
+fn country_page(layout: Layout, r: &CountryReport, island: String) -> CountryPage {
     let window = window_of(r.from, r.to);
     let compare = r
         .compare
@@ -328,7 +333,7 @@ fn country_page(layout: Layout, r: &CountryReport) -> CountryPage {
             })
             .collect(),
         query: query.join("&"),
-        island: json_island(r),
+        island,
     }
 }
 

@@ -6,16 +6,14 @@
 use crate::data::{ClassSeries, Overview};
 use crate::error::{ApiError, PageError, PortalError};
 use crate::range::{self, Window, WindowQuery};
-use crate::views::{self, json_island, render, Layout, Nav};
+use crate::views::{self, render, Layout, Nav};
 use crate::{AppState, Visitor};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use greenwatch_model::{Timestamp, TrafficClass};
 use serde::Deserialize;
-use std::sync::Arc;
 
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct OverviewParams {
@@ -39,13 +37,13 @@ pub async fn api(
     State(state): State<AppState>,
     visitor: Visitor,
     Query(params): Query<OverviewParams>,
-) -> Result<Json<Arc<Overview>>, ApiError> {
-    let overview = state
+) -> Result<Response, ApiError> {
+    let json = state
         .reads(&visitor.viewer)
         .await?
-        .overview(&params.window())
+        .overview_json(&params.window())
         .await?;
-    Ok(Json(overview))
+    Ok(json.response())
 }
 
 /// The tables a CSV download can hold.
@@ -282,7 +280,13 @@ pub async fn page(
     let reads = state.reads(&visitor.viewer).await?;
     let stored = reads.stored_range().await?;
     let overview = reads.overview(&params.window()).await?;
-    Ok(render(&overview_page(layout, &overview, stored)))
+    let json = reads.overview_json(&params.window()).await?;
+    Ok(render(&overview_page(
+        layout,
+        &overview,
+        stored,
+        json.island(),
+    )))
 }
 
 pub(super) fn window_query(w: Window) -> String {
@@ -293,7 +297,12 @@ pub(super) fn window_query(w: Window) -> String {
     )
 }
 
-fn overview_page(layout: Layout, o: &Overview, stored: Option<(i64, i64)>) -> OverviewPage {
+fn overview_page(
+    layout: Layout,
+    o: &Overview,
+    stored: Option<(i64, i64)>,
+    island: String,
+) -> OverviewPage {
     let window = match (o.from, o.to) {
         (Some(from), Some(to)) => Some(Window {
             from: from.secs(),
@@ -401,7 +410,7 @@ fn overview_page(layout: Layout, o: &Overview, stored: Option<(i64, i64)>) -> Ov
             .collect(),
         dos_total: o.dos.len(),
         query: window.map(window_query).unwrap_or_default(),
-        island: json_island(o),
+        island,
     }
 }
 

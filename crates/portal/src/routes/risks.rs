@@ -10,7 +10,6 @@ use crate::{countries, AppState, Visitor};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use axum::Json;
 use greenwatch_metrics::{export::write_csv, GroupBy, MetricRow, MetricTable};
 use greenwatch_model::{Period, PeriodKind};
 use serde::{Deserialize, Serialize};
@@ -68,11 +67,14 @@ pub async fn api(
     State(state): State<AppState>,
     visitor: Visitor,
     Query(params): Query<MetricsParams>,
-) -> Result<Json<Vec<MetricRow>>, ApiError> {
-    let tables = tables(&state, visitor, params.query(None)?).await?;
-    Ok(Json(
-        data::publishable(&tables).into_iter().cloned().collect(),
-    ))
+) -> Result<Response, ApiError> {
+    let query = params.query(None)?;
+    let json = state
+        .reads(&visitor.viewer)
+        .await?
+        .metric_rows_json(query)
+        .await?;
+    Ok(json.response())
 }
 
 /// `GET /api/v1/metrics.csv?risk=&by=&period=&at=`: the same rows in the open-data columns.
@@ -105,9 +107,9 @@ pub async fn csv(
 pub async fn api_list(
     State(state): State<AppState>,
     visitor: Visitor,
-) -> Result<Json<Arc<Vec<RiskSummary>>>, ApiError> {
-    let risks = state.reads(&visitor.viewer).await?.risks().await?;
-    Ok(Json(risks))
+) -> Result<Response, ApiError> {
+    let json = state.reads(&visitor.viewer).await?.risks_json().await?;
+    Ok(json.response())
 }
 
 // ---------------------------------------------------------------------------------------
