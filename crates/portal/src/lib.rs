@@ -30,6 +30,7 @@ mod reads;
 mod routes;
 mod security;
 mod state;
+mod uploads;
 mod views;
 mod visitor;
 

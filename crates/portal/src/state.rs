@@ -5,6 +5,7 @@
 use crate::cache::ResultCache;
 use crate::data::Sources;
 use crate::error::PortalError;
+use crate::uploads::Uploads;
 use anyhow::Context;
 use greenwatch_auth::LoginLimiter;
 use greenwatch_feeds::Catalogue;
@@ -25,6 +26,7 @@ pub struct AppState {
     pool: Arc<StorePool>,
     limiter: Arc<LoginLimiter>,
     cache: Arc<ResultCache>,
+    uploads: Arc<Uploads>,
 }
 
 impl AppState {
@@ -63,6 +65,7 @@ impl AppState {
             pool: Arc::new(pool),
             limiter: Arc::new(LoginLimiter::default()),
             cache: Arc::new(ResultCache::default()),
+            uploads: Arc::new(Uploads::default()),
         }
     }
 
@@ -83,6 +86,18 @@ impl AppState {
         })
         .await
         .map_err(|e| PortalError::Internal(format!("write task failed: {e}")))?
+    }
+
+    pub(crate) fn uploads(&self) -> &Uploads {
+        &self.uploads
+    }
+
+    pub(crate) fn netdb(&self) -> Arc<NetDb> {
+        Arc::clone(&self.netdb)
+    }
+
+    pub(crate) fn catalogue(&self) -> Arc<Catalogue> {
+        Arc::clone(&self.catalogue)
     }
 
     pub(crate) fn cache(&self) -> &ResultCache {

@@ -1,7 +1,8 @@
 //! The portal in a real browser: headless Chromium driven over WebDriver by chromedriver
 //! (Debian packages `chromium` and `chromium-driver`; `.ci/run` installs them). Logs in through
-//! the form, checks that every overview chart is drawn with data and that the member sees their
-//! organisation's AMBER capture, then opens a risk page's map.
+//! the form, checks that every overview chart is drawn with data and that the analyst sees their
+//! organisation's AMBER capture, uploads a capture through the upload form and sees it in the
+//! charts, then opens a risk page's map and a country page.
 
 mod common;
 
@@ -219,7 +220,7 @@ fn packets(obs: &greenwatch_observe::Observations) -> u64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_member_logs_in_and_sees_the_charts_drawn_with_their_organisations_data() {
+async fn an_analyst_logs_in_uploads_a_capture_and_sees_the_charts_drawn_with_it() {
     let mut f = fixture();
     let org = Organisation {
         slug: "cert-b".into(),
@@ -230,7 +231,7 @@ async fn a_member_logs_in_and_sees_the_charts_drawn_with_their_organisations_dat
     let user = NewUser {
         login: LOGIN.into(),
         org: "cert-b".into(),
-        role: Role::Member,
+        role: Role::Analyst,
         password_hash: hash_password(PASSWORD).unwrap(),
     };
     f.store.create_user(&user, "test", Timestamp(1)).unwrap();
@@ -242,6 +243,9 @@ async fn a_member_logs_in_and_sees_the_charts_drawn_with_their_organisations_dat
         .into_make_service_with_connect_info::<SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let (public, amber) = (packets(&f.clear), packets(&f.amber));
+    let upload_path = f._dir.path().join("browser-upload.pcap");
+    std::fs::write(&upload_path, capture(&f.netdb, 9, 4_000)).unwrap();
+    let uploaded = observe(&f.netdb, 9, 4_000).counts.packets;
 
     tokio::task::spawn_blocking(move || {
         let browser = Browser::start();
@@ -259,6 +263,20 @@ async fn a_member_logs_in_and_sees_the_charts_drawn_with_their_organisations_dat
         assert_eq!(who, LOGIN);
         browser.chart_points();
         assert_eq!(browser.island_packets(), public + amber, "the member also sees cert-b's AMBER capture");
+
+        // Upload a capture through the form: the script shows the upload, then the job page
+        // reloads itself until the ingest is done.
+        browser.open(&format!("{base}/upload"));
+        browser.type_into("input[name=file]", upload_path.to_str().unwrap());
+        browser.click("button[type=submit]");
+        let state = browser.wait_for(
+            "const job = document.getElementById('upload-job');
+             return job && job.dataset.state !== 'ingesting' ? job.dataset.state : null;",
+        );
+        assert_eq!(state, "ingested");
+        browser.open(&format!("{base}/"));
+        browser.chart_points();
+        assert_eq!(browser.island_packets(), public + amber + uploaded, "the upload is in the charts");
 
         browser.open(&format!("{base}/risks/openrecursivedns"));
         let map = browser.wait_for(

@@ -6,9 +6,11 @@ mod countries;
 mod docs;
 mod overview;
 mod risks;
+mod upload;
 
 use crate::error::{is_api, PortalError};
 use crate::{assets, auth, AppState};
+use axum::extract::DefaultBodyLimit;
 use axum::http::Uri;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -39,6 +41,20 @@ pub fn all() -> Router<AppState> {
         .route("/admin", get(admin::page))
         .route("/admin/orgs", post(admin::create_org))
         .route("/admin/users", post(admin::create_user))
+        .route(
+            "/upload",
+            get(upload::page)
+                .post(upload::submit)
+                .layer(DefaultBodyLimit::max(upload::MAX_UPLOAD_BYTES)),
+        )
+        .route("/uploads/{id}", get(upload::job_page))
+        .route(
+            "/api/v1/uploads",
+            get(upload::api_jobs)
+                .post(upload::api_submit)
+                .layer(DefaultBodyLimit::max(upload::MAX_UPLOAD_BYTES)),
+        )
+        .route("/api/v1/uploads/{id}", get(upload::api_job))
         .route("/healthz", get(|| async { "ok" }))
         .route("/assets/{*path}", get(assets::serve))
         .fallback(not_found)

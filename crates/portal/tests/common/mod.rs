@@ -44,13 +44,21 @@ pub fn netdb() -> NetDb {
     NetDb::from_snapshots(vec![b.build()])
 }
 
-/// A generated capture, decoded and aggregated hour by hour as `greenwatch ingest` does.
-pub fn observe(netdb: &NetDb, seed: u64, packets: u64) -> Observations {
+/// A generated capture file's bytes: `packets` over the fixture's hours, from the netdb's
+/// address space.
+pub fn capture(netdb: &NetDb, seed: u64, packets: u64) -> Vec<u8> {
     let snapshot = &netdb.snapshots()[0];
     let pool = SourcePool::new(snapshot.routed_v4(), snapshot.routed_v6());
     let spec = TrafficSpec::new(seed, packets, Timestamp::parse(START).unwrap(), HOURS);
     let mut pcap = Vec::new();
     generate(&spec, &pool, &mut pcap).unwrap();
+    pcap
+}
+
+/// A generated capture, decoded and aggregated hour by hour as `greenwatch ingest` does.
+pub fn observe(netdb: &NetDb, seed: u64, packets: u64) -> Observations {
+    let snapshot = &netdb.snapshots()[0];
+    let pcap = capture(netdb, seed, packets);
     let enrich = |ip: IpAddr, _: Timestamp| snapshot.enrich(ip);
     let mut aggregator = Aggregator::new(BucketWidth::HOUR, enrich);
     for frame in CaptureReader::new(&pcap).unwrap() {
