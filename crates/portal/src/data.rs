@@ -7,6 +7,10 @@
 //! [`infer_dos`]) and `greenwatch-metrics` ([`Engine`]), the same functions behind
 //! `greenwatch query` and `greenwatch metrics`, so the portal and the command line agree.
 
+mod slices;
+
+pub use slices::{ports, slice, Slice, SliceReport};
+
 use crate::countries;
 use crate::error::PortalError;
 use crate::range::Window;

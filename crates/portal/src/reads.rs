@@ -3,7 +3,9 @@
 //! same question of unchanged data share one computation.
 
 use crate::cache::{self, CacheKey};
-use crate::data::{self, CountryReport, MetricsQuery, Overview, RiskSummary, Sources};
+use crate::data::{
+    self, CountryReport, MetricsQuery, Overview, RiskSummary, Slice, SliceReport, Sources,
+};
 use crate::error::PortalError;
 use crate::range::WindowQuery;
 use crate::views::json_island;
@@ -14,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use greenwatch_metrics::MetricTable;
 use greenwatch_model::access::Viewer;
 use greenwatch_model::CountryCode;
+use greenwatch_observe::TopRow;
 use greenwatch_store::ObservationStore;
 use serde::Serialize;
 use std::sync::Arc;
@@ -156,6 +159,35 @@ impl Reads<'_> {
         let report = self.country(country, compare, query).await?;
         let window = query.resolve(self.stored_range().await?)?;
         self.json(format!("{what} {window:?}"), report).await
+    }
+
+    /// A port's or an AS's report for the window asked for, with its JSON.
+    pub async fn slice(
+        &self,
+        slice: Slice,
+        query: &WindowQuery,
+    ) -> Result<(Arc<SliceReport>, Arc<JsonDoc>), PortalError> {
+        let window = query.resolve(self.stored_range().await?)?;
+        let what = format!("slice {slice:?} {window:?}");
+        let report = self
+            .cached(what.clone(), move |s, v| data::slice(s, v, slice, window))
+            .await?;
+        let json = self.json(what, Arc::clone(&report)).await?;
+        Ok((report, json))
+    }
+
+    /// The scan ports of the window asked for, with their JSON.
+    pub async fn ports(
+        &self,
+        query: &WindowQuery,
+    ) -> Result<(Arc<Vec<TopRow>>, Arc<JsonDoc>), PortalError> {
+        let window = query.resolve(self.stored_range().await?)?;
+        let what = format!("ports {window:?}");
+        let ports = self
+            .cached(what.clone(), move |s, v| data::ports(s, v, window))
+            .await?;
+        let json = self.json(what, Arc::clone(&ports)).await?;
+        Ok((ports, json))
     }
 
     /// The risk catalogue with each risk's days of data.

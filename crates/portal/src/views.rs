@@ -186,15 +186,6 @@ pub struct ErrorPage {
     pub detail: String,
 }
 
-/// A navigation entry whose page comes in a later release.
-#[derive(Template)]
-#[template(path = "planned.html")]
-pub struct PlannedPage {
-    pub layout: Layout,
-    pub heading: &'static str,
-    pub what: &'static str,
-}
-
 #[derive(Template)]
 #[template(path = "method.html")]
 pub struct MethodPage {

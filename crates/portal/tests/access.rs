@@ -45,6 +45,16 @@ const ROUTES: &[&str] = &[
     "/api/v1/countries/CN?compare=US",
     "/api/v1/countries/FR?compare=US,NL",
     "/api/v1/countries/FR?compare=CN&from=2026-10-05T02:00:00Z&to=2026-10-05T04:00:00Z",
+    "/ports/tcp/23",
+    "/ports/tcp/23?from=2026-10-05T02:00:00Z",
+    "/asns/64500",
+    "/asns/64502",
+    "/api/v1/ports",
+    "/api/v1/ports/tcp/23",
+    "/api/v1/ports/udp/53",
+    "/api/v1/asns/64500",
+    "/api/v1/asns/64501",
+    "/api/v1/asns/64502",
     "/healthz",
 ];
 

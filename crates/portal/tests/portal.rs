@@ -277,7 +277,7 @@ async fn metrics_api_returns_the_engine_rows_for_the_public() {
     }
 }
 
-const PAGES: [&str; 10] = [
+const PAGES: [&str; 14] = [
     "/",
     "/?from=2026-10-05&to=2026-10-05T03:00:00Z",
     "/?from=2027-01-01",
@@ -287,6 +287,10 @@ const PAGES: [&str; 10] = [
     "/downloads",
     "/method",
     "/ports",
+    "/ports/tcp/23",
+    "/ports/udp/53?from=2027-01-01",
+    "/asns/64502",
+    "/asns/AS64500?from=2026-10-05T02:00:00Z",
     "/countries",
 ];
 

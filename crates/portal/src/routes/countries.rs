@@ -4,7 +4,9 @@
 //! [`CountryReport`] the API returns: its tables on the server, its charts in the browser
 //! from a JSON data island.
 
-use super::overview::{capitalised, days, describe_window, port_label, window_query, DayView};
+use super::overview::{
+    capitalised, days, describe_window, port_href, port_label, window_query, DayView,
+};
 use crate::data::{CountryReport, MAX_COMPARE};
 use crate::error::{ApiError, PageError, PortalError};
 use crate::range::{self, Window, WindowQuery};
@@ -185,6 +187,8 @@ pub struct PacketView {
 pub struct PortView {
     pub rank: u32,
     pub port: String,
+    /// The port's page.
+    pub href: String,
     pub packets: String,
     pub sources: String,
 }
@@ -296,6 +300,7 @@ fn country_page(layout: Layout, r: &CountryReport, island: String) -> CountryPag
             .map(|p| PortView {
                 rank: p.rank,
                 port: port_label(p.port.unwrap_or(0), p.protocol.map(|p| p.name())),
+                href: port_href(p),
                 packets: views::int(p.packets),
                 sources: views::int(p.sources),
             })

@@ -2,7 +2,7 @@
 
 use crate::data::MIN_HOSTS;
 use crate::error::PageError;
-use crate::views::{render, Layout, MethodPage, Nav, PlannedPage};
+use crate::views::{render, Layout, MethodPage, Nav};
 use crate::{AppState, Visitor};
 use askama::Template;
 use axum::extract::State;
@@ -60,15 +60,5 @@ pub async fn method(visitor: Visitor) -> Response {
     render(&MethodPage {
         layout: Layout::new("Method", Some(Nav::Method), Some(&visitor)),
         method: greenwatch_metrics::export::METHOD,
-    })
-}
-
-/// `GET /ports` (planned).
-pub async fn ports(visitor: Visitor) -> Response {
-    render(&PlannedPage {
-        layout: Layout::new("Ports", Some(Nav::Ports), Some(&visitor)),
-        heading: "Ports",
-        what: "One page per destination port: its traffic over time, the countries and networks \
-               that scan it, and the tools (Mirai, Masscan, ZMap) they use.",
     })
 }

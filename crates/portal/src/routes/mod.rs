@@ -6,6 +6,7 @@ mod countries;
 mod docs;
 mod overview;
 mod risks;
+mod slices;
 mod upload;
 
 use crate::error::{is_api, PortalError};
@@ -28,7 +29,12 @@ pub fn all() -> Router<AppState> {
         .route("/api/v1/metrics.csv", get(risks::csv))
         .route("/downloads", get(docs::downloads))
         .route("/method", get(docs::method))
-        .route("/ports", get(docs::ports))
+        .route("/ports", get(slices::ports_page))
+        .route("/ports/{protocol}/{port}", get(slices::port_page))
+        .route("/asns/{asn}", get(slices::asn_page))
+        .route("/api/v1/ports", get(slices::ports_api))
+        .route("/api/v1/ports/{protocol}/{port}", get(slices::port_api))
+        .route("/api/v1/asns/{asn}", get(slices::asn_api))
         .route("/countries", get(countries::index))
         .route("/countries/{cc}", get(countries::page))
         .route("/api/v1/countries/{cc}", get(countries::api))

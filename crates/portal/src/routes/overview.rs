@@ -13,6 +13,7 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use greenwatch_model::{Timestamp, TrafficClass};
+use greenwatch_observe::TopRow;
 use serde::Deserialize;
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -204,6 +205,8 @@ pub struct Stat {
 pub struct PortView {
     pub rank: u32,
     pub port: String,
+    /// The port's page.
+    pub href: String,
     pub packets: String,
     pub bytes: String,
     pub sources: String,
@@ -352,6 +355,7 @@ fn overview_page(
             .iter()
             .map(|r| PortView {
                 rank: r.rank,
+                href: port_href(r),
                 port: port_label(r.port.unwrap_or(0), r.protocol.map(|p| p.name())),
                 packets: views::int(r.packets),
                 bytes: views::bytes(r.bytes),
@@ -419,6 +423,12 @@ pub(super) fn capitalised(s: &str) -> String {
     c.next()
         .map(|f| f.to_uppercase().chain(c).collect())
         .unwrap_or_default()
+}
+
+/// The page of a top-ports row's port.
+pub(super) fn port_href(r: &TopRow) -> String {
+    let protocol = r.protocol.map(|p| p.name()).unwrap_or_default();
+    format!("/ports/{protocol}/{}", r.port.unwrap_or_default())
 }
 
 pub(super) fn port_label(port: u16, protocol: Option<String>) -> String {

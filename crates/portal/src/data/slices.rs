@@ -1,0 +1,301 @@
+//! Slices of the observations: everything one destination port drew, or everything one
+//! source AS sent, in a window. One pass over the window's flow tuples feeds every
+//! accumulator, as for the overview; the ASN slice adds the AS's hosts of each risk.
+
+use super::{
+    class_series, country_row, finish_series, metric_tables, ClassSeries, CountryRow, MetricsQuery,
+    PortKey, Sources, Totals, MIN_HOSTS, TOP_PORTS,
+};
+use crate::error::PortalError;
+use crate::range::Window;
+use greenwatch_metrics::GroupBy;
+use greenwatch_model::access::Viewer;
+use greenwatch_model::{Fingerprint, PeriodKind, Timestamp, TrafficClass};
+use greenwatch_observe::{FlowFilter, FlowTuple, Top, TopBy, TopRow};
+use greenwatch_store::{ObservationStore, TimeRange};
+use rustc_hash::FxHashSet;
+use serde::Serialize;
+use std::net::IpAddr;
+
+/// Rows of the top lists of a slice (countries, ASNs, ports).
+pub const SLICE_ROWS: usize = 25;
+/// Ports listed on the ports index.
+pub const PORT_INDEX_ROWS: usize = 100;
+
+/// Which flows a slice holds.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Slice {
+    /// Flows to one destination port (ICMP has none).
+    Port(PortKey),
+    /// Flows from one source AS.
+    Asn(u32),
+}
+
+impl Slice {
+    fn holds(&self, f: &FlowTuple) -> bool {
+        match *self {
+            Slice::Port(key) => {
+                f.dst_port == key.port && f.transport == key.protocol && !f.transport.is_icmp()
+            }
+            Slice::Asn(asn) => f.src_asn == asn,
+        }
+    }
+}
+
+/// Packets of one scanning tool (by its packet fingerprint) in a slice.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ToolRow {
+    pub fingerprint: Fingerprint,
+    pub packets: u64,
+    pub sources: u64,
+}
+
+/// An AS with its name (of the newest IP data), ranked by packets.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AsnRow {
+    #[serde(flatten)]
+    pub row: TopRow,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_name: Option<String>,
+}
+
+/// The AS's hosts of one risk, latest month with data.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AsnRisk {
+    pub risk: String,
+    pub title: String,
+    pub period: String,
+    pub hosts: u64,
+    pub hosts_ipv6: u64,
+    /// Of the world's hosts of the risk.
+    pub share: f64,
+    /// Among ASes, 1 = most hosts.
+    pub rank: Option<u32>,
+    pub change: Option<f64>,
+}
+
+/// Everything a port or ASN page shows, for one window.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SliceReport {
+    /// `port` or `asn`.
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<PortKey>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub asn: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_name: Option<String>,
+    /// The window, `from` inclusive, `to` exclusive; both `null` when nothing is stored.
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    pub totals: Totals,
+    /// Distinct source addresses in the window.
+    pub sources: u64,
+    /// First and last hour with a packet in the slice.
+    pub first_seen: Option<Timestamp>,
+    pub last_seen: Option<Timestamp>,
+    /// Per hour, one series per class.
+    pub series: Vec<ClassSeries>,
+    /// Source countries, by packets.
+    pub countries: Vec<CountryRow>,
+    /// Source ASes, by packets (port slices).
+    pub asns: Vec<AsnRow>,
+    /// Destination ports of scans, by packets (ASN slices).
+    pub top_ports: Vec<TopRow>,
+    /// Packets by scanning tool fingerprint.
+    pub tools: Vec<ToolRow>,
+    /// Hosts of each risk in the AS (ASN slices).
+    pub risks: Vec<AsnRisk>,
+}
+
+/// The report of `slice` over `window` (`None`: nothing stored) as `viewer` may see it.
+pub fn slice(
+    sources: &Sources,
+    viewer: &Viewer,
+    slice: Slice,
+    window: Option<Window>,
+) -> Result<SliceReport, PortalError> {
+    let names = sources.netdb.snapshots().last();
+    let as_name = |asn: u32| names.and_then(|s| s.as_name(asn)).map(str::to_owned);
+    let mut report = SliceReport {
+        kind: match slice {
+            Slice::Port(_) => "port",
+            Slice::Asn(_) => "asn",
+        },
+        port: match slice {
+            Slice::Port(key) => Some(key),
+            Slice::Asn(_) => None,
+        },
+        asn: match slice {
+            Slice::Asn(asn) => Some(asn),
+            Slice::Port(_) => None,
+        },
+        as_name: match slice {
+            Slice::Asn(asn) => as_name(asn),
+            Slice::Port(_) => None,
+        },
+        from: None,
+        to: None,
+        totals: Totals::default(),
+        sources: 0,
+        first_seen: None,
+        last_seen: None,
+        series: Vec::new(),
+        countries: Vec::new(),
+        asns: Vec::new(),
+        top_ports: Vec::new(),
+        tools: Vec::new(),
+        risks: Vec::new(),
+    };
+    if let Some(window) = window {
+        let range = TimeRange {
+            from: Some(window.from),
+            to: Some(window.to),
+        };
+        let all = FlowFilter {
+            from: range.from,
+            to: range.to,
+            ..FlowFilter::default()
+        };
+        let mut series = class_series(&all);
+        let mut countries = Top::new(TopBy::Country, all.clone());
+        let mut asns = Top::new(TopBy::Asn, all.clone());
+        let mut ports = Top::new(
+            TopBy::Port,
+            FlowFilter {
+                class: Some(TrafficClass::Scan),
+                ..all.clone()
+            },
+        );
+        let mut addresses: FxHashSet<IpAddr> = FxHashSet::default();
+        let mut tools: Vec<(u64, FxHashSet<IpAddr>)> = Fingerprint::ALL
+            .iter()
+            .map(|_| (0, FxHashSet::default()))
+            .collect();
+        let (mut first, mut last) = (i64::MAX, i64::MIN);
+        sources.store.scan_flows(viewer, range, None, &mut |f| {
+            if !all.matches(f) || !slice.holds(f) {
+                return;
+            }
+            report.totals.add(f);
+            addresses.insert(f.src);
+            first = first.min(f.bucket);
+            last = last.max(f.bucket);
+            for (_, s) in &mut series {
+                s.add(f);
+            }
+            countries.add(f);
+            asns.add(f);
+            ports.add(f);
+            if let Some(tool) = f.fingerprint {
+                let i = Fingerprint::ALL
+                    .iter()
+                    .position(|t| *t == tool)
+                    .expect("a known tool");
+                tools[i].0 += f.packets;
+                tools[i].1.insert(f.src);
+            }
+        })?;
+        report.from = Some(Timestamp::from_secs(window.from));
+        report.to = Some(Timestamp::from_secs(window.to));
+        report.sources = addresses.len() as u64;
+        if first <= last {
+            report.first_seen = Some(Timestamp::from_secs(first));
+            report.last_seen = Some(Timestamp::from_secs(last));
+        }
+        report.series = finish_series(series);
+        report.countries = countries
+            .finish(SLICE_ROWS)
+            .into_iter()
+            .map(country_row)
+            .collect();
+        if let Slice::Port(_) = slice {
+            report.asns = asns
+                .finish(SLICE_ROWS)
+                .into_iter()
+                .map(|row| AsnRow {
+                    as_name: row.asn.and_then(as_name),
+                    row,
+                })
+                .collect();
+        } else {
+            report.top_ports = ports.finish(TOP_PORTS);
+        }
+        report.tools = Fingerprint::ALL
+            .iter()
+            .zip(tools)
+            .filter(|(_, (packets, _))| *packets > 0)
+            .map(|(fingerprint, (packets, sources))| ToolRow {
+                fingerprint: *fingerprint,
+                packets,
+                sources: sources.len() as u64,
+            })
+            .collect();
+    }
+    if let Slice::Asn(asn) = slice {
+        report.risks = asn_risks(sources, viewer, asn)?;
+    }
+    Ok(report)
+}
+
+/// The AS's row of every risk with data, latest month (rows under the publication threshold
+/// are not shown, as in the ASN ranking).
+fn asn_risks(sources: &Sources, viewer: &Viewer, asn: u32) -> Result<Vec<AsnRisk>, PortalError> {
+    let query = MetricsQuery {
+        risk: "all".into(),
+        by: GroupBy::Asn,
+        period: PeriodKind::Month,
+        at: None,
+    };
+    let mut risks = Vec::new();
+    for table in metric_tables(sources, viewer, &query)? {
+        let (rows, _) = table.publishable(MIN_HOSTS);
+        let Some(row) = rows.iter().find(|r| r.asn == Some(asn)) else {
+            continue;
+        };
+        let title = sources
+            .catalogue
+            .by_slug(&table.risk)
+            .map(|r| sources.catalogue.get(r).title.clone())
+            .unwrap_or_default();
+        risks.push(AsnRisk {
+            risk: table.risk.clone(),
+            title,
+            period: table.period.clone(),
+            hosts: row.hosts,
+            hosts_ipv6: row.hosts_ipv6,
+            share: row.share,
+            rank: row.rank,
+            change: row.change,
+        });
+    }
+    Ok(risks)
+}
+
+/// Scan ports of a window, by packets (the ports index).
+pub fn ports(
+    sources: &Sources,
+    viewer: &Viewer,
+    window: Option<Window>,
+) -> Result<Vec<TopRow>, PortalError> {
+    let Some(window) = window else {
+        return Ok(Vec::new());
+    };
+    let range = TimeRange {
+        from: Some(window.from),
+        to: Some(window.to),
+    };
+    let scans = FlowFilter {
+        from: range.from,
+        to: range.to,
+        class: Some(TrafficClass::Scan),
+        ..FlowFilter::default()
+    };
+    let mut ports = Top::new(TopBy::Port, scans.clone());
+    sources.store.scan_flows(viewer, range, None, &mut |f| {
+        if scans.matches(f) {
+            ports.add(f);
+        }
+    })?;
+    Ok(ports.finish(PORT_INDEX_ROWS))
+}
