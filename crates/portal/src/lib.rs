@@ -25,6 +25,7 @@ mod cache;
 mod countries;
 mod data;
 mod error;
+mod paging;
 mod range;
 mod reads;
 mod routes;

@@ -61,6 +61,11 @@ impl AppState {
 }
 
 impl Reads<'_> {
+    /// The data generation these reads answer at.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
     /// The result of `compute` for this viewer's scope, computed at most once per query and
     /// data generation. `query` must name everything the result depends on besides the data
     /// and the viewer's scope.

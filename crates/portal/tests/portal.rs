@@ -294,6 +294,47 @@ const PAGES: [&str; 14] = [
     "/countries",
 ];
 
+/// Lists page with `limit` and the `Link` header's cursor; a cursor from before a data change
+/// is refused instead of skipping or repeating rows.
+#[tokio::test]
+async fn metric_rows_page_through_cursors_and_stale_cursors_are_refused() {
+    let mut f = fixture();
+    let whole = get(&f.app, "/api/v1/metrics?risk=openrecursivedns&by=asn").await;
+    assert!(whole.headers.get(header::LINK).is_none());
+    let whole = whole.json();
+    assert_eq!(
+        whole.as_array().unwrap().len(),
+        3,
+        "world, AS64500, AS64502"
+    );
+    let mut uri = "/api/v1/metrics?risk=openrecursivedns&by=asn&limit=1".to_string();
+    let (mut rows, mut second_page) = (Vec::new(), None);
+    loop {
+        let reply = get(&f.app, &uri).await;
+        assert_eq!(reply.status, StatusCode::OK, "{uri}: {}", reply.body);
+        assert_eq!(reply.headers["x-total-count"], "3");
+        rows.extend(reply.json().as_array().unwrap().iter().cloned());
+        let Some(link) = reply.headers.get(header::LINK) else {
+            break;
+        };
+        let link = link.to_str().unwrap();
+        assert!(link.ends_with(">; rel=\"next\""), "{link}");
+        uri = link[1..link.find('>').unwrap()].to_string();
+        second_page.get_or_insert(uri.clone());
+    }
+    assert_eq!(Value::Array(rows), whole);
+    let label = greenwatch_model::access::Label {
+        owner: "cert-b".into(),
+        tlp: greenwatch_model::access::Tlp::Clear,
+    };
+    store_capture(&mut f.store, "late", label, &f.amber);
+    let stale = get(&f.app, &second_page.unwrap()).await;
+    assert_eq!(stale.status, StatusCode::BAD_REQUEST);
+    assert!(stale.body.contains("data changed"), "{}", stale.body);
+    let bad = get(&f.app, "/api/v1/metrics?risk=openrecursivedns&limit=0").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
 #[tokio::test]
 async fn every_page_is_html_with_the_security_headers_and_no_inline_script_or_style() {
     let f = fixture();

@@ -5,10 +5,11 @@
 use super::overview::csv_response;
 use crate::data::{self, MetricsQuery, RiskSummary};
 use crate::error::{ApiError, PageError, PortalError};
+use crate::paging::{self, PageQuery};
 use crate::views::{self, json_island, render, Layout, Nav};
 use crate::{countries, AppState, Visitor};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{OriginalUri, Path, Query, State};
 use axum::response::Response;
 use greenwatch_metrics::{export::write_csv, GroupBy, MetricRow, MetricTable};
 use greenwatch_model::{Period, PeriodKind};
@@ -62,19 +63,23 @@ async fn tables(
         .await
 }
 
-/// `GET /api/v1/metrics?risk=&by=&period=&at=`: publishable rows, as `greenwatch metrics --json`.
+/// `GET /api/v1/metrics?risk=&by=&period=&at=&limit=&cursor=`: publishable rows, as
+/// `greenwatch metrics --json`, paginated.
 pub async fn api(
     State(state): State<AppState>,
     visitor: Visitor,
     Query(params): Query<MetricsParams>,
+    Query(paging): Query<PageQuery>,
+    OriginalUri(uri): OriginalUri,
 ) -> Result<Response, ApiError> {
     let query = params.query(None)?;
-    let json = state
-        .reads(&visitor.viewer)
-        .await?
-        .metric_rows_json(query)
-        .await?;
-    Ok(json.response())
+    let reads = state.reads(&visitor.viewer).await?;
+    let tables = reads.metric_tables(query.clone()).await?;
+    let rows = data::publishable(&tables);
+    if paging.is_whole(rows.len()) {
+        return Ok(reads.metric_rows_json(query).await?.response());
+    }
+    Ok(paging::page(&rows, &paging, reads.generation(), &uri)?)
 }
 
 /// `GET /api/v1/metrics.csv?risk=&by=&period=&at=`: the same rows in the open-data columns.

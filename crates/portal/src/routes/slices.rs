@@ -6,11 +6,12 @@
 use super::overview::{capitalised, days, describe_window, port_label, window_query, DayView};
 use crate::data::{PortKey, Slice, SliceReport};
 use crate::error::{ApiError, PageError, PortalError};
+use crate::paging::{self, PageQuery};
 use crate::range::{self, Window, WindowQuery};
 use crate::views::{self, render, Layout, Nav};
 use crate::{AppState, Visitor};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{OriginalUri, Path, Query, State};
 use axum::response::Response;
 use greenwatch_model::{TrafficClass, Transport};
 use greenwatch_observe::TopRow;
@@ -72,14 +73,20 @@ pub async fn asn_api(
     Ok(json.response())
 }
 
-/// `GET /api/v1/ports?from=&to=`: scan ports by packets.
+/// `GET /api/v1/ports?from=&to=&limit=&cursor=`: scan ports by packets, paginated.
 pub async fn ports_api(
     State(state): State<AppState>,
     visitor: Visitor,
     Query(window): Query<WindowQuery>,
+    Query(paging): Query<PageQuery>,
+    OriginalUri(uri): OriginalUri,
 ) -> Result<Response, ApiError> {
-    let (_, json) = state.reads(&visitor.viewer).await?.ports(&window).await?;
-    Ok(json.response())
+    let reads = state.reads(&visitor.viewer).await?;
+    let (ports, json) = reads.ports(&window).await?;
+    if paging.is_whole(ports.len()) {
+        return Ok(json.response());
+    }
+    Ok(paging::page(&ports, &paging, reads.generation(), &uri)?)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -16,11 +16,12 @@
 use super::account::{role_name, when, Member};
 use crate::auth::SessionCsrf;
 use crate::error::{ApiError, PageError, PortalError};
+use crate::paging::{self, PageQuery};
 use crate::uploads::{safe_file_name, JobStatus, UploadJob, UploadKind};
 use crate::views::{int, render, Layout};
 use crate::{AppState, Visitor};
 use askama::Template;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Json};
@@ -352,19 +353,27 @@ pub async fn api_job(
     Ok(Json(job_json(&job.status())))
 }
 
-/// `GET /api/v1/uploads`: the organisation's recent uploads, newest first.
+/// `GET /api/v1/uploads?limit=&cursor=`: the organisation's recent uploads, newest first.
 pub async fn api_jobs(
     State(state): State<AppState>,
     visitor: Visitor,
-) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
+    Query(paging): Query<PageQuery>,
+    OriginalUri(uri): OriginalUri,
+) -> Result<Response, ApiError> {
     if !matches!(visitor.viewer, Viewer::User { .. }) {
         return Err(PortalError::Unauthorized(
             "Log in (or send an API token) to see uploads.".into(),
         )
         .into());
     }
-    let jobs = state.uploads().visible(&visitor.viewer);
-    Ok(Json(jobs.iter().map(|j| job_json(&j.status())).collect()))
+    let jobs: Vec<serde_json::Value> = state
+        .uploads()
+        .visible(&visitor.viewer)
+        .iter()
+        .map(|j| job_json(&j.status()))
+        .collect();
+    // Jobs are not stored data: their list has no data generation to pin a cursor to.
+    Ok(paging::page(&jobs, &paging, 0, &uri)?)
 }
 
 // ---------------------------------------------------------------------------------------
