@@ -2,6 +2,7 @@
 
 mod account;
 mod admin;
+mod api_docs;
 mod countries;
 mod docs;
 mod overview;
@@ -61,6 +62,8 @@ pub fn all() -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(upload::MAX_UPLOAD_BYTES)),
         )
         .route("/api/v1/uploads/{id}", get(upload::api_job))
+        .route("/api/openapi.json", get(api_docs::openapi))
+        .route("/api/docs", get(api_docs::page))
         .route("/healthz", get(|| async { "ok" }))
         .route("/assets/{*path}", get(assets::serve))
         .fallback(not_found)
