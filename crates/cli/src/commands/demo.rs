@@ -1,6 +1,6 @@
-//! `greenwatch demo`: imports the IP data, generates two days of darknet traffic and a month of
-//! risk feeds, ingests them, prints what an analyst would look at first and exports the open
-//! metrics. Later this becomes the portal's demo.
+//! `greenwatch demo`: imports the IP data, generates four weeks of darknet traffic seen by
+//! three sensors of two organisations and a month of risk feeds, ingests them, prints what an
+//! analyst would look at first, exports the open metrics and serves the portal.
 
 use crate::commands::generate::{self, write_traffic, GenerateArgs, TrafficArgs};
 use crate::commands::ingest::{ingest_files, LabelArgs, PcapArgs};
@@ -10,7 +10,6 @@ use crate::commands::{export, ingest};
 use crate::data_dir::DataDir;
 use anyhow::{bail, Context};
 use clap::{Args, Parser};
-use greenwatch_model::access::Tlp;
 use greenwatch_model::Timestamp;
 use greenwatch_netdb::NetDb;
 use std::path::PathBuf;
@@ -21,9 +20,11 @@ pub struct DemoArgs {
     /// Directory with ip-location-db CSV files (asn-ipv4.csv, geo-whois-asn-country-ipv4.csv, ...).
     #[arg(long)]
     ip_data: PathBuf,
+    /// Packets per sensor.
     #[arg(long, default_value_t = 2_000_000)]
     packets: u64,
-    #[arg(long, default_value_t = 48)]
+    /// Hours of traffic per sensor (672: four weeks).
+    #[arg(long, default_value_t = 672)]
     hours: u32,
     #[arg(long, default_value_t = 7)]
     seed: u64,
@@ -47,40 +48,43 @@ pub fn run(data: &DataDir, args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
     let capture_dir = data.netdb_dir().with_file_name("captures");
     std::fs::create_dir_all(&capture_dir)?;
-    let traffic = TrafficArgs {
-        out: capture_dir.join(format!("demo-seed{}.pcap", args.seed)),
-        truth: capture_dir.join(format!("demo-seed{}.truth.json", args.seed)),
-        seed: args.seed,
-        packets: args.packets,
-        start,
-        hours: args.hours,
-    };
-    if !traffic.out.exists() {
-        let truth = write_traffic(data, &traffic)?;
+    for (i, (sensor, org, tlp)) in DEMO_SENSORS.into_iter().enumerate() {
+        let seed = args.seed + i as u64;
+        let traffic = TrafficArgs {
+            out: capture_dir.join(format!("demo-{sensor}-seed{seed}.pcap")),
+            truth: capture_dir.join(format!("demo-{sensor}-seed{seed}.truth.json")),
+            seed,
+            packets: args.packets,
+            start,
+            hours: args.hours,
+        };
+        if !traffic.out.exists() {
+            let truth = write_traffic(data, &traffic)?;
+            println!(
+                "generated {} packets of darknet traffic for sensor {sensor} in {}",
+                truth.packets,
+                traffic.out.display()
+            );
+        }
+        let ingest = PcapArgs {
+            files: vec![traffic.out.clone()],
+            sensor: sensor.into(),
+            bucket: "1h".parse().expect("valid literal"),
+            label: LabelArgs {
+                org: org.into(),
+                tlp: tlp.parse().expect("valid literal"),
+            },
+            json: false,
+        };
+        let summary = ingest_files(data, &ingest)?;
         println!(
-            "generated {} packets of darknet traffic in {}",
-            truth.packets,
-            traffic.out.display()
+            "ingested {} packets of sensor {sensor} ({org}, TLP:{}) in {:.2} s ({:.1} M packets/s)\n",
+            summary.counts.packets,
+            tlp.to_uppercase(),
+            summary.seconds,
+            summary.packets_per_second / 1e6
         );
     }
-    let ingest = PcapArgs {
-        files: vec![traffic.out.clone()],
-        sensor: "demo-sensor".into(),
-        bucket: "1h".parse().expect("valid literal"),
-        // The demo sensor's observations are public.
-        label: LabelArgs {
-            org: "demo-cert".into(),
-            tlp: Tlp::Clear,
-        },
-        json: false,
-    };
-    let summary = ingest_files(data, &ingest)?;
-    println!(
-        "ingested {} packets in {:.2} s ({:.1} M packets/s)\n",
-        summary.counts.packets,
-        summary.seconds,
-        summary.packets_per_second / 1e6
-    );
     for (title, argv) in [
         (
             "Top destination ports (scans)",
@@ -101,6 +105,14 @@ pub fn run(data: &DataDir, args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
     super::serve::run(data, args.serve)
 }
+
+/// The demo's sensors: (name, owner organisation, TLP). Two publish what they see; the
+/// third's data is AMBER: only its organisation's members see it after logging in.
+const DEMO_SENSORS: [(&str, &str, &str); 3] = [
+    ("tokyo", "demo-cert", "clear"),
+    ("berlin", "cert-de", "clear"),
+    ("lab", "demo-cert", "amber"),
+];
 
 /// Feeds of October 2026 for the demo: (report type, rows, seed, IntelMQ, TLP). Scan results
 /// are public; the infected-host feed is AMBER: only the owner organisation sees it.
