@@ -69,7 +69,7 @@ impl ResultCache {
     }
 
     #[cfg(test)]
-    fn len(&self) -> usize {
+    pub fn len(&self) -> usize {
         self.inner.lock().unwrap().by_key.len()
     }
 }

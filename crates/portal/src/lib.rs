@@ -34,6 +34,7 @@ mod state;
 mod uploads;
 mod views;
 mod visitor;
+mod warm;
 
 pub use state::AppState;
 pub use visitor::Visitor;
@@ -74,6 +75,7 @@ pub async fn serve(config: PortalConfig) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     tracing::info!(%address, data = %config.data_dir.display(), "portal listening");
     eprintln!("Greenwatch portal on http://{address}/ (Ctrl-C to stop)");
+    tokio::spawn(warm::keep_warm(state.clone()));
     // Connection info lets the login limiter count failures per client address.
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
