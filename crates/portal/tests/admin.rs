@@ -339,3 +339,93 @@ async fn account_and_admin_pages_answer_each_viewer_kind() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_disables_enables_and_resets_a_user() {
+    let mut f = fixture();
+    let (admin, csrf) = sign_in(&mut f.store, ADMIN, "operator", Role::Admin, 1);
+    let (member, _) = sign_in(&mut f.store, MEMBER, "cert-a", Role::Member, 2);
+    let id = f.store.user_by_login(MEMBER).unwrap().unwrap().id;
+    let me = f.store.user_by_login(ADMIN).unwrap().unwrap().id;
+    assert_eq!(
+        get_as(&f.app, "/account", Some(&member)).await.status,
+        StatusCode::OK
+    );
+
+    let form = csrf_form(&csrf, "");
+    let disabled = post_form(
+        &f.app,
+        &format!("/admin/users/{id}/disable"),
+        Some(&admin),
+        &form,
+    )
+    .await;
+    assert_eq!(disabled.status, StatusCode::OK, "{}", disabled.body);
+    assert!(disabled
+        .body
+        .contains(&format!("action=\"/admin/users/{id}/enable\"")));
+    // Their session ended: the account page sends them to log in; so does logging in again.
+    let account = get_as(&f.app, "/account", Some(&member)).await;
+    assert_eq!(account.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        log_in(&f.app, MEMBER, PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    let enabled = post_form(
+        &f.app,
+        &format!("/admin/users/{id}/enable"),
+        Some(&admin),
+        &form,
+    )
+    .await;
+    assert_eq!(enabled.status, StatusCode::OK);
+    assert_eq!(
+        log_in(&f.app, MEMBER, PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    // A reset shows a new password once; the old one stops working, the new one works.
+    let reset = post_form(
+        &f.app,
+        &format!("/admin/users/{id}/password"),
+        Some(&admin),
+        &form,
+    )
+    .await;
+    assert_eq!(reset.status, StatusCode::OK, "{}", reset.body);
+    let password = shown_secret(&reset.body);
+    assert_eq!(
+        log_in(&f.app, MEMBER, PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        log_in(&f.app, MEMBER, &password).await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    // An admin cannot lock themselves out; a forged form changes nothing.
+    let own = post_form(
+        &f.app,
+        &format!("/admin/users/{me}/disable"),
+        Some(&admin),
+        &form,
+    )
+    .await;
+    assert_eq!(own.status, StatusCode::BAD_REQUEST);
+    let forged = post_form(
+        &f.app,
+        &format!("/admin/users/{id}/disable"),
+        Some(&admin),
+        "csrf=nope",
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(!f.store.user(id).unwrap().unwrap().disabled);
+    let log = f.store.audit_log(10).unwrap();
+    let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+    for action in ["user.disable", "user.enable", "user.password"] {
+        assert!(actions.contains(&action), "{action}: {actions:?}");
+    }
+    assert!(log.iter().all(|e| !e.detail.contains(&password)));
+}

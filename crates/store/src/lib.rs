@@ -248,6 +248,16 @@ pub trait AccountStore {
         now: Timestamp,
     ) -> Result<(), StoreError>;
 
+    /// Disables (or enables again) a user. A disabled user's sessions end at once and their
+    /// API tokens stop working; nothing of theirs is deleted.
+    fn set_user_disabled(
+        &mut self,
+        id: i64,
+        disabled: bool,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
     fn create_session(&mut self, session: &Session) -> Result<(), StoreError>;
     /// The live session with this token hash and its (enabled) user.
     fn session(

@@ -13,7 +13,7 @@ use crate::error::{PageError, PortalError};
 use crate::views::{render, Layout};
 use crate::{AppState, Visitor};
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
@@ -32,6 +32,7 @@ struct OrgRow {
 }
 
 struct UserRow {
+    id: i64,
     login: String,
     org: String,
     role: &'static str,
@@ -125,6 +126,7 @@ async fn admin_page(
         users: users
             .into_iter()
             .map(|u| UserRow {
+                id: u.id,
                 login: u.login,
                 org: u.org,
                 role: role_name(u.role),
@@ -273,4 +275,129 @@ async fn create(
         created: Some((login, password)),
         ..Outcome::default()
     })
+}
+
+/// A form with nothing but its CSRF token (the buttons of a user row).
+#[derive(serde::Deserialize)]
+pub struct ButtonForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// What an admin button does to a user.
+#[derive(Copy, Clone)]
+enum UserChange {
+    Disable,
+    Enable,
+    ResetPassword,
+}
+
+async fn change_user(
+    state: &AppState,
+    member: &Member,
+    id: i64,
+    change: UserChange,
+) -> Result<Outcome, PortalError> {
+    let user = state
+        .read(move |s| Ok(s.store.user(id)?))
+        .await?
+        .ok_or_else(|| PortalError::BadRequest(format!("No user {id}.")))?;
+    if user.login == member.login && !matches!(change, UserChange::Enable) {
+        // An admin locking themselves out, or resetting their own password unseen, is a
+        // mistake: their own account page changes their password.
+        return Err(PortalError::BadRequest(
+            "You cannot disable or reset your own account here; use your account page.".into(),
+        ));
+    }
+    let actor = member.login.clone();
+    match change {
+        UserChange::Disable | UserChange::Enable => {
+            let disabled = matches!(change, UserChange::Disable);
+            state
+                .write(move |store| {
+                    store
+                        .set_user_disabled(id, disabled, &actor, now())
+                        .map_err(refused)
+                })
+                .await?;
+            let what = if disabled {
+                "disabled: their sessions ended and their API tokens stopped working"
+            } else {
+                "enabled again"
+            };
+            Ok(Outcome {
+                notice: Some(format!("User {} {what}.", user.login)),
+                ..Outcome::default()
+            })
+        }
+        UserChange::ResetPassword => {
+            let password = new_password().map_err(|e| PortalError::Internal(e.to_string()))?;
+            let plain = password.clone();
+            let hash = tokio::task::spawn_blocking(move || hash_password(&plain))
+                .await
+                .map_err(|e| PortalError::Internal(format!("password hashing failed: {e}")))?
+                .map_err(auth_failure)?;
+            state
+                .write(move |store| {
+                    store
+                        .set_password(id, &hash, &actor, now())
+                        .map_err(refused)
+                })
+                .await?;
+            Ok(Outcome {
+                notice: Some(format!(
+                    "New password for {}: their sessions ended; give them the password below.",
+                    user.login
+                )),
+                created: Some((user.login, password)),
+                ..Outcome::default()
+            })
+        }
+    }
+}
+
+async fn user_button(
+    state: AppState,
+    visitor: Visitor,
+    csrf: Option<Extension<SessionCsrf>>,
+    id: i64,
+    form: ButtonForm,
+    change: UserChange,
+) -> Result<Response, PageError> {
+    let member = posting_admin(visitor, csrf, &form.csrf)?;
+    let done = change_user(&state, &member, id, change).await;
+    admin_page(&state, member, shown(done)?).await
+}
+
+/// `POST /admin/users/{id}/disable`.
+pub async fn disable_user(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    csrf: Option<Extension<SessionCsrf>>,
+    Path(id): Path<i64>,
+    Form(form): Form<ButtonForm>,
+) -> Result<Response, PageError> {
+    user_button(state, visitor, csrf, id, form, UserChange::Disable).await
+}
+
+/// `POST /admin/users/{id}/enable`.
+pub async fn enable_user(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    csrf: Option<Extension<SessionCsrf>>,
+    Path(id): Path<i64>,
+    Form(form): Form<ButtonForm>,
+) -> Result<Response, PageError> {
+    user_button(state, visitor, csrf, id, form, UserChange::Enable).await
+}
+
+/// `POST /admin/users/{id}/password`: a new generated password, shown once.
+pub async fn reset_password(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    csrf: Option<Extension<SessionCsrf>>,
+    Path(id): Path<i64>,
+    Form(form): Form<ButtonForm>,
+) -> Result<Response, PageError> {
+    user_button(state, visitor, csrf, id, form, UserChange::ResetPassword).await
 }

@@ -264,6 +264,35 @@ impl AccountStore for SqliteStore {
         Ok(())
     }
 
+    fn set_user_disabled(
+        &mut self,
+        id: i64,
+        disabled: bool,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        let login: Option<String> = tx
+            .query_row("SELECT login FROM users WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?;
+        let login = login.ok_or_else(|| StoreError::Conflict(format!("no user {id}")))?;
+        tx.execute(
+            "UPDATE users SET disabled = ?2 WHERE id = ?1",
+            params![id, disabled],
+        )?;
+        if disabled {
+            tx.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
+        }
+        let action = if disabled {
+            "user.disable"
+        } else {
+            "user.enable"
+        };
+        append_audit(&tx, &entry(now, actor, action, &login, String::new()))?;
+        tx.commit()?;
+        Ok(())
+    }
+
     fn create_session(&mut self, s: &Session) -> Result<(), StoreError> {
         self.conn.execute(
             "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at)
@@ -564,5 +593,45 @@ mod tests {
                 .any(|e| e.detail.contains("tokenhash-7f3a") || e.target.contains("tokenhash")),
             "no secrets in the log"
         );
+    }
+
+    #[test]
+    fn a_disabled_user_loses_sessions_and_tokens_until_enabled_again() {
+        let (_dir, mut store) = store();
+        let id = store.create_user(&new_user("ana"), "cli", now(1)).unwrap();
+        let session = Session {
+            token_hash: "h1".into(),
+            user_id: id,
+            csrf_token: "c1".into(),
+            created_at: now(10),
+            expires_at: now(1000),
+        };
+        store.create_session(&session).unwrap();
+        store.create_token(id, "ci", "tok", "ana", now(2)).unwrap();
+        store.set_user_disabled(id, true, "admin", now(20)).unwrap();
+        assert!(store.user(id).unwrap().unwrap().disabled);
+        assert!(store.session("h1", now(21)).unwrap().is_none());
+        assert!(store.use_token("tok", now(21)).unwrap().is_none());
+        store
+            .set_user_disabled(id, false, "admin", now(30))
+            .unwrap();
+        assert!(
+            store.use_token("tok", now(31)).unwrap().is_some(),
+            "tokens work again"
+        );
+        assert!(
+            store.session("h1", now(31)).unwrap().is_none(),
+            "sessions stay ended"
+        );
+        assert!(store
+            .set_user_disabled(999, true, "admin", now(40))
+            .is_err());
+        let actions: Vec<String> = store
+            .audit_log(2)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
+        assert_eq!(actions, ["user.enable", "user.disable"]);
     }
 }
