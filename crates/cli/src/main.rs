@@ -42,6 +42,10 @@ enum Command {
     Ingest(commands::ingest::IngestArgs),
     /// Ask the store: top talkers, time series, DoS attacks.
     Query(commands::query::QueryArgs),
+    /// Early warning: surges and level shifts per port, country, AS and fingerprint.
+    Detect(commands::detect::DetectArgs),
+    /// The research scanners detection leaves out.
+    Allowlist(commands::detect::AllowlistArgs),
     /// Ecosystem-health metrics per risk, country or ASN, and period.
     Metrics(commands::metrics::MetricsArgs),
     /// List the risk catalogue (shipped risks plus <data>/risks.toml).
@@ -79,6 +83,8 @@ fn main() -> ExitCode {
     let data = DataDir::new(cli.data);
     let result = match cli.command {
         Command::Netdb(args) => commands::netdb::run(&data, args),
+        Command::Detect(args) => commands::detect::run(&data, args),
+        Command::Allowlist(args) => commands::detect::run_allowlist(&data, args),
         Command::Generate(args) => commands::generate::run(&data, args),
         Command::Ingest(args) => commands::ingest::run(&data, args),
         Command::Query(args) => commands::query::run(&data, args),

@@ -225,8 +225,8 @@ fn injected_surge_stands_out_in_the_port_series() {
     let (pcap, truth) = env.generate(21, 200_000, 24);
     let (out, _) = env.ingest(&[&pcap]);
     assert_success(&out);
-    let port = truth["anomaly"]["port"].as_u64().unwrap().to_string();
-    let start = truth["anomaly"]["start"].as_str().unwrap();
+    let port = truth["surges"][0]["port"].as_u64().unwrap().to_string();
+    let start = truth["surges"][0]["start"].as_str().unwrap();
     let series = env.json(&[
         "query", "series", "--port", &port, "--proto", "tcp", "--bucket", "hour", "--json",
     ]);

@@ -115,6 +115,34 @@ impl Allowlist {
         Ok(Allowlist { entries })
     }
 
+    /// The list Greenwatch ships (`crates/detect/data/allowlist.txt`).
+    pub fn shipped_text() -> &'static str {
+        include_str!("../data/allowlist.txt")
+    }
+
+    /// Adds an entry; an entry for the same network is replaced.
+    pub fn add(&mut self, entry: AllowlistEntry) {
+        self.remove(&entry.network);
+        self.entries.push(entry);
+    }
+
+    /// Removes the entry for `network`; returns whether there was one.
+    pub fn remove(&mut self, network: &AllowedNetwork) -> bool {
+        let before = self.entries.len();
+        self.entries.retain(|e| e.network != *network);
+        before != self.entries.len()
+    }
+
+    /// The text format [`Allowlist::parse`] reads.
+    pub fn to_text(&self) -> String {
+        let mut text =
+            String::from("# Research scanners the detector leaves out (see docs/detection.md).\n");
+        for e in &self.entries {
+            text += &format!("{} {}\n", e.network, e.name);
+        }
+        text
+    }
+
     pub fn entries(&self) -> &[AllowlistEntry] {
         &self.entries
     }
@@ -148,6 +176,21 @@ mod tests {
         assert!(!list.contains("192.0.3.1".parse().unwrap(), 1));
         assert!(list.contains("2001:db8:1::1".parse().unwrap(), 1));
         assert!(!list.contains("2001:db9::1".parse().unwrap(), 1));
+    }
+
+    #[test]
+    fn edits_round_trip_through_the_text_format() {
+        let mut list = Allowlist::parse(Allowlist::shipped_text()).unwrap();
+        assert!(!list.entries().is_empty());
+        let lab: AllowedNetwork = "198.51.100.0/24".parse().unwrap();
+        list.add(AllowlistEntry {
+            network: lab,
+            name: "University lab".into(),
+        });
+        let again = Allowlist::parse(&list.to_text()).unwrap();
+        assert_eq!(again, list);
+        assert!(list.remove(&lab));
+        assert!(!list.remove(&lab));
     }
 
     #[test]

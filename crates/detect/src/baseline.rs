@@ -145,9 +145,24 @@ pub(crate) fn median(values: &mut [f64]) -> f64 {
     }
 }
 
-/// Pearson-style residual: how many Poisson standard deviations `observed` is above `expected`.
+/// How many standard deviations `observed` is above `expected` for Poisson counts, through
+/// Anscombe's variance-stabilising transform (2√(x + 3/8) is close to normal with unit variance
+/// even for small counts, where a plain (x − λ)/√λ puts far too much weight in the upper tail).
 pub(crate) fn residual(observed: f64, expected: f64) -> f64 {
-    (observed - expected) / expected.max(1.0).sqrt()
+    anscombe(observed) - anscombe(expected)
+}
+
+fn anscombe(x: f64) -> f64 {
+    2.0 * (x.max(0.0) + 0.375).sqrt()
+}
+
+/// The count whose [`residual`] from `expected` is `sigmas` (negative: below).
+pub(crate) fn count_at(expected: f64, sigmas: f64) -> f64 {
+    let root = (anscombe(expected) + sigmas) / 2.0;
+    if root <= 0.0 {
+        return 0.0;
+    }
+    (root * root - 0.375).max(0.0)
 }
 
 /// 1.4826 × the median absolute deviation around the median: the standard deviation of normal
@@ -169,6 +184,21 @@ mod tests {
         assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(&mut [4.0, 1.0, 3.0, 2.0]), 2.5);
         assert_eq!(median(&mut [7.0]), 7.0);
+    }
+
+    #[test]
+    fn residual_and_count_at_invert_each_other() {
+        for expected in [0.0, 3.0, 40.0, 5000.0] {
+            for sigmas in [-2.0, 0.0, 4.5] {
+                let c = count_at(expected, sigmas);
+                if c > 0.0 {
+                    assert!((residual(c, expected) - sigmas).abs() < 1e-9);
+                }
+            }
+        }
+        // 15 packets where 5 were expected is unusual but not a 4.5-sigma event.
+        assert!(residual(15.0, 5.0) < 4.5);
+        assert!(residual(120.0, 23.0) > 4.5);
     }
 
     #[test]

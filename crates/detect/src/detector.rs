@@ -2,7 +2,7 @@
 //! surge anomalies (runs of consecutive buckets), and sustained drifts that stay inside it into
 //! level shifts (a two-sided CUSUM over the standardised residuals).
 
-use crate::baseline::{residual, robust_scale, Band, Baseline};
+use crate::baseline::{count_at, residual, robust_scale, Band, Baseline};
 use crate::{Calendar, DetectorConfig};
 use serde::Serialize;
 
@@ -16,6 +16,16 @@ pub enum AnomalyKind {
     LevelUp,
     /// A sustained fall of the level.
     LevelDown,
+}
+
+impl AnomalyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnomalyKind::Surge => "surge",
+            AnomalyKind::LevelUp => "level-up",
+            AnomalyKind::LevelDown => "level-down",
+        }
+    }
 }
 
 /// One departure from the baseline in one series. Indexes are bucket offsets in the series.
@@ -74,14 +84,14 @@ pub fn detect(values: &[f64], calendar: Calendar, config: &DetectorConfig) -> De
         let scale = if scratch.len() >= calendar.buckets_per_day {
             robust_scale(&mut scratch).max(1.0)
         } else {
-            // Too little history for a robust scale: assume twice the Poisson noise.
-            2.0
+            // Too little history for a robust scale: assume half again the Poisson noise.
+            1.5
         };
-        let half = config.interval_sigmas * scale * expected.max(1.0).sqrt();
+        let half = config.interval_sigmas * scale;
         let band = Band {
             expected,
-            lower: (expected - half).max(0.0),
-            upper: expected + half,
+            lower: count_at(expected, -half),
+            upper: count_at(expected, half),
             scale,
         };
         flagged[t] =
@@ -299,7 +309,7 @@ mod tests {
     #[test]
     fn finds_every_injected_surge_at_its_start_and_little_else() {
         let config = DetectorConfig::default();
-        for level in [25.0, 100.0, 1000.0] {
+        for level in [50.0, 200.0, 2000.0] {
             for seed in 1..=5 {
                 let values = series(seed, level, &SURGES);
                 let found = detect(&values, Calendar::new(0, 24), &config);

@@ -2,35 +2,12 @@
 //! fingerprints carried the anomaly's traffic, and when each top source was first seen.
 
 use crate::{Allowlist, Subject};
-use greenwatch_model::{CountryCode, Fingerprint, Transport};
+use greenwatch_model::alert::{Contributor, Explanation};
+use greenwatch_model::{CountryCode, Fingerprint, Timestamp, Transport};
 use greenwatch_observe::FlowTuple;
 use rustc_hash::FxHashMap;
-use serde::Serialize;
 use std::hash::Hash;
 use std::net::IpAddr;
-
-/// One contributor to an anomaly and its share of the anomaly's packets.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Contributor {
-    /// `203.0.113.7`, `CN`, `AS4134`, `23/tcp`, `mirai`.
-    pub name: String,
-    pub packets: u64,
-    pub share: f64,
-    /// For sources: their first bucket (seconds) within the look-back window.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub first_seen: Option<i64>,
-}
-
-/// The top contributors of one anomaly.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct Explanation {
-    pub packets: u64,
-    pub sources: Vec<Contributor>,
-    pub countries: Vec<Contributor>,
-    pub asns: Vec<Contributor>,
-    pub ports: Vec<Contributor>,
-    pub fingerprints: Vec<Contributor>,
-}
 
 /// Accumulates the flows of one subject: those in `[from, to)` count towards the anomaly;
 /// earlier ones (from the look-back start) only date when its sources were first seen.
@@ -95,7 +72,10 @@ impl<'a> Contributors<'a> {
         Explanation {
             packets: total,
             sources: top(self.sources, limit, total, |ip| {
-                (ip.to_string(), first_seen.get(ip).copied())
+                (
+                    ip.to_string(),
+                    first_seen.get(ip).copied().map(Timestamp::from_secs),
+                )
             }),
             countries: top(self.countries, limit, total, |c| {
                 (c.as_str().unwrap_or("unknown").to_string(), None)
@@ -115,7 +95,7 @@ fn top<K: Ord + Hash>(
     counts: FxHashMap<K, u64>,
     limit: usize,
     total: u64,
-    describe: impl Fn(&K) -> (String, Option<i64>),
+    describe: impl Fn(&K) -> (String, Option<Timestamp>),
 ) -> Vec<Contributor> {
     let mut rows: Vec<(K, u64)> = counts.into_iter().collect();
     rows.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -154,8 +134,8 @@ mod tests {
         let e = c.finish(5);
         assert_eq!(e.packets, 40);
         assert_eq!(e.sources[0].name, "203.0.113.1");
-        assert_eq!(e.sources[0].first_seen, Some(0));
-        assert_eq!(e.sources[1].first_seen, Some(7200));
+        assert_eq!(e.sources[0].first_seen, Some(Timestamp::from_secs(0)));
+        assert_eq!(e.sources[1].first_seen, Some(Timestamp::from_secs(7200)));
         assert!((e.sources[0].share - 0.75).abs() < 1e-9);
         assert_eq!(e.countries[0].name, "JP");
         assert_eq!(e.asns[0].name, "AS64500");

@@ -25,12 +25,14 @@ mod baseline;
 mod book;
 mod detector;
 mod explain;
+mod watch;
 
 pub use allowlist::{AllowedNetwork, Allowlist, AllowlistEntry, AllowlistError};
 pub use baseline::Band;
 pub use book::{Measure, SeriesBook, SeriesKey, Subject, WatchedSeries};
 pub use detector::{detect, Anomaly, AnomalyKind, Detection};
-pub use explain::{Contributor, Contributors, Explanation};
+pub use explain::Contributors;
+pub use watch::{watch, Finding, Window};
 
 /// Where a series sits in the calendar: the absolute index of its first bucket (bucket start
 /// divided by the width, so day boundaries fall on UTC midnight) and buckets per day.

@@ -1,5 +1,5 @@
-//! Everything decided before the first packet: per-hour volumes (diurnal cycle), the source
-//! pool, the scanner population, the DoS attacks and the surge. Per-packet details are drawn
+//! Everything decided before the first packet: per-hour volumes (diurnal and weekly cycles),
+//! the source pool, the scanner population, the DoS attacks and the surges. Per-packet details are drawn
 //! later, hour by hour, from seeds derived here.
 
 use crate::pool::{usable_v4_source, Pool4, Pool6};
@@ -25,7 +25,17 @@ const MIN_RATE: f64 = 0.75;
 const MAX_RATE: f64 = 50.0;
 const MIN_ATTACK_SECS: f64 = 120.0;
 const MAX_ATTACK_SECS: f64 = 3_600.0;
-pub(crate) const SURGE_FACTOR: f64 = 5.0;
+/// Multiples of the normal rate of the surges of a long capture, in order: several sizes,
+/// one of them (2x) below the 3x the detector must always catch.
+pub(crate) const SURGE_FACTORS: [f64; 6] = [5.0, 3.0, 10.0, 2.0, 4.0, 8.0];
+/// Weekends are quieter (many scanning operations follow office hours).
+const WEEKEND_FACTOR: f64 = 0.8;
+/// A capture this long gets several surges, all after a week of normal traffic so that a
+/// detector has a baseline to judge them by.
+const SEVERAL_SURGES_HOURS: u32 = 9 * 24;
+const SURGE_WARM_UP_HOURS: u32 = 7 * 24;
+/// Hours of capture per surge after the warm-up.
+const HOURS_PER_SURGE: u32 = 36;
 
 /// Destination ports of generic TCP scanners, weighted (what darknets see most).
 pub(crate) const TCP_PORTS: &[(u16, u32)] = &[
@@ -385,7 +395,7 @@ impl VictimAlloc {
     }
 }
 
-/// The surge: extra generic SYNs to one port during `first_hour..=last_hour`.
+/// A surge: extra generic SYNs to one port during `first_hour..=last_hour`.
 #[derive(Copy, Clone, Debug)]
 pub(crate) struct Surge {
     pub port: u16,
@@ -424,7 +434,8 @@ pub(crate) struct Plan {
     pub masscan: ScannerSet,
     pub zmap: ScannerSet,
     pub attacks: Vec<Attack>,
-    pub surge: Surge,
+    /// In time order, never overlapping, each on its own port.
+    pub surges: Vec<Surge>,
     pub victims: VictimAlloc,
     pub mix: Weighted<Cat>,
     pub tcp_ports: Weighted<u16>,
@@ -468,8 +479,12 @@ fn hour_counts(spec: &TrafficSpec) -> Vec<u64> {
     let start_secs = spec.start.secs();
     let weights: Vec<f64> = (0..spec.hours as i64)
         .map(|h| {
-            let hod = (start_secs + h * 3600).div_euclid(3600).rem_euclid(24) as f64 + 0.5;
-            1.0 + DIURNAL_AMPLITUDE * (std::f64::consts::TAU * (hod - 9.0) / 24.0).sin()
+            let hour = (start_secs + h * 3600).div_euclid(3600);
+            let hod = hour.rem_euclid(24) as f64 + 0.5;
+            // 1970-01-01 was a Thursday: days 2 and 3 of each week since are the weekend.
+            let weekend = matches!((hour.div_euclid(24)).rem_euclid(7), 2 | 3);
+            let week = if weekend { WEEKEND_FACTOR } else { 1.0 };
+            week * (1.0 + DIURNAL_AMPLITUDE * (std::f64::consts::TAU * (hod - 9.0) / 24.0).sin())
         })
         .collect();
     apportion(spec.packets, &weights)
@@ -676,23 +691,10 @@ impl Plan {
             (Cat::V6, if pool6.is_some() { 30 } else { 0 }),
         ]);
 
-        // The surge.
-        let mut rng = Rng::stream(seed, 2);
-        let port = SURGE_PORTS[rng.below(SURGE_PORTS.len() as u64) as usize];
-        let first_hour = match spec.hours {
-            h if h >= 4 => h / 2 + rng.below((h - h / 2) as u64) as u32,
-            h if h >= 2 => 1,
-            _ => 0,
+        let normal_share = |port: u16| {
+            mix.share(|c| c == Cat::Generic) * generic.wide_share() * tcp_ports.share(|p| p == port)
         };
-        let surge = Surge {
-            port,
-            first_hour,
-            last_hour: (first_hour + 1).min(spec.hours - 1),
-            factor: SURGE_FACTOR,
-            normal_share: mix.share(|c| c == Cat::Generic)
-                * generic.wide_share()
-                * tcp_ports.share(|p| p == port),
-        };
+        let surges = surges(spec, &mut Rng::stream(seed, 2), normal_share);
 
         // Attacks, placed so that no hour holds more attack packets than its cap.
         let mut victims = VictimAlloc {
@@ -776,13 +778,54 @@ impl Plan {
             masscan,
             zmap,
             attacks,
-            surge,
+            surges,
             victims,
             mix,
             tcp_ports,
             udp_ports,
         })
     }
+}
+
+/// Where the surges go. A short capture gets one, 5x for two hours in its second half; a
+/// capture of nine days or more gets one per 36 hours after a week of warm-up (at most one per
+/// surge port), each 1-3 hours long, in its own slot, with the sizes of [`SURGE_FACTORS`].
+fn surges(spec: &TrafficSpec, rng: &mut Rng, normal_share: impl Fn(u16) -> f64) -> Vec<Surge> {
+    let surge = |port: u16, first_hour: u32, last_hour: u32, factor: f64| Surge {
+        port,
+        first_hour,
+        last_hour,
+        factor,
+        normal_share: normal_share(port),
+    };
+    if spec.hours < SEVERAL_SURGES_HOURS {
+        let port = SURGE_PORTS[rng.below(SURGE_PORTS.len() as u64) as usize];
+        let first_hour = match spec.hours {
+            h if h >= 4 => h / 2 + rng.below((h - h / 2) as u64) as u32,
+            h if h >= 2 => 1,
+            _ => 0,
+        };
+        let last_hour = (first_hour + 1).min(spec.hours.saturating_sub(1));
+        return vec![surge(port, first_hour, last_hour, SURGE_FACTORS[0])];
+    }
+    let span = spec.hours - SURGE_WARM_UP_HOURS;
+    let n = (span / HOURS_PER_SURGE).min(SURGE_PORTS.len() as u32);
+    let slot = span / n;
+    let mut ports = SURGE_PORTS.to_vec();
+    (0..n)
+        .map(|i| {
+            let port = ports.swap_remove(rng.below(ports.len() as u64) as usize);
+            let hours = 1 + rng.below(3) as u32;
+            let first_hour =
+                SURGE_WARM_UP_HOURS + i * slot + rng.below((slot - hours) as u64) as u32;
+            surge(
+                port,
+                first_hour,
+                first_hour + hours - 1,
+                SURGE_FACTORS[i as usize],
+            )
+        })
+        .collect()
 }
 
 /// Chooses rate, duration and start for an attack of about `size` packets so that it fits

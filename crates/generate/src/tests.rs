@@ -558,7 +558,8 @@ fn everything_agrees_with_the_truth_on_a_day() {
     assert!((1.4..1.8).contains(&ratio), "{per_hour:?}");
 
     // The surge: the port's share of generic SYNs per hour jumps ~5x at anomaly.start.
-    let a = &truth.anomaly;
+    assert_eq!(truth.surges.len(), 1, "one surge in a day");
+    let a = &truth.surges[0];
     assert_eq!(a.protocol, Transport::TCP);
     assert_eq!(a.factor, 5.0);
     let surge_hour = ((a.start.secs() - START) / 3600) as usize;
@@ -611,7 +612,7 @@ fn one_hour_with_a_few_thousand_packets_still_has_attacks_and_a_surge() {
     let (pcap, truth) = run(&s, &pool);
     check(&s, &pool, &pcap, &truth);
     assert!(!truth.dos_victims.is_empty());
-    assert_eq!(truth.anomaly.start, Timestamp::from_secs(START));
+    assert_eq!(truth.surges[0].start, Timestamp::from_secs(START));
 }
 
 #[test]
@@ -706,7 +707,7 @@ fn many_seeds_and_shapes_agree_with_the_truth() {
         let (pcap, truth) = run(&s, &pool);
         check(&s, &pool, &pcap, &truth);
         if hours >= 2 {
-            let surge_hour = (truth.anomaly.start.secs() - START) / 3600;
+            let surge_hour = (truth.surges[0].start.secs() - START) / 3600;
             let expected = if hours >= 4 {
                 (hours / 2) as i64..hours as i64
             } else {

@@ -62,7 +62,7 @@ pub(crate) fn run<W: Write>(plan: &mut Plan, out: W) -> Result<GroundTruth, crat
     };
     let mut descs: Vec<Desc> = Vec::new();
     let mut minor: Vec<Victim> = Vec::new();
-    let mut first_surge: Option<i64> = None;
+    let mut first_surge: Vec<Option<i64>> = vec![None; plan.surges.len()];
 
     for h in 0..plan.hours {
         let hour_start = plan.start_us + h as i64 * HOUR_US;
@@ -123,19 +123,18 @@ pub(crate) fn run<W: Write>(plan: &mut Plan, out: W) -> Result<GroundTruth, crat
             budget -= k;
         }
 
-        // The surge, then the mix.
+        // A surge, then the mix.
         let rest = n_h - descs.len() as u64;
-        let s = &plan.surge;
-        let surge = if (s.first_hour..=s.last_hour).contains(&h) && rest > 0 {
-            let q = (s.factor - 1.0) * s.normal_share;
+        let active = (plan.surges.iter())
+            .position(|s| (s.first_hour..=s.last_hour).contains(&h) && rest > 0);
+        let surge = active.map_or(0, |i| {
+            let q = (plan.surges[i].factor - 1.0) * plan.surges[i].normal_share;
             ((q * rest as f64 / (1.0 + q)).round() as u64).clamp(1, rest)
-        } else {
-            0
-        };
+        });
         for _ in 0..surge {
             descs.push(Desc {
                 t: rng.below(HOUR_US as u64) as u32,
-                tag: tag(K_SURGE, 0),
+                tag: tag(K_SURGE, active.unwrap_or(0) as u32),
                 seed: rng.next_u64(),
             });
         }
@@ -186,8 +185,8 @@ pub(crate) fn run<W: Write>(plan: &mut Plan, out: W) -> Result<GroundTruth, crat
                     build_mix(plan, &mut frame, kind, aux, &mut rng)
                 }
             };
-            if kind == K_SURGE && first_surge.is_none() {
-                first_surge = Some(ts);
+            if kind == K_SURGE {
+                first_surge[aux as usize].get_or_insert(ts);
             }
             c.by_class.add(class, 1);
             if let Some(fp) = fp {
@@ -211,13 +210,18 @@ pub(crate) fn run<W: Write>(plan: &mut Plan, out: W) -> Result<GroundTruth, crat
         })
         .collect();
     dos_victims.sort_by_key(|v| (v.first, v.ip));
-    let surge_start = first_surge.unwrap_or(plan.start_us + plan.surge.first_hour as i64 * HOUR_US);
-    let anomaly = AnomalyTruth {
-        port: plan.surge.port,
-        protocol: Transport::TCP,
-        start: Timestamp::from_secs(BucketWidth::HOUR.start_of(Timestamp(surge_start))),
-        factor: plan.surge.factor,
-    };
+    let surges = (plan.surges.iter().zip(first_surge))
+        .map(|(s, first)| {
+            let start = first.unwrap_or(plan.start_us + s.first_hour as i64 * HOUR_US);
+            AnomalyTruth {
+                port: s.port,
+                protocol: Transport::TCP,
+                start: Timestamp::from_secs(BucketWidth::HOUR.start_of(Timestamp(start))),
+                hours: s.last_hour - s.first_hour + 1,
+                factor: s.factor,
+            }
+        })
+        .collect();
     Ok(GroundTruth {
         seed: plan.seed,
         packets: c.by_class.total(),
@@ -225,7 +229,7 @@ pub(crate) fn run<W: Write>(plan: &mut Plan, out: W) -> Result<GroundTruth, crat
         by_class: c.by_class,
         by_fingerprint: c.by_fingerprint,
         dos_victims,
-        anomaly,
+        surges,
     })
 }
 
@@ -449,22 +453,12 @@ fn build_mix(plan: &Plan, f: &mut Frame, kind: u32, aux: u32, rng: &mut Rng) -> 
             SCAN
         }
         K_SURGE => {
+            let port = plan.surges[aux as usize].port;
             let src = plan.pool4.source(rng);
             let dst = dst4(plan, rng, src);
             let ttl = transient_ttl(rng);
             let sport = ephemeral(rng);
-            generic_syn(
-                f,
-                rng,
-                src,
-                dst,
-                ttl,
-                sport,
-                plan.surge.port,
-                14600,
-                Opts::Mss,
-                true,
-            );
+            generic_syn(f, rng, src, dst, ttl, sport, port, 14600, Opts::Mss, true);
             SCAN
         }
         K_MIRAI => {

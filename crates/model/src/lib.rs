@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod account;
+pub mod alert;
 mod class;
 mod enrich;
 mod period;

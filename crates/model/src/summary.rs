@@ -70,12 +70,15 @@ pub struct DosVictim {
     pub packets: u64,
 }
 
-/// Where and when the generator injected its surge.
+/// Where and when the generator injected a surge.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AnomalyTruth {
     pub port: u16,
     pub protocol: Transport,
+    /// Start of the first hour with surge packets.
     pub start: Timestamp,
+    /// How many hours it lasts.
+    pub hours: u32,
     /// Multiple of the port's normal rate during the surge.
     pub factor: f64,
 }
@@ -90,5 +93,6 @@ pub struct GroundTruth {
     pub by_fingerprint: FingerprintCounts,
     /// Attacks that meet the RS-DoS thresholds, sorted by (first, ip).
     pub dos_victims: Vec<DosVictim>,
-    pub anomaly: AnomalyTruth,
+    /// The injected surges, in time order.
+    pub surges: Vec<AnomalyTruth>,
 }

@@ -291,3 +291,46 @@ pub trait AccountStore {
     /// The newest `limit` entries, newest first.
     fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError>;
 }
+
+/// How one delivery attempt of an alert over one channel ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delivery {
+    /// Attempts made this time (retries included).
+    pub attempts: u32,
+    /// When it was delivered, or the last error.
+    pub outcome: Result<Timestamp, String>,
+}
+
+/// Early-warning alerts and what has been delivered where.
+pub trait AlertStore {
+    /// Stores an alert. One whose key is already stored is left as it is: returns the id and
+    /// whether the alert is new.
+    fn raise_alert(
+        &mut self,
+        alert: &greenwatch_model::alert::NewAlert,
+    ) -> Result<(i64, bool), StoreError>;
+    /// The newest `limit` alerts `viewer` may see, newest first.
+    fn alerts(
+        &self,
+        viewer: &Viewer,
+        limit: usize,
+    ) -> Result<Vec<greenwatch_model::alert::Alert>, StoreError>;
+    /// One alert, if it exists and `viewer` may see it.
+    fn alert(
+        &self,
+        viewer: &Viewer,
+        id: i64,
+    ) -> Result<Option<greenwatch_model::alert::Alert>, StoreError>;
+    /// Alerts `viewer` may see that were never delivered over `channel`, oldest first.
+    fn undelivered(
+        &self,
+        viewer: &Viewer,
+        channel: &str,
+    ) -> Result<Vec<greenwatch_model::alert::Alert>, StoreError>;
+    fn record_delivery(
+        &mut self,
+        alert_id: i64,
+        channel: &str,
+        delivery: &Delivery,
+    ) -> Result<(), StoreError>;
+}

@@ -1,6 +1,7 @@
 //! The embedded backend: one SQLite database in WAL mode inside the data directory.
 
 mod accounts;
+mod alerts;
 mod risk;
 
 use crate::codec::{decode, encode};
@@ -75,6 +76,7 @@ impl SqliteStore {
         conn.execute_batch(risk::SCHEMA)?;
         conn.execute_batch(accounts::SCHEMA)?;
         create_generation_triggers(&conn)?;
+        conn.execute_batch(alerts::SCHEMA)?;
         // Stores made before datasets had labels: their data becomes AMBER of `local`.
         for table in ["captures", "feed_files"] {
             add_label_columns(&conn, table)?;

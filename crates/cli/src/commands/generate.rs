@@ -108,13 +108,20 @@ pub fn run(data: &DataDir, args: GenerateArgs) -> anyhow::Result<ExitCode> {
     };
     let truth = write_traffic(data, &args)?;
     eprintln!(
-        "wrote {} packets to {} (truth in {}): {} DoS victims, surge on port {} at {}",
+        "wrote {} packets to {} (truth in {}): {} DoS victims, surges: {}",
         truth.packets,
         args.out.display(),
         args.truth.display(),
         truth.dos_victims.len(),
-        truth.anomaly.port,
-        truth.anomaly.start
+        truth
+            .surges
+            .iter()
+            .map(|s| format!(
+                "port {} at {} ({}x, {} h)",
+                s.port, s.start, s.factor, s.hours
+            ))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod demo;
+pub mod detect;
 pub mod export;
 pub mod generate;
 pub mod ingest;

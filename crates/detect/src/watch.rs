@@ -1,0 +1,245 @@
+//! One detection run over a range of flows: builds the watched series, detects anomalies in
+//! each, joins those of one subject that overlap in time (its packets and its sources) into a
+//! [`Finding`], and explains every finding from the flows behind it. The caller supplies the
+//! flows (a store scan), so this stays free of I/O.
+
+use crate::{
+    detect, Allowlist, Anomaly, AnomalyKind, Band, Calendar, Contributors, DetectorConfig,
+    SeriesBook, Subject, WatchedSeries,
+};
+use greenwatch_model::access::Label;
+use greenwatch_model::alert::{
+    ChartPoint, Evidence, Explanation, NewAlert, SeriesEvidence, Severity,
+};
+use greenwatch_model::Timestamp;
+use greenwatch_observe::FlowTuple;
+use serde::Serialize;
+
+/// Buckets starting in `[from, to)` seconds, `width` seconds wide.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub from: i64,
+    pub to: i64,
+    pub width: i64,
+}
+
+/// How far back an explanation looks for when each top source was first seen.
+const LOOK_BACK_SECS: i64 = 7 * 86_400;
+/// Days of context the chart of a finding shows before it.
+const CHART_DAYS_BEFORE: i64 = 3;
+/// Contributors listed per kind.
+const TOP_CONTRIBUTORS: usize = 5;
+
+/// One anomaly of one subject, over one or both of its measures.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Finding {
+    pub subject: Subject,
+    /// The subject as the CLI and the portal name it (`port 5555/tcp`).
+    pub name: String,
+    pub kind: AnomalyKind,
+    /// Start of the first and of the last anomalous bucket.
+    pub first: Timestamp,
+    pub last: Timestamp,
+    /// Largest observed / expected over its measures.
+    pub ratio: f64,
+    pub severity: Severity,
+    pub series: Vec<SeriesEvidence>,
+    pub explanation: Explanation,
+}
+
+impl Finding {
+    /// The alert this finding raises. Its key makes raising it again a no-op.
+    pub fn to_alert(&self, label: Label, created_at: Timestamp) -> NewAlert {
+        let kind = self.kind.as_str();
+        let what = match self.kind {
+            AnomalyKind::Surge => "Surge",
+            AnomalyKind::LevelUp => "Level rise",
+            AnomalyKind::LevelDown => "Level drop",
+        };
+        let title = format!(
+            "{what} on {}: {:.1}x the expected traffic",
+            self.name, self.ratio
+        );
+        NewAlert {
+            key: Some(format!("detect:{}:{kind}:{}", self.name, self.first.secs())),
+            severity: self.severity,
+            title,
+            summary: self.summary(),
+            affected: self.series.iter().map(|s| s.series.clone()).collect(),
+            first_seen: self.first,
+            last_seen: self.last,
+            author: "detector".into(),
+            label,
+            evidence: Some(Evidence {
+                series: self.series.clone(),
+                explanation: self.explanation.clone(),
+            }),
+            created_at,
+        }
+    }
+
+    fn summary(&self) -> String {
+        let mut text = format!(
+            "From {} to the bucket starting {}:",
+            self.first.to_rfc3339(),
+            self.last.to_rfc3339()
+        );
+        for s in &self.series {
+            text += &format!(
+                " {} {:.0} observed, {:.0} expected (peak bucket {:.0}, interval {:.0}-{:.0});",
+                s.series, s.observed, s.expected, s.peak_observed, s.peak_lower, s.peak_upper
+            );
+        }
+        let names = |c: &[greenwatch_model::alert::Contributor]| {
+            c.iter()
+                .map(|c| format!("{} ({:.0} %)", c.name, 100.0 * c.share))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let e = &self.explanation;
+        for (what, list) in [
+            ("top sources", &e.sources),
+            ("countries", &e.countries),
+            ("ASes", &e.asns),
+            ("ports", &e.ports),
+            ("fingerprints", &e.fingerprints),
+        ] {
+            if !list.is_empty() {
+                text += &format!(" {what}: {}.", names(list));
+            }
+        }
+        text
+    }
+}
+
+/// How urgent a departure of this size is.
+fn severity(kind: AnomalyKind, ratio: f64) -> Severity {
+    let ratio = if kind == AnomalyKind::LevelDown {
+        1.0 / ratio.max(1e-9)
+    } else {
+        ratio
+    };
+    match (kind, ratio) {
+        (AnomalyKind::Surge, r) if r >= 10.0 => Severity::Critical,
+        (AnomalyKind::Surge, r) if r >= 5.0 => Severity::High,
+        (_, r) if r >= 3.0 => Severity::Medium,
+        _ => Severity::Low,
+    }
+}
+
+/// Runs detection over `window`. `scan(from, to, visit)` must visit the flows with a bucket in
+/// `[from, to)` in bucket order; it is called twice (series, then explanations).
+pub fn watch<E>(
+    mut scan: impl FnMut(i64, i64, &mut dyn FnMut(&FlowTuple)) -> Result<(), E>,
+    window: Window,
+    allowlist: &Allowlist,
+    config: &DetectorConfig,
+) -> Result<Vec<Finding>, E> {
+    let mut book = SeriesBook::new(allowlist, window.from, window.to, window.width);
+    scan(window.from, window.to, &mut |f| book.add(f))?;
+    let mut drafts: Vec<Draft> = Vec::new();
+    for series in book.finish(config.min_excess) {
+        let calendar = Calendar::of(series.first_secs, series.width_secs);
+        let detection = detect(&series.values, calendar, config);
+        for anomaly in detection.anomalies {
+            let evidence = evidence(&series, &detection.bands, &anomaly);
+            let at = |i: usize| series.first_secs + i as i64 * series.width_secs;
+            let (first, last) = (at(anomaly.first), at(anomaly.last));
+            let ratio = anomaly.ratio();
+            match drafts.iter_mut().find(|d| {
+                d.subject == series.key.subject
+                    && d.first <= last
+                    && first <= d.last
+                    && (d.kind == AnomalyKind::Surge) == (anomaly.kind == AnomalyKind::Surge)
+            }) {
+                Some(d) => {
+                    d.first = d.first.min(first);
+                    d.last = d.last.max(last);
+                    d.ratio = more_extreme(d.kind, d.ratio, ratio);
+                    d.series.push(evidence);
+                }
+                None => drafts.push(Draft {
+                    subject: series.key.subject,
+                    kind: anomaly.kind,
+                    first,
+                    last,
+                    ratio,
+                    series: vec![evidence],
+                }),
+            }
+        }
+    }
+    if drafts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut explainers: Vec<Contributors> = drafts
+        .iter()
+        .map(|d| Contributors::new(d.subject, allowlist, d.first, d.last + window.width))
+        .collect();
+    let from = drafts.iter().map(|d| d.first).min().unwrap_or(window.from) - LOOK_BACK_SECS;
+    let to = drafts.iter().map(|d| d.last).max().unwrap_or(window.to) + window.width;
+    scan(from.max(window.from), to, &mut |f| {
+        for e in explainers.iter_mut() {
+            e.add(f);
+        }
+    })?;
+    let mut findings: Vec<Finding> = drafts
+        .into_iter()
+        .zip(explainers)
+        .map(|(d, e)| Finding {
+            name: d.subject.to_string(),
+            subject: d.subject,
+            kind: d.kind,
+            first: Timestamp::from_secs(d.first),
+            last: Timestamp::from_secs(d.last),
+            ratio: d.ratio,
+            severity: severity(d.kind, d.ratio),
+            series: d.series,
+            explanation: e.finish(TOP_CONTRIBUTORS),
+        })
+        .collect();
+    findings.sort_by(|a, b| (a.first, &a.name).cmp(&(b.first, &b.name)));
+    Ok(findings)
+}
+
+struct Draft {
+    subject: Subject,
+    kind: AnomalyKind,
+    first: i64,
+    last: i64,
+    ratio: f64,
+    series: Vec<SeriesEvidence>,
+}
+
+fn more_extreme(kind: AnomalyKind, a: f64, b: f64) -> f64 {
+    if kind == AnomalyKind::LevelDown {
+        a.min(b)
+    } else {
+        a.max(b)
+    }
+}
+
+fn evidence(series: &WatchedSeries, bands: &[Option<Band>], a: &Anomaly) -> SeriesEvidence {
+    let per_day = Calendar::of(series.first_secs, series.width_secs).buckets_per_day;
+    let from = a.first.saturating_sub(per_day * CHART_DAYS_BEFORE as usize);
+    let to = (a.last + per_day).min(series.values.len() - 1);
+    let chart = (from..=to)
+        .map(|i| ChartPoint {
+            bucket: Timestamp::from_secs(series.first_secs + i as i64 * series.width_secs),
+            observed: series.values[i],
+            expected: bands[i].map(|b| b.expected),
+            lower: bands[i].map(|b| b.lower),
+            upper: bands[i].map(|b| b.upper),
+        })
+        .collect();
+    SeriesEvidence {
+        series: format!("{} {}", series.key.subject, series.key.measure.as_str()),
+        kind: a.kind.as_str().into(),
+        observed: a.observed,
+        expected: a.expected,
+        peak_observed: a.peak_observed,
+        peak_lower: a.peak_band.lower,
+        peak_upper: a.peak_band.upper,
+        chart,
+    }
+}

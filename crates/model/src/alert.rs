@@ -1,0 +1,156 @@
+//! Early-warning alerts: what the detector (or an analyst) tells people, with the evidence
+//! behind it. An alert carries a [`Label`] like every other object, so it travels only as far
+//! as its TLP allows.
+
+use crate::access::Label;
+use crate::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 4] = [
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Severity::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                format!("unknown severity {s:?}: expected low, medium, high or critical")
+            })
+    }
+}
+
+/// One contributor to an anomaly and its share of the anomaly's packets.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Contributor {
+    /// `203.0.113.7`, `CN`, `AS4134`, `23/tcp`, `mirai`.
+    pub name: String,
+    pub packets: u64,
+    pub share: f64,
+    /// For sources: their first bucket within the look-back window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_seen: Option<Timestamp>,
+}
+
+/// Who carried an anomaly's traffic.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Explanation {
+    pub packets: u64,
+    pub sources: Vec<Contributor>,
+    pub countries: Vec<Contributor>,
+    pub asns: Vec<Contributor>,
+    pub ports: Vec<Contributor>,
+    pub fingerprints: Vec<Contributor>,
+}
+
+/// One bucket of an affected series as the alert's chart draws it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChartPoint {
+    pub bucket: Timestamp,
+    pub observed: f64,
+    /// The baseline band (absent during the detector's warm-up).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lower: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upper: Option<f64>,
+}
+
+/// Observed against expected over one affected series.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SeriesEvidence {
+    /// `port 5555/tcp packets`.
+    pub series: String,
+    /// `surge`, `level-up`, `level-down`.
+    pub kind: String,
+    pub observed: f64,
+    pub expected: f64,
+    /// The prediction interval of the peak bucket.
+    pub peak_observed: f64,
+    pub peak_lower: f64,
+    pub peak_upper: f64,
+    pub chart: Vec<ChartPoint>,
+}
+
+/// What the detector measured; absent on alerts written by hand.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub series: Vec<SeriesEvidence>,
+    pub explanation: Explanation,
+}
+
+/// An alert before the store gives it an id.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewAlert {
+    /// Identifies what the alert is about (`detect:port/5555/tcp:surge:<first bucket>`), so that
+    /// running the detector again does not raise it twice; `None` for hand-written alerts.
+    pub key: Option<String>,
+    pub severity: Severity,
+    pub title: String,
+    /// Plain text a person reads first.
+    pub summary: String,
+    /// The affected series, e.g. `port 5555/tcp packets`.
+    pub affected: Vec<String>,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    /// `detector` or the login of the analyst who wrote it.
+    pub author: String,
+    pub label: Label,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Evidence>,
+    pub created_at: Timestamp,
+}
+
+/// A stored alert.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    pub id: i64,
+    #[serde(flatten)]
+    pub alert: NewAlert,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn severities_parse_in_any_case_and_order_by_urgency() {
+        assert_eq!("HIGH".parse::<Severity>(), Ok(Severity::High));
+        assert!("urgent".parse::<Severity>().is_err());
+        assert!(Severity::Critical > Severity::Low);
+    }
+}
