@@ -44,6 +44,8 @@ enum Command {
     Query(commands::query::QueryArgs),
     /// Early warning: surges and level shifts per port, country, AS and fingerprint.
     Detect(commands::detect::DetectArgs),
+    /// Alerts: list them, write one by hand, deliver them by webhook or e-mail.
+    Alert(commands::alert::AlertArgs),
     /// The research scanners detection leaves out.
     Allowlist(commands::detect::AllowlistArgs),
     /// Ecosystem-health metrics per risk, country or ASN, and period.
@@ -84,6 +86,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Netdb(args) => commands::netdb::run(&data, args),
         Command::Detect(args) => commands::detect::run(&data, args),
+        Command::Alert(args) => commands::alert::run(&data, args),
         Command::Allowlist(args) => commands::detect::run_allowlist(&data, args),
         Command::Generate(args) => commands::generate::run(&data, args),
         Command::Ingest(args) => commands::ingest::run(&data, args),

@@ -5,50 +5,9 @@ mod common;
 
 use common::{assert_success, real_ip_data, Env};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::Path;
 
 impl Env {
-    /// Generates a capture; returns (pcap path, truth).
-    fn generate(&self, seed: u64, packets: u64, hours: u32) -> (PathBuf, Value) {
-        let pcap = self.path(&format!("seed{seed}-{packets}.pcap"));
-        let truth = self.path(&format!("seed{seed}-{packets}.truth.json"));
-        let out = self.run(&[
-            "generate",
-            "traffic",
-            "--out",
-            pcap.to_str().unwrap(),
-            "--truth",
-            truth.to_str().unwrap(),
-            "--seed",
-            &seed.to_string(),
-            "--packets",
-            &packets.to_string(),
-            "--hours",
-            &hours.to_string(),
-            "--start",
-            "2026-10-05T00:00:00Z",
-        ]);
-        assert_success(&out);
-        (
-            pcap,
-            serde_json::from_slice(&std::fs::read(&truth).unwrap()).unwrap(),
-        )
-    }
-
-    fn ingest(&self, files: &[&Path]) -> (Output, Value) {
-        let mut args = vec!["ingest", "pcap", "--json", "--sensor", "test-sensor"];
-        args.extend(files.iter().map(|p| p.to_str().unwrap()));
-        let out = self.run(&args);
-        let summary = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "ingest printed no JSON ({e}): {}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-        (out, summary)
-    }
-
     fn total_packets(&self) -> u64 {
         let rows = self.json(&[
             "query", "top", "--by", "country", "--limit", "1000", "--json",

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod accounts;
+pub mod alert;
 pub mod demo;
 pub mod detect;
 pub mod export;

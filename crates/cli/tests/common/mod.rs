@@ -2,7 +2,7 @@
 #![allow(dead_code)] // each test binary uses its own subset
 
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub struct Env {
@@ -44,6 +44,46 @@ impl Env {
         ]);
         assert_success(&out);
         env
+    }
+
+    /// Generates a capture; returns (pcap path, truth).
+    pub fn generate(&self, seed: u64, packets: u64, hours: u32) -> (PathBuf, Value) {
+        let pcap = self.path(&format!("seed{seed}-{packets}.pcap"));
+        let truth = self.path(&format!("seed{seed}-{packets}.truth.json"));
+        let out = self.run(&[
+            "generate",
+            "traffic",
+            "--out",
+            pcap.to_str().unwrap(),
+            "--truth",
+            truth.to_str().unwrap(),
+            "--seed",
+            &seed.to_string(),
+            "--packets",
+            &packets.to_string(),
+            "--hours",
+            &hours.to_string(),
+            "--start",
+            "2026-10-05T00:00:00Z",
+        ]);
+        assert_success(&out);
+        (
+            pcap,
+            serde_json::from_slice(&std::fs::read(&truth).unwrap()).unwrap(),
+        )
+    }
+
+    pub fn ingest(&self, files: &[&Path]) -> (Output, Value) {
+        let mut args = vec!["ingest", "pcap", "--json", "--sensor", "test-sensor"];
+        args.extend(files.iter().map(|p| p.to_str().unwrap()));
+        let out = self.run(&args);
+        let summary = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "ingest printed no JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        (out, summary)
     }
 
     pub fn path(&self, name: &str) -> PathBuf {

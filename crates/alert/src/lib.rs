@@ -1,0 +1,102 @@
+//! Delivers early-warning alerts beyond the portal: an Atom feed ([`atom_feed`]), webhooks
+//! (JSON POST signed with HMAC-SHA256 over the body, [`Webhook`]) and e-mail over SMTP
+//! ([`Smtp`]). Each push channel is one [`Channel`]; [`deliver_pending`] sends a channel every
+//! alert its subscriber may see and has not received yet, retrying with backoff ([`Retry`]),
+//! and records the outcome in the store, so an alert is delivered at least once per channel.
+//!
+//! Invariants: a channel only ever receives alerts `Viewer::can_see` allows its subscriber;
+//! webhook secrets and SMTP passwords are never logged or put in an error message.
+
+mod atom;
+mod retry;
+mod smtp;
+mod webhook;
+
+pub use atom::{atom_feed, FeedInfo};
+pub use retry::Retry;
+pub use smtp::{Smtp, SmtpCredentials};
+pub use webhook::{signature, Webhook, SIGNATURE_HEADER};
+
+use greenwatch_model::access::Viewer;
+use greenwatch_model::alert::Alert;
+use greenwatch_model::Timestamp;
+use greenwatch_store::{AlertStore, Delivery, StoreError};
+
+/// Somewhere alerts are pushed to.
+pub trait Channel {
+    /// Identifies the channel in the delivery records (`webhook:<url>`, `smtp:<recipients>`);
+    /// never contains a secret.
+    fn name(&self) -> String;
+    /// One attempt to deliver one alert.
+    fn send(&self, alert: &Alert) -> Result<(), String>;
+}
+
+/// Delivers every alert `subscriber` may see that `channel` has not received; returns the
+/// outcome per alert id. `now` stamps successful deliveries.
+pub fn deliver_pending(
+    store: &mut dyn AlertStore,
+    subscriber: &Viewer,
+    channel: &dyn Channel,
+    retry: &Retry,
+    now: impl Fn() -> Timestamp,
+) -> Result<Vec<(i64, Delivery)>, StoreError> {
+    let name = channel.name();
+    let mut outcomes = Vec::new();
+    for alert in store.undelivered(subscriber, &name)? {
+        let (attempts, result) = retry.run(|| channel.send(&alert));
+        let delivery = Delivery {
+            attempts,
+            outcome: result.map(|()| now()),
+        };
+        if let Err(e) = &delivery.outcome {
+            tracing::warn!(alert = alert.id, channel = %name, attempts, "delivery failed: {e}");
+        }
+        store.record_delivery(alert.id, &name, &delivery)?;
+        outcomes.push((alert.id, delivery));
+    }
+    Ok(outcomes)
+}
+
+/// The text body of an alert as e-mail and feed entries carry it.
+pub(crate) fn alert_text(alert: &Alert) -> String {
+    let a = &alert.alert;
+    format!(
+        "{title}\n\nSeverity: {severity}\n{tlp}\nFirst seen: {first}\nLast seen: {last}\nAffected: {affected}\n\n{summary}\n",
+        title = a.title,
+        severity = a.severity,
+        tlp = a.label.tlp,
+        first = a.first_seen.to_rfc3339(),
+        last = a.last_seen.to_rfc3339(),
+        affected = a.affected.join(", "),
+        summary = a.summary,
+    )
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use greenwatch_model::access::{Label, Tlp};
+    use greenwatch_model::alert::{Alert, NewAlert, Severity};
+    use greenwatch_model::Timestamp;
+
+    pub(crate) fn alert(id: i64, title: &str, tlp: Tlp) -> Alert {
+        Alert {
+            id,
+            alert: NewAlert {
+                key: None,
+                severity: Severity::High,
+                title: title.into(),
+                summary: "port 5555/tcp: 125 observed, 23 expected".into(),
+                affected: vec!["port 5555/tcp packets".into()],
+                first_seen: Timestamp::from_secs(1_791_158_400),
+                last_seen: Timestamp::from_secs(1_791_162_000),
+                author: "detector".into(),
+                label: Label {
+                    owner: "cert-x".into(),
+                    tlp,
+                },
+                evidence: None,
+                created_at: Timestamp::from_secs(1_791_165_600),
+            },
+        }
+    }
+}

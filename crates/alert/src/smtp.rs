@@ -1,0 +1,198 @@
+//! E-mail over SMTP (RFC 5321), written by hand: Greenwatch needs one plain-text message per
+//! alert to a relay it is configured for, which is a short conversation, and no mail library
+//! was worth its build time for that. No STARTTLS: point it at a local relay (or a loopback
+//! sink in tests).
+
+use crate::{alert_text, Channel};
+use greenwatch_model::alert::Alert;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::time::Duration;
+
+pub struct SmtpCredentials {
+    pub user: String,
+    /// Never logged, never in an error message.
+    pub password: String,
+}
+
+pub struct Smtp {
+    /// `host:port` of the relay.
+    pub relay: String,
+    pub from: String,
+    pub to: Vec<String>,
+    pub credentials: Option<SmtpCredentials>,
+}
+
+impl std::fmt::Debug for Smtp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Smtp")
+            .field("relay", &self.relay)
+            .field("from", &self.from)
+            .field("to", &self.to)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One SMTP conversation.
+struct Session {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl Session {
+    /// Reads one (possibly multi-line) reply; fails unless its code is `expected`. The command
+    /// named in errors is `what`, never the line sent (which may hold credentials).
+    fn expect(&mut self, expected: u16, what: &str) -> Result<(), String> {
+        loop {
+            let mut line = String::new();
+            self.reader
+                .read_line(&mut line)
+                .map_err(|e| format!("SMTP {what}: {e}"))?;
+            if line.len() < 4 {
+                return Err(format!(
+                    "SMTP {what}: connection closed or short reply {line:?}"
+                ));
+            }
+            let code: u16 = line[..3]
+                .parse()
+                .map_err(|_| format!("SMTP {what}: bad reply {line:?}"))?;
+            if line.as_bytes()[3] == b'-' {
+                continue;
+            }
+            return if code == expected {
+                Ok(())
+            } else {
+                Err(format!("SMTP {what}: {}", line.trim_end()))
+            };
+        }
+    }
+
+    fn command(&mut self, line: &str, expected: u16, what: &str) -> Result<(), String> {
+        self.writer
+            .write_all(format!("{line}\r\n").as_bytes())
+            .map_err(|e| format!("SMTP {what}: {e}"))?;
+        self.expect(expected, what)
+    }
+}
+
+impl Smtp {
+    fn message(&self, alert: &Alert) -> String {
+        let a = &alert.alert;
+        let subject: String = format!("[{}] [{}] {}", a.label.tlp, a.severity, a.title)
+            .chars()
+            .map(|c| {
+                if c.is_ascii() && !c.is_ascii_control() {
+                    c
+                } else {
+                    '?'
+                }
+            })
+            .collect();
+        let date = a.created_at.to_datetime().to_rfc2822();
+        let headers = format!(
+            "From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\nDate: {date}\r\nMessage-ID: <alert-{id}.{created}@greenwatch>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
+            from = self.from,
+            to = self.to.join(", "),
+            id = alert.id,
+            created = a.created_at.secs(),
+        );
+        // Dot-stuffing: a body line starting with '.' gets another, so no line ends the data.
+        let body: String = alert_text(alert)
+            .lines()
+            .map(|l| {
+                if l.starts_with('.') {
+                    format!(".{l}\r\n")
+                } else {
+                    format!("{l}\r\n")
+                }
+            })
+            .collect();
+        headers + &body
+    }
+}
+
+impl Channel for Smtp {
+    fn name(&self) -> String {
+        format!("smtp:{}", self.to.join(","))
+    }
+
+    fn send(&self, alert: &Alert) -> Result<(), String> {
+        let addr = self
+            .relay
+            .to_socket_addrs()
+            .map_err(|e| format!("SMTP relay {}: {e}", self.relay))?
+            .next()
+            .ok_or_else(|| format!("SMTP relay {}: no address", self.relay))?;
+        let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10))
+            .map_err(|e| format!("SMTP relay {}: {e}", self.relay))?;
+        stream.set_read_timeout(Some(Duration::from_secs(30))).ok();
+        let mut s = Session {
+            reader: BufReader::new(stream.try_clone().map_err(|e| e.to_string())?),
+            writer: stream,
+        };
+        s.expect(220, "greeting")?;
+        s.command("EHLO greenwatch", 250, "EHLO")?;
+        if let Some(c) = &self.credentials {
+            let token = base64(format!("\0{}\0{}", c.user, c.password).as_bytes());
+            s.command(&format!("AUTH PLAIN {token}"), 235, "AUTH")?;
+        }
+        s.command(&format!("MAIL FROM:<{}>", self.from), 250, "MAIL FROM")?;
+        for to in &self.to {
+            s.command(&format!("RCPT TO:<{to}>"), 250, "RCPT TO")?;
+        }
+        s.command("DATA", 354, "DATA")?;
+        s.command(&format!("{}.", self.message(alert)), 250, "message")?;
+        s.command("QUIT", 221, "QUIT")
+    }
+}
+
+/// Standard base64 with padding (RFC 4648), for AUTH PLAIN.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().fold(0u32, |acc, &b| acc << 8 | b as u32) << (8 * (3 - chunk.len()));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc_4648_vectors() {
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(plain.as_bytes()), encoded);
+        }
+    }
+
+    #[test]
+    fn body_lines_starting_with_a_dot_are_stuffed() {
+        let smtp = Smtp {
+            relay: "127.0.0.1:25".into(),
+            from: "gw@example.org".into(),
+            to: vec!["soc@example.org".into()],
+            credentials: None,
+        };
+        let mut alert = crate::tests::alert(1, "Surge", greenwatch_model::access::Tlp::Clear);
+        alert.alert.summary = "line\n.\n.hidden".into();
+        let message = smtp.message(&alert);
+        assert!(message.contains("\r\n..\r\n..hidden\r\n"));
+        assert!(!message.contains("\r\n.\r\n"));
+    }
+}

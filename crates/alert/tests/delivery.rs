@@ -1,0 +1,327 @@
+//! Webhook and SMTP delivery end to end on loopback: a receiver the test starts, the store
+//! recording what was delivered, retries, signatures and TLP.
+
+use greenwatch_alert::{
+    deliver_pending, signature, Retry, Smtp, SmtpCredentials, Webhook, SIGNATURE_HEADER,
+};
+use greenwatch_model::access::{Label, Role, Tlp, Viewer};
+use greenwatch_model::alert::{NewAlert, Severity};
+use greenwatch_model::Timestamp;
+use greenwatch_store::{AlertStore, SqliteStore};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::mpsc;
+use std::time::Duration;
+
+fn new_alert(title: &str, tlp: Tlp) -> NewAlert {
+    NewAlert {
+        key: Some(format!("test:{title}")),
+        severity: Severity::High,
+        title: title.into(),
+        summary:
+            "port 5555/tcp: 125 packets observed, 23 expected (interval 4-61)\n.a line with a dot"
+                .into(),
+        affected: vec!["port 5555/tcp packets".into()],
+        first_seen: Timestamp::from_secs(1_791_158_400),
+        last_seen: Timestamp::from_secs(1_791_162_000),
+        author: "detector".into(),
+        label: Label {
+            owner: "cert-x".into(),
+            tlp,
+        },
+        evidence: None,
+        created_at: Timestamp::from_secs(1_791_165_600),
+    }
+}
+
+fn store_with(alerts: &[NewAlert]) -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = SqliteStore::open(&dir.path().join("gw.sqlite")).unwrap();
+    for a in alerts {
+        store.raise_alert(a).unwrap();
+    }
+    (dir, store)
+}
+
+fn quick_retry() -> Retry {
+    Retry {
+        attempts: 3,
+        first_backoff: Duration::from_millis(20),
+    }
+}
+
+fn now() -> Timestamp {
+    Timestamp::from_secs(1_791_170_000)
+}
+
+/// One HTTP/1.1 request as the receiver saw it.
+struct Received {
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+/// Serves `statuses.len()` requests on loopback, answering each with the next status.
+fn webhook_receiver(statuses: Vec<u16>) -> (String, mpsc::Receiver<Received>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for status in statuses {
+            let (stream, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut headers = Vec::new();
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            assert!(line.starts_with("POST /hook HTTP/1.1"), "{line}");
+            loop {
+                line.clear();
+                reader.read_line(&mut line).unwrap();
+                let Some((k, v)) = line.trim_end().split_once(':') else {
+                    break;
+                };
+                headers.push((k.to_ascii_lowercase(), v.trim().to_string()));
+            }
+            let len: usize = headers
+                .iter()
+                .find(|(k, _)| k == "content-length")
+                .map(|(_, v)| v.parse().unwrap())
+                .unwrap();
+            let mut body = vec![0; len];
+            reader.read_exact(&mut body).unwrap();
+            let mut stream = stream;
+            write!(
+                stream,
+                "HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            )
+            .unwrap();
+            tx.send(Received { headers, body }).unwrap();
+        }
+    });
+    (url, rx)
+}
+
+#[test]
+fn webhook_is_signed_retried_after_a_failure_and_delivered_once() {
+    let (_dir, mut store) = store_with(&[new_alert("Surge on port 5555/tcp", Tlp::Green)]);
+    let (url, received) = webhook_receiver(vec![503, 200]);
+    let hook = Webhook {
+        url,
+        secret: "shared-secret".into(),
+    };
+    let subscriber = Viewer::User {
+        org: "cert-y".into(),
+        role: Role::Member,
+    };
+    let outcomes = deliver_pending(&mut store, &subscriber, &hook, &quick_retry(), now).unwrap();
+    assert_eq!(outcomes.len(), 1);
+    assert_eq!(outcomes[0].1.attempts, 2);
+    assert_eq!(outcomes[0].1.outcome, Ok(now()));
+
+    let _failed = received.recv().unwrap();
+    let ok = received.recv().unwrap();
+    let header = |name: &str| {
+        ok.headers
+            .iter()
+            .find(|(k, _)| k == &name.to_ascii_lowercase())
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(
+        header(SIGNATURE_HEADER),
+        Some(signature(b"shared-secret", &ok.body))
+    );
+    assert_eq!(header("content-type").as_deref(), Some("application/json"));
+    let json: serde_json::Value = serde_json::from_slice(&ok.body).unwrap();
+    assert_eq!(json["title"], "Surge on port 5555/tcp");
+    assert_eq!(json["label"]["tlp"], "GREEN");
+
+    // Delivered: the next round sends nothing.
+    let again = deliver_pending(&mut store, &subscriber, &hook, &quick_retry(), now).unwrap();
+    assert!(again.is_empty());
+}
+
+#[test]
+fn a_webhook_that_stays_down_is_retried_next_round_and_its_secret_never_shows() {
+    let (_dir, mut store) = store_with(&[new_alert("a", Tlp::Clear)]);
+    let (url, _received) = webhook_receiver(vec![500, 500, 500]);
+    let hook = Webhook {
+        url,
+        secret: "do-not-print-me".into(),
+    };
+    let outcomes =
+        deliver_pending(&mut store, &Viewer::Anonymous, &hook, &quick_retry(), now).unwrap();
+    let error = outcomes[0].1.outcome.clone().unwrap_err();
+    assert_eq!(outcomes[0].1.attempts, 3);
+    assert!(error.contains("500"), "{error}");
+    assert!(!error.contains("do-not-print-me"));
+    assert_eq!(
+        store
+            .undelivered(&Viewer::Anonymous, &greenwatch_alert::Channel::name(&hook))
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn subscribers_receive_only_alerts_their_organisation_may_see() {
+    let (_dir, mut store) = store_with(&[
+        new_alert("clear", Tlp::Clear),
+        new_alert("green", Tlp::Green),
+        new_alert("amber", Tlp::Amber),
+        new_alert("red", Tlp::Red),
+    ]);
+    let (url, received) = webhook_receiver(vec![200; 6]);
+    let hook = Webhook {
+        url,
+        secret: "k".into(),
+    };
+    let titles = |rx: &mpsc::Receiver<Received>, n: usize| -> Vec<String> {
+        (0..n)
+            .map(|_| {
+                let r = rx.recv().unwrap();
+                serde_json::from_slice::<serde_json::Value>(&r.body).unwrap()["title"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    };
+    let public =
+        deliver_pending(&mut store, &Viewer::Anonymous, &hook, &quick_retry(), now).unwrap();
+    assert_eq!(public.len(), 1);
+    assert_eq!(titles(&received, 1), ["clear"]);
+    let peer = Viewer::User {
+        org: "cert-y".into(),
+        role: Role::Analyst,
+    };
+    assert_eq!(
+        deliver_pending(&mut store, &peer, &hook, &quick_retry(), now)
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(titles(&received, 1), ["green"]);
+    let owner = Viewer::User {
+        org: "cert-x".into(),
+        role: Role::Member,
+    };
+    assert_eq!(
+        deliver_pending(&mut store, &owner, &hook, &quick_retry(), now)
+            .unwrap()
+            .len(),
+        2
+    );
+    let mut got = titles(&received, 2);
+    got.sort();
+    assert_eq!(got, ["amber", "red"]);
+}
+
+/// A minimal SMTP sink: accepts one message, returns the commands and the message data.
+fn smtp_sink(accept_auth: bool) -> (String, mpsc::Receiver<(Vec<String>, String)>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let relay = listener.local_addr().unwrap().to_string();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut out = stream;
+        let mut commands = Vec::new();
+        let mut data = String::new();
+        out.write_all(b"220 sink ESMTP\r\n").unwrap();
+        let mut line = String::new();
+        while reader.read_line(&mut line).unwrap() > 0 {
+            let cmd = line.trim_end().to_string();
+            line.clear();
+            commands.push(cmd.clone());
+            let reply: &[u8] = match cmd.split(' ').next().unwrap() {
+                "EHLO" => b"250-sink\r\n250 AUTH PLAIN\r\n",
+                "AUTH" if accept_auth => b"235 ok\r\n",
+                "AUTH" => b"535 authentication failed\r\n",
+                "MAIL" | "RCPT" => b"250 ok\r\n",
+                "DATA" => {
+                    out.write_all(b"354 go on\r\n").unwrap();
+                    loop {
+                        let mut l = String::new();
+                        reader.read_line(&mut l).unwrap();
+                        if l == ".\r\n" {
+                            break;
+                        }
+                        // Undo dot-stuffing as a real server does.
+                        data += l.strip_prefix('.').unwrap_or(&l);
+                    }
+                    b"250 queued\r\n"
+                }
+                "QUIT" => {
+                    out.write_all(b"221 bye\r\n").unwrap();
+                    break;
+                }
+                _ => b"500 what\r\n",
+            };
+            out.write_all(reply).unwrap();
+        }
+        tx.send((commands, data)).unwrap();
+    });
+    (relay, rx)
+}
+
+#[test]
+fn email_goes_through_an_smtp_relay_with_auth_and_dot_stuffing() {
+    let (_dir, mut store) = store_with(&[new_alert("Surge on port 5555/tcp", Tlp::Green)]);
+    let (relay, sink) = smtp_sink(true);
+    let smtp = Smtp {
+        relay,
+        from: "greenwatch@cert.example".into(),
+        to: vec!["soc@isp.example".into(), "noc@isp.example".into()],
+        credentials: Some(SmtpCredentials {
+            user: "gw".into(),
+            password: "pw".into(),
+        }),
+    };
+    let peer = Viewer::User {
+        org: "cert-y".into(),
+        role: Role::Member,
+    };
+    let outcomes = deliver_pending(&mut store, &peer, &smtp, &quick_retry(), now).unwrap();
+    assert_eq!(outcomes[0].1.outcome, Ok(now()));
+    let (commands, data) = sink.recv().unwrap();
+    // AUTH PLAIN of "\0gw\0pw".
+    assert!(
+        commands.contains(&"AUTH PLAIN AGd3AHB3".to_string()),
+        "{commands:?}"
+    );
+    assert!(commands.contains(&"MAIL FROM:<greenwatch@cert.example>".to_string()));
+    assert!(commands.contains(&"RCPT TO:<soc@isp.example>".to_string()));
+    assert!(commands.contains(&"RCPT TO:<noc@isp.example>".to_string()));
+    assert!(
+        data.contains("Subject: [TLP:GREEN] [high] Surge on port 5555/tcp\r\n"),
+        "{data}"
+    );
+    assert!(data.contains("\r\n.a line with a dot\r\n"), "{data}");
+    assert!(data.contains("Affected: port 5555/tcp packets"));
+}
+
+#[test]
+fn a_refused_login_is_reported_without_the_password() {
+    let (_dir, mut store) = store_with(&[new_alert("a", Tlp::Clear)]);
+    let (relay, _sink) = smtp_sink(false);
+    let smtp = Smtp {
+        relay,
+        from: "gw@x".into(),
+        to: vec!["soc@x".into()],
+        credentials: Some(SmtpCredentials {
+            user: "gw".into(),
+            password: "hunter2-secret".into(),
+        }),
+    };
+    let retry = Retry {
+        attempts: 1,
+        first_backoff: Duration::ZERO,
+    };
+    let outcomes = deliver_pending(&mut store, &Viewer::Anonymous, &smtp, &retry, now).unwrap();
+    let error = outcomes[0].1.outcome.clone().unwrap_err();
+    assert!(error.contains("535"), "{error}");
+    assert!(
+        !error.contains("hunter2") && !error.contains("AGd3"),
+        "{error}"
+    );
+}

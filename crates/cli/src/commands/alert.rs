@@ -1,0 +1,211 @@
+//! `greenwatch alert list|add|deliver`: the stored alerts, alerts written by hand, and pushing
+//! them to a webhook or over SMTP.
+
+use crate::data_dir::DataDir;
+use crate::table;
+use clap::{Args, Subcommand};
+use greenwatch_alert::{deliver_pending, Channel, Retry, Smtp, SmtpCredentials, Webhook};
+use greenwatch_model::access::{Label, Role, Tlp, Viewer};
+use greenwatch_model::alert::{NewAlert, Severity};
+use greenwatch_model::Timestamp;
+use greenwatch_store::AlertStore;
+use std::process::ExitCode;
+
+#[derive(clap::Parser)]
+pub struct AlertArgs {
+    #[command(subcommand)]
+    command: AlertCommand,
+}
+
+#[derive(Subcommand)]
+enum AlertCommand {
+    /// The newest alerts (all of them: the command line sees everything).
+    List {
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write an alert by hand.
+    Add {
+        #[arg(long)]
+        title: String,
+        #[arg(long)]
+        summary: String,
+        #[arg(long, default_value = "medium")]
+        severity: Severity,
+        /// Affected series or assets, repeatable.
+        #[arg(long)]
+        affected: Vec<String>,
+        /// When it was first seen (default: now).
+        #[arg(long)]
+        first_seen: Option<Timestamp>,
+        #[arg(long)]
+        author: String,
+        #[arg(long)]
+        org: String,
+        #[arg(long, default_value = "amber")]
+        tlp: Tlp,
+    },
+    /// Push every alert a subscriber may see and has not received to a webhook or over SMTP.
+    Deliver(DeliverArgs),
+}
+
+#[derive(Args)]
+struct DeliverArgs {
+    /// The subscriber's organisation (it receives what its members may see); without it, only
+    /// TLP:CLEAR alerts go out.
+    #[arg(long)]
+    org: Option<String>,
+    /// Webhook URL (JSON POST signed with HMAC-SHA256 in X-Greenwatch-Signature).
+    #[arg(long, requires = "secret_env")]
+    webhook: Option<String>,
+    /// Environment variable holding the webhook's shared secret.
+    #[arg(long)]
+    secret_env: Option<String>,
+    /// SMTP relay host:port.
+    #[arg(long, requires = "to")]
+    smtp: Option<String>,
+    #[arg(long, default_value = "greenwatch@localhost")]
+    from: String,
+    /// Recipient, repeatable.
+    #[arg(long)]
+    to: Vec<String>,
+    /// SMTP login; the password comes from GREENWATCH_SMTP_PASSWORD.
+    #[arg(long)]
+    smtp_user: Option<String>,
+    /// Attempts per alert before giving up until the next run.
+    #[arg(long, default_value_t = 5)]
+    attempts: u32,
+    #[arg(long)]
+    json: bool,
+}
+
+fn now() -> Timestamp {
+    Timestamp::from_secs(chrono::Utc::now().timestamp())
+}
+
+pub fn run(data: &DataDir, args: AlertArgs) -> anyhow::Result<ExitCode> {
+    let mut store = data.open_store()?;
+    match args.command {
+        AlertCommand::List { limit, json } => {
+            let alerts = store.alerts(&Viewer::Local, limit)?;
+            if json {
+                table::print_json(&alerts)?;
+            } else {
+                let rows: Vec<Vec<String>> = alerts
+                    .iter()
+                    .map(|a| {
+                        vec![
+                            a.id.to_string(),
+                            a.alert.first_seen.to_rfc3339(),
+                            a.alert.severity.to_string(),
+                            a.alert.label.tlp.to_string(),
+                            a.alert.title.clone(),
+                        ]
+                    })
+                    .collect();
+                table::print(&["ID", "FIRST SEEN", "SEVERITY", "TLP", "TITLE"], &rows);
+            }
+        }
+        AlertCommand::Add {
+            title,
+            summary,
+            severity,
+            affected,
+            first_seen,
+            author,
+            org,
+            tlp,
+        } => {
+            let now = now();
+            let first_seen = first_seen.unwrap_or(now);
+            let (id, _) = store.raise_alert(&NewAlert {
+                key: None,
+                severity,
+                title,
+                summary,
+                affected,
+                first_seen,
+                last_seen: first_seen,
+                author,
+                label: Label { owner: org, tlp },
+                evidence: None,
+                created_at: now,
+            })?;
+            println!("{id}");
+        }
+        AlertCommand::Deliver(args) => return deliver(&mut store, args),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn deliver(store: &mut dyn AlertStore, args: DeliverArgs) -> anyhow::Result<ExitCode> {
+    let mut channels: Vec<Box<dyn Channel>> = Vec::new();
+    if let (Some(url), Some(var)) = (args.webhook, args.secret_env) {
+        let secret = std::env::var(&var).map_err(|_| {
+            anyhow::anyhow!("environment variable {var} (the webhook secret) is not set")
+        })?;
+        channels.push(Box::new(Webhook { url, secret }));
+    }
+    if let Some(relay) = args.smtp {
+        let credentials = match args.smtp_user {
+            Some(user) => Some(SmtpCredentials {
+                user,
+                password: std::env::var("GREENWATCH_SMTP_PASSWORD").map_err(|_| {
+                    anyhow::anyhow!("--smtp-user needs GREENWATCH_SMTP_PASSWORD in the environment")
+                })?,
+            }),
+            None => None,
+        };
+        channels.push(Box::new(Smtp {
+            relay,
+            from: args.from,
+            to: args.to,
+            credentials,
+        }));
+    }
+    anyhow::ensure!(
+        !channels.is_empty(),
+        "nothing to deliver to: give --webhook or --smtp"
+    );
+    let subscriber = match args.org {
+        Some(org) => Viewer::User {
+            org,
+            role: Role::Member,
+        },
+        None => Viewer::Anonymous,
+    };
+    let retry = Retry {
+        attempts: args.attempts,
+        ..Retry::default()
+    };
+    let mut report = Vec::new();
+    let mut failed = false;
+    for channel in &channels {
+        for (id, delivery) in deliver_pending(store, &subscriber, channel.as_ref(), &retry, now)? {
+            failed |= delivery.outcome.is_err();
+            report.push(serde_json::json!({
+                "alert": id,
+                "channel": channel.name(),
+                "attempts": delivery.attempts,
+                "delivered": delivery.outcome.is_ok(),
+                "error": delivery.outcome.err(),
+            }));
+        }
+    }
+    if args.json {
+        table::print_json(&report)?;
+    } else {
+        eprintln!(
+            "{} deliveries, {} failed",
+            report.len(),
+            report.iter().filter(|r| r["delivered"] == false).count()
+        );
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
