@@ -129,8 +129,9 @@ fn surges(values: &[f64], bands: &[Option<Band>], flagged: &[bool]) -> Vec<Anoma
 }
 
 /// Two-sided CUSUM over standardised residuals of unflagged buckets. A crossing of the
-/// threshold is one level shift starting where the sum last left zero; crossings in the same
-/// direction within the hold-off extend it instead of raising another.
+/// threshold is one level shift starting where the sum last left zero, if the level stays
+/// moved for a quarter of a day after it; crossings in the same direction within the hold-off
+/// extend it instead of raising another.
 fn level_shifts(
     values: &[f64],
     bands: &[Option<Band>],
@@ -140,6 +141,7 @@ fn level_shifts(
 ) -> Vec<Anomaly> {
     let warm_up = calendar.buckets_per_day * config.change_warm_up_days;
     let hold_off = calendar.buckets_per_day * 7;
+    let confirm = (calendar.buckets_per_day / 4).max(1);
     let mut out: Vec<Anomaly> = Vec::new();
     let (mut up, mut down) = (Cusum::default(), Cusum::default());
     let mut seen = 0;
@@ -157,7 +159,13 @@ fn level_shifts(
             let Some(first) = cusum.step(t, z, config.cusum_slack, config.cusum_threshold) else {
                 continue;
             };
-            let shift = summarise(kind, first, t, values, bands);
+            // A level shift must persist: judged over the crossing and the buckets after it,
+            // so a dip of an hour or two (or a surge's tail) is not a new level.
+            let end = t + confirm;
+            if end >= values.len() {
+                continue;
+            }
+            let shift = summarise(kind, first, end, values, bands);
             if (shift.observed - shift.expected).abs() < config.min_excess
                 || !departs_enough(&shift, kind, config.min_shift_ratio)
             {
@@ -165,7 +173,7 @@ fn level_shifts(
             }
             match out.iter_mut().rev().find(|a| a.kind == kind) {
                 Some(last) if last.last + hold_off >= first => {
-                    *last = summarise(kind, last.first, t, values, bands)
+                    *last = summarise(kind, last.first, end, values, bands)
                 }
                 _ => out.push(shift),
             }
@@ -385,6 +393,23 @@ mod tests {
             .anomalies
             .iter()
             .all(|a| a.kind != AnomalyKind::LevelDown));
+    }
+
+    #[test]
+    fn a_dip_of_a_few_hours_is_not_a_level_shift() {
+        let mut rng = Counts(5);
+        let values: Vec<f64> = (0..28 * 24)
+            .map(|h| {
+                let dip = if (22 * 24 + 6..22 * 24 + 9).contains(&h) {
+                    0.5
+                } else {
+                    1.0
+                };
+                rng.poisson(seasonal_mean(h, 3000.0) * dip)
+            })
+            .collect();
+        let found = detect(&values, Calendar::new(0, 24), &DetectorConfig::default());
+        assert!(found.anomalies.is_empty(), "{:?}", found.anomalies);
     }
 
     #[test]
