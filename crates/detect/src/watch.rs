@@ -145,30 +145,17 @@ pub fn watch<E>(
             let evidence = evidence(&series, &detection.bands, &anomaly);
             let at = |i: usize| series.first_secs + i as i64 * series.width_secs;
             let (first, last) = (at(anomaly.first), at(anomaly.last));
-            let ratio = anomaly.ratio();
-            match drafts.iter_mut().find(|d| {
-                d.subject == series.key.subject
-                    && d.first <= last
-                    && first <= d.last
-                    && (d.kind == AnomalyKind::Surge) == (anomaly.kind == AnomalyKind::Surge)
-            }) {
-                Some(d) => {
-                    d.first = d.first.min(first);
-                    d.last = d.last.max(last);
-                    d.ratio = more_extreme(d.kind, d.ratio, ratio);
-                    d.series.push(evidence);
-                }
-                None => drafts.push(Draft {
-                    subject: series.key.subject,
-                    kind: anomaly.kind,
-                    first,
-                    last,
-                    ratio,
-                    series: vec![evidence],
-                }),
-            }
+            drafts.push(Draft {
+                subject: series.key.subject,
+                kind: anomaly.kind,
+                first,
+                last,
+                ratio: anomaly.ratio(),
+                series: vec![evidence],
+            });
         }
     }
+    let drafts = merge(drafts, window.width);
     if drafts.is_empty() {
         return Ok(Vec::new());
     }
@@ -211,6 +198,26 @@ struct Draft {
     series: Vec<SeriesEvidence>,
 }
 
+/// Joins drafts of one subject and kind that overlap or are one bucket apart in time:
+/// its packets and its sources, or one surge interrupted by a bucket just inside the interval.
+fn merge(mut drafts: Vec<Draft>, width: i64) -> Vec<Draft> {
+    drafts.sort_by_key(|d| (d.subject, d.kind.as_str(), d.first));
+    let mut out: Vec<Draft> = Vec::new();
+    for d in drafts {
+        match out.last_mut() {
+            Some(m)
+                if m.subject == d.subject && m.kind == d.kind && d.first <= m.last + 2 * width =>
+            {
+                m.last = m.last.max(d.last);
+                m.ratio = more_extreme(m.kind, m.ratio, d.ratio);
+                m.series.extend(d.series);
+            }
+            _ => out.push(d),
+        }
+    }
+    out
+}
+
 fn more_extreme(kind: AnomalyKind, a: f64, b: f64) -> f64 {
     if kind == AnomalyKind::LevelDown {
         a.min(b)
@@ -241,5 +248,49 @@ fn evidence(series: &WatchedSeries, bands: &[Option<Band>], a: &Anomaly) -> Seri
         peak_lower: a.peak_band.lower,
         peak_upper: a.peak_band.upper,
         chart,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use greenwatch_model::Transport;
+
+    #[test]
+    fn packets_and_sources_of_one_surge_are_one_finding_even_with_a_gap() {
+        let port = Subject::Port {
+            transport: Transport::TCP,
+            port: 9200,
+        };
+        let draft = |kind, first: i64, last: i64| Draft {
+            subject: port,
+            kind,
+            first: first * 3600,
+            last: last * 3600,
+            ratio: 3.0,
+            series: Vec::new(),
+        };
+        let merged = merge(
+            vec![
+                draft(AnomalyKind::Surge, 18, 18),
+                draft(AnomalyKind::Surge, 20, 20),
+                draft(AnomalyKind::Surge, 18, 20),
+                draft(AnomalyKind::Surge, 30, 31),
+                draft(AnomalyKind::LevelUp, 19, 25),
+            ],
+            3600,
+        );
+        let spans: Vec<_> = merged
+            .iter()
+            .map(|d| (d.kind, d.first / 3600, d.last / 3600))
+            .collect();
+        assert_eq!(
+            spans,
+            [
+                (AnomalyKind::LevelUp, 19, 25),
+                (AnomalyKind::Surge, 18, 20),
+                (AnomalyKind::Surge, 30, 31)
+            ]
+        );
     }
 }
