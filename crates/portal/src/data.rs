@@ -167,15 +167,7 @@ pub fn overview(
     let Some(window) = window else {
         return Ok(Overview::empty());
     };
-    let range = TimeRange {
-        from: Some(window.from),
-        to: Some(window.to),
-    };
-    let all = FlowFilter {
-        from: range.from,
-        to: range.to,
-        ..FlowFilter::default()
-    };
+    let (range, all) = window_scope(window);
     let scans = FlowFilter {
         class: Some(TrafficClass::Scan),
         ..all.clone()
@@ -221,6 +213,20 @@ pub fn overview(
         heatmap,
         dos: dos_rows(sources.netdb, slots),
     })
+}
+
+/// The store range of a window and the filter of every flow in it.
+fn window_scope(window: Window) -> (TimeRange, FlowFilter) {
+    let range = TimeRange {
+        from: Some(window.from),
+        to: Some(window.to),
+    };
+    let all = FlowFilter {
+        from: range.from,
+        to: range.to,
+        ..FlowFilter::default()
+    };
+    (range, all)
 }
 
 /// One hourly series per class of the flows `all` matches.
@@ -481,15 +487,7 @@ pub fn country(
         risks: Vec::new(),
     };
     if let Some(window) = window {
-        let range = TimeRange {
-            from: Some(window.from),
-            to: Some(window.to),
-        };
-        let all = FlowFilter {
-            from: range.from,
-            to: range.to,
-            ..FlowFilter::default()
-        };
+        let (range, all) = window_scope(window);
         let mine = FlowFilter {
             country: Some(country),
             ..all.clone()

@@ -3,8 +3,8 @@
 //! accumulator, as for the overview; the ASN slice adds the AS's hosts of each risk.
 
 use super::{
-    class_series, country_row, finish_series, metric_tables, ClassSeries, CountryRow, MetricsQuery,
-    PortKey, Sources, Totals, MIN_HOSTS, TOP_PORTS,
+    class_series, country_row, finish_series, metric_tables, window_scope, ClassSeries, CountryRow,
+    MetricsQuery, PortKey, Sources, Totals, MIN_HOSTS, TOP_PORTS,
 };
 use crate::error::PortalError;
 use crate::range::Window;
@@ -12,7 +12,7 @@ use greenwatch_metrics::GroupBy;
 use greenwatch_model::access::Viewer;
 use greenwatch_model::{Fingerprint, PeriodKind, Timestamp, TrafficClass};
 use greenwatch_observe::{FlowFilter, FlowTuple, Top, TopBy, TopRow};
-use greenwatch_store::{ObservationStore, TimeRange};
+use greenwatch_store::ObservationStore;
 use rustc_hash::FxHashSet;
 use serde::Serialize;
 use std::net::IpAddr;
@@ -148,15 +148,7 @@ pub fn slice(
         risks: Vec::new(),
     };
     if let Some(window) = window {
-        let range = TimeRange {
-            from: Some(window.from),
-            to: Some(window.to),
-        };
-        let all = FlowFilter {
-            from: range.from,
-            to: range.to,
-            ..FlowFilter::default()
-        };
+        let (range, all) = window_scope(window);
         let mut series = class_series(&all);
         let mut countries = Top::new(TopBy::Country, all.clone());
         let mut asns = Top::new(TopBy::Asn, all.clone());
@@ -281,15 +273,10 @@ pub fn ports(
     let Some(window) = window else {
         return Ok(Vec::new());
     };
-    let range = TimeRange {
-        from: Some(window.from),
-        to: Some(window.to),
-    };
+    let (range, all) = window_scope(window);
     let scans = FlowFilter {
-        from: range.from,
-        to: range.to,
         class: Some(TrafficClass::Scan),
-        ..FlowFilter::default()
+        ..all
     };
     let mut ports = Top::new(TopBy::Port, scans.clone());
     sources.store.scan_flows(viewer, range, None, &mut |f| {

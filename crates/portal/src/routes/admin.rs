@@ -247,6 +247,17 @@ pub async fn create_user(
     admin_page(&state, member, shown(done)?).await
 }
 
+/// A new generated password and its argon2id hash (computed off the async threads).
+async fn generated_password() -> Result<(String, String), PortalError> {
+    let password = new_password().map_err(|e| PortalError::Internal(e.to_string()))?;
+    let plain = password.clone();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&plain))
+        .await
+        .map_err(|e| PortalError::Internal(format!("password hashing failed: {e}")))?
+        .map_err(auth_failure)?;
+    Ok((password, hash))
+}
+
 async fn create(
     state: &AppState,
     member: &Member,
@@ -254,12 +265,7 @@ async fn create(
     org: String,
     role: Role,
 ) -> Result<Outcome, PortalError> {
-    let password = new_password().map_err(|e| PortalError::Internal(e.to_string()))?;
-    let plain = password.clone();
-    let password_hash = tokio::task::spawn_blocking(move || hash_password(&plain))
-        .await
-        .map_err(|e| PortalError::Internal(format!("password hashing failed: {e}")))?
-        .map_err(auth_failure)?;
+    let (password, password_hash) = generated_password().await?;
     let user = NewUser {
         login: login.clone(),
         org: org.clone(),
@@ -331,12 +337,7 @@ async fn change_user(
             })
         }
         UserChange::ResetPassword => {
-            let password = new_password().map_err(|e| PortalError::Internal(e.to_string()))?;
-            let plain = password.clone();
-            let hash = tokio::task::spawn_blocking(move || hash_password(&plain))
-                .await
-                .map_err(|e| PortalError::Internal(format!("password hashing failed: {e}")))?
-                .map_err(auth_failure)?;
+            let (password, hash) = generated_password().await?;
             state
                 .write(move |store| {
                     store
@@ -356,48 +357,22 @@ async fn change_user(
     }
 }
 
-async fn user_button(
-    state: AppState,
+/// `POST /admin/users/{id}/{change}`: `disable`, `enable` or `password` (a new generated
+/// password, shown once).
+pub async fn change_user_button(
+    State(state): State<AppState>,
     visitor: Visitor,
     csrf: Option<Extension<SessionCsrf>>,
-    id: i64,
-    form: ButtonForm,
-    change: UserChange,
+    Path((id, change)): Path<(i64, String)>,
+    Form(form): Form<ButtonForm>,
 ) -> Result<Response, PageError> {
     let member = posting_admin(visitor, csrf, &form.csrf)?;
+    let change = match change.as_str() {
+        "disable" => UserChange::Disable,
+        "enable" => UserChange::Enable,
+        "password" => UserChange::ResetPassword,
+        other => return Err(PortalError::NotFound(format!("No user action {other:?}.")).into()),
+    };
     let done = change_user(&state, &member, id, change).await;
     admin_page(&state, member, shown(done)?).await
-}
-
-/// `POST /admin/users/{id}/disable`.
-pub async fn disable_user(
-    State(state): State<AppState>,
-    visitor: Visitor,
-    csrf: Option<Extension<SessionCsrf>>,
-    Path(id): Path<i64>,
-    Form(form): Form<ButtonForm>,
-) -> Result<Response, PageError> {
-    user_button(state, visitor, csrf, id, form, UserChange::Disable).await
-}
-
-/// `POST /admin/users/{id}/enable`.
-pub async fn enable_user(
-    State(state): State<AppState>,
-    visitor: Visitor,
-    csrf: Option<Extension<SessionCsrf>>,
-    Path(id): Path<i64>,
-    Form(form): Form<ButtonForm>,
-) -> Result<Response, PageError> {
-    user_button(state, visitor, csrf, id, form, UserChange::Enable).await
-}
-
-/// `POST /admin/users/{id}/password`: a new generated password, shown once.
-pub async fn reset_password(
-    State(state): State<AppState>,
-    visitor: Visitor,
-    csrf: Option<Extension<SessionCsrf>>,
-    Path(id): Path<i64>,
-    Form(form): Form<ButtonForm>,
-) -> Result<Response, PageError> {
-    user_button(state, visitor, csrf, id, form, UserChange::ResetPassword).await
 }

@@ -48,9 +48,10 @@ pub fn all() -> Router<AppState> {
         .route("/admin", get(admin::page))
         .route("/admin/orgs", post(admin::create_org))
         .route("/admin/users", post(admin::create_user))
-        .route("/admin/users/{id}/disable", post(admin::disable_user))
-        .route("/admin/users/{id}/enable", post(admin::enable_user))
-        .route("/admin/users/{id}/password", post(admin::reset_password))
+        .route(
+            "/admin/users/{id}/{change}",
+            post(admin::change_user_button),
+        )
         .route(
             "/upload",
             get(upload::page)

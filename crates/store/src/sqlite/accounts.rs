@@ -246,10 +246,7 @@ impl AccountStore for SqliteStore {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
-        let login: Option<String> = tx
-            .query_row("SELECT login FROM users WHERE id = ?1", [id], |r| r.get(0))
-            .optional()?;
-        let login = login.ok_or_else(|| StoreError::Conflict(format!("no user {id}")))?;
+        let login = login_of(&tx, id)?;
         tx.execute(
             "UPDATE users SET password_hash = ?2 WHERE id = ?1",
             params![id, password_hash],
@@ -272,10 +269,7 @@ impl AccountStore for SqliteStore {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
-        let login: Option<String> = tx
-            .query_row("SELECT login FROM users WHERE id = ?1", [id], |r| r.get(0))
-            .optional()?;
-        let login = login.ok_or_else(|| StoreError::Conflict(format!("no user {id}")))?;
+        let login = login_of(&tx, id)?;
         tx.execute(
             "UPDATE users SET disabled = ?2 WHERE id = ?1",
             params![id, disabled],
@@ -464,6 +458,14 @@ impl AccountStore for SqliteStore {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+/// The login of user `id`; a missing user is a conflict (the caller named a wrong id).
+fn login_of(tx: &rusqlite::Transaction<'_>, id: i64) -> Result<String, StoreError> {
+    let login: Option<String> = tx
+        .query_row("SELECT login FROM users WHERE id = ?1", [id], |r| r.get(0))
+        .optional()?;
+    login.ok_or_else(|| StoreError::Conflict(format!("no user {id}")))
 }
 
 #[cfg(test)]
