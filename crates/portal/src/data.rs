@@ -7,6 +7,7 @@
 //! [`infer_dos`]) and `greenwatch-metrics` ([`Engine`]), the same functions behind
 //! `greenwatch query` and `greenwatch metrics`, so the portal and the command line agree.
 
+pub mod alerts;
 mod slices;
 
 pub use slices::{ports, slice, Slice, SliceReport};

@@ -17,16 +17,18 @@ pub enum Nav {
     Ports,
     Countries,
     Risks,
+    Alerts,
     Downloads,
     Method,
 }
 
 impl Nav {
-    const ALL: [Nav; 6] = [
+    const ALL: [Nav; 7] = [
         Nav::Overview,
         Nav::Ports,
         Nav::Countries,
         Nav::Risks,
+        Nav::Alerts,
         Nav::Downloads,
         Nav::Method,
     ];
@@ -37,6 +39,7 @@ impl Nav {
             Nav::Ports => "/ports",
             Nav::Countries => "/countries",
             Nav::Risks => "/risks",
+            Nav::Alerts => "/alerts",
             Nav::Downloads => "/downloads",
             Nav::Method => "/method",
         }
@@ -48,6 +51,7 @@ impl Nav {
             Nav::Ports => "Ports",
             Nav::Countries => "Countries",
             Nav::Risks => "Risks",
+            Nav::Alerts => "Alerts",
             Nav::Downloads => "Downloads",
             Nav::Method => "Method",
         }

@@ -55,6 +55,12 @@ const ROUTES: &[&str] = &[
     "/api/v1/asns/64500",
     "/api/v1/asns/64501",
     "/api/v1/asns/64502",
+    "/alerts",
+    "/alerts/1",
+    "/alerts.atom",
+    "/api/v1/alerts",
+    "/api/v1/alerts?limit=1",
+    "/api/v1/alerts/1",
     "/healthz",
 ];
 
@@ -123,12 +129,27 @@ fn sign_in_everyone(store: &mut SqliteStore) -> Vec<Option<String>> {
         .collect()
 }
 
-/// A data directory where cert-b's capture and feed carry `tlp` (`None`: they do not exist).
+/// A data directory where cert-b's capture, feed and alert carry `tlp` (`None`: they do not
+/// exist). A public alert of cert-a (id 1) exists in every world.
 fn world(tlp: Option<Tlp>) -> (Fixture, Vec<Option<String>>) {
     let mut f = fixture_with(tlp);
+    store_alert(
+        &mut f.store,
+        "cert-a",
+        Tlp::Clear,
+        "Public surge",
+        "2026-10-05T02:00:00Z",
+    );
     if let Some(tlp) = tlp {
         let netdb = &f.netdb;
         store_restricted_feed(&mut f.store, netdb, tlp);
+        store_alert(
+            &mut f.store,
+            "cert-b",
+            tlp,
+            "Restricted surge",
+            "2026-10-05T03:00:00Z",
+        );
     }
     let cookies = sign_in_everyone(&mut f.store);
     (f, cookies)

@@ -158,6 +158,15 @@ async fn every_documented_answer_matches_its_schema() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 
+    // One alert with evidence (id 1, the documented example), so both alert answers are checked.
+    store_alert(
+        &mut f.store,
+        "cert-a",
+        greenwatch_model::access::Tlp::Clear,
+        "Telnet surge",
+        "2026-10-05T03:00:00Z",
+    );
+
     let doc = document();
     let mut checked = 0;
     for (path, item) in doc["paths"].as_object().unwrap() {

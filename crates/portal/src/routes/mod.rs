@@ -2,6 +2,7 @@
 
 mod account;
 mod admin;
+mod alerts;
 mod api_docs;
 mod countries;
 mod docs;
@@ -39,6 +40,11 @@ pub fn all() -> Router<AppState> {
         .route("/countries", get(countries::index))
         .route("/countries/{cc}", get(countries::page))
         .route("/api/v1/countries/{cc}", get(countries::api))
+        .route("/alerts", get(alerts::index).post(alerts::create))
+        .route("/alerts.atom", get(alerts::atom))
+        .route("/alerts/{id}", get(alerts::page))
+        .route("/api/v1/alerts", get(alerts::api_list))
+        .route("/api/v1/alerts/{id}", get(alerts::api_one))
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", get(auth::logout_page).post(auth::logout))
         .route("/account", get(account::page))

@@ -271,6 +271,9 @@ pub struct OverviewPage {
     /// `from=…&to=…` of the window shown, for the CSV links.
     pub query: String,
     pub island: String,
+    /// The newest alerts the visitor may see (read past the cache: alerts do not move the
+    /// data generation).
+    pub latest_alerts: Vec<super::alerts::AlertRow>,
 }
 
 /// `GET /?from=&to=`: the overview page.
@@ -284,12 +287,9 @@ pub async fn page(
     let stored = reads.stored_range().await?;
     let overview = reads.overview(&params.window()).await?;
     let json = reads.overview_json(&params.window()).await?;
-    Ok(render(&overview_page(
-        layout,
-        &overview,
-        stored,
-        json.island(),
-    )))
+    let mut page = overview_page(layout, &overview, stored, json.island());
+    page.latest_alerts = super::alerts::latest(&state, &visitor.viewer).await?;
+    Ok(render(&page))
 }
 
 pub(super) fn window_query(w: Window) -> String {
@@ -415,6 +415,7 @@ fn overview_page(
         dos_total: o.dos.len(),
         query: window.map(window_query).unwrap_or_default(),
         island,
+        latest_alerts: Vec::new(),
     }
 }
 

@@ -395,3 +395,75 @@ pub async fn log_in(app: &Router, login: &str, password: &str) -> Reply {
     );
     post_form(app, "/login", Some(&format!("gw_login_csrf={csrf}")), &form).await
 }
+
+// ---------------------------------------------------------------------------------------
+// Alerts.
+// ---------------------------------------------------------------------------------------
+
+/// A detector-style alert of `owner` labelled `tlp`, first seen at `first_seen` (RFC 3339),
+/// with evidence on port 23/tcp (a chart with its band and contributors of every kind);
+/// returns its id.
+pub fn store_alert(
+    store: &mut SqliteStore,
+    owner: &str,
+    tlp: Tlp,
+    title: &str,
+    first_seen: &str,
+) -> i64 {
+    use greenwatch_model::alert::{
+        ChartPoint, Contributor, Evidence, Explanation, NewAlert, SeriesEvidence, Severity,
+    };
+    use greenwatch_store::AlertStore;
+    let at = Timestamp::parse(first_seen).unwrap();
+    let contributor = |name: &str, packets| Contributor {
+        name: name.into(),
+        packets,
+        share: packets as f64 / 900.0,
+        first_seen: Some(at),
+    };
+    let chart = (0..4)
+        .map(|i| ChartPoint {
+            bucket: Timestamp(at.0 + (i - 3) * 3_600_000_000),
+            observed: if i == 3 { 900.0 } else { 100.0 },
+            expected: Some(100.0),
+            lower: Some(80.0),
+            upper: Some(120.0),
+        })
+        .collect();
+    let alert = NewAlert {
+        key: Some(format!("test:{title}")),
+        severity: Severity::High,
+        title: title.into(),
+        summary: format!("{title}: 900 packets observed, 100 expected."),
+        affected: vec!["port 23/tcp packets".into()],
+        first_seen: at,
+        last_seen: at,
+        author: "detector".into(),
+        label: Label {
+            owner: owner.into(),
+            tlp,
+        },
+        evidence: Some(Evidence {
+            series: vec![SeriesEvidence {
+                series: "port 23/tcp packets".into(),
+                kind: "surge".into(),
+                observed: 900.0,
+                expected: 100.0,
+                peak_observed: 900.0,
+                peak_lower: 80.0,
+                peak_upper: 120.0,
+                chart,
+            }],
+            explanation: Explanation {
+                packets: 900,
+                sources: vec![contributor("1.0.0.7", 600)],
+                countries: vec![contributor("CN", 800)],
+                asns: vec![contributor("AS64500", 800)],
+                ports: vec![contributor("23/tcp", 900)],
+                fingerprints: vec![contributor("mirai", 500)],
+            },
+        }),
+        created_at: at,
+    };
+    store.raise_alert(&alert).unwrap().0
+}

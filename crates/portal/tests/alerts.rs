@@ -1,0 +1,346 @@
+//! Alerts in the portal: the list and each alert as far as their TLP allows, the hand-written
+//! alert form, the Atom feed for the public and for API tokens, the paginated API and the
+//! overview's latest alerts.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use common::*;
+use greenwatch_model::access::{Role, Tlp};
+use greenwatch_model::Timestamp;
+use greenwatch_store::{AccountStore, AlertStore};
+
+/// One alert of cert-b per TLP, a day apart (CLEAR oldest); returns (tlp, id, title).
+fn alerts_of_every_tlp(f: &mut Fixture) -> Vec<(Tlp, i64, String)> {
+    Tlp::ALL
+        .into_iter()
+        .enumerate()
+        .map(|(i, tlp)| {
+            let title = format!("Surge shared as {tlp}");
+            let at = format!("2026-10-0{}T00:00:00Z", i + 1);
+            let id = store_alert(&mut f.store, "cert-b", tlp, &title, &at);
+            (tlp, id, title)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_viewer_sees_the_alerts_their_organisation_and_the_tlp_allow_and_no_more() {
+    let mut f = fixture();
+    let alerts = alerts_of_every_tlp(&mut f);
+    let (cert_a, _) = sign_in(&mut f.store, "mem@cert-a", "cert-a", Role::Member, 1);
+    let (cert_b, _) = sign_in(&mut f.store, "mem@cert-b", "cert-b", Role::Member, 2);
+    let nowhere_page = get(&f.app, "/alerts/999999").await;
+    let nowhere_api = get(&f.app, "/api/v1/alerts/999999").await;
+    assert_eq!(nowhere_page.status, StatusCode::NOT_FOUND);
+    assert_eq!(nowhere_api.status, StatusCode::NOT_FOUND);
+    for (who, cookie, visible) in [
+        ("the public", None, vec![Tlp::Clear]),
+        (
+            "cert-a",
+            Some(cert_a.as_str()),
+            vec![Tlp::Clear, Tlp::Green],
+        ),
+        (
+            "cert-b (the owner)",
+            Some(cert_b.as_str()),
+            Tlp::ALL.to_vec(),
+        ),
+    ] {
+        let list = get_as(&f.app, "/alerts", cookie).await;
+        assert_eq!(list.status, StatusCode::OK, "{who}");
+        let api = get_as(&f.app, "/api/v1/alerts", cookie).await;
+        let titles: Vec<String> = api
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["title"].as_str().unwrap().to_string())
+            .collect();
+        // Newest first: the most restricted of those visible was raised last.
+        let expected: Vec<String> = alerts
+            .iter()
+            .rev()
+            .filter(|(tlp, _, _)| visible.contains(tlp))
+            .map(|(_, _, title)| title.clone())
+            .collect();
+        assert_eq!(titles, expected, "{who}");
+        for (tlp, id, title) in &alerts {
+            let page = get_as(&f.app, &format!("/alerts/{id}"), cookie).await;
+            let one = get_as(&f.app, &format!("/api/v1/alerts/{id}"), cookie).await;
+            if visible.contains(tlp) {
+                assert!(list.body.contains(title.as_str()), "{who} misses {title}");
+                assert_eq!(page.status, StatusCode::OK, "{who} {title}");
+                assert!(page.body.contains(title.as_str()));
+                assert_eq!(one.json()["id"], *id);
+                assert_eq!(one.json()["label"]["tlp"], tlp.as_str());
+            } else {
+                assert!(!list.body.contains(title.as_str()), "{who} sees {title}");
+                // A hidden alert answers like one that does not exist, page and API alike.
+                let nowhere = get_as(&f.app, "/alerts/999999", cookie).await;
+                assert_eq!(page.status, StatusCode::NOT_FOUND, "{who} {title}");
+                assert_eq!(page.body, nowhere.body, "{who} {title}");
+                assert_eq!(one.status, StatusCode::NOT_FOUND);
+                assert_eq!(one.body, nowhere_api.body);
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alert_page_explains_the_anomaly_with_its_chart_and_links() {
+    let mut f = fixture();
+    let id = store_alert(
+        &mut f.store,
+        "cert-a",
+        Tlp::Clear,
+        "Telnet surge",
+        "2026-10-05T03:00:00Z",
+    );
+    let uri = format!("/alerts/{id}");
+    assert_public_page(&f.app, &uri).await;
+    let page = get(&f.app, &uri).await;
+    for shown in [
+        "Observed 900 against 100 expected",
+        "prediction interval 80 – 120",
+        "href=\"/ports/tcp/23\"",
+        "href=\"/countries/CN\"",
+        "href=\"/asns/64500\"",
+        "1.0.0.7",
+        "mirai",
+        "2026-10-05 03:00 UTC",
+        "id=\"chart-series-0\"",
+        "js/alert.js",
+    ] {
+        assert!(page.body.contains(shown), "{shown} missing from {uri}");
+    }
+    // The chart's data is the evidence's series, observed and band, in a JSON island.
+    let island = page
+        .body
+        .split("<script type=\"application/json\" id=\"alert-data\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</script>").next())
+        .expect("a data island");
+    let series: serde_json::Value = serde_json::from_str(island).unwrap();
+    assert_eq!(series[0]["chart"][3]["observed"], 900.0);
+    assert_eq!(series[0]["chart"][3]["upper"], 120.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn analysts_write_alerts_by_hand_with_the_session_csrf_token_and_it_is_audited() {
+    let mut f = fixture();
+    let (analyst, csrf) = sign_in(&mut f.store, "ana@cert-a", "cert-a", Role::Analyst, 1);
+    let (member, member_csrf) = sign_in(&mut f.store, "mem@cert-a", "cert-a", Role::Member, 2);
+    let form = |csrf: &str| {
+        format!(
+            "csrf={csrf}&title={}&severity=high&tlp=AMBER&summary={}",
+            form_value("Mirai wave on 2323/tcp"),
+            form_value("Seen by our partners since this morning.")
+        )
+    };
+
+    // The form is offered to analysts only.
+    let page = get_as(&f.app, "/alerts", Some(&analyst)).await;
+    assert_eq!(form_csrf(&page.body), csrf);
+    let member_page = get_as(&f.app, "/alerts", Some(&member)).await;
+    assert!(!member_page.body.contains("action=\"/alerts\""));
+    assert!(!get(&f.app, "/alerts").await.body.contains("name=\"csrf\""));
+
+    // Refused: no CSRF token, another session's token, a member, the public.
+    for (cookie, body) in [
+        (Some(analyst.as_str()), form("")),
+        (Some(analyst.as_str()), form(&member_csrf)),
+        (Some(member.as_str()), form(&member_csrf)),
+        (None, form(&csrf)),
+    ] {
+        let refused = post_form(&f.app, "/alerts", cookie, &body).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{body}");
+    }
+    let viewer = greenwatch_model::access::Viewer::Local;
+    assert!(f.store.alerts(&viewer, 10).unwrap().is_empty());
+
+    // Bad input is shown on the page, and nothing is stored.
+    let bad = form(&csrf).replace("severity=high", "severity=urgent");
+    let refused = post_form(&f.app, "/alerts", Some(&analyst), &bad).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused.body.contains("unknown severity"),
+        "{}",
+        refused.body
+    );
+    assert!(f.store.alerts(&viewer, 10).unwrap().is_empty());
+
+    let written = post_form(&f.app, "/alerts", Some(&analyst), &form(&csrf)).await;
+    assert_eq!(written.status, StatusCode::SEE_OTHER, "{}", written.body);
+    let stored = f.store.alerts(&viewer, 10).unwrap();
+    assert_eq!(stored.len(), 1);
+    let alert = &stored[0];
+    assert_eq!(
+        written.headers[header::LOCATION],
+        format!("/alerts/{}", alert.id)
+    );
+    assert_eq!(alert.alert.label.owner, "cert-a");
+    assert_eq!(alert.alert.label.tlp, Tlp::Amber);
+    assert_eq!(alert.alert.author, "ana@cert-a");
+    assert_eq!(alert.alert.title, "Mirai wave on 2323/tcp");
+    // An AMBER alert of cert-a: its members see it, the public does not.
+    let uri = format!("/alerts/{}", alert.id);
+    assert_eq!(
+        get_as(&f.app, &uri, Some(&member)).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(get(&f.app, &uri).await.status, StatusCode::NOT_FOUND);
+
+    let audit = f.store.audit_log(10).unwrap();
+    let entry = audit
+        .iter()
+        .find(|e| e.action == "alert.create")
+        .expect("an audit entry");
+    assert_eq!(entry.actor, "ana@cert-a");
+    assert_eq!(entry.target, alert.id.to_string());
+    assert!(entry.detail.contains("Mirai wave"), "{}", entry.detail);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_atom_feed_gives_the_public_clear_alerts_and_a_token_its_organisations() {
+    let mut f = fixture();
+    let alerts = alerts_of_every_tlp(&mut f);
+    sign_in(&mut f.store, "mem@cert-b", "cert-b", Role::Member, 1);
+    let user = f.store.user_by_login("mem@cert-b").unwrap().unwrap();
+    let secret = "feed-reader-token-of-cert-b";
+    f.store
+        .create_token(
+            user.id,
+            "feed",
+            &greenwatch_auth::secret_hash(secret),
+            "test",
+            Timestamp(1),
+        )
+        .unwrap();
+    let feed_of = |auth: Option<&str>| {
+        let mut request = Request::get("/alerts.atom").header(header::HOST, "gw.example.org");
+        if let Some(token) = auth {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        request.body(Body::empty()).unwrap()
+    };
+
+    let public = send(&f.app, feed_of(None)).await;
+    assert_eq!(public.status, StatusCode::OK);
+    assert_eq!(public.content_type(), "application/atom+xml; charset=utf-8");
+    assert_eq!(public.body.matches("<entry>").count(), 1);
+    let (_, clear_id, clear_title) = &alerts[0];
+    assert!(public.body.contains(clear_title.as_str()));
+    assert!(public
+        .body
+        .contains(&format!("<id>http://gw.example.org/alerts/{clear_id}</id>")));
+
+    let member = send(&f.app, feed_of(Some(secret))).await;
+    assert_eq!(member.status, StatusCode::OK);
+    assert_eq!(member.body.matches("<entry>").count(), Tlp::ALL.len());
+    for (_, _, title) in &alerts {
+        assert!(member.body.contains(title.as_str()), "{title}");
+    }
+    // A wrong token is refused, never answered as the public.
+    let wrong = send(&f.app, feed_of(Some("not-a-token"))).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_alert_api_pages_through_every_alert_once_and_refuses_stale_cursors() {
+    let mut f = fixture();
+    let ids: Vec<i64> = (1..=7)
+        .map(|day| {
+            let at = format!("2026-10-0{day}T00:00:00Z");
+            store_alert(
+                &mut f.store,
+                "cert-a",
+                Tlp::Clear,
+                &format!("day {day}"),
+                &at,
+            )
+        })
+        .collect();
+    let mut uri = "/api/v1/alerts?limit=3".to_string();
+    let mut seen = Vec::new();
+    let mut pages = 0;
+    let mut first_next = None;
+    loop {
+        let page = get(&f.app, &uri).await;
+        assert_eq!(page.status, StatusCode::OK, "{uri}: {}", page.body);
+        assert_eq!(page.headers["x-total-count"], "7");
+        seen.extend(
+            page.json()
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["id"].as_i64().unwrap()),
+        );
+        pages += 1;
+        let Some(link) = page.headers.get(header::LINK) else {
+            break;
+        };
+        let next = link.to_str().unwrap();
+        uri = next[1..next.find('>').unwrap()].to_string();
+        first_next.get_or_insert(uri.clone());
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen, ids.iter().rev().copied().collect::<Vec<_>>());
+
+    // A new alert shifts the list: a cursor issued before it is refused.
+    store_alert(
+        &mut f.store,
+        "cert-a",
+        Tlp::Clear,
+        "day 8",
+        "2026-10-08T00:00:00Z",
+    );
+    let stale = get(&f.app, &first_next.unwrap()).await;
+    assert_eq!(stale.status, StatusCode::BAD_REQUEST, "{}", stale.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_overview_shows_the_five_newest_alerts_the_viewer_may_see() {
+    let mut f = fixture();
+    for day in 1..=7 {
+        let at = format!("2026-10-0{day}T00:00:00Z");
+        store_alert(
+            &mut f.store,
+            "cert-a",
+            Tlp::Clear,
+            &format!("Public alert of day {day}"),
+            &at,
+        );
+    }
+    store_alert(
+        &mut f.store,
+        "cert-b",
+        Tlp::Red,
+        "Red alert of cert-b",
+        "2026-10-09T00:00:00Z",
+    );
+    let (owner, _) = sign_in(&mut f.store, "mem@cert-b", "cert-b", Role::Member, 1);
+
+    let public = get(&f.app, "/").await;
+    assert_eq!(public.status, StatusCode::OK);
+    for day in 3..=7 {
+        assert!(
+            public.body.contains(&format!("Public alert of day {day}")),
+            "day {day}"
+        );
+    }
+    for day in 1..=2 {
+        assert!(
+            !public.body.contains(&format!("Public alert of day {day}")),
+            "day {day}"
+        );
+    }
+    assert!(!public.body.contains("Red alert of cert-b"));
+
+    // The owner's five newest include its RED alert, pushing out the oldest public one.
+    let own = get_as(&f.app, "/", Some(&owner)).await;
+    assert!(own.body.contains("Red alert of cert-b"));
+    assert!(!own.body.contains("Public alert of day 3"));
+    assert!(own.body.contains("Public alert of day 4"));
+}
