@@ -142,6 +142,17 @@ pub(super) struct Outcome {
     pub created: Option<(String, String)>,
 }
 
+impl Outcome {
+    /// The status of the page showing it: 400 when the POST was refused.
+    pub fn status(&self) -> StatusCode {
+        if self.error.is_some() {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        }
+    }
+}
+
 /// A refusal (400) becomes an outcome showing its reason on the page; other errors stay errors.
 pub(super) fn shown(done: Result<Outcome, PortalError>) -> Result<Outcome, PortalError> {
     match done {
@@ -167,11 +178,7 @@ async fn account_page(
             Ok(s.store.tokens(user.id)?)
         })
         .await?;
-    let status = if outcome.error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = outcome.status();
     let page = AccountPage {
         layout: Layout::new("Account", None, Some(&member.visitor)),
         login: member.login,

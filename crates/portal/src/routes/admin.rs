@@ -14,7 +14,6 @@ use crate::views::{render, Layout};
 use crate::{AppState, Visitor};
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
 use greenwatch_auth::{hash_password, new_password};
@@ -107,11 +106,7 @@ async fn admin_page(
             ))
         })
         .await?;
-    let status = if outcome.error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = outcome.status();
     let page = AdminPage {
         layout: Layout::new("Admin", None, Some(&member.visitor)),
         csrf: member.csrf,

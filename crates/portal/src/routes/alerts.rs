@@ -15,7 +15,7 @@ use crate::views::{self, json_island, render, Layout, Nav};
 use crate::{AppState, Visitor};
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::http::{header, HeaderMap, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form, Json};
 use greenwatch_alert::{atom_feed, FeedInfo};
@@ -146,11 +146,7 @@ async fn alerts_page(
         .read(move |s| data::alerts(s, &viewer, LIST_ROWS))
         .await?;
     let writer = member.filter(|m| may_write(m.role));
-    let status = if outcome.error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = outcome.status();
     let page = AlertsPage {
         layout: Layout::new("Alerts", Some(Nav::Alerts), Some(visitor)),
         alerts: alerts.iter().map(AlertRow::of).collect(),
