@@ -2,7 +2,7 @@
 //! (Debian packages `chromium` and `chromium-driver`; `.ci/run` installs them). Logs in through
 //! the form, checks that every overview chart is drawn with data and that the analyst sees their
 //! organisation's AMBER capture, uploads a capture through the upload form and sees it in the
-//! charts, then opens a risk page's map and a country page.
+//! charts, then opens a risk page's map and a country page; and draws an alert's chart with its band.
 
 mod common;
 
@@ -300,6 +300,53 @@ async fn an_analyst_logs_in_uploads_a_capture_and_sees_the_charts_drawn_with_it(
              return counts.every(n => n > 0) ? counts : null;",
         );
         assert_eq!(drawn, serde_json::json!([4, 1, 3]), "series per chart");
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alert_page_draws_the_observed_series_over_its_expected_band() {
+    let mut f = fixture();
+    let id = store_alert(
+        &mut f.store,
+        "cert-a",
+        greenwatch_model::access::Tlp::Clear,
+        "Telnet surge",
+        "2026-10-05T03:00:00Z",
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = f
+        .app
+        .clone()
+        .into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    tokio::task::spawn_blocking(move || {
+        let browser = Browser::start();
+        browser.open(&format!("{base}/alerts/{id}"));
+        // (name, points) of every series drawn, once the chart has a canvas.
+        let drawn = browser.wait_for(
+            "const el = document.getElementById('chart-series-0');
+             const chart = el && window.echarts && echarts.getInstanceByDom(el);
+             if (!chart || !el.querySelector('canvas')) return null;
+             return chart.getOption().series.map(s => [s.name, s.data.map(p => p[1])]);",
+        );
+        let drawn: Vec<(String, Vec<f64>)> = serde_json::from_value(drawn).unwrap();
+        let values = |name: &str| {
+            drawn
+                .iter()
+                .find(|(n, _)| n == name)
+                .unwrap_or_else(|| panic!("no {name} series in {drawn:?}"))
+                .1
+                .clone()
+        };
+        assert_eq!(values("observed"), [100.0, 100.0, 100.0, 900.0]);
+        assert_eq!(values("expected"), [100.0; 4]);
+        // The band is stacked: the lower bound, then the interval's width on top of it.
+        assert_eq!(values("lower"), [80.0; 4]);
+        assert_eq!(values("interval"), [40.0; 4]);
     })
     .await
     .unwrap();
