@@ -309,6 +309,14 @@ pub trait AlertStore {
         &mut self,
         alert: &greenwatch_model::alert::NewAlert,
     ) -> Result<(i64, bool), StoreError>;
+
+    /// Stores an alert an analyst wrote, and its audit entry (`alert.create`, target: the new
+    /// id) in the same transaction. Returns the id.
+    fn write_alert(
+        &mut self,
+        alert: &greenwatch_model::alert::NewAlert,
+        audit: &AuditEntry,
+    ) -> Result<i64, StoreError>;
     /// The newest `limit` alerts `viewer` may see, newest first.
     fn alerts(
         &self,

@@ -22,7 +22,7 @@ use greenwatch_alert::{atom_feed, FeedInfo};
 use greenwatch_model::access::{Label, Role, Tlp, Viewer};
 use greenwatch_model::account::AuditEntry;
 use greenwatch_model::alert::{Alert, Contributor, NewAlert, Severity};
-use greenwatch_store::{AccountStore, AlertStore};
+use greenwatch_store::AlertStore;
 
 /// Alerts in the overview's "latest alerts" card.
 pub const LATEST_ON_OVERVIEW: usize = 5;
@@ -248,18 +248,17 @@ pub async fn create(
     };
     let id = state
         .write(move |store| {
-            let (id, _) = store.raise_alert(&alert).map_err(refused)?;
-            store.audit(&AuditEntry {
+            let audit = AuditEntry {
                 at,
                 actor: alert.author.clone(),
                 action: "alert.create".into(),
-                target: id.to_string(),
+                target: String::new(),
                 detail: format!(
                     "{} {} {}: {}",
                     alert.severity, alert.label.tlp, alert.label.owner, alert.title
                 ),
-            })?;
-            Ok(id)
+            };
+            store.write_alert(&alert, &audit).map_err(refused)
         })
         .await?;
     Ok(Redirect::to(&format!("/alerts/{id}")).into_response())

@@ -93,7 +93,7 @@ fn token_from_row(row: &Row<'_>) -> rusqlite::Result<ApiToken> {
     })
 }
 
-fn append_audit(tx: &Transaction<'_>, entry: &AuditEntry) -> Result<(), StoreError> {
+pub(super) fn append_audit(tx: &Transaction<'_>, entry: &AuditEntry) -> Result<(), StoreError> {
     tx.execute(
         "INSERT INTO audit_log (at, actor, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![

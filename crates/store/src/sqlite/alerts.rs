@@ -4,6 +4,7 @@
 use super::SqliteStore;
 use crate::{AlertStore, Delivery, StoreError};
 use greenwatch_model::access::{Label, Viewer};
+use greenwatch_model::account::AuditEntry;
 use greenwatch_model::alert::{Alert, NewAlert};
 use rusqlite::{params, OptionalExtension};
 
@@ -83,6 +84,24 @@ impl AlertStore for SqliteStore {
         Ok((self.conn.last_insert_rowid(), true))
     }
 
+    fn write_alert(&mut self, alert: &NewAlert, audit: &AuditEntry) -> Result<i64, StoreError> {
+        let body = serde_json::to_string(alert).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let Label { owner, tlp } = &alert.label;
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO alerts (key, owner, tlp, first_seen, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![alert.key, owner, tlp.as_str(), alert.first_seen.0, body],
+        )?;
+        let id = tx.last_insert_rowid();
+        let entry = AuditEntry {
+            target: id.to_string(),
+            ..audit.clone()
+        };
+        super::accounts::append_audit(&tx, &entry)?;
+        tx.commit()?;
+        Ok(id)
+    }
+
     fn alerts(&self, viewer: &Viewer, limit: usize) -> Result<Vec<Alert>, StoreError> {
         self.visible_alerts(viewer, limit, |_| true)
     }
@@ -121,5 +140,58 @@ impl AlertStore for SqliteStore {
             params![alert_id, channel, delivery.attempts, delivered_at, error],
         )?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::AccountStore;
+    use greenwatch_model::access::Tlp;
+    use greenwatch_model::alert::Severity;
+    use greenwatch_model::Timestamp;
+
+    #[test]
+    fn a_written_alert_and_its_audit_entry_are_stored_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
+        let alert = NewAlert {
+            key: None,
+            severity: Severity::High,
+            title: "Telnet scans from a new botnet".into(),
+            summary: "written by hand".into(),
+            affected: Vec::new(),
+            first_seen: Timestamp::from_secs(1_791_158_400),
+            last_seen: Timestamp::from_secs(1_791_158_400),
+            author: "ana@cert-a".into(),
+            label: Label {
+                owner: "cert-a".into(),
+                tlp: Tlp::Amber,
+            },
+            evidence: None,
+            created_at: Timestamp::from_secs(1_791_158_400),
+        };
+        let audit = AuditEntry {
+            at: alert.created_at,
+            actor: alert.author.clone(),
+            action: "alert.create".into(),
+            target: String::new(),
+            detail: alert.title.clone(),
+        };
+        let id = store.write_alert(&alert, &audit).unwrap();
+        let owner = Viewer::User {
+            org: "cert-a".into(),
+            role: greenwatch_model::access::Role::Analyst,
+        };
+        assert_eq!(
+            store.alert(&owner, id).unwrap().unwrap().alert.title,
+            alert.title
+        );
+        assert!(store.alert(&Viewer::Anonymous, id).unwrap().is_none());
+        let logged = &store.audit_log(1).unwrap()[0];
+        assert_eq!(
+            (logged.action.as_str(), logged.target.clone()),
+            ("alert.create", id.to_string())
+        );
     }
 }
