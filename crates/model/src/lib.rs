@@ -7,10 +7,12 @@
 pub mod access;
 pub mod account;
 pub mod alert;
+pub mod anonymise;
 mod class;
 mod enrich;
 mod period;
 mod risk;
+pub mod sensor;
 mod summary;
 mod time;
 

@@ -12,6 +12,8 @@
 //! none), and a file whose content hash is already stored is never written again.
 
 mod codec;
+pub mod segment;
+mod sensors;
 mod sqlite;
 
 use chrono::NaiveDate;
@@ -23,6 +25,7 @@ use greenwatch_observe::{
 };
 use serde::Serialize;
 
+pub use sensors::{NewSensor, RejectionCount, SensorStore};
 pub use sqlite::SqliteStore;
 
 /// Days since 1970-01-01: how the stores key dates.

@@ -3,6 +3,7 @@
 mod accounts;
 mod alerts;
 mod risk;
+mod sensors;
 
 use crate::codec::{decode, encode};
 use crate::{CaptureRecord, CaptureStatus, CaptureWriter, ObservationStore, StoreError, TimeRange};
@@ -77,6 +78,7 @@ impl SqliteStore {
         conn.execute_batch(accounts::SCHEMA)?;
         create_generation_triggers(&conn)?;
         conn.execute_batch(alerts::SCHEMA)?;
+        conn.execute_batch(sensors::SCHEMA)?;
         // Stores made before datasets had labels: their data becomes AMBER of `local`.
         for table in ["captures", "feed_files"] {
             add_label_columns(&conn, table)?;

@@ -107,7 +107,13 @@ pub(super) fn append_audit(tx: &Transaction<'_>, entry: &AuditEntry) -> Result<(
     Ok(())
 }
 
-fn entry(at: Timestamp, actor: &str, action: &str, target: &str, detail: String) -> AuditEntry {
+pub(super) fn entry(
+    at: Timestamp,
+    actor: &str,
+    action: &str,
+    target: &str,
+    detail: String,
+) -> AuditEntry {
     AuditEntry {
         at,
         actor: actor.into(),

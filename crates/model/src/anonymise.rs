@@ -1,0 +1,189 @@
+//! Prefix-preserving address anonymisation (Crypto-PAn, Xu, Fan, Ammar and Moon, ICNP 2002),
+//! keyed per deployment: two addresses sharing a k-bit prefix map to two addresses sharing a
+//! k-bit prefix, so network structure survives while the networks themselves do not.
+//! `docs/anonymisation.md` says what is anonymised for whom, and why.
+//!
+//! This module only computes; the key comes from the caller (the data directory holds it).
+
+use crate::access::{Label, Tlp, Viewer};
+use crate::sensor::AddressBlock;
+use aes::cipher::{BlockEncrypt, KeyInit};
+use aes::Aes128;
+use std::net::IpAddr;
+
+/// A Crypto-PAn key: 16 bytes of AES-128 key, then 16 bytes from which the pad is made.
+pub const KEY_LEN: usize = 32;
+
+/// The keyed anonymiser. IPv4 maps to IPv4, IPv6 to IPv6, one to one.
+#[derive(Clone)]
+pub struct CryptoPan {
+    cipher: Aes128,
+    /// AES of the key's second half: the bits that fill each block after the address prefix.
+    pad: u128,
+}
+
+impl CryptoPan {
+    pub fn new(key: &[u8; KEY_LEN]) -> CryptoPan {
+        let cipher = Aes128::new(key[..16].into());
+        let mut pad = aes::Block::clone_from_slice(&key[16..]);
+        cipher.encrypt_block(&mut pad);
+        CryptoPan {
+            cipher,
+            pad: u128::from_be_bytes(pad.into()),
+        }
+    }
+
+    pub fn anonymise(&self, addr: IpAddr) -> IpAddr {
+        match addr {
+            IpAddr::V4(a) => {
+                let bits = (u32::from(a) as u128) << 96;
+                IpAddr::V4(((self.flip_mask(bits, 32) >> 96) as u32 ^ u32::from(a)).into())
+            }
+            IpAddr::V6(a) => {
+                let bits = u128::from(a);
+                IpAddr::V6((self.flip_mask(bits, 128) ^ bits).into())
+            }
+        }
+    }
+
+    /// The block's network anonymised, with the same prefix length: every address of the
+    /// block anonymises into the anonymised block.
+    pub fn anonymise_block(&self, block: AddressBlock) -> AddressBlock {
+        AddressBlock::containing(self.anonymise(block.network), block.prefix_len)
+            .expect("the prefix length was valid for this address family")
+    }
+
+    /// Bit i of the result (from the top) is the first bit of AES(first i bits of `addr`,
+    /// then the pad's bits from i on); `addr` is left-aligned in 128 bits, `len` bits long.
+    fn flip_mask(&self, addr: u128, len: u32) -> u128 {
+        let mut mask = 0u128;
+        for i in 0..len {
+            let keep = if i == 0 { 0 } else { !0u128 << (128 - i) };
+            let mut block = aes::Block::from((addr & keep | self.pad & !keep).to_be_bytes());
+            self.cipher.encrypt_block(&mut block);
+            mask |= ((block[0] >> 7) as u128) << (127 - i);
+        }
+        mask
+    }
+}
+
+/// Which addresses of a sensor's data a viewer sees anonymised.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Disclosure {
+    /// The sensor's own address block (where the darknet is).
+    pub anonymise_sensor: bool,
+    /// The sources it observed (scanners, DoS victims).
+    pub anonymise_sources: bool,
+}
+
+impl Disclosure {
+    /// The owner organisation and the local operator see everything. Anyone else sees the
+    /// sensor's block anonymised (a known darknet is a darknet scanners avoid), and the
+    /// sources anonymised when the data's TLP lets it travel widely (CLEAR, GREEN): addresses
+    /// of hosts are personal data in many jurisdictions and the wide audience does not need
+    /// them to act.
+    pub fn for_viewer(viewer: &Viewer, label: &Label) -> Disclosure {
+        let outsider = match viewer {
+            Viewer::Local => false,
+            Viewer::User { org, .. } => *org != label.owner,
+            Viewer::Anonymous => true,
+        };
+        Disclosure {
+            anonymise_sensor: outsider,
+            anonymise_sources: outsider && matches!(label.tlp, Tlp::Clear | Tlp::Green),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::Role;
+
+    fn key(text: &[u8; 32]) -> CryptoPan {
+        CryptoPan::new(text)
+    }
+
+    #[test]
+    fn matches_the_published_example_of_another_implementation() {
+        // yacryptopan's documented example (same algorithm, independent code).
+        let pan = key(b"32-char-str-for-AES-key-and-pad.");
+        assert_eq!(
+            pan.anonymise("192.0.2.1".parse().unwrap()),
+            "192.0.125.244".parse::<IpAddr>().unwrap()
+        );
+    }
+
+    fn common_prefix(a: u128, b: u128) -> u32 {
+        (a ^ b).leading_zeros()
+    }
+
+    fn bits(addr: IpAddr) -> u128 {
+        match addr {
+            IpAddr::V4(a) => (u32::from(a) as u128) << 96,
+            IpAddr::V6(a) => u128::from(a),
+        }
+    }
+
+    #[test]
+    fn shared_prefixes_are_preserved_exactly_and_the_mapping_is_one_to_one() {
+        let pan = key(b"another deployment key, 32 bytes");
+        let addrs: Vec<IpAddr> = (0..400u32)
+            .map(|i| IpAddr::V4((0xC633_6400 ^ i.wrapping_mul(0x9E37_79B9) >> (i % 24)).into()))
+            .chain((0..100u128).map(|i| IpAddr::V6(((0x2001_0db8u128 << 96) | (i * 7919)).into())))
+            .collect();
+        let anon: Vec<IpAddr> = addrs.iter().map(|a| pan.anonymise(*a)).collect();
+        for (i, (a, x)) in addrs.iter().zip(&anon).enumerate() {
+            assert_eq!(a.is_ipv4(), x.is_ipv4());
+            for (b, y) in addrs.iter().zip(&anon).skip(i + 1) {
+                if a.is_ipv4() != b.is_ipv4() {
+                    continue;
+                }
+                assert_eq!(
+                    common_prefix(bits(*a), bits(*b)),
+                    common_prefix(bits(*x), bits(*y)),
+                    "{a} {b} -> {x} {y}"
+                );
+            }
+        }
+        let distinct: std::collections::HashSet<_> = anon.iter().collect();
+        let originals: std::collections::HashSet<_> = addrs.iter().collect();
+        assert_eq!(distinct.len(), originals.len());
+        assert_ne!(anon[0], addrs[0]);
+    }
+
+    #[test]
+    fn a_block_anonymises_to_the_block_of_its_anonymised_addresses() {
+        let pan = key(b"another deployment key, 32 bytes");
+        let block: AddressBlock = "198.51.100.0/24".parse().unwrap();
+        let anon = pan.anonymise_block(block);
+        let host = pan.anonymise("198.51.100.77".parse().unwrap());
+        assert_eq!(AddressBlock::containing(host, 24).unwrap(), anon);
+        assert_ne!(anon, block);
+        let other_key = key(b"a different deployment's key....");
+        assert_ne!(other_key.anonymise_block(block), anon);
+    }
+
+    #[test]
+    fn only_outsiders_see_anonymised_addresses_and_sources_only_when_widely_shared() {
+        let label = |tlp| Label {
+            owner: "cert-jp".into(),
+            tlp,
+        };
+        let member = |org: &str| Viewer::User {
+            org: org.into(),
+            role: Role::Analyst,
+        };
+        for tlp in Tlp::ALL {
+            let owner = Disclosure::for_viewer(&member("cert-jp"), &label(tlp));
+            assert!(!owner.anonymise_sensor && !owner.anonymise_sources);
+            let local = Disclosure::for_viewer(&Viewer::Local, &label(tlp));
+            assert!(!local.anonymise_sensor && !local.anonymise_sources);
+            for outsider in [member("cert-kr"), Viewer::Anonymous] {
+                let d = Disclosure::for_viewer(&outsider, &label(tlp));
+                assert!(d.anonymise_sensor);
+                assert_eq!(d.anonymise_sources, matches!(tlp, Tlp::Clear | Tlp::Green));
+            }
+        }
+    }
+}

@@ -1,0 +1,472 @@
+//! The sensor agent: one thread captures, aggregates and cuts batches into the spool; one
+//! ships the oldest spooled batch, again and again with backoff until the collector takes
+//! it, so batches arrive in order and the spool absorbs any outage; one prints health.
+
+use crate::batch::Batch;
+use crate::ship::{Collector, ShipError};
+use crate::source::Source;
+use crate::spool::{ReplayMark, Spool, SpoolError};
+use greenwatch_model::sensor::SensorHealth;
+use greenwatch_model::{BucketWidth, Enrichment, Timestamp};
+use greenwatch_observe::{no_enrichment, Aggregator};
+use greenwatch_packet::{decode, Frame};
+use serde::Serialize;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// How the agent runs; the command line fills it.
+#[derive(Clone, Debug)]
+pub struct AgentConfig {
+    pub spool_dir: PathBuf,
+    /// Bound of the spool; past it new batches are dropped (live) or wait (replay).
+    pub spool_max_bytes: u64,
+    /// A batch is cut after this many records...
+    pub batch_records: u64,
+    /// ...or this long after the previous cut, whichever comes first.
+    pub batch_interval: Duration,
+    pub bucket: BucketWidth,
+    /// Longest wait between two attempts to reach the collector.
+    pub retry_max: Duration,
+    /// How often a health line is printed (stderr).
+    pub health_interval: Duration,
+    /// After a stop request, how long to keep sending what is spooled.
+    pub drain_timeout: Duration,
+}
+
+/// What a run did, for `--json`.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct RunSummary {
+    pub stream: String,
+    /// Records captured or replayed by this run (a resumed replay skips those already done).
+    pub records: u64,
+    /// Records per second on the capture thread (decode, aggregate, encode, spool).
+    pub records_per_sec: f64,
+    pub batches_made: u64,
+    pub batches_acknowledged: u64,
+    /// Acknowledged batches the collector already had (retries after a lost answer).
+    pub batches_duplicate: u64,
+    /// Batches the collector refused for good, kept under `<spool>/rejected/`.
+    pub batches_refused: u64,
+    pub health: SensorHealth,
+    /// Why the capture stopped early (a corrupt capture file, a capture device error).
+    pub capture_error: Option<String>,
+}
+
+/// What the capture thread does when the spool is full.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum WhenFull {
+    /// Live traffic cannot wait: drop the new batch, count it, warn.
+    Drop,
+    /// A capture file can: wait until the collector takes some of the spool.
+    Wait,
+}
+
+/// State shared by the agent's threads.
+pub(crate) struct Shared {
+    spool: Mutex<Spool>,
+    /// Signalled when a batch is spooled or acknowledged.
+    changed: Condvar,
+    capture_done: AtomicBool,
+    pub(crate) stop: AtomicBool,
+    packets_seen: AtomicU64,
+    pub(crate) kernel_drops: AtomicU64,
+    clock_offset_ms: AtomicI64,
+    has_clock_offset: AtomicBool,
+    acknowledged: AtomicU64,
+    duplicates: AtomicU64,
+    refused: AtomicU64,
+}
+
+impl Shared {
+    fn spool(&self) -> MutexGuard<'_, Spool> {
+        self.spool.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn stopping(&self) -> bool {
+        self.stop.load(Relaxed)
+    }
+
+    fn health(&self) -> SensorHealth {
+        let spool = self.spool();
+        let (dropped_batches, dropped_packets) = spool.dropped();
+        SensorHealth {
+            at: now(),
+            packets_seen: self.packets_seen.load(Relaxed),
+            kernel_drops: self.kernel_drops.load(Relaxed),
+            batches_pending: spool.pending_batches(),
+            spool_bytes: spool.pending_bytes(),
+            dropped_batches,
+            dropped_packets,
+            clock_offset_ms: self
+                .has_clock_offset
+                .load(Relaxed)
+                .then(|| self.clock_offset_ms.load(Relaxed)),
+        }
+    }
+}
+
+fn now() -> Timestamp {
+    Timestamp(chrono::Utc::now().timestamp_micros())
+}
+
+/// Runs the sensor until the source ends and the spool is empty, or until `stop` is set
+/// (then it cuts a last batch and keeps sending for at most `drain_timeout`).
+pub fn run(
+    config: &AgentConfig,
+    source: &Source,
+    collector: Collector,
+    stop: &AtomicBool,
+) -> anyhow::Result<RunSummary> {
+    let stream = greenwatch_auth::new_secret()?[..32].to_string();
+    let spool = Spool::open(&config.spool_dir, config.spool_max_bytes, &stream)?;
+    let pending = spool.pending_batches();
+    if pending > 0 {
+        eprintln!(
+            "sensor: resuming with {pending} batches ({} bytes) in the spool",
+            spool.pending_bytes()
+        );
+    }
+    let shared = Shared {
+        spool: Mutex::new(spool),
+        changed: Condvar::new(),
+        capture_done: AtomicBool::new(false),
+        stop: AtomicBool::new(false),
+        packets_seen: AtomicU64::new(0),
+        kernel_drops: AtomicU64::new(0),
+        clock_offset_ms: AtomicI64::new(0),
+        has_clock_offset: AtomicBool::new(false),
+        acknowledged: AtomicU64::new(0),
+        duplicates: AtomicU64::new(0),
+        refused: AtomicU64::new(0),
+    };
+    let started = Instant::now();
+    let mut summary = std::thread::scope(|scope| -> anyhow::Result<RunSummary> {
+        scope.spawn(|| forward_stop(stop, &shared));
+        let shipper = scope.spawn(|| ship(&shared, &collector, config));
+        scope.spawn(|| report_health(&shared, config.health_interval));
+        let mut maker = BatchMaker::new(&shared, config, source.when_full());
+        let captured = source.capture(&mut maker, &shared);
+        shared.capture_done.store(true, Relaxed);
+        shared.changed.notify_all();
+        let capture_secs = started.elapsed().as_secs_f64();
+        let shipped = shipper.join().expect("the shipper does not panic");
+        shared.stop.store(true, Relaxed);
+        shipped?;
+        let (records, made) = (maker.total_records, maker.made);
+        let capture_error = match captured {
+            Ok(()) => None,
+            Err(CaptureStop::Failed(e)) => return Err(e),
+            Err(CaptureStop::InputError(e)) => Some(e),
+        };
+        Ok(RunSummary {
+            stream: shared.spool().stream().to_string(),
+            records,
+            records_per_sec: records as f64 / capture_secs.max(1e-9),
+            batches_made: made,
+            capture_error,
+            ..RunSummary::default()
+        })
+    })?;
+    summary.batches_acknowledged = shared.acknowledged.load(Relaxed);
+    summary.batches_duplicate = shared.duplicates.load(Relaxed);
+    summary.batches_refused = shared.refused.load(Relaxed);
+    summary.health = shared.health();
+    Ok(summary)
+}
+
+/// Copies the caller's stop flag (signals) into the shared one, and ends with the run.
+fn forward_stop(stop: &AtomicBool, shared: &Shared) {
+    while !shared.stopping() {
+        if stop.load(Relaxed) {
+            eprintln!("sensor: stopping (a last batch, then sending what is spooled)");
+            shared.stop.store(true, Relaxed);
+            shared.changed.notify_all();
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Why capture ended before its source did.
+pub(crate) enum CaptureStop {
+    /// The input itself is bad (corrupt capture): what came before is shipped.
+    InputError(String),
+    /// The sensor cannot go on (spool or device failure).
+    Failed(anyhow::Error),
+}
+
+impl From<SpoolError> for CaptureStop {
+    fn from(e: SpoolError) -> Self {
+        CaptureStop::Failed(e.into())
+    }
+}
+
+type Enrich = fn(IpAddr, Timestamp) -> Enrichment;
+
+/// Folds frames into the current batch's aggregator and cuts batches into the spool.
+pub(crate) struct BatchMaker<'a> {
+    shared: &'a Shared,
+    bucket: BucketWidth,
+    batch_records: u64,
+    interval: Duration,
+    when_full: WhenFull,
+    aggregator: Aggregator<Enrich>,
+    records: u64,
+    cut_at: Instant,
+    total_records: u64,
+    made: u64,
+    warned_full: bool,
+}
+
+impl<'a> BatchMaker<'a> {
+    fn new(shared: &'a Shared, config: &AgentConfig, when_full: WhenFull) -> Self {
+        BatchMaker {
+            shared,
+            bucket: config.bucket,
+            batch_records: config.batch_records,
+            interval: config.batch_interval,
+            when_full,
+            aggregator: Aggregator::new(config.bucket, no_enrichment as Enrich),
+            records: 0,
+            cut_at: Instant::now(),
+            total_records: 0,
+            made: 0,
+            warned_full: false,
+        }
+    }
+
+    /// The records already in batches of the capture with this hash (replay resumes there).
+    pub(crate) fn replay_position(&self, capture_hash: &str) -> u64 {
+        self.shared.spool().replay_position(capture_hash)
+    }
+
+    pub(crate) fn add(&mut self, frame: &Frame<'_>) {
+        match decode(frame) {
+            Ok(packet) => self.aggregator.add(&packet),
+            Err(e) => self.aggregator.add_error(e.key(), frame.wire_len),
+        }
+        self.records += 1;
+    }
+
+    /// Whether the current batch is full or old enough to cut (cheap: checks the clock
+    /// every 1024 records, and whenever a live capture is idle).
+    pub(crate) fn due(&self, idle: bool) -> bool {
+        self.records >= self.batch_records
+            || ((idle || self.records.is_multiple_of(1024))
+                && self.cut_at.elapsed() >= self.interval)
+    }
+
+    /// Cuts the current batch into the spool. `replay` is the position it reaches in the
+    /// capture file being replayed. An empty batch is cut only as a heartbeat (`keepalive`).
+    pub(crate) fn cut(
+        &mut self,
+        replay: Option<ReplayMark>,
+        keepalive: bool,
+    ) -> Result<(), CaptureStop> {
+        self.cut_at = Instant::now();
+        if self.records == 0 && !keepalive {
+            return Ok(());
+        }
+        let aggregator = std::mem::replace(
+            &mut self.aggregator,
+            Aggregator::new(self.bucket, no_enrichment as Enrich),
+        );
+        let observations = aggregator.finish();
+        let packets = observations.counts.packets;
+        let (stream, seq) = {
+            let spool = self.shared.spool();
+            (spool.stream().to_string(), spool.next_seq())
+        };
+        let bytes = Batch::from_observations(&stream, seq, self.bucket, observations).encode();
+        self.shared.packets_seen.fetch_add(self.records, Relaxed);
+        self.total_records += self.records;
+        self.records = 0;
+        let mut spool = self.shared.spool();
+        loop {
+            match spool.append(&bytes, replay.clone()) {
+                Ok(appended) => {
+                    debug_assert_eq!(appended, seq);
+                    self.made += 1;
+                    self.shared.changed.notify_all();
+                    return Ok(());
+                }
+                Err(SpoolError::Full {
+                    pending_bytes,
+                    max_bytes,
+                    ..
+                }) => {
+                    let can_wait = self.when_full == WhenFull::Wait
+                        && spool.pending_batches() > 0
+                        && !self.shared.stopping();
+                    if can_wait {
+                        if !self.warned_full {
+                            eprintln!("sensor: WARNING spool full ({pending_bytes} of {max_bytes} bytes); replay waits for the collector");
+                            self.warned_full = true;
+                        }
+                        spool = self
+                            .shared
+                            .changed
+                            .wait_timeout(spool, Duration::from_millis(500))
+                            .unwrap_or_else(|e| e.into_inner())
+                            .0;
+                        continue;
+                    }
+                    spool.record_drop(packets, replay)?;
+                    let (batches, dropped) = spool.dropped();
+                    eprintln!("sensor: WARNING spool full ({pending_bytes} of {max_bytes} bytes): dropped a batch of {packets} packets ({batches} batches, {dropped} packets dropped so far)");
+                    return Ok(());
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+}
+
+/// Exponential backoff between attempts, from 200 ms up to a ceiling.
+struct Backoff {
+    next: Duration,
+    max: Duration,
+}
+
+impl Backoff {
+    const FIRST: Duration = Duration::from_millis(200);
+
+    fn new(max: Duration) -> Backoff {
+        Backoff {
+            next: Self::FIRST.min(max),
+            max,
+        }
+    }
+
+    fn wait(&mut self) -> Duration {
+        let wait = self.next;
+        self.next = (self.next * 2).min(self.max);
+        wait
+    }
+
+    fn reset(&mut self) {
+        self.next = Self::FIRST.min(self.max);
+    }
+}
+
+/// Sends the oldest spooled batch until the collector takes it, then the next.
+fn ship(shared: &Shared, collector: &Collector, config: &AgentConfig) -> anyhow::Result<()> {
+    let mut backoff = Backoff::new(config.retry_max);
+    let mut outage: Option<(Instant, String)> = None;
+    let mut stop_deadline: Option<Instant> = None;
+    loop {
+        if shared.stopping() {
+            let deadline =
+                *stop_deadline.get_or_insert_with(|| Instant::now() + config.drain_timeout);
+            if Instant::now() >= deadline {
+                return Ok(());
+            }
+        }
+        let (seq, bytes) = {
+            let mut spool = shared.spool();
+            loop {
+                if let Some(seq) = spool.oldest() {
+                    break (seq, spool.read(seq)?);
+                }
+                if shared.capture_done.load(Relaxed) {
+                    return Ok(());
+                }
+                spool = shared
+                    .changed
+                    .wait_timeout(spool, Duration::from_millis(200))
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
+            }
+        };
+        match collector.send(&bytes, &shared.health()) {
+            Ok((ack, offset_ms)) => {
+                shared.spool().acknowledge(seq)?;
+                shared.changed.notify_all();
+                shared.clock_offset_ms.store(offset_ms, Relaxed);
+                shared.has_clock_offset.store(true, Relaxed);
+                shared.acknowledged.fetch_add(1, Relaxed);
+                if ack.status == "duplicate" {
+                    shared.duplicates.fetch_add(1, Relaxed);
+                }
+                if let Some((since, _)) = outage.take() {
+                    eprintln!(
+                        "sensor: collector reachable again after {:.1} s; catching up ({} batches spooled)",
+                        since.elapsed().as_secs_f64(),
+                        shared.spool().pending_batches()
+                    );
+                }
+                backoff.reset();
+            }
+            Err(ShipError::Refused { status, message }) => {
+                let kept = shared.spool().set_aside(seq)?;
+                shared.refused.fetch_add(1, Relaxed);
+                eprintln!(
+                    "sensor: ERROR collector refused batch {seq} ({status}: {message}); kept in {}",
+                    kept.display()
+                );
+            }
+            Err(e) => {
+                let message = e.to_string();
+                if outage.as_ref().is_none_or(|(_, last)| *last != message) {
+                    eprintln!(
+                        "sensor: {message}; batches stay in the spool, retrying with backoff"
+                    );
+                    outage = Some((
+                        outage.map_or_else(Instant::now, |(since, _)| since),
+                        message,
+                    ));
+                }
+                sleep_unless(shared, backoff.wait(), |s| {
+                    s.stopping() && stop_deadline.is_some_and(|d| Instant::now() >= d)
+                });
+            }
+        }
+    }
+}
+
+/// Sleeps `duration` in short steps, returning early once `done` holds.
+fn sleep_unless(shared: &Shared, duration: Duration, done: impl Fn(&Shared) -> bool) {
+    let until = Instant::now() + duration;
+    while Instant::now() < until && !done(shared) {
+        std::thread::sleep((until - Instant::now()).min(Duration::from_millis(50)));
+    }
+}
+
+/// Prints one health line per interval until the run ends.
+fn report_health(shared: &Shared, interval: Duration) {
+    loop {
+        sleep_unless(shared, interval, |s| {
+            s.capture_done.load(Relaxed) && s.spool().oldest().is_none() || s.stopping()
+        });
+        if shared.stopping()
+            || shared.capture_done.load(Relaxed) && shared.spool().oldest().is_none()
+        {
+            return;
+        }
+        let h = shared.health();
+        let offset = h
+            .clock_offset_ms
+            .map_or_else(|| "unknown".to_string(), |ms| format!("{ms} ms"));
+        eprintln!(
+            "sensor: health packets_seen={} kernel_drops={} batches_pending={} spool_bytes={} dropped_batches={} dropped_packets={} clock_offset={offset}",
+            h.packets_seen, h.kernel_drops, h.batches_pending, h.spool_bytes, h.dropped_batches, h.dropped_packets
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_its_ceiling_and_resets() {
+        let mut b = Backoff::new(Duration::from_secs(1));
+        let waits: Vec<u128> = (0..5).map(|_| b.wait().as_millis()).collect();
+        assert_eq!(waits, [200, 400, 800, 1000, 1000]);
+        b.reset();
+        assert_eq!(b.wait().as_millis(), 200);
+    }
+}
