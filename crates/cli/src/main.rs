@@ -66,6 +66,8 @@ enum Command {
     Demo(commands::demo::DemoArgs),
     /// Serve the web portal and its JSON API (all assets embedded).
     Serve(commands::serve::ServeArgs),
+    /// Sensors of the observation network: register, list, revoke, and run the agent.
+    Sensor(commands::sensor::SensorArgs),
 }
 
 fn main() -> ExitCode {
@@ -100,6 +102,7 @@ fn main() -> ExitCode {
         Command::Audit(args) => commands::accounts::run_audit(&data, args),
         Command::Demo(args) => commands::demo::run(&data, args),
         Command::Serve(args) => commands::serve::run(&data, args),
+        Command::Sensor(args) => commands::sensor::run(&data, args),
     };
     match result {
         Ok(code) => code,

@@ -7,6 +7,7 @@
 //! let config = greenwatch_portal::PortalConfig {
 //!     data_dir: "greenwatch-data".into(),
 //!     listen: "127.0.0.1:8080".parse().unwrap(),
+//!     tls: None,
 //! };
 //! greenwatch_portal::run(config).unwrap(); // until Ctrl-C or SIGTERM
 //! ```
@@ -32,11 +33,13 @@ mod routes;
 mod security;
 mod state;
 mod uploads;
+mod tls;
 mod views;
 mod visitor;
 mod warm;
 
 pub use state::AppState;
+pub use tls::{ensure_self_signed, SelfSigned, TlsFiles};
 pub use visitor::Visitor;
 
 use anyhow::Context;
@@ -49,6 +52,8 @@ pub struct PortalConfig {
     /// The data directory (`greenwatch --data`): store, IP data, `risks.toml`.
     pub data_dir: PathBuf,
     pub listen: SocketAddr,
+    /// Serve HTTPS with this certificate and key (sensors ship batches only over HTTPS).
+    pub tls: Option<TlsFiles>,
 }
 
 /// Every route of the portal, with uniform errors, compression and the security headers
@@ -59,6 +64,8 @@ pub fn router(state: AppState) -> axum::Router {
             state.clone(),
             auth::authenticate,
         ))
+        // Sensors authenticate with sensor tokens, not user credentials.
+        .merge(routes::collector::routes())
         .with_state(state)
         .layer(axum::middleware::from_fn(error::uniform_errors))
         .layer(tower_http::compression::CompressionLayer::new())
@@ -76,12 +83,30 @@ pub async fn serve(config: PortalConfig) -> anyhow::Result<()> {
     tracing::info!(%address, data = %config.data_dir.display(), "portal listening");
     eprintln!("Greenwatch portal on http://{address}/ (Ctrl-C to stop)");
     tokio::spawn(warm::keep_warm(state.clone()));
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    eprintln!("Greenwatch portal on {scheme}://{address}/ (Ctrl-C to stop)");
     // Connection info lets the login limiter count failures per client address.
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
+    match &config.tls {
+        None => axum::serve(
+            listener,
+            router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        )
         .with_graceful_shutdown(shutdown_signal())
         .await
-        .context("serving the portal")?;
+        .context("serving the portal")?,
+        Some(files) => axum::serve(
+            tls::TlsListener::new(listener, files)?,
+            tls::with_peer_address(router(state))
+                .into_make_service_with_connect_info::<tls::TlsPeer>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving the portal over HTTPS")?,
+    }
     tracing::info!("portal stopped");
     Ok(())
 }

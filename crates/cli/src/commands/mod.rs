@@ -11,4 +11,5 @@ pub mod ingest_feed;
 pub mod metrics;
 pub mod netdb;
 pub mod query;
+pub mod sensor;
 pub mod serve;

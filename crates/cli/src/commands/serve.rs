@@ -4,8 +4,9 @@
 use crate::commands::accounts::ensure_first_admin;
 use crate::data_dir::DataDir;
 use clap::Args;
-use greenwatch_portal::PortalConfig;
+use greenwatch_portal::{ensure_self_signed, PortalConfig, TlsFiles};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Organisation and login of the administrator created on first start.
@@ -14,10 +15,44 @@ const FIRST_ADMIN: &str = "admin";
 
 #[derive(Args)]
 pub struct ServeArgs {
-    /// Address and port to listen on (the portal has no TLS: put a reverse proxy in front
-    /// of it before listening beyond loopback).
+    /// Address and port to listen on (without TLS, put a reverse proxy in front of it before
+    /// listening beyond loopback).
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    #[command(flatten)]
+    tls: TlsArgs,
+}
+
+/// HTTPS: sensors ship batches to `/api/v1/sensor/batches` only over HTTPS.
+#[derive(Args)]
+struct TlsArgs {
+    /// PEM certificate chain to serve HTTPS with (with --tls-key).
+    #[arg(long, requires = "tls_key", conflicts_with = "tls_self_signed")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Serve HTTPS with a certificate from a CA of our own, made once in <data>/tls/ for
+    /// these host names or addresses (comma-separated); sensors trust <data>/tls/ca.crt.
+    #[arg(long, value_delimiter = ',')]
+    tls_self_signed: Vec<String>,
+}
+
+impl TlsArgs {
+    fn files(self, data: &DataDir) -> anyhow::Result<Option<TlsFiles>> {
+        if let (Some(cert), Some(key)) = (self.tls_cert, self.tls_key) {
+            return Ok(Some(TlsFiles { cert, key }));
+        }
+        if self.tls_self_signed.is_empty() {
+            return Ok(None);
+        }
+        let made = ensure_self_signed(&data.root().join("tls"), &self.tls_self_signed)?;
+        eprintln!(
+            "HTTPS with a certificate of our own CA: sensors trust {} (--ca)",
+            made.ca_cert.display()
+        );
+        Ok(Some(made.files))
+    }
 }
 
 pub fn run(data: &DataDir, args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -32,6 +67,7 @@ pub fn run(data: &DataDir, args: ServeArgs) -> anyhow::Result<ExitCode> {
     greenwatch_portal::run(PortalConfig {
         data_dir: data.root().to_path_buf(),
         listen: args.listen,
+        tls: args.tls.files(data)?,
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -4,6 +4,7 @@ mod account;
 mod admin;
 mod alerts;
 mod api_docs;
+pub mod collector;
 mod countries;
 mod docs;
 mod overview;

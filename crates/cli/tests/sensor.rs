@@ -1,0 +1,435 @@
+//! End-to-end tests of the sensor network: `greenwatch serve` (the collector, over HTTPS)
+//! and `greenwatch sensor run` as separate processes on loopback, with a TCP relay the test
+//! can cut, compared with the generator's ground truth.
+
+mod common;
+
+use common::{assert_success, Env};
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const START: &str = "2026-10-05T00:00:00Z";
+
+impl Env {
+    /// A capture of `packets` over `hours` and its truth.
+    fn capture(&self, seed: u64, packets: u64, hours: u32) -> (PathBuf, Value) {
+        let pcap = self.path(&format!("seed{seed}.pcap"));
+        let truth = self.path(&format!("seed{seed}.truth.json"));
+        assert_success(&self.run(&[
+            "generate",
+            "traffic",
+            "--out",
+            pcap.to_str().unwrap(),
+            "--truth",
+            truth.to_str().unwrap(),
+            "--seed",
+            &seed.to_string(),
+            "--packets",
+            &packets.to_string(),
+            "--hours",
+            &hours.to_string(),
+            "--start",
+            START,
+        ]));
+        let truth = serde_json::from_slice(&std::fs::read(&truth).unwrap()).unwrap();
+        (pcap, truth)
+    }
+
+    /// Registers sensor `name` of organisation `org` and writes its token to a file.
+    fn register_sensor(&self, name: &str, org: &str, tlp: &str) -> PathBuf {
+        if !self
+            .json(&["org", "list", "--json"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["slug"] == org)
+        {
+            assert_success(&self.run(&["org", "add", org, "--name", org]));
+        }
+        let added = self.json(&[
+            "sensor",
+            "add",
+            name,
+            "--org",
+            org,
+            "--block",
+            "198.51.100.0/24",
+            "--location",
+            "Tokyo, JP",
+            "--tlp",
+            tlp,
+            "--json",
+        ]);
+        let token = added["token"].as_str().unwrap();
+        assert_eq!(token.len(), 64);
+        let file = self.path(&format!("{name}.token"));
+        std::fs::write(&file, token).unwrap();
+        file
+    }
+
+    /// The stored report of sensor `name` (`sensor list --json`).
+    fn sensor_report(&self, name: &str) -> Value {
+        let list = self.json(&["sensor", "list", "--json"]);
+        list["sensors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap_or_else(|| panic!("no sensor {name} in {list}"))
+            .clone()
+    }
+
+    fn ca(&self) -> PathBuf {
+        self.data().join("tls").join("ca.crt")
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_until(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ready() {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// `greenwatch serve` over HTTPS on a fixed port, killed when dropped.
+struct CollectorProcess {
+    child: Child,
+}
+
+impl CollectorProcess {
+    fn start(env: &Env, port: u16) -> CollectorProcess {
+        let child = env
+            .command(&[
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--tls-self-signed",
+                "localhost,127.0.0.1",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_until("the collector", Duration::from_secs(60), || {
+            TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        CollectorProcess { child }
+    }
+
+    /// SIGKILL: no chance to finish anything.
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for CollectorProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A TCP relay between the sensor and the collector whose link the test can cut: cutting
+/// resets every open connection and refuses new ones until restored.
+struct Relay {
+    port: u16,
+    cut: Arc<AtomicBool>,
+    open: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+impl Relay {
+    fn start(upstream: u16) -> Relay {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let cut = Arc::new(AtomicBool::new(false));
+        let open: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
+        let (cut_flag, open_list) = (Arc::clone(&cut), Arc::clone(&open));
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                if cut_flag.load(Ordering::SeqCst) {
+                    let _ = client.shutdown(Shutdown::Both);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+                    let _ = client.shutdown(Shutdown::Both);
+                    continue;
+                };
+                let mut list = open_list.lock().unwrap();
+                list.push(client.try_clone().unwrap());
+                list.push(server.try_clone().unwrap());
+                drop(list);
+                pipe(client.try_clone().unwrap(), server.try_clone().unwrap());
+                pipe(server, client);
+            }
+        });
+        Relay { port, cut, open }
+    }
+
+    fn set_cut(&self, cut: bool) {
+        self.cut.store(cut, Ordering::SeqCst);
+        if cut {
+            for stream in self.open.lock().unwrap().drain(..) {
+                let _ = stream.shutdown(Shutdown::Both);
+            }
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("https://127.0.0.1:{}", self.port)
+    }
+}
+
+fn pipe(mut from: TcpStream, mut to: TcpStream) {
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 16 * 1024];
+        while let Ok(n) = from.read(&mut buf) {
+            if n == 0 || to.write_all(&buf[..n]).is_err() {
+                break;
+            }
+        }
+        let _ = to.shutdown(Shutdown::Both);
+    });
+}
+
+/// `greenwatch sensor run` replaying `pcap` into `spool`.
+fn sensor_command(env: &Env, url: &str, token: &Path, source: &[&str], spool: &Path) -> Command {
+    let mut args = vec![
+        "sensor",
+        "run",
+        "--collector",
+        url,
+        "--token-file",
+        token.to_str().unwrap(),
+        "--ca",
+    ];
+    let ca = env.ca();
+    args.push(ca.to_str().unwrap());
+    args.extend_from_slice(source);
+    args.extend_from_slice(&[
+        "--spool",
+        spool.to_str().unwrap(),
+        "--batch-packets",
+        "4000",
+        "--batch-secs",
+        "1",
+        "--retry-max-secs",
+        "0.5",
+        "--health-secs",
+        "1",
+        "--json",
+    ]);
+    let mut cmd = env.command(&args);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd
+}
+
+fn finished(child: Child, timeout: Duration) -> Output {
+    let start = Instant::now();
+    let mut child = child;
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if start.elapsed() > timeout {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "sensor did not finish in {timeout:?}; stderr:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The collector's totals of `sensor` and its flows and DoS attacks equal the truth.
+fn assert_collector_holds_the_truth(env: &Env, sensor: &str, truth: &Value) {
+    let report = env.sensor_report(sensor);
+    for key in ["packets", "ipv6_packets", "by_class", "by_fingerprint"] {
+        assert_eq!(
+            report["stored"][key], truth[key],
+            "stored {key} differs from the truth"
+        );
+    }
+    let rows = env.json(&[
+        "query", "top", "--by", "country", "--limit", "1000", "--json",
+    ]);
+    let in_flows: u64 = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["packets"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        in_flows,
+        truth["packets"].as_u64().unwrap(),
+        "flow tuples hold every packet once"
+    );
+    let dos = env.json(&["query", "dos", "--json"]);
+    let measured: Vec<Value> = dos
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            serde_json::json!({"ip": a["victim"], "protocol": a["protocol"], "first": a["first"],
+                "last": a["last"], "packets": a["packets"]})
+        })
+        .collect();
+    assert_eq!(
+        measured,
+        truth["dos_victims"].as_array().unwrap().clone(),
+        "DoS victims differ"
+    );
+}
+
+#[test]
+fn collector_totals_equal_the_capture_truth_through_collector_kills_link_cuts_and_a_sensor_restart()
+{
+    let env = Env::with_fixture_netdb();
+    let (pcap, truth) = env.capture(11, 120_000, 2);
+    let token = env.register_sensor("tokyo-1", "cert-jp", "green");
+    let port = free_port();
+    let mut collector = CollectorProcess::start(&env, port);
+    let relay = Relay::start(port);
+    let spool = env.path("spool");
+    // Two hours of capture in about eight seconds.
+    let source = ["--pcap", pcap.to_str().unwrap(), "--replay-speed", "900"];
+    let first = sensor_command(&env, &relay.url(), &token, &source, &spool)
+        .spawn()
+        .unwrap();
+
+    std::thread::sleep(Duration::from_millis(1500));
+    collector.kill();
+    std::thread::sleep(Duration::from_millis(1000));
+    collector = CollectorProcess::start(&env, port);
+    std::thread::sleep(Duration::from_millis(1000));
+    relay.set_cut(true);
+    std::thread::sleep(Duration::from_millis(1000));
+    // The sensor dies too, with batches spooled and the link still cut.
+    let mut first = first;
+    first.kill().unwrap();
+    let first_out = first.wait_with_output().unwrap();
+    let second = sensor_command(&env, &relay.url(), &token, &source, &spool)
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    relay.set_cut(false);
+    let out = finished(second, Duration::from_secs(180));
+    assert_success(&out);
+    let stderr = String::from_utf8_lossy(&first_out.stderr).to_string()
+        + &String::from_utf8_lossy(&out.stderr);
+    eprintln!("sensor logs:\n{stderr}");
+    assert!(
+        stderr.contains("collector unreachable"),
+        "the faults were felt:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("resuming"),
+        "the second run resumed from the spool:\n{stderr}"
+    );
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["health"]["batches_pending"], 0);
+    assert_eq!(summary["health"]["dropped_batches"], 0);
+    assert!(
+        summary["records"].as_u64().unwrap() < 120_000,
+        "the second run skipped what the first spooled"
+    );
+
+    assert_collector_holds_the_truth(&env, "tokyo-1", &truth);
+    let report = env.sensor_report("tokyo-1");
+    assert!(report["last_seen"].is_string());
+    assert!(report["health"]["packets_seen"].as_u64().unwrap() > 0);
+    assert!(report["health"]["clock_offset_ms"].as_i64().unwrap().abs() < 5_000);
+    drop(collector);
+}
+
+/// Sends `body` to the collector at `url` with `token`; returns (status, problem detail).
+fn post_batch(env: &Env, url: &str, token: &str, body: &[u8]) -> Result<String, String> {
+    let collector = greenwatch_sensor::ship::Collector::new(url, token, Some(&env.ca())).unwrap();
+    collector
+        .send(body, &Default::default())
+        .map(|(ack, _)| ack.status)
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn bad_tokens_revoked_tokens_malformed_and_oversized_batches_are_refused_counted_and_change_nothing(
+) {
+    let env = Env::with_fixture_netdb();
+    let (pcap, truth) = env.capture(12, 20_000, 1);
+    let token_file = env.register_sensor("osaka-1", "cert-jp", "amber");
+    let port = free_port();
+    let _collector = CollectorProcess::start(&env, port);
+    let url = format!("https://127.0.0.1:{port}");
+    let spool = env.path("spool");
+    let source = ["--pcap", pcap.to_str().unwrap()];
+    let out = finished(
+        sensor_command(&env, &url, &token_file, &source, &spool)
+            .spawn()
+            .unwrap(),
+        Duration::from_secs(120),
+    );
+    assert_success(&out);
+    assert_collector_holds_the_truth(&env, "osaka-1", &truth);
+    let before = env.sensor_report("osaka-1");
+
+    let token = std::fs::read_to_string(&token_file).unwrap();
+    let refused = |token: &str, body: &[u8]| post_batch(&env, &url, token, body).unwrap_err();
+    assert!(refused(&"0".repeat(64), b"GWB1").contains("Unknown sensor token"));
+    let malformed = refused(&token, b"GWB1\x05\x00\x00\x00{not");
+    assert!(
+        malformed.contains("malformed batch at byte 8: cut short"),
+        "{malformed}"
+    );
+    let oversized = refused(&token, &vec![0u8; greenwatch_sensor::MAX_BATCH_BYTES + 1]);
+    assert!(oversized.contains("413"), "{oversized}");
+    assert_success(&env.run(&["sensor", "revoke", "osaka-1"]));
+    assert!(refused(&token, b"GWB1").contains("was revoked"));
+
+    let after = env.sensor_report("osaka-1");
+    assert_eq!(
+        after["stored"], before["stored"],
+        "refusals changed nothing stored"
+    );
+    assert_eq!(after["batches_stored"], before["batches_stored"]);
+    assert_collector_holds_the_truth(&env, "osaka-1", &truth);
+    let counts: Vec<(String, u64)> = after["rejections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["reason"].as_str().unwrap().to_string(),
+                r["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            ("malformed".to_string(), 1),
+            ("oversized".into(), 1),
+            ("revoked_token".into(), 1)
+        ]
+    );
+    let list = env.json(&["sensor", "list", "--json"]);
+    assert_eq!(list["unattributed_rejections"][0]["reason"], "bad_token");
+    assert_eq!(list["unattributed_rejections"][0]["count"], 1);
+}
