@@ -3,14 +3,14 @@
 //! HTTP and tokens are the portal's business; this module gets an authenticated sensor.
 
 use crate::batch::{Batch, BatchError, BatchId};
+use greenwatch_ingest::{hash_label, NetDbEnricher};
 use greenwatch_model::access::Label;
 use greenwatch_model::sensor::{Sensor, SensorHealth};
-use greenwatch_model::{Enrichment, Timestamp};
+use greenwatch_model::Timestamp;
 use greenwatch_netdb::NetDb;
-use greenwatch_observe::{build_rollups, BackscatterSlot, ClosedBucket, FlowTuple};
+use greenwatch_observe::{build_rollups, BackscatterSlot, ClosedBucket, Enricher, FlowTuple};
 use greenwatch_store::{CaptureRecord, CaptureStatus, ObservationStore, SensorStore, StoreError};
 use serde::Serialize;
-use std::net::IpAddr;
 use std::sync::Mutex;
 
 /// What the collector answers for a stored (or already stored) batch.
@@ -38,7 +38,7 @@ pub fn batch_capture_hash(sensor: &str, id: &BatchId) -> String {
         "greenwatch sensor batch\0{sensor}\0{}\0{}",
         id.stream, id.seq
     );
-    blake3::hash(key.as_bytes()).to_hex().to_string()
+    hash_label(blake3::hash(key.as_bytes()))
 }
 
 /// One batch at a time between "is it stored?" and "store it", across the store's
@@ -108,29 +108,13 @@ fn store_batch<S: ObservationStore>(
     writer.commit(&record, &backscatter)
 }
 
-/// Looks up runs of equal addresses once, with the snapshot valid at `at`.
-fn enricher(netdb: &NetDb, at: Timestamp) -> impl FnMut(IpAddr) -> Enrichment + '_ {
-    let snapshot = netdb.snapshot_at(at.to_datetime().date_naive());
-    let mut last: Option<(IpAddr, Enrichment)> = None;
-    move |ip| match last {
-        Some((seen, e)) if seen == ip => e,
-        _ => {
-            let e = snapshot.map_or_else(
-                || greenwatch_observe::no_enrichment(ip, at),
-                |s| s.enrich(ip),
-            );
-            last = Some((ip, e));
-            e
-        }
-    }
-}
-
 /// The sensor ships flow tuples without ASN and country: the collector's dated IP data
 /// decides them, as `ingest pcap` does (snapshot valid at the bucket's start).
 fn enriched_bucket(netdb: &NetDb, bucket: i64, mut flows: Vec<FlowTuple>) -> ClosedBucket {
-    let mut enrich = enricher(netdb, Timestamp::from_secs(bucket));
+    let enricher = NetDbEnricher::new(netdb);
+    let at = Timestamp::from_secs(bucket);
     for flow in &mut flows {
-        let e = enrich(flow.src);
+        let e = enricher.enrich(flow.src, at);
         (flow.src_asn, flow.src_country) = (e.asn, e.country);
     }
     ClosedBucket {
@@ -141,8 +125,142 @@ fn enriched_bucket(netdb: &NetDb, bucket: i64, mut flows: Vec<FlowTuple>) -> Clo
 }
 
 fn enrich_victims(netdb: &NetDb, slots: &mut [BackscatterSlot]) {
+    let enricher = NetDbEnricher::new(netdb);
     for slot in slots {
-        let e = enricher(netdb, slot.first)(slot.victim);
+        let e = enricher.enrich(slot.victim, slot.first);
         (slot.victim_asn, slot.victim_country) = (e.asn, e.country);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use greenwatch_model::access::{Tlp, Viewer};
+    use greenwatch_model::account::Organisation;
+    use greenwatch_model::{BucketWidth, TrafficClass, Transport};
+    use greenwatch_observe::{no_enrichment, Aggregator};
+    use greenwatch_packet::Packet;
+    use greenwatch_store::{AccountStore, NewSensor, SqliteStore, TimeRange};
+
+    fn packet(src: &str, port: u16, secs: i64) -> Packet {
+        Packet {
+            ts: Timestamp::from_secs(secs),
+            src: src.parse().unwrap(),
+            dst: "198.51.100.9".parse().unwrap(),
+            transport: Transport::TCP,
+            src_port: 40000,
+            dst_port: port,
+            wire_len: 60,
+            ttl: 52,
+            ip_id: 1,
+            tcp_flags: 0x02,
+            tcp_window: 1024,
+            tcp_seq: 9,
+            class: TrafficClass::Scan,
+            fingerprint: None,
+            spoof_reason: None,
+        }
+    }
+
+    fn batch(seq: u64, packets: &[Packet]) -> Vec<u8> {
+        let mut aggregator = Aggregator::new(BucketWidth::HOUR, no_enrichment);
+        for p in packets {
+            aggregator.add(p);
+        }
+        Batch::from_observations(
+            "0123456789abcdef0123456789abcdef",
+            seq,
+            BucketWidth::HOUR,
+            aggregator.finish(),
+        )
+        .encode()
+    }
+
+    fn setup() -> (tempfile::TempDir, SqliteStore, Sensor) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
+        let org = Organisation {
+            slug: "cert-jp".into(),
+            name: "JPCERT/CC".into(),
+            created_at: Timestamp(0),
+        };
+        store.create_org(&org, "test").unwrap();
+        let new = NewSensor {
+            name: "tokyo-1".into(),
+            org: "cert-jp".into(),
+            address_block: "198.51.100.0/24".parse().unwrap(),
+            location: "Tokyo".into(),
+            tlp: Tlp::Green,
+            token_hash: "h".into(),
+        };
+        store.register_sensor(&new, "test", Timestamp(0)).unwrap();
+        let sensor = store.sensor("tokyo-1").unwrap().unwrap();
+        (dir, store, sensor)
+    }
+
+    fn stored_packets(store: &SqliteStore) -> u64 {
+        let mut packets = 0;
+        store
+            .scan_flows(
+                &Viewer::Local,
+                TimeRange::default(),
+                Some("tokyo-1"),
+                &mut |f| packets += f.packets,
+            )
+            .unwrap();
+        packets
+    }
+
+    #[test]
+    fn retried_batch_is_stored_once_under_the_sensors_label() {
+        let (_dir, mut store, sensor) = setup();
+        let netdb = NetDb::from_snapshots(Vec::new());
+        let first = batch(
+            0,
+            &[
+                packet("192.0.2.1", 23, 1_790_000_000),
+                packet("192.0.2.2", 23, 1_790_000_001),
+            ],
+        );
+        let health = SensorHealth {
+            packets_seen: 2,
+            ..SensorHealth::default()
+        };
+        let now = Timestamp::from_secs(1_790_000_100);
+        let stored = accept_batch(&mut store, &netdb, &sensor, &first, Some(&health), now).unwrap();
+        assert_eq!((stored.status, stored.packets), ("stored", 2));
+        let again = accept_batch(&mut store, &netdb, &sensor, &first, None, now).unwrap();
+        assert_eq!(again.status, "duplicate");
+        assert_eq!(stored_packets(&store), 2);
+        let second = batch(1, &[packet("192.0.2.3", 80, 1_790_000_002)]);
+        accept_batch(&mut store, &netdb, &sensor, &second, None, now).unwrap();
+        assert_eq!(stored_packets(&store), 3);
+
+        let captures = store.captures().unwrap();
+        assert_eq!(captures.len(), 2);
+        assert!(captures
+            .iter()
+            .all(|c| c.label.owner == "cert-jp" && c.label.tlp == Tlp::Green));
+        assert_eq!(
+            store.sensor("tokyo-1").unwrap().unwrap().health,
+            Some(health)
+        );
+    }
+
+    #[test]
+    fn a_malformed_batch_changes_nothing() {
+        let (_dir, mut store, sensor) = setup();
+        let netdb = NetDb::from_snapshots(Vec::new());
+        let good = batch(0, &[packet("192.0.2.1", 23, 1_790_000_000)]);
+        accept_batch(&mut store, &netdb, &sensor, &good, None, Timestamp(1)).unwrap();
+        let mut cut = batch(1, &[packet("192.0.2.9", 22, 1_790_000_000)]);
+        cut.truncate(cut.len() - 2);
+        let refused = accept_batch(&mut store, &netdb, &sensor, &cut, None, Timestamp(2));
+        assert!(matches!(
+            refused,
+            Err(Refusal::Batch(BatchError::Malformed { .. }))
+        ));
+        assert_eq!(stored_packets(&store), 1);
+        assert_eq!(store.captures().unwrap().len(), 1);
     }
 }
