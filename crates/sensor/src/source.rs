@@ -14,6 +14,12 @@ use std::time::{Duration, Instant};
 /// quote an inner IP and transport header).
 const LIVE_SNAPLEN: i32 = 512;
 
+/// How long live capture sleeps when the kernel has no packet for it.
+const IDLE_WAIT: Duration = Duration::from_millis(1);
+
+/// Kernel buffer of live capture: room for bursts while a batch is being cut.
+const LIVE_BUFFER_BYTES: i32 = 32 << 20;
+
 #[derive(Clone, Debug)]
 pub enum Source {
     /// A pcap / pcapng file; `speed` 1.0 replays at the capture's own pace, 10.0 ten times
@@ -130,8 +136,9 @@ fn live(interface: &str, maker: &mut BatchMaker<'_>, shared: &Shared) -> Result<
         .promisc(true)
         .snaplen(LIVE_SNAPLEN)
         .immediate_mode(true)
-        .timeout(100)
+        .buffer_size(LIVE_BUFFER_BYTES)
         .open()
+        .and_then(|c| c.setnonblock())
         .map_err(failed)?;
     let link_type = LinkType(capture.get_datalink().0 as u32);
     eprintln!(
@@ -155,7 +162,12 @@ fn live(interface: &str, maker: &mut BatchMaker<'_>, shared: &Shared) -> Result<
                 maker.add(&frame);
                 false
             }
-            Err(pcap::Error::TimeoutExpired) => true,
+            // Non-blocking: libpcap's read timeout does not end a wait on every platform
+            // (Linux keeps polling), and an idle darknet must still cut and ship batches.
+            Err(pcap::Error::TimeoutExpired) => {
+                std::thread::sleep(IDLE_WAIT);
+                true
+            }
             Err(e) => return Err(failed(e)),
         };
         if maker.due(idle) {
