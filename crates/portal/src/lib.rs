@@ -13,7 +13,8 @@
 //! ```
 //!
 //! Architecture invariants:
-//! - no handler reads stored data except through the `data` module, whose functions take the
+//! - no handler reads stored data except through the `data` module (and `sensor_data` for the
+//!   sensor network), whose functions take the
 //!   [`Viewer`](greenwatch_model::access::Viewer) asking (from the request's [`Visitor`]) and
 //!   pass it to the store, which returns only what that viewer may see;
 //! - every response carries the security headers of the `security` module; no page has inline
@@ -31,6 +32,7 @@ mod range;
 mod reads;
 mod routes;
 mod security;
+mod sensor_data;
 mod state;
 mod tls;
 mod uploads;

@@ -18,17 +18,19 @@ pub enum Nav {
     Countries,
     Risks,
     Alerts,
+    Sensors,
     Downloads,
     Method,
 }
 
 impl Nav {
-    const ALL: [Nav; 7] = [
+    const ALL: [Nav; 8] = [
         Nav::Overview,
         Nav::Ports,
         Nav::Countries,
         Nav::Risks,
         Nav::Alerts,
+        Nav::Sensors,
         Nav::Downloads,
         Nav::Method,
     ];
@@ -40,6 +42,7 @@ impl Nav {
             Nav::Countries => "/countries",
             Nav::Risks => "/risks",
             Nav::Alerts => "/alerts",
+            Nav::Sensors => "/sensors",
             Nav::Downloads => "/downloads",
             Nav::Method => "/method",
         }
@@ -52,6 +55,7 @@ impl Nav {
             Nav::Countries => "Countries",
             Nav::Risks => "Risks",
             Nav::Alerts => "Alerts",
+            Nav::Sensors => "Sensors",
             Nav::Downloads => "Downloads",
             Nav::Method => "Method",
         }

@@ -213,3 +213,127 @@ async fn no_route_shows_anyone_data_their_organisation_and_the_label_do_not_allo
         }
     }
 }
+
+/// The sensor network's routes, for cert-a's public sensor and cert-b's sensor `b-tokyo`.
+const SENSOR_ROUTES: &[&str] = &[
+    "/sensors",
+    "/api/v1/sensors",
+    "/sensors/b-tokyo",
+    "/api/v1/sensors/b-tokyo",
+    "/sensors/compare",
+    "/api/v1/sensors/compare",
+    "/sensors/a-paris",
+    "/api/v1/sensors/a-paris",
+];
+
+const B_BLOCK: &str = "198.51.100.0/24";
+
+/// [`world`] plus cert-a's CLEAR sensor and, when `tlp` is given, cert-b's sensor with its
+/// observations, both labelled `tlp`.
+fn sensor_world(tlp: Option<Tlp>) -> (Fixture, Vec<Option<String>>) {
+    use greenwatch_store::{NewSensor, SensorStore};
+    let (mut f, cookies) = world(tlp);
+    // Both worlds are the same deployment: the same anonymisation key.
+    std::fs::write(f._dir.path().join("anonymisation.key"), "ab".repeat(32)).unwrap();
+    let mut register = |name: &str, org: &str, block: &str, tlp: Tlp| {
+        let sensor = NewSensor {
+            name: name.into(),
+            org: org.into(),
+            address_block: block.parse().unwrap(),
+            location: "somewhere".into(),
+            tlp,
+            token_hash: format!("hash of {name}"),
+        };
+        f.store
+            .register_sensor(&sensor, "test", Timestamp(1))
+            .unwrap();
+    };
+    register("a-paris", "cert-a", "203.0.113.0/24", Tlp::Clear);
+    if let Some(tlp) = tlp {
+        register("b-tokyo", "cert-b", B_BLOCK, tlp);
+    }
+    let label = |owner: &str, tlp| Label {
+        owner: owner.into(),
+        tlp,
+    };
+    let clear = f.clear.clone();
+    store_sensor_capture(
+        &mut f.store,
+        "a-paris",
+        "a-paris",
+        label("cert-a", Tlp::Clear),
+        &clear,
+    );
+    if let Some(tlp) = tlp {
+        let amber = f.amber.clone();
+        store_sensor_capture(
+            &mut f.store,
+            "b-tokyo",
+            "b-tokyo",
+            label("cert-b", tlp),
+            &amber,
+        );
+    }
+    (f, cookies)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sensor_routes_show_only_visible_sensors_and_anonymise_addresses_for_outsiders() {
+    let (without, without_cookies) = sensor_world(None);
+    for tlp in Tlp::ALL {
+        let (with, cookies) = sensor_world(Some(tlp));
+        let real_sources: Vec<String> = with
+            .amber
+            .flows()
+            .map(|f| format!("\"{}\"", f.src))
+            .collect();
+        for (v, (name, who)) in VIEWERS.iter().enumerate() {
+            let visible = match (tlp, who) {
+                (Tlp::Clear, _) => true,
+                (_, None) => false,
+                (Tlp::Green, Some(_)) => true,
+                (_, Some((org, _))) => *org == "cert-b",
+            };
+            let owner = matches!(who, Some(("cert-b", _)));
+            let mut differs = 0;
+            for route in SENSOR_ROUTES {
+                let (status, seen) = body(&with.app, route, &cookies[v]).await;
+                let (base_status, baseline) = body(&without.app, route, &without_cookies[v]).await;
+                if !visible {
+                    assert_eq!(status, base_status, "{route} as {name}");
+                    assert!(
+                        seen == baseline,
+                        "{route} as {name} shows cert-b's {tlp} sensor (it must answer as if it did not exist)"
+                    );
+                    continue;
+                }
+                differs += usize::from(seen != baseline);
+                assert_eq!(
+                    seen.contains(B_BLOCK),
+                    owner && route.contains("b-tokyo")
+                        || owner && !route.contains("a-paris") && !route.contains("compare"),
+                    "{route} as {name}: the real block of cert-b's sensor is for cert-b only"
+                );
+                if !owner
+                    && matches!(tlp, Tlp::Clear | Tlp::Green)
+                    && route.starts_with("/api/v1/sensors/b-tokyo")
+                {
+                    let leaked: Vec<&String> = real_sources
+                        .iter()
+                        .filter(|ip| seen.contains(ip.as_str()))
+                        .collect();
+                    assert!(
+                        leaked.is_empty(),
+                        "{route} as {name} shows real sources of {tlp} data: {leaked:?}"
+                    );
+                }
+            }
+            if visible {
+                assert!(
+                    differs >= 4,
+                    "{name} may see cert-b's {tlp} sensor but only {differs} routes show it"
+                );
+            }
+        }
+    }
+}

@@ -339,7 +339,7 @@ pub async fn create_token(
 #[derive(serde::Deserialize)]
 pub struct CsrfOnly {
     #[serde(default)]
-    csrf: String,
+    pub(super) csrf: String,
 }
 
 pub async fn revoke_token(

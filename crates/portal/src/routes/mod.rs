@@ -10,6 +10,7 @@ mod docs;
 mod overview;
 mod risks;
 mod slices;
+mod sensors;
 mod upload;
 
 use crate::error::{is_api, PortalError};
@@ -75,6 +76,13 @@ pub fn all() -> Router<AppState> {
         .route("/api/v1/uploads/{id}", get(upload::api_job))
         .route("/api/openapi.json", get(api_docs::openapi))
         .route("/api/docs", get(api_docs::page))
+        .route("/sensors", get(sensors::index).post(sensors::register))
+        .route("/sensors/compare", get(sensors::compare_page))
+        .route("/sensors/{name}", get(sensors::page))
+        .route("/sensors/{name}/revoke", post(sensors::revoke))
+        .route("/api/v1/sensors", get(sensors::api_list))
+        .route("/api/v1/sensors/compare", get(sensors::api_compare))
+        .route("/api/v1/sensors/{name}", get(sensors::api))
         .route("/healthz", get(|| async { "ok" }))
         .route("/assets/{*path}", get(assets::serve))
         .fallback(not_found)

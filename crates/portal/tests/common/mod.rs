@@ -72,10 +72,21 @@ pub fn observe(netdb: &NetDb, seed: u64, packets: u64) -> Observations {
 }
 
 pub fn store_capture(store: &mut SqliteStore, hash: &str, label: Label, obs: &Observations) {
+    store_sensor_capture(store, hash, "test-sensor", label, obs);
+}
+
+/// A capture recorded by `sensor`.
+pub fn store_sensor_capture(
+    store: &mut SqliteStore,
+    hash: &str,
+    sensor: &str,
+    label: Label,
+    obs: &Observations,
+) {
     let record = CaptureRecord {
         content_hash: hash.into(),
         path: format!("/captures/{hash}.pcap"),
-        sensor: "test-sensor".into(),
+        sensor: sensor.into(),
         label,
         status: CaptureStatus::Complete,
         counts: obs.counts.clone(),
