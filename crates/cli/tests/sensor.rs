@@ -4,146 +4,16 @@
 
 mod common;
 
+use common::sensors::{finished, free_port, CollectorProcess};
 use common::{assert_success, Env};
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
-const START: &str = "2026-10-05T00:00:00Z";
-
-impl Env {
-    /// A capture of `packets` over `hours` and its truth.
-    fn capture(&self, seed: u64, packets: u64, hours: u32) -> (PathBuf, Value) {
-        let pcap = self.path(&format!("seed{seed}.pcap"));
-        let truth = self.path(&format!("seed{seed}.truth.json"));
-        assert_success(&self.run(&[
-            "generate",
-            "traffic",
-            "--out",
-            pcap.to_str().unwrap(),
-            "--truth",
-            truth.to_str().unwrap(),
-            "--seed",
-            &seed.to_string(),
-            "--packets",
-            &packets.to_string(),
-            "--hours",
-            &hours.to_string(),
-            "--start",
-            START,
-        ]));
-        let truth = serde_json::from_slice(&std::fs::read(&truth).unwrap()).unwrap();
-        (pcap, truth)
-    }
-
-    /// Registers sensor `name` of organisation `org` and writes its token to a file.
-    fn register_sensor(&self, name: &str, org: &str, tlp: &str) -> PathBuf {
-        if !self
-            .json(&["org", "list", "--json"])
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|o| o["slug"] == org)
-        {
-            assert_success(&self.run(&["org", "add", org, "--name", org]));
-        }
-        let added = self.json(&[
-            "sensor",
-            "add",
-            name,
-            "--org",
-            org,
-            "--block",
-            "198.51.100.0/24",
-            "--location",
-            "Tokyo, JP",
-            "--tlp",
-            tlp,
-            "--json",
-        ]);
-        let token = added["token"].as_str().unwrap();
-        assert_eq!(token.len(), 64);
-        let file = self.path(&format!("{name}.token"));
-        std::fs::write(&file, token).unwrap();
-        file
-    }
-
-    /// The stored report of sensor `name` (`sensor list --json`).
-    fn sensor_report(&self, name: &str) -> Value {
-        let list = self.json(&["sensor", "list", "--json"]);
-        list["sensors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["name"] == name)
-            .unwrap_or_else(|| panic!("no sensor {name} in {list}"))
-            .clone()
-    }
-
-    fn ca(&self) -> PathBuf {
-        self.data().join("tls").join("ca.crt")
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_until(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ready() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// `greenwatch serve` over HTTPS on a fixed port, killed when dropped.
-struct CollectorProcess {
-    child: Child,
-}
-
-impl CollectorProcess {
-    fn start(env: &Env, port: u16) -> CollectorProcess {
-        let child = env
-            .command(&[
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--tls-self-signed",
-                "localhost,127.0.0.1",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        wait_until("the collector", Duration::from_secs(60), || {
-            TcpStream::connect(("127.0.0.1", port)).is_ok()
-        });
-        CollectorProcess { child }
-    }
-
-    /// SIGKILL: no chance to finish anything.
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for CollectorProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use std::time::Duration;
 
 /// A TCP relay between the sensor and the collector whose link the test can cut: cutting
 /// resets every open connection and refuses new ones until restored.
@@ -240,25 +110,6 @@ fn sensor_command(env: &Env, url: &str, token: &Path, source: &[&str], spool: &P
     cmd
 }
 
-fn finished(child: Child, timeout: Duration) -> Output {
-    let start = Instant::now();
-    let mut child = child;
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
-        }
-        if start.elapsed() > timeout {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "sensor did not finish in {timeout:?}; stderr:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 /// The collector's totals of `sensor` and its flows and DoS attacks equal the truth.
 fn assert_collector_holds_the_truth(env: &Env, sensor: &str, truth: &Value) {
     let report = env.sensor_report(sensor);
@@ -303,7 +154,7 @@ fn assert_collector_holds_the_truth(env: &Env, sensor: &str, truth: &Value) {
 fn collector_totals_equal_the_capture_truth_through_collector_kills_link_cuts_and_a_sensor_restart()
 {
     let env = Env::with_fixture_netdb();
-    let (pcap, truth) = env.capture(11, 120_000, 2);
+    let (pcap, truth) = env.generate(11, 120_000, 2);
     let token = env.register_sensor("tokyo-1", "cert-jp", "green");
     let port = free_port();
     let mut collector = CollectorProcess::start(&env, port);
@@ -373,7 +224,7 @@ fn post_batch(env: &Env, url: &str, token: &str, body: &[u8]) -> Result<String, 
 fn bad_tokens_revoked_tokens_malformed_and_oversized_batches_are_refused_counted_and_change_nothing(
 ) {
     let env = Env::with_fixture_netdb();
-    let (pcap, truth) = env.capture(12, 20_000, 1);
+    let (pcap, truth) = env.generate(12, 20_000, 1);
     let token_file = env.register_sensor("osaka-1", "cert-jp", "amber");
     let port = free_port();
     let _collector = CollectorProcess::start(&env, port);

@@ -7,13 +7,13 @@
 
 mod common;
 
+use common::sensors::{finished, free_port, CollectorProcess};
 use common::{assert_success, Env};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
-use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn ip(args: &[&str]) -> bool {
     Command::new("ip")
@@ -91,63 +91,11 @@ fn frames_injected_on_a_veth_pair_in_a_namespace_are_captured_aggregated_and_shi
         return;
     };
     let env = Env::with_fixture_netdb();
-    let pcap = env.path("live.pcap");
-    let truth = env.path("live.truth.json");
-    assert_success(&env.run(&[
-        "generate",
-        "traffic",
-        "--out",
-        pcap.to_str().unwrap(),
-        "--truth",
-        truth.to_str().unwrap(),
-        "--seed",
-        "21",
-        "--packets",
-        "6000",
-        "--hours",
-        "1",
-    ]));
-    let truth: Value = serde_json::from_slice(&std::fs::read(&truth).unwrap()).unwrap();
-    assert_success(&env.run(&["org", "add", "cert-jp", "--name", "JPCERT/CC"]));
-    let added = env.json(&[
-        "sensor",
-        "add",
-        "veth-1",
-        "--org",
-        "cert-jp",
-        "--block",
-        "198.51.100.0/24",
-        "--json",
-    ]);
-    let token = env.path("token");
-    std::fs::write(&token, added["token"].as_str().unwrap()).unwrap();
-
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut collector = env
-        .command(&[
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--tls-self-signed",
-            "127.0.0.1",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "collector did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let ca = env.data().join("tls").join("ca.crt");
+    let (pcap, truth) = env.generate(21, 6000, 1);
+    let token = env.register_sensor("veth-1", "cert-jp", "amber");
+    let port = free_port();
+    let collector = CollectorProcess::start(&env, port);
+    let ca = env.ca();
     let mut sensor = env
         .command(&[
             "sensor",
@@ -214,7 +162,7 @@ fn frames_injected_on_a_veth_pair_in_a_namespace_are_captured_aggregated_and_shi
         .status()
         .unwrap()
         .success());
-    let out = sensor.wait_with_output().unwrap();
+    let out = finished(sensor, Duration::from_secs(60));
     log.extend(lines.try_iter());
     assert_success(&out);
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -226,8 +174,7 @@ fn frames_injected_on_a_veth_pair_in_a_namespace_are_captured_aggregated_and_shi
     );
     assert_eq!(summary["health"]["batches_pending"], 0);
 
-    let list = env.json(&["sensor", "list", "--json"]);
-    let stored = &list["sensors"][0]["stored"];
+    let stored = &env.sensor_report("veth-1")["stored"];
     for key in ["packets", "ipv6_packets", "by_class", "by_fingerprint"] {
         assert_eq!(
             stored[key], truth[key],
@@ -239,6 +186,5 @@ fn frames_injected_on_a_veth_pair_in_a_namespace_are_captured_aggregated_and_shi
         serde_json::json!({}),
         "nothing but the injected frames"
     );
-    let _ = collector.kill();
-    let _ = collector.wait();
+    collector.kill();
 }

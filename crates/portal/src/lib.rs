@@ -83,7 +83,6 @@ pub async fn serve(config: PortalConfig) -> anyhow::Result<()> {
         .with_context(|| format!("listening on {}", config.listen))?;
     let address = listener.local_addr()?;
     tracing::info!(%address, data = %config.data_dir.display(), "portal listening");
-    eprintln!("Greenwatch portal on http://{address}/ (Ctrl-C to stop)");
     tokio::spawn(warm::keep_warm(state.clone()));
     let scheme = if config.tls.is_some() {
         "https"

@@ -248,29 +248,8 @@ impl<'a> Cursor<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use greenwatch_model::{Timestamp, TrafficClass, Transport};
+    use crate::test_packets::scan;
     use greenwatch_observe::{no_enrichment, Aggregator};
-    use greenwatch_packet::Packet;
-
-    fn scan(src: &str, port: u16, secs: i64) -> Packet {
-        Packet {
-            ts: Timestamp::from_secs(secs),
-            src: src.parse().unwrap(),
-            dst: "198.51.100.9".parse().unwrap(),
-            transport: Transport::TCP,
-            src_port: 40000,
-            dst_port: port,
-            ttl: 52,
-            wire_len: 60,
-            ip_id: 1,
-            tcp_flags: 0x02,
-            tcp_window: 1024,
-            tcp_seq: 9,
-            class: TrafficClass::Scan,
-            fingerprint: None,
-            spoof_reason: None,
-        }
-    }
 
     fn batch() -> Batch {
         let mut aggregator = Aggregator::new(BucketWidth::HOUR, no_enrichment);

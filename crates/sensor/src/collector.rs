@@ -135,32 +135,13 @@ fn enrich_victims(netdb: &NetDb, slots: &mut [BackscatterSlot]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_packets::scan;
     use greenwatch_model::access::{Tlp, Viewer};
     use greenwatch_model::account::Organisation;
-    use greenwatch_model::{BucketWidth, TrafficClass, Transport};
+    use greenwatch_model::BucketWidth;
     use greenwatch_observe::{no_enrichment, Aggregator};
     use greenwatch_packet::Packet;
     use greenwatch_store::{AccountStore, NewSensor, SqliteStore, TimeRange};
-
-    fn packet(src: &str, port: u16, secs: i64) -> Packet {
-        Packet {
-            ts: Timestamp::from_secs(secs),
-            src: src.parse().unwrap(),
-            dst: "198.51.100.9".parse().unwrap(),
-            transport: Transport::TCP,
-            src_port: 40000,
-            dst_port: port,
-            wire_len: 60,
-            ttl: 52,
-            ip_id: 1,
-            tcp_flags: 0x02,
-            tcp_window: 1024,
-            tcp_seq: 9,
-            class: TrafficClass::Scan,
-            fingerprint: None,
-            spoof_reason: None,
-        }
-    }
 
     fn batch(seq: u64, packets: &[Packet]) -> Vec<u8> {
         let mut aggregator = Aggregator::new(BucketWidth::HOUR, no_enrichment);
@@ -218,8 +199,8 @@ mod tests {
         let first = batch(
             0,
             &[
-                packet("192.0.2.1", 23, 1_790_000_000),
-                packet("192.0.2.2", 23, 1_790_000_001),
+                scan("192.0.2.1", 23, 1_790_000_000),
+                scan("192.0.2.2", 23, 1_790_000_001),
             ],
         );
         let health = SensorHealth {
@@ -232,7 +213,7 @@ mod tests {
         let again = accept_batch(&mut store, &netdb, &sensor, &first, None, now).unwrap();
         assert_eq!(again.status, "duplicate");
         assert_eq!(stored_packets(&store), 2);
-        let second = batch(1, &[packet("192.0.2.3", 80, 1_790_000_002)]);
+        let second = batch(1, &[scan("192.0.2.3", 80, 1_790_000_002)]);
         accept_batch(&mut store, &netdb, &sensor, &second, None, now).unwrap();
         assert_eq!(stored_packets(&store), 3);
 
@@ -251,9 +232,9 @@ mod tests {
     fn a_malformed_batch_changes_nothing() {
         let (_dir, mut store, sensor) = setup();
         let netdb = NetDb::from_snapshots(Vec::new());
-        let good = batch(0, &[packet("192.0.2.1", 23, 1_790_000_000)]);
+        let good = batch(0, &[scan("192.0.2.1", 23, 1_790_000_000)]);
         accept_batch(&mut store, &netdb, &sensor, &good, None, Timestamp(1)).unwrap();
-        let mut cut = batch(1, &[packet("192.0.2.9", 22, 1_790_000_000)]);
+        let mut cut = batch(1, &[scan("192.0.2.9", 22, 1_790_000_000)]);
         cut.truncate(cut.len() - 2);
         let refused = accept_batch(&mut store, &netdb, &sensor, &cut, None, Timestamp(2));
         assert!(matches!(

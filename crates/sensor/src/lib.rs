@@ -31,6 +31,8 @@ pub mod collector;
 pub mod ship;
 mod source;
 mod spool;
+#[cfg(test)]
+mod test_packets;
 
 pub use batch::{Batch, BatchError, BatchHeader, BatchId, MAX_BATCH_BYTES};
 pub use source::Source;

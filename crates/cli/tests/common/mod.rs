@@ -5,6 +5,8 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub mod sensors;
+
 pub struct Env {
     pub dir: tempfile::TempDir,
 }

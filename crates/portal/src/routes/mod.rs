@@ -9,8 +9,8 @@ mod countries;
 mod docs;
 mod overview;
 mod risks;
-mod slices;
 mod sensors;
+mod slices;
 mod upload;
 
 use crate::error::{is_api, PortalError};
