@@ -419,9 +419,14 @@ fn ship(shared: &Shared, collector: &Collector, config: &AgentConfig) -> anyhow:
                         message,
                     ));
                 }
-                sleep_unless(shared, backoff.wait(), |s| {
-                    s.stopping() && stop_deadline.is_some_and(|d| Instant::now() >= d)
-                });
+                // Wake when a stop arrives; after it, wait no longer than the drain allows.
+                let wait = match stop_deadline {
+                    Some(deadline) => backoff
+                        .wait()
+                        .min(deadline.saturating_duration_since(Instant::now())),
+                    None => backoff.wait(),
+                };
+                sleep_unless(shared, wait, |s| s.stopping() && stop_deadline.is_none());
             }
         }
     }
