@@ -17,27 +17,7 @@ sensors=20
 work="${BENCH_DIR:-$PWD/.cache/bench}"
 mkdir -p "$work"
 
-need() { command -v "$1" >/dev/null 2>&1 || { echo "installing $2" >&2; apt-get install -y -qq "$2" >/dev/null; }; }
-need tcpdump tcpdump
-need tshark tshark
-python3 -c 'import dpkt' 2>/dev/null || pip install -q dpkt
-
-cargo build --release -q -p greenwatch
-gw="$PWD/target/release/greenwatch"
-ip_data=$(scripts/fetch-ip-data.sh)
-netdb_data="$work/netdb-data"
-if [ ! -d "$netdb_data/netdb" ]; then
-  "$gw" --data "$netdb_data" netdb import "$ip_data"/asn-ipv4.csv "$ip_data"/asn-ipv6.csv \
-    "$ip_data"/geo-whois-asn-country-ipv4.csv "$ip_data"/geo-whois-asn-country-ipv6.csv --as-of 2026-01-01 >/dev/null
-fi
-capture() { # packets -> path
-  local pcap="$work/bench-$1.pcap"
-  if [ ! -s "$pcap" ]; then
-    "$gw" --data "$netdb_data" generate traffic --out "$pcap" --truth "$pcap.truth.json" \
-      --seed 42 --packets "$1" --hours 24 --start 2026-10-05T00:00:00Z >/dev/null
-  fi
-  echo "$pcap"
-}
+source bench/lib/capture.sh
 pcap=$(capture "$packets")
 small=$(capture "$per_sensor")
 
@@ -56,11 +36,12 @@ register() { # name -> token file
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])' > "$work/$1.token"
   echo "$work/$1.token"
 }
-sensor() { # name, pcap, extra args...
-  local name="$1" file="$2"; shift 2
+sensor() { # name, pcap, packets per batch, command prefix...
+  local name="$1" file="$2" batch="$3"; shift 3
   rm -rf "$work/spool-$name"
   "$@" "$gw" sensor run --collector "https://127.0.0.1:$port" --token-file "$work/$name.token" \
-    --ca "$data/tls/ca.crt" --pcap "$file" --spool "$work/spool-$name" --health-secs 3600 --json
+    --ca "$data/tls/ca.crt" --pcap "$file" --spool "$work/spool-$name" --batch-packets "$batch" \
+    --health-secs 3600 --json
 }
 
 now() { date +%s.%N; }
@@ -73,18 +54,23 @@ time_it() { # name, command...
 }
 
 register replay >/dev/null
-time_it sensor sensor replay "$pcap" taskset -c 0
+time_it sensor sensor replay "$pcap" 200000 taskset -c 0
 time_it tcpdump taskset -c 0 tcpdump -r "$pcap" -w /dev/null
 time_it tshark taskset -c 0 tshark -r "$pcap" -n -q -z io,phs
 time_it dpkt taskset -c 0 python3 bench/dpkt/ingest_dpkt.py "$pcap"
 "$gw" --data "$data" sensor list --json > "$work/replay-list.json"
 
-# 20 sensors at once, each with its own token, stream and spool.
+# 20 sensors at once, each with its own token, stream and spool, in batches of 10,000 packets.
 for i in $(seq 1 $sensors); do register "s$i" >/dev/null; done
+pids=()
 t0=$(now)
-for i in $(seq 1 $sensors); do sensor "s$i" "$small" env >"$work/s$i.json" 2>"$work/s$i.stderr" & done
-wait_all() { for i in $(seq 1 $sensors); do wait %$i || { echo "sensor s$i failed:"; cat "$work/s$i.stderr"; exit 1; }; done; }
-wait_all
+for i in $(seq 1 $sensors); do
+  sensor "s$i" "$small" 10000 env >"$work/s$i.json" 2>"$work/s$i.stderr" &
+  pids+=($!)
+done
+for i in "${!pids[@]}"; do
+  wait "${pids[$i]}" || { echo "sensor s$((i + 1)) failed:"; cat "$work/s$((i + 1)).stderr"; exit 1; }
+done
 t1=$(now)
 "$gw" --data "$data" sensor list --json > "$work/sensors-list.json"
 

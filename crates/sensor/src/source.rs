@@ -60,7 +60,7 @@ fn replay(
     // SAFETY: the capture file is only read; a file truncated while mapped is the same
     // hazard every memory-mapped reader of captures accepts (ingest does the same).
     let bytes = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| failed(e.to_string()))?;
-    let capture_hash = blake3::hash(&bytes).to_hex().to_string();
+    let capture_hash = replay_identity(&bytes);
     let reader =
         CaptureReader::new(&bytes).map_err(|e| failed(format!("not a readable capture: {e}")))?;
     let skip = maker.replay_position(&capture_hash);
@@ -101,6 +101,19 @@ fn replay(
     maker.cut(mark(position), false)?;
     Ok(())
 }
+
+/// Which capture a replay position belongs to: BLAKE3 of its length and first MiB. Enough
+/// to tell captures apart (the first MiB holds thousands of timestamped packets) without
+/// reading the whole file before the first packet, as a content hash would.
+fn replay_identity(bytes: &[u8]) -> String {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&(bytes.len() as u64).to_le_bytes());
+    hasher.update(&bytes[..bytes.len().min(IDENTITY_PREFIX)]);
+    hasher.finalize().to_hex().to_string()
+}
+
+/// Bytes of a capture that identify it for resuming a replay.
+const IDENTITY_PREFIX: usize = 1 << 20;
 
 /// Holds a replay to `speed` times the capture's own pace.
 struct Pace {

@@ -23,7 +23,8 @@ pub const REJECTED_DIR: &str = "rejected";
 /// How far the replay of one capture file got: its first `records` records are in batches.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReplayMark {
-    /// BLAKE3 of the capture file, so another file starts from its beginning.
+    /// Identity of the capture file (BLAKE3 of its length and first MiB), so another file
+    /// starts from its beginning.
     pub capture_hash: String,
     pub records: u64,
 }
