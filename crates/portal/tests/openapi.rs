@@ -10,7 +10,11 @@ use greenwatch_model::access::Role;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
-const ROUTES_SOURCE: &str = include_str!("../src/routes/mod.rs");
+/// The route tables: the portal's, and the collector's (outside the user authentication).
+const ROUTES_SOURCES: [&str; 2] = [
+    include_str!("../src/routes/mod.rs"),
+    include_str!("../src/routes/collector.rs"),
+];
 
 fn document() -> Value {
     serde_json::from_str(include_str!("../api/openapi.json")).unwrap()
@@ -18,8 +22,9 @@ fn document() -> Value {
 
 /// The `/api/` paths of the route table.
 fn routed_api_paths() -> BTreeSet<String> {
-    ROUTES_SOURCE
-        .split('"')
+    ROUTES_SOURCES
+        .iter()
+        .flat_map(|source| source.split('"'))
         .filter(|s| s.starts_with("/api/"))
         .map(str::to_string)
         .collect()
