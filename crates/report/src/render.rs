@@ -1,0 +1,351 @@
+//! A report as files: `report.html` (screen), `report-print.html` (print-ready, the page a PDF
+//! is made from), `report.json`, and what the pages load: `report.js` draws the charts from the
+//! page's JSON data island with the vendored ECharts, `report.css` styles screen and print.
+//! No inline script or style and no network access, so a report directory opens offline and
+//! can be served under the portal's CSP as it is.
+
+use crate::{RankedRow, Report, ReportError};
+use std::fmt::Write as _;
+use std::path::Path;
+
+const ECHARTS: &[u8] = include_bytes!("../../portal/assets/vendor/echarts.min.js");
+const VENDOR_LICENSES: &str = include_str!("../../portal/assets/vendor/LICENSES.md");
+const REPORT_JS: &str = include_str!("../assets/report.js");
+const REPORT_CSS: &str = include_str!("../assets/report.css");
+
+/// The files of a report directory, in the order they are written.
+pub struct ReportFiles;
+
+impl ReportFiles {
+    pub const HTML: &'static str = "report.html";
+    pub const PRINT: &'static str = "report-print.html";
+    pub const JSON: &'static str = "report.json";
+    pub const ALL: [&'static str; 7] = [
+        "report.html",
+        "report-print.html",
+        "report.json",
+        "report.js",
+        "report.css",
+        "echarts.min.js",
+        "LICENSES.md",
+    ];
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Variant {
+    Screen,
+    Print,
+}
+
+/// Writes every file of the report into `dir` (created if needed).
+pub fn write_report_dir(report: &Report, dir: &Path) -> Result<(), ReportError> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(
+        dir.join(ReportFiles::HTML),
+        render_html(report, Variant::Screen),
+    )?;
+    std::fs::write(
+        dir.join(ReportFiles::PRINT),
+        render_html(report, Variant::Print),
+    )?;
+    let json = serde_json::to_vec_pretty(report).map_err(std::io::Error::other)?;
+    std::fs::write(dir.join(ReportFiles::JSON), json)?;
+    std::fs::write(dir.join("report.js"), REPORT_JS)?;
+    std::fs::write(dir.join("report.css"), REPORT_CSS)?;
+    std::fs::write(dir.join("echarts.min.js"), ECHARTS)?;
+    std::fs::write(dir.join("LICENSES.md"), VENDOR_LICENSES)?;
+    Ok(())
+}
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn percent(change: Option<f64>) -> String {
+    change.map_or("new".into(), |c| format!("{:+.1} %", c * 100.0))
+}
+
+/// The report as JSON safe inside a `<script type="application/json">` element: `<` only
+/// occurs inside JSON strings, where `\u003c` means the same.
+fn data_island(report: &Report) -> String {
+    serde_json::to_string(report)
+        .expect("a report serialises")
+        .replace('<', "\\u003c")
+}
+
+fn ranked_table(out: &mut String, what: &str, rows: &[RankedRow]) {
+    let _ = write!(
+        out,
+        "<table><thead><tr><th>Rank</th><th>{what}</th><th>Packets</th><th>Sources</th>\
+         <th>Previous rank</th><th>Previous packets</th><th>Change</th></tr></thead><tbody>"
+    );
+    for r in rows {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            r.rank,
+            escape(&r.key),
+            r.packets,
+            r.sources,
+            r.previous_rank.map_or("-".into(), |p| p.to_string()),
+            r.previous_packets,
+            percent(r.change)
+        );
+    }
+    out.push_str("</tbody></table>");
+}
+
+/// A chart container when there is something to draw, else a sentence saying there is not.
+fn chart(out: &mut String, id: &str, has_data: bool, empty: &str) {
+    if has_data {
+        let _ = write!(out, "<div class=\"chart\" id=\"{id}\"></div>");
+    } else {
+        let _ = write!(out, "<p class=\"empty\">{}</p>", escape(empty));
+    }
+}
+
+pub fn render_html(report: &Report, variant: Variant) -> String {
+    let title = format!(
+        "Greenwatch {} report {}",
+        report.kind.as_str(),
+        report.period
+    );
+    let mut out = String::new();
+    let body_class = match variant {
+        Variant::Screen => "screen",
+        Variant::Print => "print",
+    };
+    let _ = write!(
+        out,
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>{t}</title><link rel=\"stylesheet\" href=\"report.css\"></head>\
+         <body class=\"{body_class}\"><header><h1>{t}</h1>\
+         <p class=\"meta\">{first} to {last} (UTC), compared with {prev}. Audience: {aud}.</p>",
+        t = escape(&title),
+        first = report.first_day,
+        last = report.end_day.pred_opt().unwrap_or(report.end_day),
+        prev = escape(&report.previous_period),
+        aud = escape(&report.audience),
+    );
+    if variant == Variant::Screen {
+        out.push_str(
+            "<p class=\"links\"><a href=\"report-print.html\">Print version</a> · \
+             <a href=\"report.json\">JSON</a></p>",
+        );
+    }
+    let t = &report.totals;
+    let _ = write!(
+        out,
+        "</header><main><section id=\"summary\"><h2>Summary</h2><dl>\
+         <dt>Packets</dt><dd id=\"total-packets\">{}</dd>\
+         <dt>Distinct sources</dt><dd>{}</dd>\
+         <dt>Packets in {}</dt><dd>{} ({})</dd>\
+         <dt>DoS attacks</dt><dd>{}</dd><dt>Notable anomalies</dt><dd>{}</dd></dl>",
+        t.packets,
+        t.sources,
+        escape(&report.previous_period),
+        t.previous_packets,
+        percent(t.change),
+        report.dos.attacks,
+        report.anomalies.len()
+    );
+    chart(
+        &mut out,
+        "chart-daily",
+        t.packets > 0,
+        "No packets were observed in this period.",
+    );
+    out.push_str("</section><section id=\"ports\"><h2>Top destination ports (scan traffic)</h2>");
+    chart(
+        &mut out,
+        "chart-ports",
+        !report.top_ports.is_empty(),
+        "No scan traffic in this period.",
+    );
+    ranked_table(&mut out, "Port", &report.top_ports);
+    out.push_str("</section><section id=\"countries\"><h2>Scanning sources by country</h2>");
+    chart(
+        &mut out,
+        "chart-countries",
+        !report.top_countries.is_empty(),
+        "No scan traffic in this period.",
+    );
+    ranked_table(&mut out, "Country", &report.top_countries);
+    let d = &report.dos;
+    let _ = write!(
+        out,
+        "</section><section id=\"dos\"><h2>DoS activity (inferred from backscatter)</h2>\
+         <p>{} attacks on {} victims ({} backscatter packets); {} in {} ({}).</p>",
+        d.attacks,
+        d.victims,
+        d.backscatter_packets,
+        d.previous_attacks,
+        escape(&report.previous_period),
+        percent(d.change)
+    );
+    chart(
+        &mut out,
+        "chart-dos",
+        !d.by_country.is_empty(),
+        "No DoS attacks in this period.",
+    );
+    out.push_str("<table><thead><tr><th>Victims' AS</th><th>Attacks</th></tr></thead><tbody>");
+    for r in &d.by_asn {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td></tr>",
+            escape(&r.key),
+            r.attacks
+        );
+    }
+    out.push_str("</tbody></table></section><section id=\"anomalies\"><h2>Notable anomalies</h2>");
+    if report.anomalies.is_empty() {
+        out.push_str("<p class=\"empty\">No alerts were raised in this period.</p>");
+    } else {
+        out.push_str("<table><thead><tr><th>First seen</th><th>Severity</th><th>TLP</th><th>Alert</th></tr></thead><tbody>");
+        for a in &report.anomalies {
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td><strong>{}</strong><br>{}</td></tr>",
+                a.first_seen.to_rfc3339(),
+                escape(&a.severity),
+                escape(&a.tlp),
+                escape(&a.title),
+                escape(&a.summary)
+            );
+        }
+        out.push_str("</tbody></table>");
+    }
+    out.push_str(
+        "</section><section id=\"movers\"><h2>Risk-metric movers (distinct hosts per country)</h2>",
+    );
+    chart(
+        &mut out,
+        "chart-movers",
+        !report.movers.is_empty(),
+        "No risk metric changed in this period.",
+    );
+    out.push_str("<table><thead><tr><th>Risk</th><th>Country</th><th>Hosts</th><th>Previous</th><th>Change</th></tr></thead><tbody>");
+    for m in &report.movers {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:+} ({})</td></tr>",
+            escape(&m.risk),
+            escape(&m.country),
+            m.hosts,
+            m.previous_hosts,
+            m.delta,
+            percent(m.change)
+        );
+    }
+    out.push_str("</tbody></table></section>");
+    if !report.sensors.is_empty() {
+        out.push_str("<section id=\"sensors\"><h2>Observation by sensor</h2><table><thead><tr><th>Sensor</th><th>Packets</th><th>Sources</th><th>Top ports</th></tr></thead><tbody>");
+        for s in &report.sensors {
+            let ports: Vec<String> = s
+                .top_ports
+                .iter()
+                .map(|p| format!("{} ({})", escape(&p.key), p.packets))
+                .collect();
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&s.sensor),
+                s.packets,
+                s.sources,
+                ports.join(", ")
+            );
+        }
+        out.push_str("</tbody></table></section>");
+    }
+    let _ = write!(
+        out,
+        "</main><footer>Generated by Greenwatch from the stored observations, alerts and risk metrics.</footer>\
+         <script type=\"application/json\" id=\"report-data\">{}</script>\
+         <script src=\"echarts.min.js\"></script><script src=\"report.js\"></script></body></html>",
+        data_island(report)
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Anomaly, DosSection, ReportKind, Totals};
+    use greenwatch_model::Timestamp;
+
+    fn report_with_alert(title: &str) -> Report {
+        let period = ReportKind::Weekly.period("2026-W41").unwrap();
+        Report {
+            kind: ReportKind::Weekly,
+            period: period.label(),
+            previous_period: period.previous().label(),
+            first_day: period.start,
+            end_day: period.end(),
+            audience: "public".into(),
+            totals: Totals {
+                packets: 0,
+                sources: 0,
+                previous_packets: 0,
+                previous_sources: 0,
+                change: None,
+            },
+            daily: Vec::new(),
+            top_ports: Vec::new(),
+            top_countries: Vec::new(),
+            dos: DosSection {
+                attacks: 0,
+                previous_attacks: 0,
+                change: None,
+                victims: 0,
+                backscatter_packets: 0,
+                by_country: Vec::new(),
+                by_asn: Vec::new(),
+            },
+            anomalies: vec![Anomaly {
+                id: 1,
+                severity: "high".into(),
+                title: title.into(),
+                summary: "s".into(),
+                first_seen: Timestamp::from_secs(1_791_000_000),
+                tlp: "CLEAR".into(),
+            }],
+            movers: Vec::new(),
+            sensors: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn text_from_the_stores_cannot_break_out_of_the_page_or_its_data_island() {
+        let title = "</script><script>alert(1)</script>";
+        let html = render_html(&report_with_alert(title), Variant::Screen);
+        assert!(!html.contains("<script>alert"), "{html}");
+        let start = html.find("id=\"report-data\">").unwrap() + "id=\"report-data\">".len();
+        let end = start + html[start..].find("</script>").unwrap();
+        let island: Report = serde_json::from_str(&html[start..end]).unwrap();
+        assert_eq!(island.anomalies[0].title, title);
+    }
+
+    #[test]
+    fn empty_sections_say_so_instead_of_drawing_an_empty_chart() {
+        let html = render_html(&report_with_alert("t"), Variant::Print);
+        assert!(!html.contains("class=\"chart\""));
+        assert!(html.contains("No DoS attacks in this period."));
+        assert!(html.contains("<body class=\"print\">"));
+        assert!(
+            !html.contains("report-print.html"),
+            "the print page does not link to itself"
+        );
+    }
+}
