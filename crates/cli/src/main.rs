@@ -42,6 +42,8 @@ enum Command {
     Ingest(commands::ingest::IngestArgs),
     /// Ask the store: top talkers, time series, DoS attacks.
     Query(commands::query::QueryArgs),
+    /// Weekly, quarterly and observation reports: HTML with charts, print/PDF, JSON.
+    Report(commands::report::ReportArgs),
     /// Early warning: surges and level shifts per port, country, AS and fingerprint.
     Detect(commands::detect::DetectArgs),
     /// Alerts: list them, write one by hand, deliver them by webhook or e-mail.
@@ -93,6 +95,7 @@ fn main() -> ExitCode {
         Command::Generate(args) => commands::generate::run(&data, args),
         Command::Ingest(args) => commands::ingest::run(&data, args),
         Command::Query(args) => commands::query::run(&data, args),
+        Command::Report(args) => commands::report::run(&data, args),
         Command::Metrics(args) => commands::metrics::run(&data, args),
         Command::Risks(args) => commands::metrics::run_risks(&data, args),
         Command::Export(args) => commands::export::run(&data, args),

@@ -11,5 +11,6 @@ pub mod ingest_feed;
 pub mod metrics;
 pub mod netdb;
 pub mod query;
+pub mod report;
 pub mod sensor;
 pub mod serve;
