@@ -30,6 +30,7 @@ mod error;
 mod paging;
 mod range;
 mod reads;
+pub mod reports;
 mod routes;
 mod security;
 mod sensor_data;
@@ -90,6 +91,7 @@ pub async fn serve(config: PortalConfig) -> anyhow::Result<()> {
         "http"
     };
     eprintln!("Greenwatch portal on {scheme}://{address}/ (Ctrl-C to stop)");
+    tokio::spawn(reports::keep_reports(state.clone()));
     // Connection info lets the login limiter count failures per client address.
     match &config.tls {
         None => axum::serve(

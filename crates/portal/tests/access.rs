@@ -26,6 +26,7 @@ const ROUTES: &[&str] = &[
     "/api/v1/overview.csv?part=heatmap",
     "/api/v1/overview.csv?part=dos",
     "/risks",
+    "/reports",
     "/risks/openrecursivedns",
     "/risks/openrecursivedns?period=day&at=2026-10-02",
     "/risks/openrecursivedns?period=week&at=2026-10-05",

@@ -32,6 +32,8 @@ pub fn all() -> Router<AppState> {
         .route("/api/v1/metrics", get(risks::api))
         .route("/api/v1/metrics.csv", get(risks::csv))
         .route("/downloads", get(docs::downloads))
+        .route("/reports", get(crate::reports::index))
+        .route("/reports/{label}/{file}", get(crate::reports::file))
         .route("/method", get(docs::method))
         .route("/ports", get(slices::ports_page))
         .route("/ports/{protocol}/{port}", get(slices::port_page))

@@ -1,0 +1,208 @@
+//! Scheduled public reports: whenever the stored data changes, every ISO week, quarter and
+//! month (observation report) that the public's data has finished (data exists after its last
+//! day) and that has no report yet is written to `<data>/reports/<label>/`, computed as
+//! `Viewer::Anonymous`, so it holds TLP:CLEAR data only and may be served to everyone at
+//! `/reports`. The schedule follows the data, not the clock: a period is done once later
+//! traffic has been stored. A report is written once; delete its directory to rebuild it.
+
+use crate::error::{PageError, PortalError};
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use chrono::NaiveDate;
+use greenwatch_model::access::Viewer;
+use greenwatch_model::{Period, Timestamp};
+use greenwatch_report::{build, write_report_dir, ReportFiles, ReportKind};
+use greenwatch_store::ObservationStore;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How often the data generation is checked.
+const EVERY: Duration = Duration::from_secs(60);
+/// Newest finished periods per kind written in one pass (older ones follow in later passes).
+const PER_PASS: usize = 4;
+const KINDS: [ReportKind; 3] = [
+    ReportKind::Weekly,
+    ReportKind::Quarterly,
+    ReportKind::Observation,
+];
+
+fn reports_dir(state: &AppState) -> PathBuf {
+    state.data_dir().join("reports")
+}
+
+/// Runs forever: writes the missing public reports now and after every change of the data.
+pub async fn keep_reports(state: AppState) {
+    let mut done = None;
+    loop {
+        match state.read(|s| Ok(s.store.data_generation()?)).await {
+            Ok(generation) if done != Some(generation) => match write_missing(&state).await {
+                Ok(()) => done = Some(generation),
+                Err(e) => tracing::warn!("writing the scheduled reports: {e}"),
+            },
+            Ok(_) => {}
+            Err(e) => tracing::warn!("reading the data generation: {e}"),
+        }
+        tokio::time::sleep(EVERY).await;
+    }
+}
+
+/// The finished periods of `kind` between the first and the last stored day, newest first.
+pub fn finished_periods(kind: ReportKind, first: NaiveDate, last: NaiveDate) -> Vec<Period> {
+    let mut period = Period::containing(kind.period_kind(), last).previous();
+    let mut out = Vec::new();
+    while period.end() > first {
+        out.push(period);
+        period = period.previous();
+    }
+    out
+}
+
+fn day(secs: i64) -> NaiveDate {
+    Timestamp::from_secs(secs).to_rfc3339()[..10]
+        .parse()
+        .expect("an RFC 3339 date")
+}
+
+/// Writes the public report of every finished period that has none yet.
+pub async fn write_missing(state: &AppState) -> Result<(), PortalError> {
+    let root = reports_dir(state);
+    state
+        .read(move |s| {
+            let Some((first, last)) = s.store.flow_bucket_range(&Viewer::Anonymous)? else {
+                return Ok(());
+            };
+            let sources = greenwatch_report::Sources {
+                observations: s.store,
+                risks: s.store,
+                alerts: s.store,
+                catalogue: s.catalogue,
+                netdb: s.netdb,
+            };
+            for kind in KINDS {
+                for period in finished_periods(kind, day(first), day(last))
+                    .into_iter()
+                    .take(PER_PASS)
+                {
+                    let dir = root.join(period.label());
+                    if dir.join(ReportFiles::JSON).exists() {
+                        continue;
+                    }
+                    let report = build(&sources, &Viewer::Anonymous, kind, period, &mut |_| {})
+                        .map_err(|e| PortalError::Internal(format!("report {period}: {e}")))?;
+                    // Written aside and renamed, so a half-written report is never served.
+                    let partial = root.join(format!(".{}.partial", period.label()));
+                    let _ = std::fs::remove_dir_all(&partial);
+                    write_report_dir(&report, &partial)
+                        .and_then(|()| Ok(std::fs::rename(&partial, &dir)?))
+                        .map_err(|e| PortalError::Internal(format!("report {period}: {e}")))?;
+                    tracing::info!(period = %period, "scheduled public report written");
+                }
+            }
+            Ok(())
+        })
+        .await
+}
+
+/// A report label as written by the schedule: `2026-W41`, `2026-Q4`, `2026-10`.
+fn is_label(label: &str) -> bool {
+    !label.is_empty()
+        && label.len() <= 10
+        && label.starts_with(|c: char| c.is_ascii_digit())
+        && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+/// `/reports`: the public reports written so far, newest first.
+pub async fn index(State(state): State<AppState>) -> Result<Html<String>, PageError> {
+    let mut labels: Vec<String> = match std::fs::read_dir(reports_dir(&state)) {
+        Ok(entries) => entries
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|l| is_label(l))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    labels.sort_by(|a, b| b.cmp(a));
+    let items: String = labels
+        .iter()
+        .map(|l| {
+            format!(
+                "<li><a href=\"/reports/{l}/report.html\">{l}</a> · \
+                 <a href=\"/reports/{l}/report-print.html\">print</a> · \
+                 <a href=\"/reports/{l}/report.json\">JSON</a></li>"
+            )
+        })
+        .collect();
+    let list = if items.is_empty() {
+        "<p>No period has finished since the first public data was stored.</p>".to_string()
+    } else {
+        format!("<ul>{items}</ul>")
+    };
+    Ok(Html(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Reports · Greenwatch</title>\
+         <link rel=\"stylesheet\" href=\"/assets/portal.css\"></head><body><main>\
+         <p><a href=\"/\">Greenwatch</a></p><h1>Public reports</h1>\
+         <p>Weekly, quarterly and monthly observation reports of the public (TLP:CLEAR) data, \
+         written when a period is over.</p>{list}</main></body></html>"
+    )))
+}
+
+/// `/reports/{label}/{file}`: one file of a public report.
+pub async fn file(
+    State(state): State<AppState>,
+    Path((label, name)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let not_found = || PortalError::NotFound(format!("no report file {label}/{name}"));
+    if !is_label(&label) || !ReportFiles::ALL.contains(&name.as_str()) {
+        return Err(not_found().into());
+    }
+    let path = reports_dir(&state).join(&label).join(&name);
+    let bytes = tokio::fs::read(&path).await.map_err(|_| not_found())?;
+    let content_type = match name.rsplit('.').next() {
+        Some("html") => "text/html; charset=utf-8",
+        Some("json") => "application/json",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        _ => "text/markdown; charset=utf-8",
+    };
+    Ok(([(header::CONTENT_TYPE, content_type)], bytes).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn only_periods_the_data_has_moved_past_are_finished() {
+        let weeks = finished_periods(ReportKind::Weekly, date("2026-10-05"), date("2026-10-20"));
+        let labels: Vec<String> = weeks.iter().map(|p| p.label()).collect();
+        assert_eq!(
+            labels,
+            ["2026-W42", "2026-W41"],
+            "W43 (19-25 Oct) is still running"
+        );
+        let quarters = finished_periods(
+            ReportKind::Quarterly,
+            date("2026-10-05"),
+            date("2026-12-31"),
+        );
+        assert!(quarters.is_empty(), "Q4 ends with the data");
+        let quarters = finished_periods(
+            ReportKind::Quarterly,
+            date("2026-09-30"),
+            date("2027-01-01"),
+        );
+        let labels: Vec<String> = quarters.iter().map(|p| p.label()).collect();
+        assert_eq!(labels, ["2026-Q4", "2026-Q3"]);
+    }
+
+    #[test]
+    fn report_paths_accept_labels_only() {
+        assert!(is_label("2026-W41") && is_label("2026-Q4") && is_label("2026-10"));
+        assert!(!is_label("..") && !is_label(".2026-Q4.partial") && !is_label("a/b"));
+    }
+}
