@@ -93,6 +93,14 @@ pub enum Role {
     Admin,
 }
 
+impl Role {
+    /// Whether this role may add data and alerts (upload files, write alerts): analysts and
+    /// admins; members only read.
+    pub fn may_contribute(self) -> bool {
+        matches!(self, Role::Analyst | Role::Admin)
+    }
+}
+
 /// Who owns a dataset and how far it may travel.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Label {

@@ -19,7 +19,7 @@ use axum::http::{header, HeaderMap, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form, Json};
 use greenwatch_alert::{atom_feed, FeedInfo};
-use greenwatch_model::access::{Label, Role, Tlp, Viewer};
+use greenwatch_model::access::{Label, Tlp, Viewer};
 use greenwatch_model::account::AuditEntry;
 use greenwatch_model::alert::{Alert, Contributor, NewAlert, Severity};
 use greenwatch_store::AlertStore;
@@ -131,10 +131,6 @@ struct AlertsPage {
     error: Option<String>,
 }
 
-fn may_write(role: Role) -> bool {
-    matches!(role, Role::Analyst | Role::Admin)
-}
-
 async fn alerts_page(
     state: &AppState,
     visitor: &Visitor,
@@ -145,7 +141,7 @@ async fn alerts_page(
     let alerts = state
         .read(move |s| data::alerts(s, &viewer, LIST_ROWS))
         .await?;
-    let writer = member.filter(|m| may_write(m.role));
+    let writer = member.filter(|m| m.role.may_contribute());
     let status = outcome.status();
     let page = AlertsPage {
         layout: Layout::new("Alerts", Some(Nav::Alerts), Some(visitor)),
@@ -233,7 +229,7 @@ pub async fn create(
     Form(form): Form<AlertForm>,
 ) -> Result<Response, PageError> {
     let member = Member::posting(visitor.clone(), csrf, &form.csrf)?;
-    if !may_write(member.role) {
+    if !member.role.may_contribute() {
         return Err(PortalError::Forbidden(format!(
             "Writing alerts needs the analyst or admin role; {} is a {}.",
             member.login,

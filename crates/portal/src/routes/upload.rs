@@ -30,7 +30,7 @@ use greenwatch_feeds::FeedFormat;
 use greenwatch_ingest::{
     ingest_capture, ingest_feed, CaptureOptions, FeedOptions, FileOutcome, FileStatus,
 };
-use greenwatch_model::access::{Label, Role, Tlp, Viewer};
+use greenwatch_model::access::{Label, Tlp, Viewer};
 use greenwatch_model::account::AuditEntry;
 use greenwatch_model::{BucketWidth, Timestamp};
 use greenwatch_store::AccountStore;
@@ -59,7 +59,7 @@ impl Uploader {
                 "Log in (or send an API token) to upload files.".into(),
             ));
         };
-        if *role == Role::Member {
+        if !role.may_contribute() {
             return Err(PortalError::Forbidden(format!(
                 "Uploading needs the analyst or admin role; {login} is a {}.",
                 role_name(*role)

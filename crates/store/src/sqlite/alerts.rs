@@ -64,6 +64,17 @@ impl SqliteStore {
     }
 }
 
+/// Inserts an alert row (in the caller's transaction, if any); returns its id.
+fn insert_alert(conn: &rusqlite::Connection, alert: &NewAlert) -> Result<i64, StoreError> {
+    let body = serde_json::to_string(alert).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let Label { owner, tlp } = &alert.label;
+    conn.execute(
+        "INSERT INTO alerts (key, owner, tlp, first_seen, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![alert.key, owner, tlp.as_str(), alert.first_seen.0, body],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
 impl AlertStore for SqliteStore {
     fn raise_alert(&mut self, alert: &NewAlert) -> Result<(i64, bool), StoreError> {
         if let Some(key) = &alert.key {
@@ -75,24 +86,12 @@ impl AlertStore for SqliteStore {
                 return Ok((id, false));
             }
         }
-        let body = serde_json::to_string(alert).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let Label { owner, tlp } = &alert.label;
-        self.conn.execute(
-            "INSERT INTO alerts (key, owner, tlp, first_seen, body) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![alert.key, owner, tlp.as_str(), alert.first_seen.0, body],
-        )?;
-        Ok((self.conn.last_insert_rowid(), true))
+        Ok((insert_alert(&self.conn, alert)?, true))
     }
 
     fn write_alert(&mut self, alert: &NewAlert, audit: &AuditEntry) -> Result<i64, StoreError> {
-        let body = serde_json::to_string(alert).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let Label { owner, tlp } = &alert.label;
         let tx = self.conn.transaction()?;
-        tx.execute(
-            "INSERT INTO alerts (key, owner, tlp, first_seen, body) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![alert.key, owner, tlp.as_str(), alert.first_seen.0, body],
-        )?;
-        let id = tx.last_insert_rowid();
+        let id = insert_alert(&tx, alert)?;
         let entry = AuditEntry {
             target: id.to_string(),
             ..audit.clone()
