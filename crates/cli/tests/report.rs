@@ -149,3 +149,120 @@ fn a_generated_quarter_reports_the_query_numbers_and_draws_every_chart() {
     ));
     assert_eq!(browser.charts_drawn(&CHARTS).len(), CHARTS.len());
 }
+
+/// `GET path` over plain HTTP/1.1 on loopback: (status, body).
+fn http_get(port: u16, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    let status = reply[9..12].parse().unwrap();
+    let body = reply.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (status, body.to_string())
+}
+
+/// Ingests the generated capture `pcap` as `org`'s data under `tlp`.
+fn ingest_as(env: &Env, pcap: &std::path::Path, org: &str, tlp: &str) {
+    assert_success(&env.run(&[
+        "ingest",
+        "pcap",
+        "--sensor",
+        org,
+        "--org",
+        org,
+        "--tlp",
+        tlp,
+        pcap.to_str().unwrap(),
+    ]));
+}
+
+#[test]
+fn serve_writes_the_public_report_of_each_finished_week_from_clear_data_only() {
+    // Nine days from Monday 2026-10-05: week 41 is over, week 42 still running.
+    let public = Env::with_fixture_netdb();
+    let (clear, _) = public.generate(21, 60_000, 9 * 24);
+    let (amber, _) = public.generate(22, 20_000, 7 * 24);
+    ingest_as(&public, &clear, "cert-a", "clear");
+    ingest_as(&public, &amber, "cert-b", "amber");
+    // The same public capture alone, for the report the public should get.
+    let alone = Env::with_fixture_netdb();
+    ingest_as(&alone, &clear, "cert-a", "clear");
+    let expected = alone.json(&[
+        "report",
+        "weekly",
+        "--at",
+        "2026-W41",
+        "--out",
+        alone.path("w41").to_str().unwrap(),
+        "--json",
+    ]);
+
+    let port = sensors::free_port();
+    let _serve = ServeProcess::start(&public, port);
+    let written = public.data().join("reports/2026-W41/report.json");
+    sensors::wait_until(
+        "the scheduled report of 2026-W41",
+        std::time::Duration::from_secs(120),
+        || written.exists(),
+    );
+    let mut scheduled: Value = serde_json::from_slice(&std::fs::read(&written).unwrap()).unwrap();
+    assert_eq!(scheduled["audience"], "public");
+    scheduled["audience"] = expected["audience"].clone();
+    assert_eq!(
+        scheduled, expected,
+        "the public report holds the TLP:CLEAR capture's numbers and nothing of the AMBER one"
+    );
+    assert!(expected["totals"]["packets"].as_u64().unwrap() > 0);
+
+    let (status, page) = http_get(port, "/reports");
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("aria-current=\"page\">Reports</a>"),
+        "the list is a portal page with its navigation: {page}"
+    );
+    assert!(page.contains("href=\"/reports/2026-W41/report.html\""));
+    let row = &page[page.find(">2026-W41</a>").expect("a row of week 41")..];
+    let cell = row.split("<td class=\"num\">").nth(1).unwrap();
+    let shown: u64 = cell[..cell.find('<').unwrap()]
+        .replace(',', "")
+        .parse()
+        .unwrap();
+    assert_eq!(shown, expected["totals"]["packets"].as_u64().unwrap());
+    assert!(
+        !page.contains("2026-W42") && !public.data().join("reports/2026-W42").exists(),
+        "week 42 is still running"
+    );
+    let (status, html) = http_get(port, "/reports/2026-W41/report.html");
+    assert_eq!(status, 200);
+    assert!(html.contains("2026-W41"));
+}
+
+/// `greenwatch serve` over plain HTTP on loopback, killed when dropped.
+struct ServeProcess(std::process::Child);
+
+impl ServeProcess {
+    fn start(env: &Env, port: u16) -> ServeProcess {
+        let child = env
+            .command(&["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        sensors::wait_until("the portal", std::time::Duration::from_secs(60), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        ServeProcess(child)
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

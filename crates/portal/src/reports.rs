@@ -6,14 +6,17 @@
 //! traffic has been stored. A report is written once; delete its directory to rebuild it.
 
 use crate::error::{PageError, PortalError};
+use crate::views::{self, render, Layout, Nav};
+use crate::visitor::Visitor;
 use crate::AppState;
+use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::header;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use greenwatch_model::access::Viewer;
 use greenwatch_model::{Period, Timestamp};
-use greenwatch_report::{build, write_report_dir, ReportFiles, ReportKind};
+use greenwatch_report::{build, write_report_dir, Report, ReportFiles, ReportKind};
 use greenwatch_store::ObservationStore;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -113,38 +116,91 @@ fn is_label(label: &str) -> bool {
         && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
-/// `/reports`: the public reports written so far, newest first.
-pub async fn index(State(state): State<AppState>) -> Result<Html<String>, PageError> {
-    let mut labels: Vec<String> = match std::fs::read_dir(reports_dir(&state)) {
+/// One finished report in the `/reports` list.
+struct ReportRow {
+    label: String,
+    days: String,
+    packets: String,
+    sources: String,
+    change: String,
+}
+
+/// The reports of one kind, newest first.
+struct ReportGroup {
+    title: &'static str,
+    noun: &'static str,
+    rows: Vec<ReportRow>,
+}
+
+#[derive(Template)]
+#[template(path = "reports.html")]
+struct ReportsPage {
+    layout: Layout,
+    groups: Vec<ReportGroup>,
+}
+
+/// The reports written so far, by kind, newest first; a directory whose JSON cannot be read
+/// is left out of the list (and logged) rather than failing the page.
+fn written_reports(root: &std::path::Path) -> Vec<ReportGroup> {
+    let mut reports: Vec<Report> = match std::fs::read_dir(root) {
         Ok(entries) => entries
             .filter_map(|e| e.ok()?.file_name().into_string().ok())
             .filter(|l| is_label(l))
+            .filter_map(|l| {
+                let path = root.join(&l).join(ReportFiles::JSON);
+                let parsed = std::fs::read(&path)
+                    .map_err(|e| e.to_string())
+                    .and_then(|b| serde_json::from_slice::<Report>(&b).map_err(|e| e.to_string()));
+                parsed
+                    .inspect_err(|e| tracing::warn!("report {}: {e}", path.display()))
+                    .ok()
+            })
             .collect(),
         Err(_) => Vec::new(),
     };
-    labels.sort_by(|a, b| b.cmp(a));
-    let items: String = labels
-        .iter()
-        .map(|l| {
-            format!(
-                "<li><a href=\"/reports/{l}/report.html\">{l}</a> · \
-                 <a href=\"/reports/{l}/report-print.html\">print</a> · \
-                 <a href=\"/reports/{l}/report.json\">JSON</a></li>"
-            )
+    reports.sort_by_key(|r| std::cmp::Reverse(r.first_day));
+    KINDS
+        .into_iter()
+        .map(|kind| ReportGroup {
+            title: match kind {
+                ReportKind::Weekly => "Weekly reports",
+                ReportKind::Quarterly => "Quarterly reports",
+                ReportKind::Observation => "Monthly observation reports",
+            },
+            noun: match kind {
+                ReportKind::Weekly => "week",
+                ReportKind::Quarterly => "quarter",
+                ReportKind::Observation => "month",
+            },
+            rows: reports
+                .iter()
+                .filter(|r| r.kind == kind)
+                .map(|r| ReportRow {
+                    label: r.period.clone(),
+                    days: format!(
+                        "{} to {}",
+                        r.first_day,
+                        r.end_day.pred_opt().unwrap_or(r.end_day)
+                    ),
+                    packets: views::int(r.totals.packets),
+                    sources: views::int(r.totals.sources),
+                    change: views::change(r.totals.change),
+                })
+                .collect(),
         })
-        .collect();
-    let list = if items.is_empty() {
-        "<p>No period has finished since the first public data was stored.</p>".to_string()
-    } else {
-        format!("<ul>{items}</ul>")
-    };
-    Ok(Html(format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Reports · Greenwatch</title>\
-         <link rel=\"stylesheet\" href=\"/assets/portal.css\"></head><body><main>\
-         <p><a href=\"/\">Greenwatch</a></p><h1>Public reports</h1>\
-         <p>Weekly, quarterly and monthly observation reports of the public (TLP:CLEAR) data, \
-         written when a period is over.</p>{list}</main></body></html>"
-    )))
+        .collect()
+}
+
+/// `/reports`: the public reports written so far, by kind, newest first.
+pub async fn index(State(state): State<AppState>, visitor: Visitor) -> Result<Response, PageError> {
+    let root = reports_dir(&state);
+    let groups = tokio::task::spawn_blocking(move || written_reports(&root))
+        .await
+        .map_err(|e| PortalError::Internal(format!("listing reports: {e}")))?;
+    Ok(render(&ReportsPage {
+        layout: Layout::new("Reports", Some(Nav::Reports), Some(&visitor)),
+        groups,
+    }))
 }
 
 /// `/reports/{label}/{file}`: one file of a public report.

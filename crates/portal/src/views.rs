@@ -18,18 +18,20 @@ pub enum Nav {
     Countries,
     Risks,
     Alerts,
+    Reports,
     Sensors,
     Downloads,
     Method,
 }
 
 impl Nav {
-    const ALL: [Nav; 8] = [
+    const ALL: [Nav; 9] = [
         Nav::Overview,
         Nav::Ports,
         Nav::Countries,
         Nav::Risks,
         Nav::Alerts,
+        Nav::Reports,
         Nav::Sensors,
         Nav::Downloads,
         Nav::Method,
@@ -42,6 +44,7 @@ impl Nav {
             Nav::Countries => "/countries",
             Nav::Risks => "/risks",
             Nav::Alerts => "/alerts",
+            Nav::Reports => "/reports",
             Nav::Sensors => "/sensors",
             Nav::Downloads => "/downloads",
             Nav::Method => "/method",
@@ -55,6 +58,7 @@ impl Nav {
             Nav::Countries => "Countries",
             Nav::Risks => "Risks",
             Nav::Alerts => "Alerts",
+            Nav::Reports => "Reports",
             Nav::Sensors => "Sensors",
             Nav::Downloads => "Downloads",
             Nav::Method => "Method",
@@ -174,6 +178,11 @@ pub fn percent(part: u64, whole: u64) -> String {
     } else {
         format!("{:.1} %", part as f64 * 100.0 / whole as f64)
     }
+}
+
+/// A relative change (0.25) as a signed percentage (`+25.0 %`), `-` when absent.
+pub fn change(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".into(), |c| format!("{:+.1} %", c * 100.0))
 }
 
 /// An optional number with `decimals` decimals, `-` when absent.

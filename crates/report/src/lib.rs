@@ -23,7 +23,7 @@ pub use render::{write_report_dir, ReportFiles, Variant};
 
 use chrono::NaiveDate;
 use greenwatch_feeds::Catalogue;
-use greenwatch_metrics::{Engine, GroupBy, MetricsError};
+use greenwatch_metrics::{Engine, GroupBy, MetricRow, MetricsError};
 use greenwatch_model::access::Viewer;
 use greenwatch_model::{Period, PeriodKind, Timestamp, TrafficClass};
 use greenwatch_netdb::NetDb;
@@ -470,19 +470,37 @@ fn movers(sources: &Sources, viewer: &Viewer, period: Period) -> Result<Vec<Move
     );
     let mut all = Vec::new();
     for risk in engine.risks_with_data()? {
-        let table = engine.table(risk, GroupBy::Country, period, None)?;
-        for row in table.rows.iter().filter(|r| !r.is_world()) {
-            all.push(Mover {
-                risk: row.risk.clone(),
-                country: row.country.clone().unwrap_or_default(),
-                hosts: row.hosts,
-                previous_hosts: row.previous_hosts,
-                delta: row.hosts as i64 - row.previous_hosts as i64,
-                change: row.change,
-            });
-        }
+        let current = engine.table(risk, GroupBy::Country, period, None)?;
+        // A table lists the groups of its own period only, so a country whose hosts all went
+        // away is found in the previous period's table.
+        let previous = engine.table(risk, GroupBy::Country, period.previous(), None)?;
+        all.extend(country_movers(&current.rows, &previous.rows));
     }
     Ok(pick_movers(all, TOP_ROWS))
+}
+
+/// One mover per country of either period: the current rows carry their previous hosts, and
+/// countries only in `previous` fell to zero.
+fn country_movers(current: &[MetricRow], previous: &[MetricRow]) -> Vec<Mover> {
+    let mover = |risk: &str, country: &str, hosts: u64, previous_hosts: u64| Mover {
+        risk: risk.to_string(),
+        country: country.to_string(),
+        hosts,
+        previous_hosts,
+        delta: hosts as i64 - previous_hosts as i64,
+        change: change(hosts, previous_hosts),
+    };
+    let country = |r: &MetricRow| r.country.clone().unwrap_or_default();
+    let seen: FxHashSet<String> = current.iter().map(country).collect();
+    let now = current
+        .iter()
+        .filter(|r| !r.is_world())
+        .map(|r| mover(&r.risk, &country(r), r.hosts, r.previous_hosts));
+    let gone = previous
+        .iter()
+        .filter(|r| !r.is_world() && !seen.contains(&country(r)))
+        .map(|r| mover(&r.risk, &country(r), 0, r.hosts));
+    now.chain(gone).collect()
 }
 
 fn sensor_summaries(
@@ -599,30 +617,65 @@ mod tests {
         assert_eq!(country_key(&cc), "CN");
     }
 
-    fn mover(country: &str, hosts: u64, previous_hosts: u64) -> Mover {
-        Mover {
+    fn row(country: &str, hosts: u64, previous_hosts: u64) -> MetricRow {
+        MetricRow {
             risk: "mirai".into(),
-            country: country.into(),
+            period: "2026-W41".into(),
+            first_day: "2026-10-05".parse().unwrap(),
+            last_day: "2026-10-11".parse().unwrap(),
+            country: Some(country.into()),
+            asn: None,
+            as_name: None,
             hosts,
+            hosts_ipv6: 0,
+            share: 0.0,
+            density: None,
+            ddos_potential: None,
+            trend: None,
+            rank: None,
             previous_hosts,
-            delta: hosts as i64 - previous_hosts as i64,
             change: change(hosts, previous_hosts),
         }
     }
 
+    fn names(movers: &[Mover]) -> Vec<(&str, u64, u64)> {
+        movers
+            .iter()
+            .map(|m| (m.country.as_str(), m.hosts, m.previous_hosts))
+            .collect()
+    }
+
     #[test]
     fn movers_are_the_largest_rises_then_the_largest_falls() {
-        let all = vec![
-            mover("CN", 120, 100),
-            mover("US", 10, 90),
-            mover("KR", 50, 50),
-            mover("RU", 400, 0),
-            mover("JP", 5, 15),
+        let current = [
+            row("WORLD", 585, 255),
+            row("CN", 120, 100),
+            row("US", 10, 90),
+            row("KR", 50, 50),
+            row("RU", 400, 0),
+            row("JP", 5, 15),
         ];
-        let picked = pick_movers(all, 1);
-        let names: Vec<&str> = picked.iter().map(|m| m.country.as_str()).collect();
-        assert_eq!(names, ["RU", "US"]);
-        let all = pick_movers(vec![mover("KR", 50, 50), mover("CN", 1, 2)], 5);
-        assert_eq!(all.len(), 1, "unchanged rows are no movers");
+        let all = country_movers(&current, &[]);
+        assert_eq!(all.len(), 5, "the world row is no mover");
+        assert_eq!(
+            names(&pick_movers(all, 1)),
+            [("RU", 400, 0), ("US", 10, 90)]
+        );
+        let all = country_movers(&[row("KR", 50, 50), row("CN", 1, 2)], &[]);
+        assert_eq!(pick_movers(all, 5).len(), 1, "unchanged rows are no movers");
+    }
+
+    #[test]
+    fn a_country_whose_hosts_all_went_away_is_a_fall_to_zero() {
+        let current = [row("WORLD", 110, 400), row("CN", 110, 100)];
+        let previous = [row("WORLD", 400, 0), row("BR", 300, 0), row("CN", 100, 0)];
+        let movers = country_movers(&current, &previous);
+        assert_eq!(names(&movers), [("CN", 110, 100), ("BR", 0, 300)]);
+        let fell = &movers[1];
+        assert_eq!((fell.delta, fell.change), (-300, Some(-1.0)));
+        assert_eq!(
+            names(&pick_movers(movers, 1)),
+            [("CN", 110, 100), ("BR", 0, 300)]
+        );
     }
 }

@@ -330,9 +330,7 @@ fn country_page(layout: Layout, r: &CountryReport, island: String) -> CountryPag
                             .ddos_potential
                             .map_or_else(|| "-".into(), |d| views::int(d.round() as u64)),
                         rank: c.rank.map_or_else(|| "-".into(), |x| x.to_string()),
-                        change: c
-                            .change
-                            .map_or_else(|| "-".into(), |x| format!("{:+.1} %", x * 100.0)),
+                        change: views::change(c.change),
                     })
                     .collect(),
             })

@@ -246,9 +246,7 @@ fn row_view(r: &MetricRow) -> RowView {
             .ddos_potential
             .map_or_else(|| "-".into(), |d| views::int(d.round() as u64)),
         trend: views::opt(r.trend, 1),
-        change: r
-            .change
-            .map_or_else(|| "-".into(), |c| format!("{:+.1} %", c * 100.0)),
+        change: views::change(r.change),
     }
 }
 
