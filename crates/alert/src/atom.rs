@@ -3,7 +3,7 @@
 
 use crate::alert_text;
 use greenwatch_model::alert::Alert;
-use greenwatch_model::Timestamp;
+use greenwatch_model::{escape_markup, Timestamp};
 
 /// What the feed says about itself.
 pub struct FeedInfo<'a> {
@@ -16,23 +16,6 @@ pub struct FeedInfo<'a> {
     pub generated: Timestamp,
 }
 
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // Characters XML 1.0 forbids.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// The feed document, newest alert first as given.
 pub fn atom_feed(info: &FeedInfo, alerts: &[Alert]) -> String {
     let updated = alerts
@@ -42,25 +25,25 @@ pub fn atom_feed(info: &FeedInfo, alerts: &[Alert]) -> String {
         .unwrap_or(info.generated);
     let mut xml = format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n  <id>{base}{path}</id>\n  <title>{title}</title>\n  <updated>{updated}</updated>\n  <link rel=\"self\" href=\"{base}{path}\"/>\n  <link rel=\"alternate\" type=\"text/html\" href=\"{base}/alerts\"/>\n  <author><name>Greenwatch</name></author>\n",
-        base = escape(info.base_url),
-        path = escape(info.path),
-        title = escape(info.title),
+        base = escape_markup(info.base_url),
+        path = escape_markup(info.path),
+        title = escape_markup(info.title),
         updated = updated.to_rfc3339(),
     );
     for alert in alerts {
         let a = &alert.alert;
         xml += &format!(
             "  <entry>\n    <id>{base}/alerts/{id}</id>\n    <title>[{tlp}] [{severity}] {title}</title>\n    <updated>{updated}</updated>\n    <published>{published}</published>\n    <link rel=\"alternate\" type=\"text/html\" href=\"{base}/alerts/{id}\"/>\n    <author><name>{author}</name></author>\n    <category term=\"{severity}\" label=\"severity\"/>\n    <category term=\"{tlp}\" label=\"TLP\"/>\n    <summary type=\"text\">{summary}</summary>\n    <content type=\"text\">{content}</content>\n  </entry>\n",
-            base = escape(info.base_url),
+            base = escape_markup(info.base_url),
             id = alert.id,
-            tlp = escape(&a.label.tlp.to_string()),
+            tlp = escape_markup(&a.label.tlp.to_string()),
             severity = a.severity,
-            title = escape(&a.title),
+            title = escape_markup(&a.title),
             updated = a.created_at.to_rfc3339(),
             published = a.created_at.to_rfc3339(),
-            author = escape(&a.author),
-            summary = escape(&a.summary),
-            content = escape(&alert_text(alert)),
+            author = escape_markup(&a.author),
+            summary = escape_markup(&a.summary),
+            content = escape_markup(&alert_text(alert)),
         );
     }
     xml + "</feed>\n"

@@ -10,6 +10,7 @@ pub mod alert;
 pub mod anonymise;
 mod class;
 mod enrich;
+mod markup;
 mod period;
 mod risk;
 pub mod sensor;
@@ -18,6 +19,7 @@ mod time;
 
 pub use class::{Fingerprint, SpoofReason, TrafficClass, Transport};
 pub use enrich::{CountryCode, Enrichment};
+pub use markup::escape_markup;
 pub use period::{Period, PeriodKind};
 pub use risk::{ip_key, FeedCounts, RiskEvent};
 pub use summary::{AnomalyTruth, ClassCounts, DosVictim, FingerprintCounts, GroundTruth};

@@ -5,6 +5,7 @@
 //! can be served under the portal's CSP as it is.
 
 use crate::{RankedRow, Report, ReportError};
+use greenwatch_model::escape_markup;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -57,21 +58,6 @@ pub fn write_report_dir(report: &Report, dir: &Path) -> Result<(), ReportError> 
     Ok(())
 }
 
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 fn percent(change: Option<f64>) -> String {
     change.map_or("new".into(), |c| format!("{:+.1} %", c * 100.0))
 }
@@ -95,7 +81,7 @@ fn ranked_table(out: &mut String, what: &str, rows: &[RankedRow]) {
             out,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             r.rank,
-            escape(&r.key),
+            escape_markup(&r.key),
             r.packets,
             r.sources,
             r.previous_rank.map_or("-".into(), |p| p.to_string()),
@@ -111,7 +97,7 @@ fn chart(out: &mut String, id: &str, has_data: bool, empty: &str) {
     if has_data {
         let _ = write!(out, "<div class=\"chart\" id=\"{id}\"></div>");
     } else {
-        let _ = write!(out, "<p class=\"empty\">{}</p>", escape(empty));
+        let _ = write!(out, "<p class=\"empty\">{}</p>", escape_markup(empty));
     }
 }
 
@@ -132,11 +118,11 @@ pub fn render_html(report: &Report, variant: Variant) -> String {
          <title>{t}</title><link rel=\"stylesheet\" href=\"report.css\"></head>\
          <body class=\"{body_class}\"><header><h1>{t}</h1>\
          <p class=\"meta\">{first} to {last} (UTC), compared with {prev}. Audience: {aud}.</p>",
-        t = escape(&title),
+        t = escape_markup(&title),
         first = report.first_day,
         last = report.end_day.pred_opt().unwrap_or(report.end_day),
-        prev = escape(&report.previous_period),
-        aud = escape(&report.audience),
+        prev = escape_markup(&report.previous_period),
+        aud = escape_markup(&report.audience),
     );
     if variant == Variant::Screen {
         out.push_str(
@@ -154,7 +140,7 @@ pub fn render_html(report: &Report, variant: Variant) -> String {
          <dt>DoS attacks</dt><dd>{}</dd><dt>Notable anomalies</dt><dd>{}</dd></dl>",
         t.packets,
         t.sources,
-        escape(&report.previous_period),
+        escape_markup(&report.previous_period),
         t.previous_packets,
         percent(t.change),
         report.dos.attacks,
@@ -191,7 +177,7 @@ pub fn render_html(report: &Report, variant: Variant) -> String {
         d.victims,
         d.backscatter_packets,
         d.previous_attacks,
-        escape(&report.previous_period),
+        escape_markup(&report.previous_period),
         percent(d.change)
     );
     chart(
@@ -205,7 +191,7 @@ pub fn render_html(report: &Report, variant: Variant) -> String {
         let _ = write!(
             out,
             "<tr><td>{}</td><td>{}</td></tr>",
-            escape(&r.key),
+            escape_markup(&r.key),
             r.attacks
         );
     }
@@ -219,10 +205,10 @@ pub fn render_html(report: &Report, variant: Variant) -> String {
                 out,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td><strong>{}</strong><br>{}</td></tr>",
                 a.first_seen.to_rfc3339(),
-                escape(&a.severity),
-                escape(&a.tlp),
-                escape(&a.title),
-                escape(&a.summary)
+                escape_markup(&a.severity),
+                escape_markup(&a.tlp),
+                escape_markup(&a.title),
+                escape_markup(&a.summary)
             );
         }
         out.push_str("</tbody></table>");
@@ -241,8 +227,8 @@ pub fn render_html(report: &Report, variant: Variant) -> String {
         let _ = write!(
             out,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:+} ({})</td></tr>",
-            escape(&m.risk),
-            escape(&m.country),
+            escape_markup(&m.risk),
+            escape_markup(&m.country),
             m.hosts,
             m.previous_hosts,
             m.delta,
@@ -256,12 +242,12 @@ pub fn render_html(report: &Report, variant: Variant) -> String {
             let ports: Vec<String> = s
                 .top_ports
                 .iter()
-                .map(|p| format!("{} ({})", escape(&p.key), p.packets))
+                .map(|p| format!("{} ({})", escape_markup(&p.key), p.packets))
                 .collect();
             let _ = write!(
                 out,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                escape(&s.sensor),
+                escape_markup(&s.sensor),
                 s.packets,
                 s.sources,
                 ports.join(", ")
