@@ -6,9 +6,13 @@
 //! This module only computes; the key comes from the caller (the data directory holds it).
 
 use crate::access::{Label, Tlp, Viewer};
+use crate::alert::NewAlert;
 use crate::sensor::AddressBlock;
 use aes::cipher::{BlockEncrypt, KeyInit};
 use aes::Aes128;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::fmt;
 use std::net::IpAddr;
 
 /// A Crypto-PAn key: 16 bytes of AES-128 key, then 16 bytes from which the pad is made.
@@ -67,13 +71,15 @@ impl CryptoPan {
     }
 }
 
-/// Which addresses of a sensor's data a viewer sees anonymised.
+/// Which addresses of a dataset a viewer sees anonymised. Made only by
+/// [`Disclosure::for_viewer`] (and combined with [`Disclosure::strictest`]), and the only
+/// maker of [`Shown`] addresses: whatever holds a `Shown` address has applied the rule.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Disclosure {
     /// The sensor's own address block (where the darknet is).
-    pub anonymise_sensor: bool,
+    sensor: bool,
     /// The sources it observed (scanners, DoS victims).
-    pub anonymise_sources: bool,
+    sources: bool,
 }
 
 impl Disclosure {
@@ -89,9 +95,127 @@ impl Disclosure {
             Viewer::Anonymous => true,
         };
         Disclosure {
-            anonymise_sensor: outsider,
-            anonymise_sources: outsider && matches!(label.tlp, Tlp::Clear | Tlp::Green),
+            sensor: outsider,
+            sources: outsider && matches!(label.tlp, Tlp::Clear | Tlp::Green),
         }
+    }
+
+    /// For a row merged from several datasets (one DoS victim seen in two captures): what
+    /// either would anonymise, so merging never shows what one of them hides.
+    pub fn strictest(self, other: Disclosure) -> Disclosure {
+        Disclosure {
+            sensor: self.sensor || other.sensor,
+            sources: self.sources || other.sources,
+        }
+    }
+
+    pub fn anonymises_sensor(self) -> bool {
+        self.sensor
+    }
+
+    pub fn anonymises_sources(self) -> bool {
+        self.sources
+    }
+
+    /// An observed source (scanner, DoS victim) as this viewer may see it.
+    pub fn source(self, pan: &CryptoPan, addr: IpAddr) -> Shown<IpAddr> {
+        Shown {
+            value: if self.sources {
+                pan.anonymise(addr)
+            } else {
+                addr
+            },
+            anonymised: self.sources,
+        }
+    }
+
+    /// A sensor's address block as this viewer may see it.
+    pub fn sensor_block(self, pan: &CryptoPan, block: AddressBlock) -> Shown<AddressBlock> {
+        Shown {
+            value: if self.sensor {
+                pan.anonymise_block(block)
+            } else {
+                block
+            },
+            anonymised: self.sensor,
+        }
+    }
+
+    /// `alert` as this viewer may see it: when sources are anonymised, every source its
+    /// evidence names is, wherever the alert names it (contributors, title, summary). The
+    /// text of an alert written by hand (no evidence) is its author's and stays as written.
+    pub fn alert(self, pan: &CryptoPan, mut alert: NewAlert) -> NewAlert {
+        let Some(evidence) = alert.evidence.as_mut().filter(|_| self.sources) else {
+            return alert;
+        };
+        let mut images = HashMap::new();
+        for source in &mut evidence.explanation.sources {
+            if let Ok(addr) = source.name.parse::<IpAddr>() {
+                let image = pan.anonymise(addr);
+                images.insert(addr, image);
+                source.name = image.to_string();
+            }
+        }
+        alert.title = replace_addresses(&alert.title, &images);
+        alert.summary = replace_addresses(&alert.summary, &images);
+        alert
+    }
+}
+
+/// `text` with every address literal that `images` maps replaced by its image. A literal is
+/// a run of hex digits, `.` and `:` that parses as an address once a sentence's trailing `.`
+/// or `:` is left off.
+fn replace_addresses(text: &str, images: &HashMap<IpAddr, IpAddr>) -> String {
+    let is_part = |c: char| c.is_ascii_hexdigit() || c == '.' || c == ':';
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(is_part) {
+        out.push_str(&rest[..start]);
+        let run = &rest[start..];
+        let end = run.find(|c: char| !is_part(c)).unwrap_or(run.len());
+        let token = &run[..end];
+        let literal = token.trim_end_matches(['.', ':']);
+        match literal.parse::<IpAddr>().ok().and_then(|a| images.get(&a)) {
+            Some(image) => {
+                out.push_str(&image.to_string());
+                out.push_str(&token[literal.len()..]);
+            }
+            None => out.push_str(token),
+        }
+        rest = &run[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// An address (or address block) as one viewer may see it: the stored one, or its
+/// anonymised image where the viewer's [`Disclosure`] says so. Only a `Disclosure` makes one;
+/// it serialises and displays as the address alone.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Shown<T> {
+    value: T,
+    anonymised: bool,
+}
+
+impl<T> Shown<T> {
+    pub fn value(&self) -> &T {
+        &self.value
+    }
+
+    pub fn anonymised(&self) -> bool {
+        self.anonymised
+    }
+}
+
+impl<T: Serialize> Serialize for Shown<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.value.serialize(s)
+    }
+}
+
+impl<T: fmt::Display> fmt::Display for Shown<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.value.fmt(f)
     }
 }
 
@@ -176,14 +300,101 @@ mod tests {
         };
         for tlp in Tlp::ALL {
             let owner = Disclosure::for_viewer(&member("cert-jp"), &label(tlp));
-            assert!(!owner.anonymise_sensor && !owner.anonymise_sources);
+            assert!(!owner.anonymises_sensor() && !owner.anonymises_sources());
             let local = Disclosure::for_viewer(&Viewer::Local, &label(tlp));
-            assert!(!local.anonymise_sensor && !local.anonymise_sources);
+            assert!(!local.anonymises_sensor() && !local.anonymises_sources());
             for outsider in [member("cert-kr"), Viewer::Anonymous] {
                 let d = Disclosure::for_viewer(&outsider, &label(tlp));
-                assert!(d.anonymise_sensor);
-                assert_eq!(d.anonymise_sources, matches!(tlp, Tlp::Clear | Tlp::Green));
+                assert!(d.anonymises_sensor());
+                assert_eq!(
+                    d.anonymises_sources(),
+                    matches!(tlp, Tlp::Clear | Tlp::Green)
+                );
             }
         }
+    }
+
+    #[test]
+    fn shown_addresses_are_anonymised_exactly_as_the_disclosure_says() {
+        let pan = key(b"another deployment key, 32 bytes");
+        let clear = Label {
+            owner: "cert-jp".into(),
+            tlp: Tlp::Clear,
+        };
+        let addr: IpAddr = "198.51.100.7".parse().unwrap();
+        let outsider = Disclosure::for_viewer(&Viewer::Anonymous, &clear);
+        let shown = outsider.source(&pan, addr);
+        assert!(shown.anonymised());
+        assert_eq!(*shown.value(), pan.anonymise(addr));
+        assert_eq!(
+            serde_json::to_string(&shown).unwrap(),
+            format!("\"{}\"", pan.anonymise(addr))
+        );
+        let local = Disclosure::for_viewer(&Viewer::Local, &clear);
+        assert_eq!(*local.source(&pan, addr).value(), addr);
+        assert_eq!(local.strictest(outsider), outsider);
+        assert_eq!(outsider.strictest(local), outsider);
+    }
+
+    #[test]
+    fn an_alert_names_its_anonymised_sources_everywhere_it_named_the_real_ones() {
+        use crate::alert::{Contributor, Evidence, Explanation, Severity};
+        use crate::Timestamp;
+        let pan = key(b"another deployment key, 32 bytes");
+        let source = |name: &str| Contributor {
+            name: name.into(),
+            packets: 1,
+            share: 0.5,
+            first_seen: None,
+        };
+        let alert = NewAlert {
+            key: None,
+            severity: Severity::Low,
+            title: "Surge from 203.0.113.7".into(),
+            summary: "top sources: 203.0.113.7 (50 %), 2001:db8::1 (50 %). Not 203.0.113.70 nor 10.0.0.1.".into(),
+            affected: vec![],
+            first_seen: Timestamp(0),
+            last_seen: Timestamp(0),
+            author: "detector".into(),
+            label: Label {
+                owner: "cert-jp".into(),
+                tlp: Tlp::Green,
+            },
+            evidence: Some(Evidence {
+                series: vec![],
+                explanation: Explanation {
+                    sources: vec![source("203.0.113.7"), source("2001:db8::1")],
+                    ..Explanation::default()
+                },
+            }),
+            created_at: Timestamp(0),
+        };
+        let a = pan.anonymise("203.0.113.7".parse().unwrap()).to_string();
+        let b = pan.anonymise("2001:db8::1".parse().unwrap()).to_string();
+        let outsider = Disclosure::for_viewer(&Viewer::Anonymous, &alert.label);
+        let shown = outsider.alert(&pan, alert.clone());
+        assert_eq!(shown.title, format!("Surge from {a}"));
+        assert_eq!(
+            shown.summary,
+            format!("top sources: {a} (50 %), {b} (50 %). Not 203.0.113.70 nor 10.0.0.1.")
+        );
+        let names: Vec<&str> = shown
+            .evidence
+            .as_ref()
+            .unwrap()
+            .explanation
+            .sources
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
+        assert_eq!(names, [a.as_str(), b.as_str()]);
+        let owner = Viewer::User {
+            org: "cert-jp".into(),
+            role: Role::Member,
+        };
+        assert_eq!(
+            Disclosure::for_viewer(&owner, &alert.label).alert(&pan, alert.clone()),
+            alert
+        );
     }
 }

@@ -17,23 +17,26 @@ use crate::error::PortalError;
 use crate::range::Window;
 use greenwatch_feeds::{Catalogue, RiskIndex};
 use greenwatch_metrics::{Engine, GroupBy, MetricRow, MetricTable, WORLD};
-use greenwatch_model::access::Viewer;
+use greenwatch_model::access::{Label, Viewer};
+use greenwatch_model::anonymise::{CryptoPan, Disclosure, Shown};
 use greenwatch_model::{CountryCode, Period, PeriodKind, Timestamp, TrafficClass, Transport};
 use greenwatch_netdb::NetDb;
 use greenwatch_observe::{
-    infer_dos, BackscatterSlot, DosAttack, FlowFilter, FlowTuple, Series, SeriesPoint, Top, TopBy,
-    TopRow,
+    infer_dos, BackscatterSlot, FlowFilter, FlowTuple, Series, SeriesPoint, Top, TopBy, TopRow,
 };
 use greenwatch_store::{ObservationStore, RiskStore, SqliteStore, TimeRange};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 
-/// What the data functions read from: one store connection, the IP data and the risks.
+/// What the data functions read from: one store connection, the IP data and the risks, and
+/// the deployment's anonymiser for every address they return.
 pub struct Sources<'a> {
     pub store: &'a SqliteStore,
     pub netdb: &'a NetDb,
     pub catalogue: &'a Catalogue,
+    pub pan: &'a CryptoPan,
 }
 
 /// A metrics engine counting only the datasets `viewer` may see.
@@ -115,11 +118,21 @@ pub struct Heatmap {
     pub packets: Vec<[u64; 24]>,
 }
 
-/// An inferred DoS attack with the victim's AS name.
+/// An inferred DoS attack with the victim's AS name, the victim as the viewer may see it
+/// (the fields of `greenwatch_observe::DosAttack`, whose victim is the stored address).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DosRow {
-    #[serde(flatten)]
-    pub attack: DosAttack,
+    pub victim: Shown<IpAddr>,
+    pub protocol: Transport,
+    pub country: CountryCode,
+    pub asn: u32,
+    pub first: Timestamp,
+    pub last: Timestamp,
+    pub duration_secs: f64,
+    pub packets: u64,
+    pub bytes: u64,
+    pub peak_packets_per_minute: u64,
+    pub mean_pps: f64,
     pub country_name: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub as_name: Option<String>,
@@ -199,7 +212,9 @@ pub fn overview(
     })?;
     let top_ports = ports.finish(TOP_PORTS);
     let heatmap = heatmap(&top_ports, &port_hours);
-    let slots = sources.store.backscatter_slots(viewer, range, None)?;
+    let slots = sources
+        .store
+        .labelled_backscatter_slots(viewer, range, None)?;
     Ok(Overview {
         from: Some(Timestamp::from_secs(window.from)),
         to: Some(Timestamp::from_secs(window.to)),
@@ -212,7 +227,7 @@ pub fn overview(
             .map(country_row)
             .collect(),
         heatmap,
-        dos: dos_rows(sources.netdb, slots),
+        dos: dos_rows(sources, viewer, slots),
     })
 }
 
@@ -284,15 +299,42 @@ fn heatmap(top_ports: &[TopRow], port_hours: &FxHashMap<PortKey, [u64; 24]>) -> 
     Heatmap { ports, packets }
 }
 
-/// Attacks from the slots, most recent first, with the AS name of the newest IP data.
-fn dos_rows(netdb: &NetDb, slots: Vec<BackscatterSlot>) -> Vec<DosRow> {
-    let names = netdb.snapshots().last();
+/// Attacks from the slots, most recent first, with the AS name of the newest IP data. A
+/// victim is shown as the strictest disclosure of the datasets that saw it says.
+fn dos_rows(
+    sources: &Sources,
+    viewer: &Viewer,
+    labelled: Vec<(Label, Vec<BackscatterSlot>)>,
+) -> Vec<DosRow> {
+    let names = sources.netdb.snapshots().last();
+    let mut disclosures: FxHashMap<IpAddr, Disclosure> = FxHashMap::default();
+    let mut slots = Vec::new();
+    for (label, part) in labelled {
+        let disclosure = Disclosure::for_viewer(viewer, &label);
+        for slot in &part {
+            disclosures
+                .entry(slot.victim)
+                .and_modify(|d| *d = d.strictest(disclosure))
+                .or_insert(disclosure);
+        }
+        slots.extend(part);
+    }
     let mut rows: Vec<DosRow> = infer_dos(slots)
         .into_iter()
-        .map(|attack| DosRow {
-            country_name: countries::name(attack.country),
-            as_name: names.and_then(|s| s.as_name(attack.asn)).map(str::to_owned),
-            attack,
+        .map(|a| DosRow {
+            victim: disclosures[&a.victim].source(sources.pan, a.victim),
+            protocol: a.protocol,
+            country: a.country,
+            asn: a.asn,
+            first: a.first,
+            last: a.last,
+            duration_secs: a.duration_secs,
+            packets: a.packets,
+            bytes: a.bytes,
+            peak_packets_per_minute: a.peak_packets_per_minute,
+            mean_pps: a.mean_pps,
+            country_name: countries::name(a.country),
+            as_name: names.and_then(|s| s.as_name(a.asn)).map(str::to_owned),
         })
         .collect();
     rows.reverse();

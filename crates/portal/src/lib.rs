@@ -21,6 +21,7 @@
 //!   scripts or styles (page data travels in `<script type="application/json">` islands);
 //! - the store is blocking (SQLite): every query runs on the blocking thread pool.
 
+mod anonymiser;
 mod assets;
 mod auth;
 mod cache;

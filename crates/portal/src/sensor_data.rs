@@ -1,63 +1,26 @@
 //! Every read of the sensor network the portal makes: registered sensors and what they
 //! observed, for one viewer. Like `data`, each function takes the asking [`Viewer`]: sensors
 //! are shown only when `Viewer::can_see` allows their label (owner, TLP), their observations
-//! come from the store filtered for that viewer, and addresses are anonymised with the
-//! deployment's Crypto-PAn key as `Disclosure::for_viewer` says (`docs/anonymisation.md`).
+//! come from the store filtered for that viewer, and every address is a [`Shown`] one: made
+//! by `Disclosure::for_viewer` with the deployment's Crypto-PAn key (`docs/anonymisation.md`).
 
 use crate::data::Sources;
 use crate::error::PortalError;
 use greenwatch_model::access::{Label, Viewer};
-use greenwatch_model::anonymise::{CryptoPan, Disclosure, KEY_LEN};
+use greenwatch_model::anonymise::{Disclosure, Shown};
 use greenwatch_model::sensor::{AddressBlock, Sensor, SensorHealth};
 use greenwatch_model::{CountryCode, Timestamp, TrafficClass, Transport};
 use greenwatch_store::{ObservationStore, SensorStore, TimeRange};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
-use std::path::Path;
 
-/// The deployment's anonymisation key, in the data directory.
-const KEY_FILE: &str = "anonymisation.key";
 /// Rows of the per-sensor tables.
 const TOP_ROWS: usize = 20;
 /// Ports per sensor in the comparison.
 const COMPARE_PORTS: usize = 10;
 /// Rows of the shared-sources table.
 const SHARED_SOURCES: usize = 50;
-
-/// The deployment's Crypto-PAn, its key made on first use (32 random bytes, hex, owner-only).
-pub fn anonymiser(data_dir: &Path) -> Result<CryptoPan, PortalError> {
-    let path = data_dir.join(KEY_FILE);
-    let internal =
-        |e: String| PortalError::Internal(format!("anonymisation key {}: {e}", path.display()));
-    if !path.exists() {
-        let secret = greenwatch_auth::new_secret().map_err(|e| internal(e.to_string()))?;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        match options.open(&path) {
-            Ok(mut file) => {
-                std::io::Write::write_all(&mut file, secret.as_bytes())
-                    .map_err(|e| internal(e.to_string()))?;
-            }
-            // Another request made it first: use theirs.
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(internal(e.to_string())),
-        }
-    }
-    let hex = std::fs::read_to_string(&path).map_err(|e| internal(e.to_string()))?;
-    let hex = hex.trim();
-    let mut key = [0u8; KEY_LEN];
-    if hex.len() != 2 * KEY_LEN {
-        return Err(internal(format!("expected {} hex digits", 2 * KEY_LEN)));
-    }
-    for (i, byte) in key.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16)
-            .map_err(|_| internal("not hex".into()))?;
-    }
-    Ok(CryptoPan::new(&key))
-}
 
 /// A sensor as one viewer may see it.
 #[derive(Clone, Debug, Serialize)]
@@ -66,7 +29,7 @@ pub struct SensorView {
     pub org: String,
     pub location: String,
     /// Anonymised for viewers outside the owner organisation.
-    pub address_block: AddressBlock,
+    pub address_block: Shown<AddressBlock>,
     pub address_block_anonymised: bool,
     /// Country of the block (from the IP data), when known.
     pub country: Option<CountryCode>,
@@ -93,17 +56,14 @@ fn block_country(sources: &Sources, sensor: &Sensor) -> Option<CountryCode> {
     (country != CountryCode::UNKNOWN).then_some(country)
 }
 
-fn view(sources: &Sources, viewer: &Viewer, pan: &CryptoPan, sensor: Sensor) -> SensorView {
+fn view(sources: &Sources, viewer: &Viewer, sensor: Sensor) -> SensorView {
     let disclosure = Disclosure::for_viewer(viewer, &label(&sensor));
     let country = block_country(sources, &sensor);
+    let address_block = disclosure.sensor_block(sources.pan, sensor.address_block);
     SensorView {
         own: matches!(viewer, Viewer::User { org, .. } if *org == sensor.org),
-        address_block: if disclosure.anonymise_sensor {
-            pan.anonymise_block(sensor.address_block)
-        } else {
-            sensor.address_block
-        },
-        address_block_anonymised: disclosure.anonymise_sensor,
+        address_block_anonymised: address_block.anonymised(),
+        address_block,
         country,
         tlp: sensor.tlp.to_string(),
         revoked: sensor.revoked_at.is_some(),
@@ -116,14 +76,10 @@ fn view(sources: &Sources, viewer: &Viewer, pan: &CryptoPan, sensor: Sensor) -> 
 }
 
 /// The sensors `viewer` may see, by name.
-pub fn sensors(
-    sources: &Sources,
-    viewer: &Viewer,
-    pan: &CryptoPan,
-) -> Result<Vec<SensorView>, PortalError> {
+pub fn sensors(sources: &Sources, viewer: &Viewer) -> Result<Vec<SensorView>, PortalError> {
     Ok(visible(sources, viewer)?
         .into_iter()
-        .map(|s| view(sources, viewer, pan, s))
+        .map(|s| view(sources, viewer, s))
         .collect())
 }
 
@@ -160,7 +116,7 @@ pub struct PortRow {
 #[derive(Clone, Debug, Serialize)]
 pub struct SourceRow {
     /// Anonymised when the viewer's disclosure says so.
-    pub ip: IpAddr,
+    pub ip: Shown<IpAddr>,
     pub country: CountryCode,
     pub asn: u32,
     pub packets: u64,
@@ -233,7 +189,6 @@ fn top_ports(o: &Observed, limit: usize) -> Vec<PortRow> {
 pub fn sensor_detail(
     sources: &Sources,
     viewer: &Viewer,
-    pan: &CryptoPan,
     name: &str,
 ) -> Result<Option<SensorDetail>, PortalError> {
     let Some(sensor) = sources
@@ -252,26 +207,21 @@ pub fn sensor_detail(
             packets,
         });
     }
-    let mut top_sources: Vec<SourceRow> = o
-        .sources
-        .iter()
+    let mut ranked: Vec<(&IpAddr, &SourceTally)> = o.sources.iter().collect();
+    ranked.sort_by(|(a, x), (b, y)| y.0.cmp(&x.0).then(a.cmp(b)));
+    let top_sources = ranked
+        .into_iter()
+        .take(TOP_ROWS)
         .map(|(ip, (packets, ports, country, asn))| SourceRow {
-            ip: *ip,
+            ip: disclosure.source(sources.pan, *ip),
             country: *country,
             asn: *asn,
             packets: *packets,
             ports: ports.len() as u64,
         })
         .collect();
-    top_sources.sort_by(|a, b| b.packets.cmp(&a.packets).then(a.ip.cmp(&b.ip)));
-    top_sources.truncate(TOP_ROWS);
-    if disclosure.anonymise_sources {
-        for row in &mut top_sources {
-            row.ip = pan.anonymise(row.ip);
-        }
-    }
     Ok(Some(SensorDetail {
-        sources_anonymised: disclosure.anonymise_sources,
+        sources_anonymised: disclosure.anonymises_sources(),
         packets: o.packets,
         series: series
             .into_iter()
@@ -279,7 +229,7 @@ pub fn sensor_detail(
             .collect(),
         top_ports: top_ports(&o, TOP_ROWS),
         top_sources,
-        sensor: view(sources, viewer, pan, sensor),
+        sensor: view(sources, viewer, sensor),
     }))
 }
 
@@ -295,7 +245,7 @@ pub struct SensorPorts {
 /// A source seen by more than one sensor: the same scan seen from several places.
 #[derive(Clone, Debug, Serialize)]
 pub struct SharedSource {
-    pub ip: IpAddr,
+    pub ip: Shown<IpAddr>,
     pub country: CountryCode,
     pub asn: u32,
     pub packets: u64,
@@ -313,37 +263,43 @@ pub struct Comparison {
     pub sources_anonymised: bool,
 }
 
+/// One source across sensors, before it is shown.
+struct Hits {
+    country: CountryCode,
+    asn: u32,
+    packets: u64,
+    sensors: Vec<String>,
+    sensor_countries: Vec<CountryCode>,
+    /// The strictest disclosure of the sensors that saw it: one sensor whose data must hide
+    /// sources hides the source in the whole row.
+    disclosure: Disclosure,
+}
+
 /// Every visible sensor's top ports side by side, and the sources several of them saw.
-pub fn compare(
-    sources: &Sources,
-    viewer: &Viewer,
-    pan: &CryptoPan,
-) -> Result<Comparison, PortalError> {
+pub fn compare(sources: &Sources, viewer: &Viewer) -> Result<Comparison, PortalError> {
     let mut per_sensor = Vec::new();
-    let mut hits: HashMap<IpAddr, SharedSource> = HashMap::new();
-    let mut anonymise: HashMap<IpAddr, bool> = HashMap::new();
+    let mut hits: HashMap<IpAddr, Hits> = HashMap::new();
     for sensor in visible(sources, viewer)? {
         let disclosure = Disclosure::for_viewer(viewer, &label(&sensor));
         let country = block_country(sources, &sensor);
         let o = observe(sources, viewer, &sensor.name)?;
         for (ip, (packets, _, src_country, asn)) in &o.sources {
-            let shared = hits.entry(*ip).or_insert_with(|| SharedSource {
-                ip: *ip,
+            let hit = hits.entry(*ip).or_insert_with(|| Hits {
                 country: *src_country,
                 asn: *asn,
                 packets: 0,
                 sensors: Vec::new(),
                 sensor_countries: Vec::new(),
+                disclosure,
             });
-            shared.packets += packets;
-            shared.sensors.push(sensor.name.clone());
+            hit.packets += packets;
+            hit.sensors.push(sensor.name.clone());
             if let Some(c) = country {
-                if !shared.sensor_countries.contains(&c) {
-                    shared.sensor_countries.push(c);
+                if !hit.sensor_countries.contains(&c) {
+                    hit.sensor_countries.push(c);
                 }
             }
-            // One sensor whose data must hide sources hides the source in the whole row.
-            *anonymise.entry(*ip).or_default() |= disclosure.anonymise_sources;
+            hit.disclosure = hit.disclosure.strictest(disclosure);
         }
         per_sensor.push(SensorPorts {
             sensor: sensor.name,
@@ -352,22 +308,28 @@ pub fn compare(
             top_ports: top_ports(&o, COMPARE_PORTS),
         });
     }
-    let mut shared: Vec<SharedSource> =
-        hits.into_values().filter(|s| s.sensors.len() > 1).collect();
-    shared.sort_by(|a, b| {
-        (b.sensors.len(), b.packets, a.ip).cmp(&(a.sensors.len(), a.packets, b.ip))
+    let mut shared: Vec<(IpAddr, Hits)> = hits
+        .into_iter()
+        .filter(|(_, h)| h.sensors.len() > 1)
+        .collect();
+    shared.sort_by(|(a, x), (b, y)| {
+        (y.sensors.len(), y.packets, a).cmp(&(x.sensors.len(), x.packets, b))
     });
     shared.truncate(SHARED_SOURCES);
-    let mut any_anonymised = false;
-    for row in &mut shared {
-        if anonymise[&row.ip] {
-            row.ip = pan.anonymise(row.ip);
-            any_anonymised = true;
-        }
-    }
+    let shared_sources: Vec<SharedSource> = shared
+        .into_iter()
+        .map(|(ip, h)| SharedSource {
+            ip: h.disclosure.source(sources.pan, ip),
+            country: h.country,
+            asn: h.asn,
+            packets: h.packets,
+            sensors: h.sensors,
+            sensor_countries: h.sensor_countries,
+        })
+        .collect();
     Ok(Comparison {
         sensors: per_sensor,
-        shared_sources: shared,
-        sources_anonymised: any_anonymised,
+        sources_anonymised: shared_sources.iter().any(|s| s.ip.anonymised()),
+        shared_sources,
     })
 }

@@ -2,6 +2,7 @@
 //! pool of store connections. SQLite is blocking, so queries run on tokio's blocking pool,
 //! each on a connection checked out of the pool (WAL lets readers run side by side).
 
+use crate::anonymiser;
 use crate::cache::ResultCache;
 use crate::data::Sources;
 use crate::error::PortalError;
@@ -9,11 +10,12 @@ use crate::uploads::Uploads;
 use anyhow::Context;
 use greenwatch_auth::LoginLimiter;
 use greenwatch_feeds::Catalogue;
+use greenwatch_model::anonymise::CryptoPan;
 use greenwatch_netdb::NetDb;
 use greenwatch_store::SqliteStore;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Idle connections kept for reuse; more are opened when requests need them.
 const MAX_IDLE: usize = 8;
@@ -27,6 +29,8 @@ pub struct AppState {
     limiter: Arc<LoginLimiter>,
     cache: Arc<ResultCache>,
     uploads: Arc<Uploads>,
+    /// The deployment's Crypto-PAn, its key read (or made) on first use.
+    anonymiser: Arc<OnceLock<CryptoPan>>,
 }
 
 impl AppState {
@@ -66,6 +70,7 @@ impl AppState {
             limiter: Arc::new(LoginLimiter::default()),
             cache: Arc::new(ResultCache::default()),
             uploads: Arc::new(Uploads::default()),
+            anonymiser: Arc::default(),
         }
     }
 
@@ -104,6 +109,15 @@ impl AppState {
         &self.cache
     }
 
+    /// The deployment's Crypto-PAn; the first call reads the key, or makes it.
+    fn anonymiser(&self) -> Result<&CryptoPan, PortalError> {
+        if let Some(pan) = self.anonymiser.get() {
+            return Ok(pan);
+        }
+        let pan = anonymiser::load_or_make(&self.data_dir)?;
+        Ok(self.anonymiser.get_or_init(|| pan))
+    }
+
     pub(crate) fn limiter(&self) -> &LoginLimiter {
         &self.limiter
     }
@@ -121,6 +135,7 @@ impl AppState {
                 store: &store,
                 netdb: &state.netdb,
                 catalogue: &state.catalogue,
+                pan: state.anonymiser()?,
             })
         })
         .await

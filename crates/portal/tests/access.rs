@@ -11,6 +11,7 @@ use common::*;
 use greenwatch_model::access::{Label, Role, Tlp};
 use greenwatch_model::{CountryCode, RiskEvent, Timestamp};
 use greenwatch_store::{FeedFileRecord, RiskStore, SqliteStore};
+use std::collections::HashSet;
 use std::net::IpAddr;
 use tower::ServiceExt;
 
@@ -234,8 +235,6 @@ const B_BLOCK: &str = "198.51.100.0/24";
 fn sensor_world(tlp: Option<Tlp>) -> (Fixture, Vec<Option<String>>) {
     use greenwatch_store::{NewSensor, SensorStore};
     let (mut f, cookies) = world(tlp);
-    // Both worlds are the same deployment: the same anonymisation key.
-    std::fs::write(f._dir.path().join("anonymisation.key"), "ab".repeat(32)).unwrap();
     let mut register = |name: &str, org: &str, block: &str, tlp: Tlp| {
         let sensor = NewSensor {
             name: name.into(),
@@ -337,4 +336,169 @@ async fn sensor_routes_show_only_visible_sensors_and_anonymise_addresses_for_out
             }
         }
     }
+}
+
+/// Every address literal (IPv4 or IPv6) in `text`: runs of hex digits, `.` and `:` that parse
+/// as an address once a sentence's trailing `.` or `:` is left off.
+fn address_literals(text: &str) -> HashSet<IpAddr> {
+    text.split(|c: char| !(c.is_ascii_hexdigit() || c == '.' || c == ':'))
+        .filter_map(|run| run.trim_end_matches(['.', ':']).parse().ok())
+        .collect()
+}
+
+/// The addresses stored in one dataset: (sources and DoS victims, the sensor's block address).
+struct Dataset {
+    owner: &'static str,
+    tlp: Tlp,
+    sources: HashSet<IpAddr>,
+    block: Option<IpAddr>,
+}
+
+fn sources_of(obs: &greenwatch_observe::Observations) -> HashSet<IpAddr> {
+    obs.flows()
+        .map(|f| f.src)
+        .chain(obs.backscatter.iter().map(|s| s.victim))
+        .collect()
+}
+
+/// What [`sensor_world`] stores, dataset by dataset, including the alerts' named sources.
+fn stored_datasets(f: &Fixture, tlp: Tlp) -> Vec<Dataset> {
+    let alert_source: IpAddr = "1.0.0.7".parse().unwrap();
+    let block = |b: &str| {
+        Some(
+            b.parse::<greenwatch_model::sensor::AddressBlock>()
+                .unwrap()
+                .network,
+        )
+    };
+    vec![
+        Dataset {
+            owner: "cert-a",
+            tlp: Tlp::Clear,
+            sources: sources_of(&f.clear)
+                .into_iter()
+                .chain([alert_source])
+                .collect(),
+            block: block("203.0.113.0/24"),
+        },
+        Dataset {
+            owner: "cert-b",
+            tlp,
+            sources: sources_of(&f.amber)
+                .into_iter()
+                .chain([alert_source])
+                .collect(),
+            block: block(B_BLOCK),
+        },
+    ]
+}
+
+/// The rule of docs/anonymisation.md, written out independently of the code: (sources are
+/// hidden, the sensor's block is hidden) from `who` in a dataset of `owner` labelled `tlp`.
+/// Data the viewer may not see at all is hidden entirely.
+fn hidden(who: Option<(&str, Role)>, owner: &str, tlp: Tlp) -> (bool, bool) {
+    let visible = match (tlp, who) {
+        (Tlp::Clear, _) => true,
+        (_, None) => false,
+        (Tlp::Green, Some(_)) => true,
+        (_, Some((org, _))) => org == owner,
+    };
+    let outsider = who.is_none_or(|(org, _)| org != owner);
+    let widely_shared = matches!(tlp, Tlp::Clear | Tlp::Green);
+    (!visible || outsider && widely_shared, !visible || outsider)
+}
+
+/// Every route that carries addresses, in one list: the access walk's and the sensors'.
+fn address_routes() -> impl Iterator<Item = &'static str> {
+    ROUTES.iter().chain(SENSOR_ROUTES).copied()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_route_shows_an_outsider_a_stored_address_the_rule_hides() {
+    let pan = anonymiser();
+    for tlp in Tlp::ALL {
+        let (world, cookies) = sensor_world(Some(tlp));
+        let datasets = stored_datasets(&world, tlp);
+        let walk = VIEWERS.iter().enumerate();
+        for (v, (name, who)) in walk.clone().chain(walk.rev()) {
+            // An address is hidden when every dataset holding it hides it from this viewer.
+            let mut hide = HashSet::new();
+            let mut show = HashSet::new();
+            for d in &datasets {
+                let (sources, block) = hidden(*who, d.owner, d.tlp);
+                for (hidden, addrs) in [
+                    (sources, d.sources.clone()),
+                    (block, d.block.into_iter().collect()),
+                ] {
+                    if hidden { &mut hide } else { &mut show }.extend(addrs);
+                }
+            }
+            let hide: HashSet<IpAddr> = hide.difference(&show).copied().collect();
+            let mut seen = HashSet::new();
+            for route in address_routes() {
+                // A sensor the viewer may not see answers 404; its body is checked all the same.
+                let (_, text) = body(&world.app, route, &cookies[v]).await;
+                let literals = address_literals(&text);
+                let leaked: Vec<&IpAddr> = literals.intersection(&hide).collect();
+                assert!(
+                    leaked.is_empty(),
+                    "{route} as {name} ({tlp} world) shows stored addresses the rule hides: {leaked:?}"
+                );
+                seen.extend(literals);
+            }
+            // Hidden is not dropped: the public's DoS victims of cert-a's CLEAR capture are
+            // there, anonymised; cert-a's own members see them as they are.
+            let victims: HashSet<IpAddr> =
+                world.clear.backscatter.iter().map(|s| s.victim).collect();
+            assert!(!victims.is_empty());
+            let images: HashSet<IpAddr> = victims.iter().map(|a| pan.anonymise(*a)).collect();
+            if matches!(who, Some(("cert-a", _))) {
+                assert!(!seen.is_disjoint(&victims), "{name} sees its own victims");
+            } else {
+                assert!(
+                    !seen.is_disjoint(&images),
+                    "{name} sees cert-a's victims anonymised"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anonymised_sources_keep_their_shared_prefixes() {
+    let pan = anonymiser();
+    let (world, cookies) = sensor_world(Some(Tlp::Clear));
+    let top = |v: usize| {
+        let cookies = &cookies;
+        let world = &world;
+        async move {
+            let (_, text) = body(&world.app, "/api/v1/sensors/a-paris", &cookies[v]).await;
+            let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+            json["top_sources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["ip"].as_str().unwrap().parse::<IpAddr>().unwrap())
+                .collect::<Vec<IpAddr>>()
+        }
+    };
+    // Viewer 1 is a member of cert-a (the owner), viewer 0 the public.
+    let (real, shown) = (top(1).await, top(0).await);
+    assert!(real.len() > 2);
+    assert_eq!(
+        shown,
+        real.iter().map(|a| pan.anonymise(*a)).collect::<Vec<_>>()
+    );
+    let prefix = |a: &IpAddr, b: &IpAddr| match (a, b) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => (u32::from(*a) ^ u32::from(*b)).leading_zeros(),
+        _ => 0,
+    };
+    let mut shared = 0;
+    for i in 0..real.len() {
+        for j in i + 1..real.len() {
+            assert_eq!(prefix(&real[i], &real[j]), prefix(&shown[i], &shown[j]));
+            shared += usize::from(prefix(&real[i], &real[j]) >= 8);
+        }
+    }
+    assert!(shared > 0, "some top sources share a network");
 }

@@ -101,13 +101,18 @@ async fn an_alert_page_explains_the_anomaly_with_its_chart_and_links() {
     let uri = format!("/alerts/{id}");
     assert_public_page(&f.app, &uri).await;
     let page = get(&f.app, &uri).await;
+    // The public sees the source of a CLEAR alert anonymised (docs/anonymisation.md).
+    let source = anonymiser()
+        .anonymise("1.0.0.7".parse().unwrap())
+        .to_string();
+    assert!(!page.body.contains("1.0.0.7"));
     for shown in [
         "Observed 900 against 100 expected",
         "prediction interval 80 – 120",
         "href=\"/ports/tcp/23\"",
         "href=\"/countries/CN\"",
         "href=\"/asns/64500\"",
-        "1.0.0.7",
+        &source,
         "mirai",
         "2026-10-05 03:00 UTC",
         "id=\"chart-series-0\"",

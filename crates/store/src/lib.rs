@@ -135,7 +135,19 @@ pub trait ObservationStore {
         viewer: &Viewer,
         range: TimeRange,
         sensor: Option<&str>,
-    ) -> Result<Vec<BackscatterSlot>, StoreError>;
+    ) -> Result<Vec<BackscatterSlot>, StoreError> {
+        let labelled = self.labelled_backscatter_slots(viewer, range, sensor)?;
+        Ok(labelled.into_iter().flat_map(|(_, slots)| slots).collect())
+    }
+
+    /// [`ObservationStore::backscatter_slots`] grouped by the label of their capture, which
+    /// decides how their victims may be shown (`Disclosure::for_viewer`).
+    fn labelled_backscatter_slots(
+        &self,
+        viewer: &Viewer,
+        range: TimeRange,
+        sensor: Option<&str>,
+    ) -> Result<Vec<(Label, Vec<BackscatterSlot>)>, StoreError>;
 }
 
 /// One capture being stored: buckets stream in as the aggregator closes them.

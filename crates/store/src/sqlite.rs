@@ -12,7 +12,7 @@ use greenwatch_model::Timestamp;
 use greenwatch_observe::{build_rollups, BackscatterSlot, ClosedBucket, FlowTuple, Rollup};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use rustc_hash::FxHashMap;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 /// Flows per stored segment: bounds the memory of one read and the size of one BLOB.
@@ -86,22 +86,34 @@ impl SqliteStore {
         Ok(SqliteStore { conn })
     }
 
-    /// Ids of the rows of `table` (captures or feed_files) whose label `viewer` may see;
-    /// `None` when that is every row.
-    fn visible(&self, table: &str, viewer: &Viewer) -> Result<Option<Vec<i64>>, StoreError> {
+    /// The labels of the rows of `table` (captures or feed_files) `viewer` may see, by id,
+    /// and whether any row is hidden from them.
+    fn visible_labels(
+        &self,
+        table: &str,
+        viewer: &Viewer,
+    ) -> Result<(HashMap<i64, Label>, bool), StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(&format!("SELECT id, owner, tlp FROM {table}"))?;
         let mut rows = stmt.query([])?;
-        let (mut ids, mut hidden) = (Vec::new(), false);
+        let (mut labels, mut hidden) = (HashMap::new(), false);
         while let Some(row) = rows.next()? {
-            if viewer.can_see(&label_from_row(row)?) {
-                ids.push(row.get(0)?);
+            let label = label_from_row(row)?;
+            if viewer.can_see(&label) {
+                labels.insert(row.get(0)?, label);
             } else {
                 hidden = true;
             }
         }
-        Ok(hidden.then_some(ids))
+        Ok((labels, hidden))
+    }
+
+    /// Ids of the rows of `table` (captures or feed_files) whose label `viewer` may see;
+    /// `None` when that is every row.
+    fn visible(&self, table: &str, viewer: &Viewer) -> Result<Option<Vec<i64>>, StoreError> {
+        let (labels, hidden) = self.visible_labels(table, viewer)?;
+        Ok(hidden.then(|| labels.into_keys().collect()))
     }
 }
 
@@ -350,36 +362,42 @@ impl ObservationStore for SqliteStore {
         Ok(out)
     }
 
-    fn backscatter_slots(
+    fn labelled_backscatter_slots(
         &self,
         viewer: &Viewer,
         range: TimeRange,
         sensor: Option<&str>,
-    ) -> Result<Vec<BackscatterSlot>, StoreError> {
-        let visible = self.visible("captures", viewer)?;
+    ) -> Result<Vec<(Label, Vec<BackscatterSlot>)>, StoreError> {
+        let (labels, hidden) = self.visible_labels("captures", viewer)?;
+        let visible = hidden.then(|| labels.keys().copied().collect());
         let hours = TimeRange {
             from: range.from.map(hour_of),
             to: range.to,
         };
         let sql = format!(
-            "SELECT hour, data FROM backscatter_segments WHERE {} AND {} AND (?1 IS NULL OR sensor = ?1)",
+            "SELECT capture_id, hour, data FROM backscatter_segments WHERE {} AND {} AND (?1 IS NULL OR sensor = ?1)",
             range_sql("hour", hours),
             visible_sql("capture_id", &visible)
         );
         let mut stmt = self.conn.prepare(&sql)?;
         let mut rows = stmt.query([sensor])?;
-        let mut out = Vec::new();
+        let mut by_label: HashMap<Label, Vec<BackscatterSlot>> = HashMap::new();
         let (from, to) = (range.from.unwrap_or(i64::MIN), range.to.unwrap_or(i64::MAX));
         while let Some(row) = rows.next()? {
-            let hour: i64 = row.get(0)?;
-            let data = row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
+            let capture: i64 = row.get(0)?;
+            let label = labels.get(&capture).ok_or_else(|| {
+                StoreError::Corrupt(format!("backscatter of unknown capture {capture}"))
+            })?;
+            let out = by_label.entry(label.clone()).or_default();
+            let hour: i64 = row.get(1)?;
+            let data = row.get_ref(2)?.as_blob().map_err(rusqlite::Error::from)?;
             decode("backscatter", hour, data, &mut |s: &BackscatterSlot| {
                 if s.slot >= from && s.slot < to {
                     out.push(s.clone());
                 }
             })?;
         }
-        Ok(out)
+        Ok(by_label.into_iter().collect())
     }
 }
 

@@ -165,14 +165,13 @@ fn write_csv(o: &Overview, part: &str) -> Result<Vec<u8>, csv::Error> {
                 "peak_packets_per_minute",
                 "mean_pps",
             ])?;
-            for d in &o.dos {
-                let a = &d.attack;
+            for a in &o.dos {
                 w.write_record([
                     a.victim.to_string(),
                     a.protocol.name(),
                     a.country.as_str().unwrap_or("").to_string(),
                     a.asn.to_string(),
-                    d.as_name.clone().unwrap_or_default(),
+                    a.as_name.clone().unwrap_or_default(),
                     a.first.to_rfc3339(),
                     a.last.to_rfc3339(),
                     format!("{:.1}", a.duration_secs),
@@ -391,25 +390,22 @@ fn overview_page(
             .dos
             .iter()
             .take(DOS_ROWS)
-            .map(|d| {
-                let a = &d.attack;
-                DosView {
-                    victim: a.victim.to_string(),
-                    protocol: a.protocol.name(),
-                    country: format!("{} {}", a.country, d.country_name),
-                    asn: match &d.as_name {
-                        Some(name) => format!("AS{} {name}", a.asn),
-                        None => format!("AS{}", a.asn),
-                    },
-                    first: a
-                        .first
-                        .to_datetime()
-                        .format("%Y-%m-%d %H:%M:%S")
-                        .to_string(),
-                    duration: duration(a.duration_secs),
-                    packets: views::int(a.packets),
-                    peak: views::int(a.peak_packets_per_minute),
-                }
+            .map(|a| DosView {
+                victim: a.victim.to_string(),
+                protocol: a.protocol.name(),
+                country: format!("{} {}", a.country, a.country_name),
+                asn: match &a.as_name {
+                    Some(name) => format!("AS{} {name}", a.asn),
+                    None => format!("AS{}", a.asn),
+                },
+                first: a
+                    .first
+                    .to_datetime()
+                    .format("%Y-%m-%d %H:%M:%S")
+                    .to_string(),
+                duration: duration(a.duration_secs),
+                packets: views::int(a.packets),
+                peak: views::int(a.peak_packets_per_minute),
             })
             .collect(),
         dos_total: o.dos.len(),

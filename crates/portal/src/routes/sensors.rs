@@ -22,10 +22,7 @@ use greenwatch_model::sensor::{AddressBlock, Sensor};
 use greenwatch_store::{NewSensor, SensorStore};
 
 async fn list(state: &AppState, viewer: Viewer) -> Result<Vec<SensorView>, PortalError> {
-    let data_dir = state.data_dir().to_path_buf();
-    state
-        .read(move |s| sensor_data::sensors(s, &viewer, &sensor_data::anonymiser(&data_dir)?))
-        .await
+    state.read(move |s| sensor_data::sensors(s, &viewer)).await
 }
 
 async fn detail(
@@ -33,21 +30,15 @@ async fn detail(
     viewer: Viewer,
     name: String,
 ) -> Result<SensorDetail, PortalError> {
-    let data_dir = state.data_dir().to_path_buf();
     let wanted = name.clone();
     state
-        .read(move |s| {
-            sensor_data::sensor_detail(s, &viewer, &sensor_data::anonymiser(&data_dir)?, &wanted)
-        })
+        .read(move |s| sensor_data::sensor_detail(s, &viewer, &wanted))
         .await?
         .ok_or_else(|| PortalError::NotFound(format!("No sensor {name}.")))
 }
 
 async fn comparison(state: &AppState, viewer: Viewer) -> Result<Comparison, PortalError> {
-    let data_dir = state.data_dir().to_path_buf();
-    state
-        .read(move |s| sensor_data::compare(s, &viewer, &sensor_data::anonymiser(&data_dir)?))
-        .await
+    state.read(move |s| sensor_data::compare(s, &viewer)).await
 }
 
 #[derive(Template)]

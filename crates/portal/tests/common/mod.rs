@@ -144,6 +144,11 @@ pub struct Fixture {
     pub netdb: NetDb,
 }
 
+/// The fixtures' Crypto-PAn (the key every fixture's data directory holds).
+pub fn anonymiser() -> greenwatch_model::anonymise::CryptoPan {
+    greenwatch_model::anonymise::CryptoPan::new(&[0xab; 32])
+}
+
 pub fn fixture() -> Fixture {
     fixture_with(Some(Tlp::Amber))
 }
@@ -165,6 +170,8 @@ pub fn fixture_with(second: Option<Tlp>) -> Fixture {
         store_capture(&mut store, "amber", label("cert-b", tlp), &amber);
     }
     store_resolvers(&mut store, &netdb);
+    // Every fixture is the same deployment: one anonymisation key.
+    std::fs::write(dir.path().join("anonymisation.key"), "ab".repeat(32)).unwrap();
     let state = AppState::new(
         dir.path().to_path_buf(),
         self::netdb(),
