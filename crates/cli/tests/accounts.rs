@@ -138,3 +138,55 @@ fn bad_account_requests_are_refused_with_the_reason() {
     ]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("member, analyst or admin"));
 }
+
+#[test]
+fn sensors_are_registered_inside_the_constituency_unless_the_operator_says_otherwise() {
+    let env = Env {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    assert_success(&env.run(&["org", "add", "cert-jp", "--name", "CERT JP"]));
+    let add = |name: &str, block: &str, extra: &[&str]| {
+        let mut args = vec!["sensor", "add", name, "--org", "cert-jp", "--block", block];
+        args.extend(extra);
+        env.run(&args)
+    };
+    let none = add("tokyo-1", "198.51.100.0/24", &[]);
+    assert!(!none.status.success());
+    let stderr = String::from_utf8_lossy(&none.stderr);
+    assert!(
+        stderr.contains("198.51.100.0/24 is outside the constituency of cert-jp (no networks yet)"),
+        "{stderr}"
+    );
+    let set = env.run(&[
+        "org",
+        "networks",
+        "cert-jp",
+        "--network",
+        "198.51.100.0/22",
+        "--network",
+        "2001:db8::/32",
+    ]);
+    assert_success(&set);
+    assert_eq!(
+        String::from_utf8_lossy(&set.stdout),
+        "198.51.100.0/22\n2001:db8::/32\n"
+    );
+    assert_success(&add("tokyo-1", "198.51.101.0/24", &[]));
+    assert_success(&add("tokyo-6", "2001:db8:40::/48", &[]));
+    let outside = add("osaka-1", "203.0.113.0/24", &[]);
+    let stderr = String::from_utf8_lossy(&outside.stderr);
+    assert!(
+        !outside.status.success()
+            && stderr.contains(
+                "203.0.113.0/24 is outside the constituency of cert-jp (198.51.100.0/22, 2001:db8::/32)"
+            ),
+        "{stderr}"
+    );
+    assert_success(&add(
+        "osaka-1",
+        "203.0.113.0/24",
+        &["--outside-constituency"],
+    ));
+    let audit = env.run(&["audit", "--json"]);
+    assert!(String::from_utf8_lossy(&audit.stdout).contains("org.constituency"));
+}

@@ -3,6 +3,7 @@
 //! PHC strings.
 
 use crate::access::Role;
+use crate::sensor::AddressBlock;
 use crate::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +25,33 @@ impl Organisation {
             && slug
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    }
+}
+
+/// The networks an organisation is responsible for: its constituency (brief C2), as address
+/// blocks. A member registers sensors only on address space of its own constituency.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Constituency {
+    pub networks: Vec<AddressBlock>,
+}
+
+impl Constituency {
+    /// Whether `block` lies within one of the networks; the error names the block, the
+    /// organisation and what its constituency holds.
+    pub fn admit(&self, org: &str, block: AddressBlock) -> Result<(), String> {
+        if self.networks.iter().any(|n| n.contains(&block)) {
+            return Ok(());
+        }
+        let held = if self.networks.is_empty() {
+            "no networks yet".to_string()
+        } else {
+            let list: Vec<String> = self.networks.iter().map(|n| n.to_string()).collect();
+            list.join(", ")
+        };
+        Err(format!(
+            "address block {block} is outside the constituency of {org} ({held}); an \
+             administrator adds networks with `greenwatch org networks {org} --network ...`"
+        ))
     }
 }
 
@@ -83,6 +111,24 @@ pub struct AuditEntry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_constituency_admits_blocks_inside_its_networks_and_names_the_one_outside() {
+        let block = |s: &str| s.parse::<AddressBlock>().unwrap();
+        let c = Constituency {
+            networks: vec![block("198.51.100.0/22"), block("2001:db8::/32")],
+        };
+        assert!(c.admit("cert-jp", block("198.51.101.0/24")).is_ok());
+        assert!(c.admit("cert-jp", block("2001:db8:40::/48")).is_ok());
+        let err = c.admit("cert-jp", block("203.0.113.0/24")).unwrap_err();
+        assert!(
+            err.contains("203.0.113.0/24") && err.contains("cert-jp"),
+            "{err}"
+        );
+        assert!(err.contains("198.51.100.0/22"), "{err}");
+        let none = Constituency::default().admit("cert-kr", block("198.51.100.0/24"));
+        assert!(none.unwrap_err().contains("no networks yet"));
+    }
 
     #[test]
     fn organisation_slugs_are_restricted() {

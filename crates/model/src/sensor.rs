@@ -97,6 +97,16 @@ impl AddressBlock {
     }
 }
 
+impl AddressBlock {
+    /// Whether every address of `other` lies in this block (same family, at least as long a
+    /// prefix, same network bits).
+    pub fn contains(&self, other: &AddressBlock) -> bool {
+        other.prefix_len >= self.prefix_len
+            && other.network.is_ipv4() == self.network.is_ipv4()
+            && AddressBlock::containing(other.network, self.prefix_len).as_ref() == Ok(self)
+    }
+}
+
 impl fmt::Display for AddressBlock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.network, self.prefix_len)
@@ -158,6 +168,21 @@ mod tests {
         }
         let all: AddressBlock = "0.0.0.0/0".parse().unwrap();
         assert_eq!(all.prefix_len, 0);
+    }
+
+    #[test]
+    fn a_block_contains_exactly_its_sub_blocks() {
+        let block = |s: &str| s.parse::<AddressBlock>().unwrap();
+        let net = block("198.51.0.0/16");
+        assert!(net.contains(&block("198.51.100.0/24")));
+        assert!(net.contains(&net));
+        assert!(!net.contains(&block("198.52.100.0/24")));
+        assert!(
+            !net.contains(&block("198.0.0.0/8")),
+            "wider than the network"
+        );
+        assert!(!block("0.0.0.0/0").contains(&block("2001:db8::/48")));
+        assert!(block("2001:db8::/32").contains(&block("2001:db8:40::/48")));
     }
 
     #[test]

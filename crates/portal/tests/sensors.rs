@@ -1,13 +1,16 @@
 //! The sensors page's forms: a member registers a sensor of their organisation and sees its
 //! token once (only its hash is stored), forms need the session's CSRF token, and only the
-//! owner organisation (or an admin) revokes.
+//! owner organisation (or an admin) revokes; members register only address space of their
+//! organisation's constituency, admins any.
 
 mod common;
 
 use axum::http::StatusCode;
 use common::*;
 use greenwatch_model::access::Role;
-use greenwatch_store::SensorStore;
+use greenwatch_model::account::Constituency;
+use greenwatch_model::Timestamp;
+use greenwatch_store::{AccountStore, SensorStore};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn members_register_their_sensors_see_the_token_once_and_only_owners_revoke() {
@@ -33,6 +36,12 @@ async fn members_register_their_sensors_see_the_token_once_and_only_owners_revok
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     assert!(f.store.sensor("b-1").unwrap().is_none());
 
+    let networks = Constituency {
+        networks: vec!["198.51.100.0/22".parse().unwrap()],
+    };
+    f.store
+        .set_constituency("cert-b", &networks, "test", Timestamp(1))
+        .unwrap();
     let done = post_form(&f.app, "/sensors", Some(&owner), &form(&csrf, "b-1")).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     let token = done
@@ -77,4 +86,61 @@ async fn members_register_their_sensors_see_the_token_once_and_only_owners_revok
     .await;
     assert_eq!(revoked.status, StatusCode::OK);
     assert!(f.store.sensor("b-1").unwrap().unwrap().revoked_at.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_register_sensors_only_inside_their_constituency_and_admins_anywhere() {
+    let mut f = fixture();
+    let (member, csrf) = sign_in(
+        &mut f.store,
+        "ana@cert-b.example",
+        "cert-b",
+        Role::Member,
+        1,
+    );
+    let (admin, admin_csrf) = sign_in(&mut f.store, "op@operator", "operator", Role::Admin, 2);
+    let form = |csrf: &str, name: &str, block: &str| {
+        format!(
+            "csrf={csrf}&name={name}&org=cert-b&block={}&location=Tokyo&tlp=green",
+            block.replace('/', "%2F")
+        )
+    };
+    let register = |who, csrf, name, block| {
+        let body = form(csrf, name, block);
+        let app = f.app.clone();
+        async move { post_form(&app, "/sensors", Some(who), &body).await }
+    };
+
+    let none = register(&member, &csrf, "b-1", "198.51.100.0/24").await;
+    assert_eq!(none.status, StatusCode::BAD_REQUEST);
+    assert!(
+        unescape(&none.body).contains(
+            "address block 198.51.100.0/24 is outside the constituency of cert-b (no networks yet)"
+        ),
+        "{}",
+        none.body
+    );
+    let networks = Constituency {
+        networks: vec!["198.51.100.0/22".parse().unwrap()],
+    };
+    f.store
+        .set_constituency("cert-b", &networks, "test", Timestamp(1))
+        .unwrap();
+    let outside = register(&member, &csrf, "b-1", "198.51.104.0/24").await;
+    assert_eq!(outside.status, StatusCode::BAD_REQUEST);
+    let text = unescape(&outside.body);
+    assert!(
+        text.contains("198.51.104.0/24 is outside the constituency of cert-b (198.51.100.0/22)"),
+        "{text}"
+    );
+    let wider = register(&member, &csrf, "b-1", "198.51.0.0/16").await;
+    assert_eq!(wider.status, StatusCode::BAD_REQUEST);
+    assert!(f.store.sensor("b-1").unwrap().is_none());
+
+    let inside = register(&member, &csrf, "b-1", "198.51.102.0/24").await;
+    assert_eq!(inside.status, StatusCode::OK, "{}", inside.body);
+    assert!(f.store.sensor("b-1").unwrap().is_some());
+    let by_admin = register(&admin, &admin_csrf, "b-2", "203.0.113.0/24").await;
+    assert_eq!(by_admin.status, StatusCode::OK, "{}", by_admin.body);
+    assert_eq!(f.store.sensor("b-2").unwrap().unwrap().org, "cert-b");
 }

@@ -18,7 +18,7 @@ mod sqlite;
 
 use chrono::NaiveDate;
 use greenwatch_model::access::{Label, Viewer};
-use greenwatch_model::account::{ApiToken, AuditEntry, Organisation, Session, User};
+use greenwatch_model::account::{ApiToken, AuditEntry, Constituency, Organisation, Session, User};
 use greenwatch_model::{FeedCounts, RiskEvent, Timestamp};
 use greenwatch_observe::{
     BackscatterSlot, ClosedBucket, FlowTuple, IngestCounts, Observations, Rollup,
@@ -244,6 +244,17 @@ pub trait AccountStore {
     /// Adds an organisation; an existing slug is an error.
     fn create_org(&mut self, org: &Organisation, actor: &str) -> Result<(), StoreError>;
     fn orgs(&self) -> Result<Vec<Organisation>, StoreError>;
+    /// Replaces the networks of organisation `org`'s constituency, audited as
+    /// `org.constituency`; an unknown organisation is a conflict.
+    fn set_constituency(
+        &mut self,
+        org: &str,
+        constituency: &Constituency,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// The constituency of `org` (no networks when none were set).
+    fn constituency(&self, org: &str) -> Result<Constituency, StoreError>;
 
     /// Adds a user of an existing organisation; returns its id. Logins are unique, ignoring case.
     fn create_user(

@@ -8,7 +8,8 @@ use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use greenwatch_auth::{hash_password, new_password, new_secret, secret_hash};
 use greenwatch_model::access::Role;
-use greenwatch_model::account::Organisation;
+use greenwatch_model::account::{Constituency, Organisation};
+use greenwatch_model::sensor::AddressBlock;
 use greenwatch_model::Timestamp;
 use greenwatch_store::{AccountStore, NewUser};
 use std::io::BufRead;
@@ -42,6 +43,14 @@ enum OrgCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Set the networks of an organisation's constituency (replacing the ones it had): the
+    /// address space its members may register sensors on. Without --network, print them.
+    Networks {
+        slug: String,
+        /// An address block such as 198.51.100.0/22; repeat for several.
+        #[arg(long)]
+        network: Vec<AddressBlock>,
+    },
 }
 
 pub fn run_org(data: &DataDir, args: OrgArgs) -> anyhow::Result<ExitCode> {
@@ -55,6 +64,15 @@ pub fn run_org(data: &DataDir, args: OrgArgs) -> anyhow::Result<ExitCode> {
             };
             store.create_org(&org, CLI_ACTOR)?;
             println!("added organisation {}", org.slug);
+        }
+        OrgCommand::Networks { slug, network } => {
+            if !network.is_empty() {
+                let constituency = Constituency { networks: network };
+                store.set_constituency(&slug, &constituency, CLI_ACTOR, now())?;
+            }
+            for n in store.constituency(&slug)?.networks {
+                println!("{n}");
+            }
         }
         OrgCommand::List { json } => {
             let orgs = store.orgs()?;

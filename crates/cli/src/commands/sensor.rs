@@ -14,7 +14,7 @@ use greenwatch_observe::IngestCounts;
 use greenwatch_sensor::agent::{self, AgentConfig};
 use greenwatch_sensor::ship::Collector;
 use greenwatch_sensor::Source;
-use greenwatch_store::{NewSensor, ObservationStore, RejectionCount, SensorStore};
+use greenwatch_store::{AccountStore, NewSensor, ObservationStore, RejectionCount, SensorStore};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -38,24 +38,7 @@ pub struct SensorArgs {
 #[derive(Subcommand)]
 enum SensorCommand {
     /// Register a sensor of an organisation and print its token (shown this once).
-    Add {
-        /// Unique name (lower-case letters, digits, '-', '.'), e.g. tokyo-1.
-        name: String,
-        /// Owner organisation (slug).
-        #[arg(long)]
-        org: String,
-        /// The unused address block it listens on, e.g. 198.51.100.0/24.
-        #[arg(long)]
-        block: AddressBlock,
-        /// Where it is: city, country, network.
-        #[arg(long, default_value = "")]
-        location: String,
-        /// TLP of everything it observes: clear, green, amber, amber+strict or red.
-        #[arg(long, default_value = "amber")]
-        tlp: Tlp,
-        #[arg(long)]
-        json: bool,
-    },
+    Add(AddArgs),
     /// List sensors with their health, what the collector stored and what it refused.
     List {
         #[arg(long)]
@@ -65,6 +48,31 @@ enum SensorCommand {
     Revoke { name: String },
     /// Run the sensor agent: capture, aggregate, spool and ship batches to the collector.
     Run(RunArgs),
+}
+
+#[derive(Args)]
+struct AddArgs {
+    /// Unique name (lower-case letters, digits, '-', '.'), e.g. tokyo-1.
+    name: String,
+    /// Owner organisation (slug).
+    #[arg(long)]
+    org: String,
+    /// The unused address block it listens on, e.g. 198.51.100.0/24; it must lie within the
+    /// organisation's constituency (`greenwatch org networks`).
+    #[arg(long)]
+    block: AddressBlock,
+    /// Where it is: city, country, network.
+    #[arg(long, default_value = "")]
+    location: String,
+    /// TLP of everything it observes: clear, green, amber, amber+strict or red.
+    #[arg(long, default_value = "amber")]
+    tlp: Tlp,
+    /// Register the block even though it lies outside the organisation's constituency (the
+    /// operator's decision, e.g. a sensor hosted for a member).
+    #[arg(long)]
+    outside_constituency: bool,
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -120,14 +128,7 @@ struct RunArgs {
 
 pub fn run(data: &DataDir, args: SensorArgs) -> anyhow::Result<ExitCode> {
     match args.command {
-        SensorCommand::Add {
-            name,
-            org,
-            block,
-            location,
-            tlp,
-            json,
-        } => add(data, name, org, block, location, tlp, json),
+        SensorCommand::Add(args) => add(data, args),
         SensorCommand::List { json } => list(data, json),
         SensorCommand::Revoke { name } => {
             data.open_store()?.revoke_sensor(&name, CLI_ACTOR, now())?;
@@ -145,30 +146,30 @@ struct Registered<'a> {
     token: &'a str,
 }
 
-fn add(
-    data: &DataDir,
-    name: String,
-    org: String,
-    block: AddressBlock,
-    location: String,
-    tlp: Tlp,
-    json: bool,
-) -> anyhow::Result<ExitCode> {
-    if !Sensor::valid_name(&name) {
-        bail!("sensor name {name:?}: use 1-64 lower-case letters, digits, '-' and '.'");
+fn add(data: &DataDir, args: AddArgs) -> anyhow::Result<ExitCode> {
+    if !Sensor::valid_name(&args.name) {
+        bail!(
+            "sensor name {:?}: use 1-64 lower-case letters, digits, '-' and '.'",
+            args.name
+        );
+    }
+    let mut store = data.open_store()?;
+    if !args.outside_constituency {
+        if let Err(e) = store.constituency(&args.org)?.admit(&args.org, args.block) {
+            bail!("{e}, or register it anyway with --outside-constituency");
+        }
     }
     let token = new_secret()?;
     let sensor = NewSensor {
-        name,
-        org,
-        address_block: block,
-        location,
-        tlp,
+        name: args.name,
+        org: args.org,
+        address_block: args.block,
+        location: args.location,
+        tlp: args.tlp,
         token_hash: secret_hash(&token),
     };
-    data.open_store()?
-        .register_sensor(&sensor, CLI_ACTOR, now())?;
-    if json {
+    store.register_sensor(&sensor, CLI_ACTOR, now())?;
+    if args.json {
         table::print_json(&Registered {
             name: &sensor.name,
             org: &sensor.org,

@@ -19,6 +19,8 @@ impl Env {
             .any(|o| o["slug"] == org)
         {
             assert_success(&self.run(&["org", "add", org, "--name", org]));
+            let networks = ["org", "networks", org, "--network", "198.51.100.0/24"];
+            assert_success(&self.run(&networks));
         }
         let added = self.json(&[
             "sensor",

@@ -19,7 +19,7 @@ use axum::{Extension, Form, Json};
 use greenwatch_auth::{new_secret, secret_hash};
 use greenwatch_model::access::{Role, Tlp, Viewer};
 use greenwatch_model::sensor::{AddressBlock, Sensor};
-use greenwatch_store::{NewSensor, SensorStore};
+use greenwatch_store::{AccountStore, NewSensor, SensorStore};
 
 async fn list(state: &AppState, viewer: Viewer) -> Result<Vec<SensorView>, PortalError> {
     state.read(move |s| sensor_data::sensors(s, &viewer)).await
@@ -218,11 +218,19 @@ pub async fn register(
     };
     let token = new_secret().map_err(|e| PortalError::Internal(e.to_string()))?;
     let login = member.login.clone();
+    // Admins (the operator) may register any block; members only their constituency's.
+    let anywhere = member.role == Role::Admin;
     let done = match new_sensor(&form, org, &token) {
         Err(e) => Err(e),
         Ok(sensor) => {
             state
                 .write(move |store| {
+                    if !anywhere {
+                        store
+                            .constituency(&sensor.org)?
+                            .admit(&sensor.org, sensor.address_block)
+                            .map_err(PortalError::BadRequest)?;
+                    }
                     store
                         .register_sensor(&sensor, &login, now())
                         .map_err(refused)?;

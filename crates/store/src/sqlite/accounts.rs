@@ -3,7 +3,7 @@
 use super::SqliteStore;
 use crate::{AccountStore, NewUser, StoreError};
 use greenwatch_model::access::Role;
-use greenwatch_model::account::{ApiToken, AuditEntry, Organisation, Session, User};
+use greenwatch_model::account::{ApiToken, AuditEntry, Constituency, Organisation, Session, User};
 use greenwatch_model::Timestamp;
 use rusqlite::{params, OptionalExtension, Row, Transaction};
 
@@ -12,6 +12,11 @@ CREATE TABLE IF NOT EXISTS orgs (
     slug TEXT PRIMARY KEY,
     name TEXT NOT NULL,
     created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS org_networks (
+    org TEXT NOT NULL REFERENCES orgs(slug),
+    network TEXT NOT NULL,
+    PRIMARY KEY (org, network)
 );
 CREATE TABLE IF NOT EXISTS users (
     id INTEGER PRIMARY KEY,
@@ -170,6 +175,56 @@ impl AccountStore for SqliteStore {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn set_constituency(
+        &mut self,
+        org: &str,
+        constituency: &Constituency,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        let known: Option<String> = tx
+            .query_row("SELECT slug FROM orgs WHERE slug = ?1", [org], |r| r.get(0))
+            .optional()?;
+        if known.is_none() {
+            return Err(StoreError::Conflict(format!("no organisation {org:?}")));
+        }
+        tx.execute("DELETE FROM org_networks WHERE org = ?1", [org])?;
+        let networks: Vec<String> = constituency
+            .networks
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        for network in &networks {
+            tx.execute(
+                "INSERT OR IGNORE INTO org_networks (org, network) VALUES (?1, ?2)",
+                params![org, network],
+            )?;
+        }
+        append_audit(
+            &tx,
+            &entry(at, actor, "org.constituency", org, networks.join(" ")),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn constituency(&self, org: &str) -> Result<Constituency, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT network FROM org_networks WHERE org = ?1 ORDER BY network")?;
+        let rows = stmt.query_map([org], |r| r.get::<_, String>(0))?;
+        let mut networks = Vec::new();
+        for row in rows {
+            let text = row?;
+            networks.push(
+                text.parse()
+                    .map_err(|e| StoreError::Corrupt(format!("network of {org}: {e}")))?,
+            );
+        }
+        Ok(Constituency { networks })
     }
 
     fn create_user(
@@ -501,6 +556,37 @@ mod tests {
             role: Role::Analyst,
             password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
         }
+    }
+
+    #[test]
+    fn a_constituency_is_replaced_whole_audited_and_only_for_known_orgs() {
+        let (_dir, mut store) = store();
+        assert_eq!(
+            store.constituency("cert-a").unwrap(),
+            Constituency::default()
+        );
+        let nets = |list: &[&str]| Constituency {
+            networks: list.iter().map(|n| n.parse().unwrap()).collect(),
+        };
+        let first = nets(&["198.51.100.0/22", "2001:db8::/32"]);
+        store
+            .set_constituency("cert-a", &first, "cli", now(1))
+            .unwrap();
+        assert_eq!(store.constituency("cert-a").unwrap(), first);
+        let second = nets(&["203.0.113.0/24"]);
+        store
+            .set_constituency("cert-a", &second, "admin", now(2))
+            .unwrap();
+        assert_eq!(store.constituency("cert-a").unwrap(), second);
+        let log = store.audit_log(10).unwrap();
+        assert_eq!(
+            (log[0].action.as_str(), log[0].detail.as_str()),
+            ("org.constituency", "203.0.113.0/24")
+        );
+        assert!(matches!(
+            store.set_constituency("nowhere", &second, "cli", now(3)),
+            Err(StoreError::Conflict(_))
+        ));
     }
 
     #[test]
