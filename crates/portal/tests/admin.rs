@@ -429,3 +429,54 @@ async fn an_admin_disables_enables_and_resets_a_user() {
     }
     assert!(log.iter().all(|e| !e.detail.contains(&password)));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_admins_set_an_organisations_constituency_networks() {
+    let mut f = fixture();
+    ensure_org(&mut f.store, "cert-b");
+    let (admin, csrf) = sign_in(&mut f.store, ADMIN, "operator", Role::Admin, 1);
+    let (member, member_csrf) = sign_in(&mut f.store, MEMBER, "cert-a", Role::Member, 2);
+    let set = |csrf: &str, networks: &str| {
+        csrf_form(csrf, &format!("networks={}", networks.replace('/', "%2F")))
+    };
+    let uri = "/admin/orgs/cert-b/networks";
+
+    let refused = post_form(&f.app, uri, Some(&member), &set(&member_csrf, "0.0.0.0/0")).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let forged = post_form(&f.app, uri, Some(&admin), &set("wrong", "0.0.0.0/0")).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let bad = post_form(&f.app, uri, Some(&admin), &set(&csrf, "198.51.100.7/24")).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(
+        unescape(&bad.body).contains("host bits set"),
+        "{}",
+        bad.body
+    );
+    let nowhere = "/admin/orgs/nowhere/networks";
+    let unknown = post_form(&f.app, nowhere, Some(&admin), &set(&csrf, "10.0.0.0/8")).await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    assert!(f.store.constituency("cert-b").unwrap().networks.is_empty());
+
+    let networks = "198.51.100.0/22, 2001:db8::/32";
+    let done = post_form(&f.app, uri, Some(&admin), &set(&csrf, networks)).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let stored: Vec<String> = f
+        .store
+        .constituency("cert-b")
+        .unwrap()
+        .networks
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    assert_eq!(stored, ["198.51.100.0/22", "2001:db8::/32"]);
+    assert!(unescape(&done.body).contains("value=\"198.51.100.0/22 2001:db8::/32\""));
+    let entry = &f.store.audit_log(1).unwrap()[0];
+    assert_eq!(
+        (
+            entry.action.as_str(),
+            entry.actor.as_str(),
+            entry.target.as_str()
+        ),
+        ("org.constituency", ADMIN, "cert-b")
+    );
+}

@@ -1,5 +1,6 @@
-//! `/admin`, for admins only: organisations and users (each with an add form; a new user's
-//! generated password is shown once) and the newest entries of the audit log.
+//! `/admin`, for admins only: organisations (with their constituency networks) and users (each
+//! with an add form; a new user's generated password is shown once) and the newest entries of
+//! the audit log.
 //!
 //! The same rules as `/account`: the public is sent to the login page, other roles get a 403,
 //! every form carries the session's CSRF token, every write is audited with the admin's login
@@ -18,7 +19,8 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
 use greenwatch_auth::{hash_password, new_password};
 use greenwatch_model::access::Role;
-use greenwatch_model::account::Organisation;
+use greenwatch_model::account::{Constituency, Organisation};
+use greenwatch_model::sensor::AddressBlock;
 use greenwatch_store::{AccountStore, NewUser};
 
 /// Audit entries the page shows, newest first.
@@ -28,6 +30,8 @@ struct OrgRow {
     slug: String,
     name: String,
     created: String,
+    /// Its constituency's networks, space-separated.
+    networks: String,
 }
 
 struct UserRow {
@@ -99,11 +103,12 @@ async fn admin_page(
 ) -> Result<Response, PageError> {
     let (orgs, users, audit) = state
         .read(|s| {
-            Ok((
-                s.store.orgs()?,
-                s.store.users()?,
-                s.store.audit_log(AUDIT_ROWS)?,
-            ))
+            let mut orgs = Vec::new();
+            for org in s.store.orgs()? {
+                let networks = s.store.constituency(&org.slug)?.networks;
+                orgs.push((org, networks));
+            }
+            Ok((orgs, s.store.users()?, s.store.audit_log(AUDIT_ROWS)?))
         })
         .await?;
     let status = outcome.status();
@@ -112,10 +117,15 @@ async fn admin_page(
         csrf: member.csrf,
         orgs: orgs
             .into_iter()
-            .map(|o| OrgRow {
+            .map(|(o, networks)| OrgRow {
                 slug: o.slug,
                 name: o.name,
                 created: when(o.created_at),
+                networks: networks
+                    .iter()
+                    .map(|n| n.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" "),
             })
             .collect(),
         users: users
@@ -193,6 +203,56 @@ pub async fn create_org(
                 notice: Some(notice),
                 ..Outcome::default()
             })
+    };
+    admin_page(&state, member, shown(done)?).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct NetworksForm {
+    #[serde(default)]
+    csrf: String,
+    /// Address blocks separated by spaces, commas or new lines; empty clears them.
+    #[serde(default)]
+    networks: String,
+}
+
+/// Sets the networks of an organisation's constituency (the blocks its members may register
+/// sensors on), replacing the ones it had.
+pub async fn set_networks(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    csrf: Option<Extension<SessionCsrf>>,
+    Path(slug): Path<String>,
+    Form(form): Form<NetworksForm>,
+) -> Result<Response, PageError> {
+    let member = posting_admin(visitor, csrf, &form.csrf)?;
+    let parsed: Result<Vec<AddressBlock>, String> = form
+        .networks
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|t| !t.is_empty())
+        .map(str::parse)
+        .collect();
+    let done = match parsed {
+        Err(e) => Err(PortalError::BadRequest(e)),
+        Ok(networks) => {
+            let actor = member.login.clone();
+            let notice = format!(
+                "The constituency of {slug} has {} networks.",
+                networks.len()
+            );
+            let constituency = Constituency { networks };
+            state
+                .write(move |store| {
+                    store
+                        .set_constituency(&slug, &constituency, &actor, now())
+                        .map_err(refused)
+                })
+                .await
+                .map(|()| Outcome {
+                    notice: Some(notice),
+                    ..Outcome::default()
+                })
+        }
     };
     admin_page(&state, member, shown(done)?).await
 }

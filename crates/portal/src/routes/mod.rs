@@ -57,6 +57,7 @@ pub fn all() -> Router<AppState> {
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
         .route("/admin", get(admin::page))
         .route("/admin/orgs", post(admin::create_org))
+        .route("/admin/orgs/{slug}/networks", post(admin::set_networks))
         .route("/admin/users", post(admin::create_user))
         .route(
             "/admin/users/{id}/{change}",
