@@ -42,6 +42,7 @@ mod views;
 mod visitor;
 mod warm;
 
+pub use anonymiser::load_or_make as deployment_anonymiser;
 pub use state::AppState;
 pub use tls::{ensure_self_signed, SelfSigned, TlsFiles};
 pub use visitor::Visitor;

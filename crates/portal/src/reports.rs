@@ -82,6 +82,7 @@ pub async fn write_missing(state: &AppState) -> Result<(), PortalError> {
                 alerts: s.store,
                 catalogue: s.catalogue,
                 netdb: s.netdb,
+                pan: s.pan,
             };
             for kind in KINDS {
                 for period in finished_periods(kind, day(first), day(last))

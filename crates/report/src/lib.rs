@@ -25,6 +25,8 @@ use chrono::NaiveDate;
 use greenwatch_feeds::Catalogue;
 use greenwatch_metrics::{Engine, GroupBy, MetricRow, MetricsError};
 use greenwatch_model::access::Viewer;
+use greenwatch_model::alert::Alert;
+use greenwatch_model::anonymise::{CryptoPan, Disclosure};
 use greenwatch_model::{Period, PeriodKind, Timestamp, TrafficClass};
 use greenwatch_netdb::NetDb;
 use greenwatch_observe::{infer_dos, FlowFilter, Top, TopBy, TopRow};
@@ -197,6 +199,8 @@ pub struct Sources<'a> {
     pub alerts: &'a dyn AlertStore,
     pub catalogue: &'a Catalogue,
     pub netdb: &'a NetDb,
+    /// The deployment's anonymisation key, for the sources an alert names.
+    pub pan: &'a CryptoPan,
 }
 
 fn range_of(period: Period) -> TimeRange {
@@ -369,14 +373,7 @@ pub fn build(
             let t = a.alert.first_seen.secs();
             from.is_none_or(|f| t >= f) && to.is_none_or(|e| t < e)
         })
-        .map(|a| Anomaly {
-            id: a.id,
-            severity: a.alert.severity.to_string(),
-            title: a.alert.title,
-            summary: a.alert.summary,
-            first_seen: a.alert.first_seen,
-            tlp: a.alert.label.tlp.to_string(),
-        })
+        .map(|a| anomaly(sources.pan, viewer, a))
         .collect();
     progress("computing risk-metric movers");
     let movers = movers(sources, viewer, period)?;
@@ -458,6 +455,20 @@ fn dos_section(
         by_country: ranked(by_country.into_iter().collect()),
         by_asn: ranked(by_asn.into_iter().map(|(a, n)| (as_name(a), n)).collect()),
     })
+}
+
+/// An alert as a report's anomaly, naming its sources as `viewer` may see them: a public
+/// report quotes a CLEAR alert with its sources anonymised (`docs/anonymisation.md`).
+fn anomaly(pan: &CryptoPan, viewer: &Viewer, stored: Alert) -> Anomaly {
+    let alert = Disclosure::for_viewer(viewer, &stored.alert.label).alert(pan, stored.alert);
+    Anomaly {
+        id: stored.id,
+        severity: alert.severity.to_string(),
+        title: alert.title,
+        summary: alert.summary,
+        first_seen: alert.first_seen,
+        tlp: alert.label.tlp.to_string(),
+    }
 }
 
 fn movers(sources: &Sources, viewer: &Viewer, period: Period) -> Result<Vec<Mover>, ReportError> {
@@ -677,5 +688,54 @@ mod tests {
             names(&pick_movers(movers, 1)),
             [("CN", 110, 100), ("BR", 0, 300)]
         );
+    }
+
+    #[test]
+    fn a_public_report_quotes_a_clear_alert_with_its_sources_anonymised() {
+        use greenwatch_model::access::{Label, Role, Tlp};
+        use greenwatch_model::alert::{Contributor, Evidence, Explanation, NewAlert, Severity};
+        let pan = CryptoPan::new(b"a report test deployment key 32b");
+        let stored = Alert {
+            id: 7,
+            alert: NewAlert {
+                key: None,
+                severity: Severity::High,
+                title: "Surge on 23/tcp from 203.0.113.7".into(),
+                summary: "top sources: 203.0.113.7 (80 %)".into(),
+                affected: vec!["port 23/tcp packets".into()],
+                first_seen: Timestamp(0),
+                last_seen: Timestamp(0),
+                author: "detector".into(),
+                label: Label {
+                    owner: "cert-a".into(),
+                    tlp: Tlp::Clear,
+                },
+                evidence: Some(Evidence {
+                    series: vec![],
+                    explanation: Explanation {
+                        sources: vec![Contributor {
+                            name: "203.0.113.7".into(),
+                            packets: 8,
+                            share: 0.8,
+                            first_seen: None,
+                        }],
+                        ..Explanation::default()
+                    },
+                }),
+                created_at: Timestamp(0),
+            },
+        };
+        let image = pan.anonymise("203.0.113.7".parse().unwrap()).to_string();
+        let public = anomaly(&pan, &Viewer::Anonymous, stored.clone());
+        assert_eq!(public.title, format!("Surge on 23/tcp from {image}"));
+        assert_eq!(public.summary, format!("top sources: {image} (80 %)"));
+        let owner = Viewer::User {
+            org: "cert-a".into(),
+            role: Role::Member,
+        };
+        for viewer in [owner, Viewer::Local] {
+            let shown = anomaly(&pan, &viewer, stored.clone());
+            assert_eq!(shown.summary, "top sources: 203.0.113.7 (80 %)");
+        }
     }
 }
