@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::sensors::{finished, free_port, CollectorProcess};
+use common::sensors::{finished, free_port, wait_until, CollectorProcess};
 use common::{assert_success, Env};
 use serde_json::Value;
 use std::io::{Read, Write};
@@ -283,4 +283,41 @@ fn bad_tokens_revoked_tokens_malformed_and_oversized_batches_are_refused_counted
     let list = env.json(&["sensor", "list", "--json"]);
     assert_eq!(list["unattributed_rejections"][0]["reason"], "bad_token");
     assert_eq!(list["unattributed_rejections"][0]["count"], 1);
+}
+
+#[test]
+fn a_second_sensor_on_a_spool_in_use_is_refused_naming_the_spool_and_its_holder() {
+    let env = Env::with_fixture_netdb();
+    let (pcap, _) = env.generate(12, 2_000, 1);
+    let token = env.register_sensor("tokyo-1", "cert-jp", "green");
+    let port = free_port();
+    let _collector = CollectorProcess::start(&env, port);
+    let url = format!("https://127.0.0.1:{port}");
+    let spool = env.path("spool");
+    // At the capture's own pace the replay takes an hour: the first sensor holds the spool
+    // for the whole test.
+    let source = ["--pcap", pcap.to_str().unwrap(), "--replay-speed", "1"];
+    let mut first = sensor_command(&env, &url, &token, &source, &spool)
+        .spawn()
+        .unwrap();
+    let holder = format!("pid {}", first.id());
+    wait_until(
+        "the first sensor holds the spool",
+        Duration::from_secs(60),
+        || std::fs::read_to_string(spool.join("lock")).is_ok_and(|s| s == holder),
+    );
+
+    let second = sensor_command(&env, &url, &token, &source, &spool)
+        .output()
+        .unwrap();
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(!second.status.success(), "the second sensor ran:\n{stderr}");
+    assert!(
+        stderr.contains(&format!("spool {}", spool.display()))
+            && stderr.contains("in use by another sensor")
+            && stderr.contains(&holder),
+        "{stderr}"
+    );
 }

@@ -70,6 +70,15 @@ pub struct ClosedBucket {
     pub rollups: Vec<Rollup>,
 }
 
+/// [`Observations`] without rollups: flow tuples per bucket (part), sorted by bucket.
+#[derive(Clone, Debug, Default)]
+pub struct FlowObservations {
+    pub counts: IngestCounts,
+    pub buckets: Vec<(i64, Vec<FlowTuple>)>,
+    /// Sorted by (victim, transport, slot).
+    pub backscatter: Vec<BackscatterSlot>,
+}
+
 /// Everything one capture contributes to the store, held in memory (small inputs and tests;
 /// ingest streams [`ClosedBucket`]s instead).
 #[derive(Clone, Debug, Default)]
@@ -91,11 +100,10 @@ impl Observations {
     }
 }
 
-/// Flow key within one bucket. Addresses as u128 (IPv4 in the low 32 bits) keep it compact.
+/// Flow key of an IPv6 packet within one bucket. IPv4 packets, nearly all of a darknet's,
+/// use the packed [`V4Record`] instead.
 #[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct FlowKey {
-    // First, so that the sort order matches `IpAddr`'s (all IPv4 before IPv6).
-    v6: bool,
+struct V6Key {
     src: u128,
     dst_net: u128,
     dst_port: u16,
@@ -104,18 +112,106 @@ struct FlowKey {
     fingerprint: u8,
 }
 
-/// What the hot path keeps of a packet: appending this to the bucket's vector is a
-/// sequential write, where updating a hash table of millions of flows is a cache miss per
-/// packet. Records become flow tuples when the bucket closes (sort, then runs).
+/// What a flow tuple keeps of each of its packets.
 #[derive(Copy, Clone)]
-struct PacketRecord {
-    key: FlowKey,
-    /// Arrival order within the bucket, to find a flow's first packet after sorting.
-    seq: u32,
+struct PacketFacts {
     wire_len: u32,
     tcp_window: u16,
     dst_octet: u8,
     ttl: u8,
+}
+
+/// What the hot path keeps of an IPv4 packet: appending this to the bucket's vector is a
+/// sequential write, where updating a hash table of millions of flows is a cache miss per
+/// packet. Records become flow tuples when the bucket closes (sort, then runs).
+///
+/// The flow key and arrival order share one integer, so the sort (most of the cost of a
+/// bucket) compares one `u128` and moves 32-byte records: source (bits 96..128),
+/// destination /24 (72..96), port (56..72), transport, class, fingerprint (8 bits each,
+/// from 48 down to 32), then the packet's arrival order within the bucket (0..32), so the
+/// first record of a run is the flow's first packet.
+#[derive(Copy, Clone)]
+struct V4Record {
+    key_seq: u128,
+    facts: PacketFacts,
+}
+
+impl V4Record {
+    fn key(&self) -> u128 {
+        self.key_seq >> 32
+    }
+}
+
+#[derive(Copy, Clone)]
+struct V6Record {
+    key: V6Key,
+    /// Arrival order within the bucket, to find a flow's first packet after sorting.
+    seq: u32,
+    facts: PacketFacts,
+}
+
+/// The records of one open bucket (or part), IPv4 and IPv6 apart. Flow tuples come out in
+/// `IpAddr` order: every IPv4 source before every IPv6 one.
+#[derive(Default)]
+struct BucketRecords {
+    v4: Vec<V4Record>,
+    v6: Vec<V6Record>,
+}
+
+impl BucketRecords {
+    fn with_capacity(records: usize) -> Self {
+        BucketRecords {
+            v4: Vec::with_capacity(records),
+            v6: Vec::new(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.v4.len() + self.v6.len()
+    }
+
+    fn push(&mut self, p: &Packet) {
+        let facts = PacketFacts {
+            wire_len: p.wire_len,
+            tcp_window: p.tcp_window,
+            dst_octet: dst_host_octet(p.dst),
+            ttl: p.ttl,
+        };
+        let dst_net = addr_bits(dst_network(p.dst));
+        let (transport, class) = (p.transport.0, p.class.code());
+        let fingerprint = p.fingerprint.map_or(0, Fingerprint::code);
+        match p.src {
+            IpAddr::V4(src) => {
+                // A /24 (or, for an IPv6 destination, the low bits of a /64: zero).
+                let dst24 = (dst_net as u32 >> 8) as u128;
+                let key = (u32::from(src) as u128) << 64
+                    | dst24 << 40
+                    | (p.dst_port as u128) << 24
+                    | (transport as u128) << 16
+                    | (class as u128) << 8
+                    | fingerprint as u128;
+                self.v4.push(V4Record {
+                    key_seq: key << 32 | self.v4.len() as u128,
+                    facts,
+                });
+            }
+            IpAddr::V6(src) => {
+                let seq = self.v6.len() as u32;
+                self.v6.push(V6Record {
+                    key: V6Key {
+                        src: src.into(),
+                        dst_net,
+                        dst_port: p.dst_port,
+                        transport,
+                        class,
+                        fingerprint,
+                    },
+                    seq,
+                    facts,
+                });
+            }
+        }
+    }
 }
 
 /// Records per bucket part: bounds the memory of one open bucket (64 bytes a record).
@@ -140,7 +236,7 @@ pub struct Aggregator<E> {
     width: BucketWidth,
     enricher: E,
     counts: IngestCounts,
-    open: Vec<(i64, Vec<PacketRecord>)>,
+    open: Vec<(i64, BucketRecords)>,
     sealed: Vec<SealedBucket>,
     slots: FxHashMap<SlotKey, BackscatterSlot>,
     newest_bucket: i64,
@@ -197,25 +293,8 @@ impl<E: Enricher> Aggregator<E> {
             self.add_backscatter(p);
         }
         let bucket = self.bucket_of(p.ts);
-        let key = FlowKey {
-            src: addr_bits(p.src),
-            dst_net: addr_bits(dst_network(p.dst)),
-            dst_port: p.dst_port,
-            transport: p.transport.0,
-            class: p.class.code(),
-            fingerprint: p.fingerprint.map_or(0, Fingerprint::code),
-            v6: p.src.is_ipv6(),
-        };
         let records = open_bucket(&mut self.open, bucket, self.last_bucket_records);
-        let seq = records.len() as u32;
-        records.push(PacketRecord {
-            key,
-            seq,
-            wire_len: p.wire_len,
-            tcp_window: p.tcp_window,
-            dst_octet: dst_host_octet(p.dst),
-            ttl: p.ttl,
-        });
+        records.push(p);
         if records.len() >= MAX_RECORDS_PER_PART {
             // A huge bucket is stored in parts; the store merges them (as for late packets).
             let records = std::mem::take(records);
@@ -287,14 +366,35 @@ impl<E: Enricher> Aggregator<E> {
     }
 
     /// Closes every bucket not drained yet and enriches the backscatter.
-    pub fn finish(mut self) -> Observations {
+    pub fn finish(self) -> Observations {
+        let flows = self.finish_flows();
+        Observations {
+            counts: flows.counts,
+            buckets: flows
+                .buckets
+                .into_iter()
+                .map(|(bucket, flows)| ClosedBucket {
+                    bucket,
+                    rollups: build_rollups(&flows),
+                    flows,
+                })
+                .collect(),
+            backscatter: flows.backscatter,
+        }
+    }
+
+    /// [`Self::finish`] without rollups, for a sensor: the collector enriches the flows and
+    /// rolls them up itself, so rollups made here would be thrown away.
+    pub fn finish_flows(mut self) -> FlowObservations {
         let open = std::mem::take(&mut self.open);
         let sealed = self.sealed.into_iter().chain(
             open.into_iter()
                 .map(|(bucket, records)| SealedBucket::new(bucket, records)),
         );
-        let mut closed: Vec<ClosedBucket> = sealed.map(|b| b.close(&self.enricher)).collect();
-        closed.sort_by_key(|b| b.bucket);
+        let mut buckets: Vec<(i64, Vec<FlowTuple>)> = sealed
+            .map(|b| (b.bucket, flows_of(b.bucket, b.records, &self.enricher)))
+            .collect();
+        buckets.sort_by_key(|(bucket, _)| *bucket);
         let mut backscatter: Vec<BackscatterSlot> = self.slots.into_values().collect();
         backscatter.sort_unstable_by_key(|s| (s.victim, s.transport, s.slot));
         // Sorted by victim: one lookup per victim, at the time of its first slot.
@@ -303,9 +403,9 @@ impl<E: Enricher> Aggregator<E> {
             let e = victims.enrich(slot.victim, slot.first);
             (slot.victim_asn, slot.victim_country) = (e.asn, e.country);
         }
-        Observations {
+        FlowObservations {
             counts: self.counts,
-            buckets: closed,
+            buckets,
             backscatter,
         }
     }
@@ -340,15 +440,15 @@ impl<'e, E: Enricher> RunEnricher<'e, E> {
 
 /// The open record vector of `bucket`, created with room for `expected` records if new.
 fn open_bucket(
-    open: &mut Vec<(i64, Vec<PacketRecord>)>,
+    open: &mut Vec<(i64, BucketRecords)>,
     bucket: i64,
     expected: usize,
-) -> &mut Vec<PacketRecord> {
+) -> &mut BucketRecords {
     // Usually the last one: packets arrive in time order.
     let i = match open.iter().rposition(|(b, _)| *b == bucket) {
         Some(i) => i,
         None => {
-            open.push((bucket, Vec::with_capacity(expected)));
+            open.push((bucket, BucketRecords::with_capacity(expected)));
             open.len() - 1
         }
     };
@@ -362,25 +462,18 @@ fn addr_bits(ip: IpAddr) -> u128 {
     }
 }
 
-fn addr_from(bits: u128, v6: bool) -> IpAddr {
-    if v6 {
-        IpAddr::V6(bits.into())
-    } else {
-        IpAddr::V4((bits as u32).into())
-    }
-}
-
 /// A bucket (or part of one) that takes no more packets, before it becomes flow tuples.
 pub struct SealedBucket {
     bucket: i64,
-    records: Vec<PacketRecord>,
+    records: BucketRecords,
 }
 
 impl SealedBucket {
     /// Seals records in key order. Sorting here, on the thread that reads the capture,
     /// leaves less for the thread that closes and stores buckets.
-    fn new(bucket: i64, mut records: Vec<PacketRecord>) -> SealedBucket {
-        records.sort_unstable_by_key(|r| r.key);
+    fn new(bucket: i64, mut records: BucketRecords) -> SealedBucket {
+        records.v4.sort_unstable_by_key(|r| r.key_seq);
+        records.v6.sort_unstable_by_key(|r| r.key);
         SealedBucket { bucket, records }
     }
 
@@ -388,52 +481,107 @@ impl SealedBucket {
     /// (in address order, which keeps the netdb index warm) with the snapshot valid at the
     /// bucket's start, and computes its rollups.
     pub fn close(self, enricher: &impl Enricher) -> ClosedBucket {
-        close_bucket(self.bucket, self.records, enricher)
+        let flows = flows_of(self.bucket, self.records, enricher);
+        ClosedBucket {
+            bucket: self.bucket,
+            rollups: build_rollups(&flows),
+            flows,
+        }
     }
 }
 
-/// `records` are sorted by key (see [`SealedBucket::new`]).
-fn close_bucket(bucket: i64, records: Vec<PacketRecord>, enricher: &impl Enricher) -> ClosedBucket {
+/// The flow tuples of `records`, sorted by key (see [`SealedBucket::new`]).
+fn flows_of(bucket: i64, records: BucketRecords, enricher: &impl Enricher) -> Vec<FlowTuple> {
     let at = Timestamp::from_secs(bucket);
     let mut sources = RunEnricher::new(enricher);
-    let flows: Vec<FlowTuple> = records
-        .chunk_by(|a, b| a.key == b.key)
-        .map(|run| {
-            let k = run[0].key;
-            let first = run
-                .iter()
-                .min_by_key(|r| r.seq)
-                .expect("runs are not empty");
-            let src = addr_from(k.src, k.v6);
-            let enrichment = sources.enrich(src, at);
-            let mut dsts = [0u64; 4];
-            for r in run {
-                dsts[(r.dst_octet >> 6) as usize] |= 1 << (r.dst_octet & 63);
-            }
-            FlowTuple {
-                bucket,
-                src,
-                dst_net: addr_from(k.dst_net, k.v6),
-                dst_port: k.dst_port,
-                transport: Transport(k.transport),
-                class: TrafficClass::from_code(k.class)
-                    .expect("class code from TrafficClass::code"),
-                fingerprint: Fingerprint::from_code(k.fingerprint),
-                src_asn: enrichment.asn,
-                src_country: enrichment.country,
-                packets: run.len() as u64,
-                bytes: run.iter().map(|r| r.wire_len as u64).sum(),
-                unique_dsts: dsts.iter().map(|w| w.count_ones() as u16).sum(),
-                first_ttl: first.ttl,
-                first_tcp_window: first.tcp_window,
-                first_len: first.wire_len.min(u16::MAX as u32) as u16,
-            }
-        })
-        .collect();
-    ClosedBucket {
+    let mut flows = Vec::with_capacity(records.len());
+    for run in records.v4.chunk_by(|a, b| a.key() == b.key()) {
+        let k = run[0].key();
+        let src = IpAddr::V4(((k >> 64) as u32).into());
+        let key = FlowKeyParts {
+            src,
+            dst_net: IpAddr::V4(((((k >> 40) as u32) & 0xFF_FFFF) << 8).into()),
+            dst_port: (k >> 24) as u16,
+            transport: (k >> 16) as u8,
+            class: (k >> 8) as u8,
+            fingerprint: k as u8,
+        };
+        let facts = run.iter().map(|r| &r.facts);
+        // Sorted by arrival within the key: the first record is the first packet.
+        flows.push(flow_tuple(
+            bucket,
+            key,
+            sources.enrich(src, at),
+            facts,
+            &run[0].facts,
+        ));
+    }
+    for run in records.v6.chunk_by(|a, b| a.key == b.key) {
+        let k = run[0].key;
+        let first = run
+            .iter()
+            .min_by_key(|r| r.seq)
+            .expect("runs are not empty");
+        let src = IpAddr::V6(k.src.into());
+        let key = FlowKeyParts {
+            src,
+            dst_net: IpAddr::V6(k.dst_net.into()),
+            dst_port: k.dst_port,
+            transport: k.transport,
+            class: k.class,
+            fingerprint: k.fingerprint,
+        };
+        let facts = run.iter().map(|r| &r.facts);
+        flows.push(flow_tuple(
+            bucket,
+            key,
+            sources.enrich(src, at),
+            facts,
+            &first.facts,
+        ));
+    }
+    flows
+}
+
+/// A flow key taken apart.
+struct FlowKeyParts {
+    src: IpAddr,
+    dst_net: IpAddr,
+    dst_port: u16,
+    transport: u8,
+    class: u8,
+    fingerprint: u8,
+}
+
+fn flow_tuple<'r>(
+    bucket: i64,
+    k: FlowKeyParts,
+    enrichment: Enrichment,
+    packets: impl Iterator<Item = &'r PacketFacts>,
+    first: &PacketFacts,
+) -> FlowTuple {
+    let (mut count, mut bytes, mut dsts) = (0, 0, [0u64; 4]);
+    for p in packets {
+        count += 1;
+        bytes += p.wire_len as u64;
+        dsts[(p.dst_octet >> 6) as usize] |= 1 << (p.dst_octet & 63);
+    }
+    FlowTuple {
         bucket,
-        rollups: build_rollups(&flows),
-        flows,
+        src: k.src,
+        dst_net: k.dst_net,
+        dst_port: k.dst_port,
+        transport: Transport(k.transport),
+        class: TrafficClass::from_code(k.class).expect("class code from TrafficClass::code"),
+        fingerprint: Fingerprint::from_code(k.fingerprint),
+        src_asn: enrichment.asn,
+        src_country: enrichment.country,
+        packets: count,
+        bytes,
+        unique_dsts: dsts.iter().map(|w| w.count_ones() as u16).sum(),
+        first_ttl: first.ttl,
+        first_tcp_window: first.tcp_window,
+        first_len: first.wire_len.min(u16::MAX as u32) as u16,
     }
 }
 

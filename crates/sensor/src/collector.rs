@@ -152,7 +152,7 @@ mod tests {
             "0123456789abcdef0123456789abcdef",
             seq,
             BucketWidth::HOUR,
-            aggregator.finish(),
+            aggregator.finish_flows(),
         )
         .encode()
     }

@@ -8,6 +8,9 @@
 //! point: a batch file whose sequence number the state does not yet count (a crash between
 //! the two renames) is removed on open, and its packets are made again from the replay
 //! position the state still holds.
+//!
+//! `lock` holds an exclusive lock (flock) while a sensor has the spool open: two sensors on one
+//! spool would reuse sequence numbers and delete each other's batches.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -16,6 +19,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 const STATE_FILE: &str = "state.json";
+const LOCK_FILE: &str = "lock";
 const BATCH_SUFFIX: &str = ".batch";
 /// Where batches the collector refused as malformed go, kept for inspection.
 pub const REJECTED_DIR: &str = "rejected";
@@ -48,6 +52,8 @@ pub enum SpoolError {
     },
     #[error("spool {path} is damaged: {reason}")]
     Damaged { path: PathBuf, reason: String },
+    #[error("spool {path} is in use by another sensor ({holder}); every sensor needs a spool directory of its own")]
+    Locked { path: PathBuf, holder: String },
     #[error("spool full: {pending_bytes} bytes pending, {batch_bytes} more would pass the limit of {max_bytes}")]
     Full {
         pending_bytes: u64,
@@ -66,6 +72,8 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> SpoolError + '_ {
 /// Pending batches and their sizes, in sequence order.
 pub struct Spool {
     dir: PathBuf,
+    /// Holds the spool's lock for as long as the spool is open.
+    _lock: File,
     max_bytes: u64,
     state: SpoolState,
     pending: BTreeMap<u64, u64>,
@@ -77,6 +85,7 @@ impl Spool {
     /// `new_stream` names the stream of a new spool (32 hex digits).
     pub fn open(dir: &Path, max_bytes: u64, new_stream: &str) -> Result<Spool, SpoolError> {
         fs::create_dir_all(dir).map_err(io_error(dir))?;
+        let lock = lock(dir)?;
         let state_path = dir.join(STATE_FILE);
         let state = match fs::read(&state_path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| SpoolError::Damaged {
@@ -94,6 +103,7 @@ impl Spool {
         };
         let mut spool = Spool {
             dir: dir.to_path_buf(),
+            _lock: lock,
             max_bytes,
             state,
             pending: BTreeMap::new(),
@@ -241,6 +251,38 @@ impl Spool {
     }
 }
 
+/// Takes the spool's exclusive lock and writes who holds it into the lock file, for the error
+/// another sensor gets. The kernel releases the lock when the process ends, however it ends.
+fn lock(dir: &Path) -> Result<File, SpoolError> {
+    let path = dir.join(LOCK_FILE);
+    let mut file = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(io_error(&path))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => {
+            let holder = fs::read_to_string(&path).unwrap_or_default();
+            let holder = match holder.trim() {
+                "" => "holder unknown".to_string(),
+                known => known.to_string(),
+            };
+            return Err(SpoolError::Locked {
+                path: dir.to_path_buf(),
+                holder,
+            });
+        }
+        Err(fs::TryLockError::Error(e)) => return Err(io_error(&path)(e)),
+    }
+    file.set_len(0)
+        .and_then(|()| write!(file, "pid {}", std::process::id()))
+        .map_err(io_error(&path))?;
+    Ok(file)
+}
+
 fn batch_name(seq: u64) -> String {
     // Zero-padded so that a directory listing is in sequence order.
     format!("{seq:020}{BATCH_SUFFIX}")
@@ -355,6 +397,23 @@ mod tests {
         assert_eq!(fs::read(kept).unwrap(), b"bad");
         assert_eq!(spool.oldest(), None);
         assert_eq!(spool.pending_bytes(), 0);
+    }
+
+    #[test]
+    fn a_second_spool_on_the_same_directory_is_refused_naming_it_and_its_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Spool::open(dir.path(), 1 << 20, STREAM).unwrap();
+        let err = Spool::open(dir.path(), 1 << 20, STREAM).err().unwrap();
+        let message = err.to_string();
+        assert!(matches!(err, SpoolError::Locked { .. }), "{message}");
+        assert!(
+            message.contains(&dir.path().display().to_string())
+                && message.contains(&format!("pid {}", std::process::id())),
+            "{message}"
+        );
+        drop(first);
+        // Closing the spool releases it.
+        Spool::open(dir.path(), 1 << 20, STREAM).unwrap();
     }
 
     #[test]

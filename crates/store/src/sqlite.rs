@@ -12,7 +12,7 @@ use greenwatch_model::Timestamp;
 use greenwatch_observe::{build_rollups, BackscatterSlot, ClosedBucket, FlowTuple, Rollup};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use rustc_hash::FxHashMap;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 
 /// Flows per stored segment: bounds the memory of one read and the size of one BLOB.
@@ -44,8 +44,9 @@ CREATE TABLE IF NOT EXISTS flow_segments (
     UNIQUE (capture_id, bucket, part)
 );
 CREATE INDEX IF NOT EXISTS flow_segments_by_bucket ON flow_segments(bucket, capture_id);
--- Rollups of one bucket, all dimensions, as one BLOB: a bucket's rollups are always
--- written or rebuilt as a whole.
+-- Rollups of one bucket, all dimensions, as one BLOB, written with the bucket's first flows.
+-- A bucket that more captures or parts write to has no row (distinct sources do not add up):
+-- its rollups are built from all of its flows when read.
 CREATE TABLE IF NOT EXISTS rollup_segments (
     bucket INTEGER PRIMARY KEY,
     data BLOB NOT NULL
@@ -277,7 +278,6 @@ impl ObservationStore for SqliteStore {
             tx,
             capture_id,
             parts: FxHashMap::default(),
-            rebuild: BTreeSet::new(),
             buf: Vec::new(),
         }))
     }
@@ -359,6 +359,21 @@ impl ObservationStore for SqliteStore {
                 out.push(r.clone())
             })?;
         }
+        let shared_buckets = format!(
+            "SELECT DISTINCT bucket FROM flow_segments WHERE {}
+             AND bucket NOT IN (SELECT bucket FROM rollup_segments)",
+            range_sql("bucket", range)
+        );
+        let shared: Vec<i64> = self
+            .conn
+            .prepare(&shared_buckets)?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for bucket in shared {
+            out.extend(build_rollups(&flows_of_bucket(&self.conn, bucket)?));
+        }
+        // Stable: each bucket's rows stay in `build_rollups` order.
+        out.sort_by_key(|r| r.bucket);
         Ok(out)
     }
 
@@ -412,8 +427,6 @@ struct SqliteCaptureWriter<'a> {
     capture_id: i64,
     /// Segment parts written so far per bucket.
     parts: FxHashMap<i64, i64>,
-    /// Buckets whose rollups must be rebuilt from all their flows at commit.
-    rebuild: BTreeSet<i64>,
     buf: Vec<u8>,
 }
 
@@ -446,9 +459,13 @@ impl CaptureWriter for SqliteCaptureWriter<'_> {
                 |r| r.get(0),
             )?;
         if shared {
-            // Distinct sources only stay exact if the bucket's rollups are rebuilt from all
-            // of its flows, whichever capture or part they came from.
-            self.rebuild.insert(bucket);
+            // Distinct sources do not add up across captures or parts, and rebuilding from
+            // all of the bucket's flows on every write made each write cost the whole bucket
+            // (a collector writes many batches into one bucket): the rollups are built when
+            // read instead.
+            self.tx
+                .prepare_cached("DELETE FROM rollup_segments WHERE bucket = ?1")?
+                .execute([bucket])?;
         } else {
             put_rollups(&self.tx, bucket, &closed.rollups)?;
         }
@@ -480,9 +497,6 @@ impl CaptureWriter for SqliteCaptureWriter<'_> {
                 capture.label.tlp.as_str()
             ],
         )?;
-        for bucket in self.rebuild {
-            put_rollups(&tx, bucket, &build_rollups(&flows_of_bucket(&tx, bucket)?))?;
-        }
         {
             let mut insert = tx.prepare_cached(
                 "INSERT INTO backscatter_segments (capture_id, sensor, hour, data) VALUES (?1, ?2, ?3, ?4)",
@@ -702,6 +716,49 @@ mod tests {
         // 1.2.3.4 appears in both captures but is one source.
         assert_eq!((port.packets, port.sources), (4, 3));
         assert_eq!(rollups, build_rollups(&all_flows(&store, None)));
+    }
+
+    #[test]
+    fn rollups_of_shared_and_unshared_buckets_read_back_exact_and_in_bucket_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
+        // Bucket 3600 is written by one capture, buckets 0 and 7200 by several (as a
+        // collector writes batch after batch into the hour at hand).
+        let batches = [
+            observe(&[
+                scan("1.2.3.4", "198.18.0.1", 23, 10),
+                scan("5.6.7.8", "198.18.0.1", 80, 3_700),
+            ]),
+            observe(&[
+                scan("1.2.3.4", "198.18.0.2", 23, 30),
+                scan("2001:db8::1", "2001:db8:5e::9", 23, 7_300),
+            ]),
+            observe(&[
+                scan("9.9.9.9", "198.18.0.3", 23, 40),
+                scan("2001:db8::1", "2001:db8:5e::9", 445, 7_400),
+            ]),
+        ];
+        for (i, b) in batches.iter().enumerate() {
+            let rec = record(&format!("b{i}"), b.counts.clone(), CaptureStatus::Complete);
+            store.write_capture(&rec, b).unwrap();
+        }
+        let rollups = store.rollups(&Viewer::Local, TimeRange::default()).unwrap();
+        let mut by_bucket = all_flows(&store, None);
+        by_bucket.sort_by_key(|f| (f.bucket, f.src));
+        assert_eq!(rollups, build_rollups(&by_bucket));
+        let port23 = rollups
+            .iter()
+            .find(|r| r.bucket == 0 && matches!(r.dim, RollupDim::Port { port: 23, .. }))
+            .unwrap();
+        assert_eq!((port23.packets, port23.sources), (3, 2));
+        let later = TimeRange {
+            from: Some(3_600),
+            to: None,
+        };
+        assert_eq!(
+            store.rollups(&Viewer::Local, later).unwrap(),
+            build_rollups(&by_bucket[3..])
+        );
     }
 
     #[test]
