@@ -112,7 +112,7 @@ pub fn ingest_capture<S: ObservationStore + Send>(
         CaptureReader::new(&bytes).map_err(|e| anyhow::anyhow!("not a readable capture: {e}"))?;
     progress.start(name, Some(bytes.len() as u64));
     // Two stages on two threads: this one reads, decodes, aggregates and seals (sorts)
-    // buckets; the store stage closes them (runs, enrichment, rollups), encodes them and
+    // buckets; the store stage closes them (runs, enrichment), encodes them and
     // writes them in one transaction. The bounded channel keeps at most a few buckets in flight.
     let (to_store, from_reader) = mpsc::sync_channel::<StoreStage>(2);
     let (ingested, status) = std::thread::scope(|scope| -> anyhow::Result<_> {

@@ -61,22 +61,14 @@ impl IngestCounts {
     }
 }
 
-/// Flow tuples and rollups of one bucket (or one part of it, see [`Aggregator`]).
+/// Flow tuples of one bucket (or one part of it, see [`Aggregator`]). Rollups are made by
+/// whoever needs them ([`build_rollups`]): the store when it writes a bucket alone, not the
+/// sensor, whose collector enriches the flows first.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClosedBucket {
     pub bucket: i64,
     /// Grouped by source, in address order.
     pub flows: Vec<FlowTuple>,
-    pub rollups: Vec<Rollup>,
-}
-
-/// [`Observations`] without rollups: flow tuples per bucket (part), sorted by bucket.
-#[derive(Clone, Debug, Default)]
-pub struct FlowObservations {
-    pub counts: IngestCounts,
-    pub buckets: Vec<(i64, Vec<FlowTuple>)>,
-    /// Sorted by (victim, transport, slot).
-    pub backscatter: Vec<BackscatterSlot>,
 }
 
 /// Everything one capture contributes to the store, held in memory (small inputs and tests;
@@ -95,8 +87,9 @@ impl Observations {
         self.buckets.iter().flat_map(|b| &b.flows)
     }
 
-    pub fn rollups(&self) -> impl Iterator<Item = &Rollup> {
-        self.buckets.iter().flat_map(|b| &b.rollups)
+    /// Rollups of all buckets (parts of one bucket together).
+    pub fn rollups(&self) -> Vec<Rollup> {
+        build_rollups(&self.flows().cloned().collect::<Vec<_>>())
     }
 }
 
@@ -366,35 +359,14 @@ impl<E: Enricher> Aggregator<E> {
     }
 
     /// Closes every bucket not drained yet and enriches the backscatter.
-    pub fn finish(self) -> Observations {
-        let flows = self.finish_flows();
-        Observations {
-            counts: flows.counts,
-            buckets: flows
-                .buckets
-                .into_iter()
-                .map(|(bucket, flows)| ClosedBucket {
-                    bucket,
-                    rollups: build_rollups(&flows),
-                    flows,
-                })
-                .collect(),
-            backscatter: flows.backscatter,
-        }
-    }
-
-    /// [`Self::finish`] without rollups, for a sensor: the collector enriches the flows and
-    /// rolls them up itself, so rollups made here would be thrown away.
-    pub fn finish_flows(mut self) -> FlowObservations {
+    pub fn finish(mut self) -> Observations {
         let open = std::mem::take(&mut self.open);
         let sealed = self.sealed.into_iter().chain(
             open.into_iter()
                 .map(|(bucket, records)| SealedBucket::new(bucket, records)),
         );
-        let mut buckets: Vec<(i64, Vec<FlowTuple>)> = sealed
-            .map(|b| (b.bucket, flows_of(b.bucket, b.records, &self.enricher)))
-            .collect();
-        buckets.sort_by_key(|(bucket, _)| *bucket);
+        let mut buckets: Vec<ClosedBucket> = sealed.map(|b| b.close(&self.enricher)).collect();
+        buckets.sort_by_key(|b| b.bucket);
         let mut backscatter: Vec<BackscatterSlot> = self.slots.into_values().collect();
         backscatter.sort_unstable_by_key(|s| (s.victim, s.transport, s.slot));
         // Sorted by victim: one lookup per victim, at the time of its first slot.
@@ -403,7 +375,7 @@ impl<E: Enricher> Aggregator<E> {
             let e = victims.enrich(slot.victim, slot.first);
             (slot.victim_asn, slot.victim_country) = (e.asn, e.country);
         }
-        FlowObservations {
+        Observations {
             counts: self.counts,
             buckets,
             backscatter,
@@ -479,13 +451,11 @@ impl SealedBucket {
 
     /// Turns the bucket into flow tuples ordered by key, enriching each distinct source once
     /// (in address order, which keeps the netdb index warm) with the snapshot valid at the
-    /// bucket's start, and computes its rollups.
+    /// bucket's start.
     pub fn close(self, enricher: &impl Enricher) -> ClosedBucket {
-        let flows = flows_of(self.bucket, self.records, enricher);
         ClosedBucket {
             bucket: self.bucket,
-            rollups: build_rollups(&flows),
-            flows,
+            flows: flows_of(self.bucket, self.records, enricher),
         }
     }
 }
@@ -684,6 +654,7 @@ mod tests {
         let obs = agg.finish();
         let port23 = obs
             .rollups()
+            .into_iter()
             .find(|r| {
                 r.dim
                     == crate::RollupDim::Port {
@@ -695,6 +666,7 @@ mod tests {
         assert_eq!((port23.packets, port23.sources), (11, 2));
         let jp = obs
             .rollups()
+            .into_iter()
             .find(|r| {
                 r.dim
                     == crate::RollupDim::Country {
@@ -829,7 +801,7 @@ mod tests {
             ));
         }
         let obs = agg.finish();
-        for r in obs.rollups() {
+        for r in &obs.rollups() {
             let mut distinct: Vec<IpAddr> = obs
                 .flows()
                 .filter(|f| f.bucket == r.bucket && f.class == r.class)

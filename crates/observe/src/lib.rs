@@ -11,8 +11,7 @@ mod query;
 mod rollup;
 
 pub use aggregate::{
-    no_enrichment, Aggregator, ClosedBucket, Enricher, FlowObservations, IngestCounts,
-    Observations, SealedBucket,
+    no_enrichment, Aggregator, ClosedBucket, Enricher, IngestCounts, Observations, SealedBucket,
 };
 pub use dos::{infer_dos, BackscatterSlot, DosAttack, DOS_SLOT_SECS};
 pub use flow::FlowTuple;

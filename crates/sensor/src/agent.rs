@@ -274,7 +274,7 @@ impl<'a> BatchMaker<'a> {
             &mut self.aggregator,
             Aggregator::new(self.bucket, no_enrichment as Enrich),
         );
-        let observations = aggregator.finish_flows();
+        let observations = aggregator.finish();
         let packets = observations.counts.packets;
         let (stream, seq) = {
             let spool = self.shared.spool();

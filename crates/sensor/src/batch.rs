@@ -10,7 +10,7 @@
 //! sequence number; the collector stores each id at most once.
 
 use greenwatch_model::BucketWidth;
-use greenwatch_observe::{BackscatterSlot, FlowObservations, FlowTuple, IngestCounts};
+use greenwatch_observe::{BackscatterSlot, FlowTuple, IngestCounts, Observations};
 use greenwatch_store::segment;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -87,7 +87,7 @@ impl Batch {
         stream: &str,
         seq: u64,
         width: BucketWidth,
-        observations: FlowObservations,
+        observations: Observations,
     ) -> Batch {
         Batch {
             header: BatchHeader {
@@ -96,7 +96,11 @@ impl Batch {
                 bucket_secs: width.0,
                 counts: observations.counts,
             },
-            buckets: observations.buckets,
+            buckets: observations
+                .buckets
+                .into_iter()
+                .map(|b| (b.bucket, b.flows))
+                .collect(),
             backscatter: observations.backscatter,
         }
     }
@@ -257,7 +261,7 @@ mod tests {
             "0123456789abcdef0123456789abcdef",
             7,
             BucketWidth::HOUR,
-            aggregator.finish_flows(),
+            aggregator.finish(),
         )
     }
 

@@ -8,7 +8,7 @@ use greenwatch_model::access::Label;
 use greenwatch_model::sensor::{Sensor, SensorHealth};
 use greenwatch_model::Timestamp;
 use greenwatch_netdb::NetDb;
-use greenwatch_observe::{build_rollups, BackscatterSlot, ClosedBucket, Enricher, FlowTuple};
+use greenwatch_observe::{BackscatterSlot, ClosedBucket, Enricher, FlowTuple};
 use greenwatch_store::{CaptureRecord, CaptureStatus, ObservationStore, SensorStore, StoreError};
 use serde::Serialize;
 use std::sync::Mutex;
@@ -117,11 +117,7 @@ fn enriched_bucket(netdb: &NetDb, bucket: i64, mut flows: Vec<FlowTuple>) -> Clo
         let e = enricher.enrich(flow.src, at);
         (flow.src_asn, flow.src_country) = (e.asn, e.country);
     }
-    ClosedBucket {
-        bucket,
-        rollups: build_rollups(&flows),
-        flows,
-    }
+    ClosedBucket { bucket, flows }
 }
 
 fn enrich_victims(netdb: &NetDb, slots: &mut [BackscatterSlot]) {
@@ -152,7 +148,7 @@ mod tests {
             "0123456789abcdef0123456789abcdef",
             seq,
             BucketWidth::HOUR,
-            aggregator.finish_flows(),
+            aggregator.finish(),
         )
         .encode()
     }

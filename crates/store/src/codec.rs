@@ -114,20 +114,41 @@ impl Record for FlowTuple {
     const MAX_LEN: usize = 17 + 17 + 2 + 1 + 1 + 1 + 4 + 2 + 8 + 8 + 2 + 1 + 2 + 2;
 
     fn write(&self, w: &mut Vec<u8>) {
-        put_addr(w, self.src);
-        put_addr(w, self.dst_net);
-        w.extend_from_slice(&self.dst_port.to_le_bytes());
-        w.push(self.transport.0);
-        w.push(self.class.code());
-        w.push(self.fingerprint.map_or(0, Fingerprint::code));
-        w.extend_from_slice(&self.src_asn.to_le_bytes());
-        w.extend_from_slice(&self.src_country.0);
-        w.extend_from_slice(&self.packets.to_le_bytes());
-        w.extend_from_slice(&self.bytes.to_le_bytes());
-        w.extend_from_slice(&self.unique_dsts.to_le_bytes());
-        w.push(self.first_ttl);
-        w.extend_from_slice(&self.first_tcp_window.to_le_bytes());
-        w.extend_from_slice(&self.first_len.to_le_bytes());
+        // Assembled on the stack and appended once: writing field by field into the vector
+        // checked its capacity per field (a sensor encodes a flow tuple per packet).
+        let mut record = [0u8; Self::MAX_LEN];
+        let mut at = 0;
+        let mut put = |bytes: &[u8]| {
+            record[at..at + bytes.len()].copy_from_slice(bytes);
+            at += bytes.len();
+        };
+        for ip in [self.src, self.dst_net] {
+            match ip {
+                IpAddr::V4(a) => {
+                    put(&[4]);
+                    put(&u32::from(a).to_le_bytes());
+                }
+                IpAddr::V6(a) => {
+                    put(&[6]);
+                    put(&u128::from(a).to_le_bytes());
+                }
+            }
+        }
+        put(&self.dst_port.to_le_bytes());
+        put(&[
+            self.transport.0,
+            self.class.code(),
+            self.fingerprint.map_or(0, Fingerprint::code),
+        ]);
+        put(&self.src_asn.to_le_bytes());
+        put(&self.src_country.0);
+        put(&self.packets.to_le_bytes());
+        put(&self.bytes.to_le_bytes());
+        put(&self.unique_dsts.to_le_bytes());
+        put(&[self.first_ttl]);
+        put(&self.first_tcp_window.to_le_bytes());
+        put(&self.first_len.to_le_bytes());
+        w.extend_from_slice(&record[..at]);
     }
 
     fn read(r: &mut Reader<'_>, bucket: i64) -> Result<Self, String> {

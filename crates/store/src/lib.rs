@@ -152,9 +152,10 @@ pub trait ObservationStore {
 
 /// One capture being stored: buckets stream in as the aggregator closes them.
 pub trait CaptureWriter {
-    /// Adds one bucket's flows and rollups. A bucket may come more than once (late packets);
-    /// rollups of a bucket shared with earlier parts or other captures are built from all of
-    /// its flows when read, so they stay exact.
+    /// Adds one bucket's flows, and its rollups when no other capture or part has written to
+    /// the bucket. A bucket may come more than once (late packets); rollups of a bucket
+    /// shared with earlier parts or other captures are built from all of its flows when read,
+    /// so they stay exact.
     fn write_bucket(&mut self, bucket: &ClosedBucket) -> Result<(), StoreError>;
 
     /// Stores the capture's final record (its sensor is the one given to `begin_capture`) and

@@ -467,7 +467,7 @@ impl CaptureWriter for SqliteCaptureWriter<'_> {
                 .prepare_cached("DELETE FROM rollup_segments WHERE bucket = ?1")?
                 .execute([bucket])?;
         } else {
-            put_rollups(&self.tx, bucket, &closed.rollups)?;
+            put_rollups(&self.tx, bucket, &build_rollups(&closed.flows))?;
         }
         Ok(())
     }
