@@ -25,6 +25,7 @@ small=$(capture "$per_sensor")
 data="$work/sensor-collector"
 rm -rf "$data"; mkdir -p "$data"; cp -r "$netdb_data/netdb" "$data/"
 "$gw" --data "$data" org add bench --name Bench >/dev/null
+"$gw" --data "$data" org networks bench --network 198.51.100.0/24 >/dev/null
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 taskset -c 1 "$gw" --data "$data" serve --listen "127.0.0.1:$port" --tls-self-signed 127.0.0.1 \
   >"$work/collector.stdout" 2>"$work/collector.stderr" &
