@@ -14,11 +14,11 @@ mod webhook;
 
 pub use atom::{atom_feed, FeedInfo};
 pub use retry::Retry;
-pub use smtp::{Smtp, SmtpCredentials};
+pub use smtp::{valid_address, Smtp, SmtpCredentials};
 pub use webhook::{signature, Webhook, SIGNATURE_HEADER};
 
-use greenwatch_model::access::Viewer;
-use greenwatch_model::alert::Alert;
+use greenwatch_model::access::{Role, Viewer};
+use greenwatch_model::alert::{Alert, Subscription, SubscriptionChannel};
 use greenwatch_model::Timestamp;
 use greenwatch_store::{AlertStore, Delivery, StoreError};
 
@@ -40,9 +40,78 @@ pub fn deliver_pending(
     retry: &Retry,
     now: impl Fn() -> Timestamp,
 ) -> Result<Vec<(i64, Delivery)>, StoreError> {
-    let name = channel.name();
+    deliver_matching(
+        store,
+        subscriber,
+        &channel.name(),
+        channel,
+        |_| true,
+        retry,
+        now,
+    )
+}
+
+/// Why a subscription could not be served at all (its alerts stay pending).
+#[derive(Debug, thiserror::Error)]
+pub enum SubscriptionError {
+    #[error("subscription {0} sends e-mail, but no SMTP relay is configured")]
+    NoRelay(i64),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Delivers to a stored subscription every alert raised after it was made, of at least its
+/// severity, that its organisation's members may see and it has not received. E-mail goes
+/// through `relay` (its recipients replaced by the subscription's).
+pub fn deliver_subscription(
+    store: &mut dyn AlertStore,
+    subscription: &Subscription,
+    relay: Option<&Smtp>,
+    retry: &Retry,
+    now: impl Fn() -> Timestamp,
+) -> Result<Vec<(i64, Delivery)>, SubscriptionError> {
+    let channel: Box<dyn Channel> = match &subscription.subscription.channel {
+        SubscriptionChannel::Webhook { url, secret } => Box::new(Webhook {
+            url: url.clone(),
+            secret: secret.clone(),
+        }),
+        SubscriptionChannel::Email { to } => Box::new(Smtp {
+            to: to.clone(),
+            ..relay
+                .ok_or(SubscriptionError::NoRelay(subscription.id))?
+                .clone()
+        }),
+    };
+    let member = Viewer::User {
+        org: subscription.subscription.org.clone(),
+        role: Role::Member,
+    };
+    Ok(deliver_matching(
+        store,
+        &member,
+        &subscription.channel_name(),
+        channel.as_ref(),
+        |alert| subscription.wants(alert),
+        retry,
+        now,
+    )?)
+}
+
+/// Delivers the alerts `subscriber` may see, `wanted` keeps and `name` has not received.
+fn deliver_matching(
+    store: &mut dyn AlertStore,
+    subscriber: &Viewer,
+    name: &str,
+    channel: &dyn Channel,
+    wanted: impl Fn(&Alert) -> bool,
+    retry: &Retry,
+    now: impl Fn() -> Timestamp,
+) -> Result<Vec<(i64, Delivery)>, StoreError> {
     let mut outcomes = Vec::new();
-    for alert in store.undelivered(subscriber, &name)? {
+    for alert in store.undelivered(subscriber, name)? {
+        if !wanted(&alert) {
+            continue;
+        }
         let (attempts, result) = retry.run(|| channel.send(&alert));
         let delivery = Delivery {
             attempts,
@@ -51,7 +120,7 @@ pub fn deliver_pending(
         if let Err(e) = &delivery.outcome {
             tracing::warn!(alert = alert.id, channel = %name, attempts, "delivery failed: {e}");
         }
-        store.record_delivery(alert.id, &name, &delivery)?;
+        store.record_delivery(alert.id, name, &delivery)?;
         outcomes.push((alert.id, delivery));
     }
     Ok(outcomes)

@@ -9,12 +9,14 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
+#[derive(Clone)]
 pub struct SmtpCredentials {
     pub user: String,
     /// Never logged, never in an error message.
     pub password: String,
 }
 
+#[derive(Clone)]
 pub struct Smtp {
     /// `host:port` of the relay.
     pub relay: String,
@@ -31,6 +33,22 @@ impl std::fmt::Debug for Smtp {
             .field("to", &self.to)
             .finish_non_exhaustive()
     }
+}
+
+/// Whether `address` may go into a `RCPT TO:<...>` command and a `To:` header as it is: one
+/// `local@domain` of printable ASCII, without spaces, brackets, commas or line breaks (which
+/// would let a recipient inject SMTP commands or headers).
+pub fn valid_address(address: &str) -> bool {
+    let Some((local, domain)) = address.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.is_empty()
+        && address.len() <= 254
+        && !domain.contains('@')
+        && address
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !b"<>,;\\\"()[]".contains(&b))
 }
 
 /// One SMTP conversation.
@@ -178,6 +196,26 @@ mod tests {
             ("foobar", "Zm9vYmFy"),
         ] {
             assert_eq!(base64(plain.as_bytes()), encoded);
+        }
+    }
+
+    #[test]
+    fn addresses_that_could_inject_commands_or_headers_are_refused() {
+        assert!(valid_address("soc@cert.example.org"));
+        assert!(valid_address("first.last+alerts@example.org"));
+        for bad in [
+            "",
+            "soc",
+            "@example.org",
+            "soc@",
+            "a@b@c",
+            "soc@example.org>\r\nDATA",
+            "soc@example.org\nBcc: x@y",
+            "a b@example.org",
+            "a,b@example.org",
+            "<soc@example.org>",
+        ] {
+            assert!(!valid_address(bad), "{bad:?}");
         }
     }
 

@@ -143,6 +143,80 @@ pub struct Alert {
     pub alert: NewAlert,
 }
 
+/// Where a subscription's alerts go.
+#[derive(Clone, PartialEq)]
+pub enum SubscriptionChannel {
+    /// A JSON POST signed with HMAC-SHA256 under the shared secret.
+    Webhook {
+        url: String,
+        /// Shared with the receiver; never shown again after the subscription is made, never
+        /// logged, never in `Debug` output.
+        secret: String,
+    },
+    /// E-mail to these recipients through the deployment's SMTP relay.
+    Email { to: Vec<String> },
+}
+
+impl SubscriptionChannel {
+    /// `webhook` or `email`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SubscriptionChannel::Webhook { .. } => "webhook",
+            SubscriptionChannel::Email { .. } => "email",
+        }
+    }
+
+    /// Where it delivers to, without the secret: the URL or the recipients.
+    pub fn target(&self) -> String {
+        match self {
+            SubscriptionChannel::Webhook { url, .. } => url.clone(),
+            SubscriptionChannel::Email { to } => to.join(", "),
+        }
+    }
+}
+
+impl fmt::Debug for SubscriptionChannel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.kind(), self.target())
+    }
+}
+
+/// An organisation's standing order for alerts, before the store gives it an id.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewSubscription {
+    /// Receives what this organisation's members may see, never more.
+    pub org: String,
+    pub channel: SubscriptionChannel,
+    /// Alerts below this severity are not sent.
+    pub min_severity: Severity,
+    /// Login (or `cli`) of who made it.
+    pub created_by: String,
+    pub created_at: Timestamp,
+}
+
+/// A stored subscription.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Subscription {
+    pub id: i64,
+    /// The newest alert id when it was made: only later alerts are sent, so a new subscriber
+    /// is not flooded with the history.
+    pub after_alert: i64,
+    pub subscription: NewSubscription,
+}
+
+impl Subscription {
+    /// Whether `alert` is one this subscription asks for (visibility is checked by the store).
+    pub fn wants(&self, alert: &Alert) -> bool {
+        alert.id > self.after_alert && alert.alert.severity >= self.subscription.min_severity
+    }
+
+    /// Its name in the delivery records: each subscription keeps its own, so two
+    /// organisations sending to one URL are two deliveries, each checked against its viewer.
+    pub fn channel_name(&self) -> String {
+        format!("subscription:{}", self.id)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,5 +226,15 @@ mod tests {
         assert_eq!("HIGH".parse::<Severity>(), Ok(Severity::High));
         assert!("urgent".parse::<Severity>().is_err());
         assert!(Severity::Critical > Severity::Low);
+    }
+
+    #[test]
+    fn a_webhook_secret_stays_out_of_debug_output() {
+        let channel = SubscriptionChannel::Webhook {
+            url: "https://soc.example.org/hook".into(),
+            secret: "s3cret-value".into(),
+        };
+        let shown = format!("{channel:?} {}", channel.target());
+        assert!(shown.contains("soc.example.org") && !shown.contains("s3cret"));
     }
 }

@@ -8,6 +8,14 @@
 //!     data_dir: "greenwatch-data".into(),
 //!     listen: "127.0.0.1:8080".parse().unwrap(),
 //!     tls: None,
+//!     early_warning: greenwatch_portal::EarlyWarning {
+//!         label: greenwatch_model::access::Label {
+//!             owner: "local".into(),
+//!             tlp: greenwatch_model::access::Tlp::Amber,
+//!         },
+//!         relay: None,
+//!         deliver_every: std::time::Duration::from_secs(60),
+//!     },
 //! };
 //! greenwatch_portal::run(config).unwrap(); // until Ctrl-C or SIGTERM
 //! ```
@@ -27,6 +35,7 @@ mod auth;
 mod cache;
 mod countries;
 mod data;
+mod early_warning;
 mod error;
 mod paging;
 mod range;
@@ -43,6 +52,7 @@ mod visitor;
 mod warm;
 
 pub use anonymiser::load_or_make as deployment_anonymiser;
+pub use early_warning::EarlyWarning;
 pub use state::AppState;
 pub use tls::{ensure_self_signed, SelfSigned, TlsFiles};
 pub use visitor::Visitor;
@@ -59,6 +69,8 @@ pub struct PortalConfig {
     pub listen: SocketAddr,
     /// Serve HTTPS with this certificate and key (sensors ship batches only over HTTPS).
     pub tls: Option<TlsFiles>,
+    /// Detection and alert delivery in the background.
+    pub early_warning: EarlyWarning,
 }
 
 /// Every route of the portal, with uniform errors, compression and the security headers
@@ -94,6 +106,10 @@ pub async fn serve(config: PortalConfig) -> anyhow::Result<()> {
     };
     eprintln!("Greenwatch portal on {scheme}://{address}/ (Ctrl-C to stop)");
     tokio::spawn(reports::keep_reports(state.clone()));
+    tokio::spawn(early_warning::keep_watching(
+        state.clone(),
+        config.early_warning.clone(),
+    ));
     // Connection info lets the login limiter count failures per client address.
     match &config.tls {
         None => axum::serve(

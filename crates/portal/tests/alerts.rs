@@ -349,3 +349,84 @@ async fn the_overview_shows_the_five_newest_alerts_the_viewer_may_see() {
     assert!(!own.body.contains("Public alert of day 3"));
     assert!(own.body.contains("Public alert of day 4"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn analysts_manage_their_organisations_subscriptions_and_see_a_webhook_secret_once() {
+    let mut f = fixture();
+    let (analyst, csrf) = sign_in(&mut f.store, "ana@cert-a", "cert-a", Role::Analyst, 1);
+    let (member, member_csrf) = sign_in(&mut f.store, "mem@cert-a", "cert-a", Role::Member, 2);
+    let (other, other_csrf) = sign_in(&mut f.store, "ana@cert-b", "cert-b", Role::Analyst, 3);
+    let webhook = |csrf: &str| {
+        format!(
+            "csrf={csrf}&channel=webhook&url={}&recipients=&min_severity=high",
+            form_value("https://soc.cert-a.example/hook")
+        )
+    };
+
+    // The public logs in first; members are refused; no or another session's token is refused.
+    let public = get(&f.app, "/alerts/subscriptions").await;
+    assert_eq!(public.status, StatusCode::SEE_OTHER);
+    let members_page = get_as(&f.app, "/alerts/subscriptions", Some(&member)).await;
+    assert_eq!(members_page.status, StatusCode::FORBIDDEN);
+    for (cookie, body) in [
+        (Some(analyst.as_str()), webhook("")),
+        (Some(analyst.as_str()), webhook(&member_csrf)),
+        (Some(member.as_str()), webhook(&member_csrf)),
+        (None, webhook(&csrf)),
+    ] {
+        let refused = post_form(&f.app, "/alerts/subscriptions", cookie, &body).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{body}");
+    }
+    assert!(f.store.subscriptions(None).unwrap().is_empty());
+
+    // A recipient that would inject SMTP commands is refused on the page.
+    let injected = format!(
+        "csrf={csrf}&channel=email&url=&recipients={}&min_severity=low",
+        form_value("soc@cert-a.example>\r\nRCPT TO:<x@evil.example")
+    );
+    let refused = post_form(&f.app, "/alerts/subscriptions", Some(&analyst), &injected).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(f.store.subscriptions(None).unwrap().is_empty());
+
+    let made = post_form(
+        &f.app,
+        "/alerts/subscriptions",
+        Some(&analyst),
+        &webhook(&csrf),
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::OK, "{}", made.body);
+    let stored = f.store.subscriptions(Some("cert-a")).unwrap();
+    assert_eq!(stored.len(), 1);
+    let greenwatch_model::alert::SubscriptionChannel::Webhook { secret, .. } =
+        &stored[0].subscription.channel
+    else {
+        panic!("a webhook");
+    };
+    assert_eq!(secret.len(), 64);
+    assert!(made.body.contains(secret.as_str()), "shown once");
+    assert_eq!(stored[0].subscription.min_severity.as_str(), "high");
+    let again = get_as(&f.app, "/alerts/subscriptions", Some(&analyst)).await;
+    assert!(again.body.contains("soc.cert-a.example"));
+    assert!(!again.body.contains(secret.as_str()), "never shown again");
+    let audit = f.store.audit_log(10).unwrap();
+    let entry = audit
+        .iter()
+        .find(|e| e.action == "alert.subscribe")
+        .unwrap();
+    assert_eq!(entry.actor, "ana@cert-a");
+    assert!(!format!("{audit:?}").contains(secret.as_str()));
+
+    // Another organisation neither sees nor removes it.
+    let others_page = get_as(&f.app, "/alerts/subscriptions", Some(&other)).await;
+    assert!(!others_page.body.contains("soc.cert-a.example"));
+    let id = stored[0].id;
+    let remove = format!("/alerts/subscriptions/{id}/remove");
+    let foreign = post_form(&f.app, &remove, Some(&other), &format!("csrf={other_csrf}")).await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+    assert_eq!(f.store.subscriptions(None).unwrap().len(), 1);
+    let removed = post_form(&f.app, &remove, Some(&analyst), &format!("csrf={csrf}")).await;
+    assert_eq!(removed.status, StatusCode::OK, "{}", removed.body);
+    assert!(f.store.subscriptions(None).unwrap().is_empty());
+    assert_eq!(f.store.audit_log(1).unwrap()[0].action, "alert.unsubscribe");
+}

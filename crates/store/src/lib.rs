@@ -368,4 +368,25 @@ pub trait AlertStore {
         channel: &str,
         delivery: &Delivery,
     ) -> Result<(), StoreError>;
+
+    /// Stores a subscription and its audit entry (`alert.subscribe`, never the secret) in one
+    /// transaction. It receives alerts raised from now on. The organisation must exist.
+    fn subscribe(
+        &mut self,
+        subscription: &greenwatch_model::alert::NewSubscription,
+    ) -> Result<greenwatch_model::alert::Subscription, StoreError>;
+    /// Every subscription, or those of one organisation, oldest first.
+    fn subscriptions(
+        &self,
+        org: Option<&str>,
+    ) -> Result<Vec<greenwatch_model::alert::Subscription>, StoreError>;
+    /// Removes subscription `id` (only if it belongs to `org`, when given) and audits it as
+    /// `alert.unsubscribe` by `actor`; returns whether there was one.
+    fn unsubscribe(
+        &mut self,
+        id: i64,
+        org: Option<&str>,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError>;
 }

@@ -16,7 +16,7 @@ use std::io::BufRead;
 use std::process::ExitCode;
 
 /// Who the audit log names for command-line changes.
-const CLI_ACTOR: &str = "cli";
+pub const CLI_ACTOR: &str = "cli";
 
 fn now() -> Timestamp {
     Timestamp(chrono::Utc::now().timestamp_micros())

@@ -1,12 +1,13 @@
-//! `greenwatch alert list|add|deliver`: the stored alerts, alerts written by hand, and pushing
-//! them to a webhook or over SMTP.
+//! `greenwatch alert list|add|deliver|subscribe|unsubscribe|subscriptions`: the stored alerts,
+//! alerts written by hand, pushing them to a webhook or over SMTP once, and the stored
+//! subscriptions `greenwatch serve` delivers to.
 
 use crate::data_dir::DataDir;
 use crate::table;
 use clap::{Args, Subcommand};
 use greenwatch_alert::{deliver_pending, Channel, Retry, Smtp, SmtpCredentials, Webhook};
 use greenwatch_model::access::{Label, Role, Tlp, Viewer};
-use greenwatch_model::alert::{NewAlert, Severity};
+use greenwatch_model::alert::{NewAlert, NewSubscription, Severity, SubscriptionChannel};
 use greenwatch_model::Timestamp;
 use greenwatch_store::AlertStore;
 use std::process::ExitCode;
@@ -49,6 +50,36 @@ enum AlertCommand {
     },
     /// Push every alert a subscriber may see and has not received to a webhook or over SMTP.
     Deliver(DeliverArgs),
+    /// Store a subscription: `serve` sends it every later alert its organisation may see.
+    Subscribe(SubscribeArgs),
+    /// Remove a stored subscription.
+    Unsubscribe { id: i64 },
+    /// The stored subscriptions (never their secrets).
+    Subscriptions {
+        #[arg(long)]
+        org: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+struct SubscribeArgs {
+    /// The subscribing organisation: it receives what its members may see, nothing more.
+    #[arg(long)]
+    org: String,
+    /// Webhook URL (JSON POST signed with HMAC-SHA256 in X-Greenwatch-Signature).
+    #[arg(long, requires = "secret_env", conflicts_with = "email")]
+    webhook: Option<String>,
+    /// Environment variable holding the webhook's shared secret (never on the command line).
+    #[arg(long)]
+    secret_env: Option<String>,
+    /// E-mail recipient, repeatable (sent through serve's SMTP relay).
+    #[arg(long)]
+    email: Vec<String>,
+    /// Alerts below this severity are not sent.
+    #[arg(long, default_value = "low")]
+    min_severity: Severity,
 }
 
 #[derive(Args)]
@@ -136,16 +167,83 @@ pub fn run(data: &DataDir, args: AlertArgs) -> anyhow::Result<ExitCode> {
             println!("{id}");
         }
         AlertCommand::Deliver(args) => return deliver(&mut store, args),
+        AlertCommand::Subscribe(args) => {
+            let channel = match (args.webhook, args.secret_env) {
+                (Some(url), Some(var)) => SubscriptionChannel::Webhook {
+                    url,
+                    secret: secret_from_env(&var)?,
+                },
+                _ if !args.email.is_empty() => SubscriptionChannel::Email { to: args.email },
+                _ => anyhow::bail!("give --webhook URL --secret-env VAR or --email ADDRESS"),
+            };
+            let made = store.subscribe(&NewSubscription {
+                org: args.org,
+                channel,
+                min_severity: args.min_severity,
+                created_by: crate::commands::accounts::CLI_ACTOR.into(),
+                created_at: now(),
+            })?;
+            println!("{}", made.id);
+        }
+        AlertCommand::Unsubscribe { id } => {
+            anyhow::ensure!(
+                store.unsubscribe(id, None, crate::commands::accounts::CLI_ACTOR, now())?,
+                "no subscription {id}"
+            );
+        }
+        AlertCommand::Subscriptions { org, json } => {
+            let list = store.subscriptions(org.as_deref())?;
+            if json {
+                let objects: Vec<serde_json::Value> = list
+                    .iter()
+                    .map(|s| {
+                        let new = &s.subscription;
+                        serde_json::json!({
+                            "id": s.id,
+                            "org": new.org,
+                            "channel": new.channel.kind(),
+                            "target": new.channel.target(),
+                            "min_severity": new.min_severity,
+                            "created_by": new.created_by,
+                            "created_at": new.created_at,
+                        })
+                    })
+                    .collect();
+                table::print_json(&objects)?;
+            } else {
+                let rows: Vec<Vec<String>> = list
+                    .iter()
+                    .map(|s| {
+                        let new = &s.subscription;
+                        vec![
+                            s.id.to_string(),
+                            new.org.clone(),
+                            new.channel.kind().into(),
+                            new.channel.target(),
+                            new.min_severity.to_string(),
+                            new.created_by.clone(),
+                        ]
+                    })
+                    .collect();
+                table::print(
+                    &["ID", "ORG", "CHANNEL", "TARGET", "MIN SEVERITY", "BY"],
+                    &rows,
+                );
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn secret_from_env(var: &str) -> anyhow::Result<String> {
+    std::env::var(var)
+        .map_err(|_| anyhow::anyhow!("environment variable {var} (the webhook secret) is not set"))
 }
 
 fn deliver(store: &mut dyn AlertStore, args: DeliverArgs) -> anyhow::Result<ExitCode> {
     let mut channels: Vec<Box<dyn Channel>> = Vec::new();
     if let (Some(url), Some(var)) = (args.webhook, args.secret_env) {
-        let secret = std::env::var(&var).map_err(|_| {
-            anyhow::anyhow!("environment variable {var} (the webhook secret) is not set")
-        })?;
+        let secret = secret_from_env(&var)?;
         channels.push(Box::new(Webhook { url, secret }));
     }
     if let Some(relay) = args.smtp {

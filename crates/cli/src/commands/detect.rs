@@ -5,10 +5,10 @@ use crate::data_dir::DataDir;
 use crate::table;
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
-use greenwatch_detect::{watch, AllowedNetwork, Allowlist, AllowlistEntry, DetectorConfig, Window};
+use greenwatch_detect::{AllowedNetwork, Allowlist, AllowlistEntry, DetectorConfig, Window};
 use greenwatch_model::access::{Label, Tlp, Viewer};
 use greenwatch_model::Timestamp;
-use greenwatch_store::{AlertStore, ObservationStore, TimeRange};
+use greenwatch_store::ObservationStore;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -75,15 +75,8 @@ fn allowlist_path(data: &DataDir) -> PathBuf {
     data.root().join("allowlist.txt")
 }
 
-/// The operator's allowlist if there is one, else the shipped list.
-pub fn load_allowlist(data: &DataDir) -> anyhow::Result<Allowlist> {
-    let path = allowlist_path(data);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Allowlist::shipped_text().into(),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
-    };
-    Allowlist::parse(&text).with_context(|| format!("in {}", path.display()))
+fn load_allowlist(data: &DataDir) -> anyhow::Result<Allowlist> {
+    Ok(greenwatch_warn::load_allowlist(&allowlist_path(data))?)
 }
 
 pub fn run_allowlist(data: &DataDir, args: AllowlistArgs) -> anyhow::Result<ExitCode> {
@@ -136,38 +129,21 @@ pub fn run(data: &DataDir, args: DetectArgs) -> anyhow::Result<ExitCode> {
         config.interval_sigmas = sigmas;
     }
     let mut pass = 0;
-    let findings = watch(
-        |from, to, visit| {
-            pass += 1;
-            eprintln!(
-                "detect: pass {pass} of 2, reading flows {} to {}",
-                Timestamp::from_secs(from).to_rfc3339(),
-                Timestamp::from_secs(to).to_rfc3339()
-            );
-            store.scan_flows(
-                &Viewer::Local,
-                TimeRange {
-                    from: Some(from),
-                    to: Some(to),
-                },
-                None,
-                visit,
-            )
-        },
-        window,
-        &allowlist,
-        &config,
-    )?;
+    let findings = greenwatch_warn::find(&store, window, &allowlist, &config, &mut |from, to| {
+        pass += 1;
+        eprintln!(
+            "detect: pass {pass} of 2, reading flows {} to {}",
+            Timestamp::from_secs(from).to_rfc3339(),
+            Timestamp::from_secs(to).to_rfc3339()
+        );
+    })?;
     if args.raise {
         let label = Label {
             owner: args.org.clone(),
             tlp: args.tlp,
         };
         let now = Timestamp::from_secs(chrono::Utc::now().timestamp());
-        let mut raised = 0;
-        for finding in &findings {
-            raised += store.raise_alert(&finding.to_alert(label.clone(), now))?.1 as usize;
-        }
+        let raised = greenwatch_warn::raise(&mut store, &findings, &label, now)?;
         eprintln!("detect: {raised} new alerts of {} findings", findings.len());
     }
     if args.json {

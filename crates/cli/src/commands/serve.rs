@@ -1,13 +1,18 @@
-//! `greenwatch serve`: the web portal over the data directory, until Ctrl-C or SIGTERM. The
-//! first start (no user yet) creates the operator's administrator and prints its password once.
+//! `greenwatch serve`: the web portal over the data directory, until Ctrl-C or SIGTERM, with
+//! detection and alert delivery running in the background. The first start (no user yet)
+//! creates the operator's administrator and prints its password once.
 
 use crate::commands::accounts::ensure_first_admin;
 use crate::data_dir::DataDir;
+use anyhow::Context;
 use clap::Args;
-use greenwatch_portal::{ensure_self_signed, PortalConfig, TlsFiles};
+use greenwatch_alert::{Smtp, SmtpCredentials};
+use greenwatch_model::access::{Label, Tlp};
+use greenwatch_portal::{ensure_self_signed, EarlyWarning, PortalConfig, TlsFiles};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// Organisation and login of the administrator created on first start.
 const FIRST_ORG: &str = "operator";
@@ -21,6 +26,71 @@ pub struct ServeArgs {
     listen: SocketAddr,
     #[command(flatten)]
     tls: TlsArgs,
+    #[command(flatten)]
+    warn: WarnArgs,
+}
+
+/// Detection after every data change, and deliveries to the stored subscriptions.
+#[derive(Args)]
+struct WarnArgs {
+    /// Owner organisation of the alerts the detector raises.
+    #[arg(long, default_value = "local")]
+    alert_org: String,
+    /// TLP of the alerts the detector raises.
+    #[arg(long, default_value = "amber")]
+    alert_tlp: Tlp,
+    /// Seconds between delivery rounds when no new alert was raised (retries, hand-written
+    /// alerts, new subscriptions).
+    #[arg(long, default_value_t = 60)]
+    deliver_every: u64,
+    /// SMTP relay (host:port) e-mail subscriptions are sent through.
+    #[arg(long)]
+    smtp_relay: Option<String>,
+    #[arg(long, default_value = "greenwatch@localhost")]
+    smtp_from: String,
+    /// SMTP login; the password comes from --smtp-password-file or GREENWATCH_SMTP_PASSWORD,
+    /// never from the command line.
+    #[arg(long, requires = "smtp_relay")]
+    smtp_user: Option<String>,
+    #[arg(long, requires = "smtp_user")]
+    smtp_password_file: Option<PathBuf>,
+}
+
+impl WarnArgs {
+    fn early_warning(self) -> anyhow::Result<EarlyWarning> {
+        let credentials = match self.smtp_user {
+            Some(user) => Some(SmtpCredentials {
+                user,
+                password: smtp_password(self.smtp_password_file)?,
+            }),
+            None => None,
+        };
+        Ok(EarlyWarning {
+            label: Label {
+                owner: self.alert_org,
+                tlp: self.alert_tlp,
+            },
+            relay: self.smtp_relay.map(|relay| Smtp {
+                relay,
+                from: self.smtp_from,
+                to: Vec::new(),
+                credentials,
+            }),
+            deliver_every: Duration::from_secs(self.deliver_every.max(1)),
+        })
+    }
+}
+
+fn smtp_password(file: Option<PathBuf>) -> anyhow::Result<String> {
+    match file {
+        Some(path) => Ok(std::fs::read_to_string(&path)
+            .with_context(|| format!("reading the SMTP password from {}", path.display()))?
+            .trim_end_matches(['\r', '\n'])
+            .to_string()),
+        None => std::env::var("GREENWATCH_SMTP_PASSWORD").map_err(|_| {
+            anyhow::anyhow!("--smtp-user needs --smtp-password-file or GREENWATCH_SMTP_PASSWORD")
+        }),
+    }
 }
 
 /// HTTPS: sensors ship batches to `/api/v1/sensor/batches` only over HTTPS.
@@ -68,6 +138,7 @@ pub fn run(data: &DataDir, args: ServeArgs) -> anyhow::Result<ExitCode> {
         data_dir: data.root().to_path_buf(),
         listen: args.listen,
         tls: args.tls.files(data)?,
+        early_warning: args.warn.early_warning()?,
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -24,7 +24,7 @@ use greenwatch_model::Timestamp;
 use greenwatch_store::{AccountStore, StoreError};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-pub(super) fn now() -> Timestamp {
+pub(crate) fn now() -> Timestamp {
     Timestamp(chrono::Utc::now().timestamp_micros())
 }
 

@@ -2,6 +2,7 @@
 
 mod account;
 mod admin;
+mod alert_subscriptions;
 mod alerts;
 mod api_docs;
 pub mod collector;
@@ -12,6 +13,9 @@ mod risks;
 mod sensors;
 mod slices;
 mod upload;
+
+/// The portal's clock, for request stamps and the background early warning.
+pub(crate) use account::now;
 
 use crate::error::{is_api, PortalError};
 use crate::{assets, auth, AppState};
@@ -46,6 +50,14 @@ pub fn all() -> Router<AppState> {
         .route("/api/v1/countries/{cc}", get(countries::api))
         .route("/alerts", get(alerts::index).post(alerts::create))
         .route("/alerts.atom", get(alerts::atom))
+        .route(
+            "/alerts/subscriptions",
+            get(alert_subscriptions::index).post(alert_subscriptions::create),
+        )
+        .route(
+            "/alerts/subscriptions/{id}/remove",
+            post(alert_subscriptions::remove),
+        )
         .route("/alerts/{id}", get(alerts::page))
         .route("/api/v1/alerts", get(alerts::api_list))
         .route("/api/v1/alerts/{id}", get(alerts::api_one))

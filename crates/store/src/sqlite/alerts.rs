@@ -5,7 +5,10 @@ use super::SqliteStore;
 use crate::{AlertStore, Delivery, StoreError};
 use greenwatch_model::access::{Label, Viewer};
 use greenwatch_model::account::AuditEntry;
-use greenwatch_model::alert::{Alert, NewAlert};
+use greenwatch_model::alert::{
+    Alert, NewAlert, NewSubscription, Subscription, SubscriptionChannel,
+};
+use greenwatch_model::Timestamp;
 use rusqlite::{params, OptionalExtension};
 
 pub(super) const SCHEMA: &str = "
@@ -25,6 +28,17 @@ CREATE TABLE IF NOT EXISTS alert_deliveries (
     delivered_at INTEGER,
     last_error TEXT,
     PRIMARY KEY (alert_id, channel)
+);
+CREATE TABLE IF NOT EXISTS alert_subscriptions (
+    id INTEGER PRIMARY KEY,
+    org TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    target TEXT NOT NULL,
+    secret TEXT,
+    min_severity TEXT NOT NULL,
+    after_alert INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL
 );
 ";
 
@@ -73,6 +87,43 @@ fn insert_alert(conn: &rusqlite::Connection, alert: &NewAlert) -> Result<i64, St
         params![alert.key, owner, tlp.as_str(), alert.first_seen.0, body],
     )?;
     Ok(conn.last_insert_rowid())
+}
+
+/// A subscription row: `kind`, `target` (URL, or recipients separated by commas) and the
+/// webhook's secret. The secret is kept in clear because signing needs it (unlike tokens,
+/// which are only ever compared and so stored by hash).
+fn subscription_from_row(row: &rusqlite::Row) -> Result<Subscription, StoreError> {
+    let id: i64 = row.get(0)?;
+    let kind: String = row.get(2)?;
+    let target: String = row.get(3)?;
+    let channel = match (kind.as_str(), row.get::<_, Option<String>>(4)?) {
+        ("webhook", Some(secret)) => SubscriptionChannel::Webhook {
+            url: target,
+            secret,
+        },
+        ("email", _) => SubscriptionChannel::Email {
+            to: target.split(',').map(str::to_string).collect(),
+        },
+        _ => {
+            return Err(StoreError::Corrupt(format!(
+                "subscription {id}: kind {kind}"
+            )))
+        }
+    };
+    let severity: String = row.get(5)?;
+    Ok(Subscription {
+        id,
+        after_alert: row.get(6)?,
+        subscription: NewSubscription {
+            org: row.get(1)?,
+            channel,
+            min_severity: severity
+                .parse()
+                .map_err(|e| StoreError::Corrupt(format!("subscription {id}: {e}")))?,
+            created_by: row.get(7)?,
+            created_at: Timestamp(row.get(8)?),
+        },
+    })
 }
 
 impl AlertStore for SqliteStore {
@@ -140,6 +191,107 @@ impl AlertStore for SqliteStore {
         )?;
         Ok(())
     }
+
+    fn subscribe(&mut self, new: &NewSubscription) -> Result<Subscription, StoreError> {
+        let (target, secret) = match &new.channel {
+            SubscriptionChannel::Webhook { url, secret } => (url.clone(), Some(secret.as_str())),
+            SubscriptionChannel::Email { to } => (to.join(","), None),
+        };
+        let tx = self.conn.transaction()?;
+        let org_exists: Option<i64> = tx
+            .query_row("SELECT 1 FROM orgs WHERE slug = ?1", [&new.org], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if org_exists.is_none() {
+            return Err(StoreError::Conflict(format!(
+                "no organisation {:?} to subscribe",
+                new.org
+            )));
+        }
+        let after_alert: i64 =
+            tx.query_row("SELECT coalesce(max(id), 0) FROM alerts", [], |r| r.get(0))?;
+        tx.execute(
+            "INSERT INTO alert_subscriptions
+                 (org, kind, target, secret, min_severity, after_alert, created_by, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                new.org,
+                new.channel.kind(),
+                target,
+                secret,
+                new.min_severity.as_str(),
+                after_alert,
+                new.created_by,
+                new.created_at.0
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        super::accounts::append_audit(
+            &tx,
+            &AuditEntry {
+                at: new.created_at,
+                actor: new.created_by.clone(),
+                action: "alert.subscribe".into(),
+                target: id.to_string(),
+                detail: format!(
+                    "{} {} {} from {}",
+                    new.org,
+                    new.channel.kind(),
+                    new.channel.target(),
+                    new.min_severity
+                ),
+            },
+        )?;
+        tx.commit()?;
+        Ok(Subscription {
+            id,
+            after_alert,
+            subscription: new.clone(),
+        })
+    }
+
+    fn subscriptions(&self, org: Option<&str>) -> Result<Vec<Subscription>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, org, kind, target, secret, min_severity, after_alert, created_by,
+                    created_at
+             FROM alert_subscriptions WHERE ?1 IS NULL OR org = ?1 ORDER BY id",
+        )?;
+        let mut rows = stmt.query([org])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(subscription_from_row(row)?);
+        }
+        Ok(out)
+    }
+
+    fn unsubscribe(
+        &mut self,
+        id: i64,
+        org: Option<&str>,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let tx = self.conn.transaction()?;
+        let removed = tx.execute(
+            "DELETE FROM alert_subscriptions WHERE id = ?1 AND (?2 IS NULL OR org = ?2)",
+            params![id, org],
+        )?;
+        if removed > 0 {
+            super::accounts::append_audit(
+                &tx,
+                &AuditEntry {
+                    at,
+                    actor: actor.to_string(),
+                    action: "alert.unsubscribe".into(),
+                    target: id.to_string(),
+                    detail: String::new(),
+                },
+            )?;
+        }
+        tx.commit()?;
+        Ok(removed > 0)
+    }
 }
 
 #[cfg(test)]
@@ -192,5 +344,78 @@ mod tests {
             (logged.action.as_str(), logged.target.clone()),
             ("alert.create", id.to_string())
         );
+    }
+
+    #[test]
+    fn a_subscription_gets_later_alerts_only_and_is_audited_without_its_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
+        let at = Timestamp::from_secs(1_791_158_400);
+        let org = greenwatch_model::account::Organisation {
+            slug: "cert-a".into(),
+            name: "CERT A".into(),
+            created_at: at,
+        };
+        store.create_org(&org, "cli").unwrap();
+        let alert = |title: &str| NewAlert {
+            key: Some(title.into()),
+            severity: Severity::High,
+            title: title.into(),
+            summary: String::new(),
+            affected: Vec::new(),
+            first_seen: at,
+            last_seen: at,
+            author: "detector".into(),
+            label: Label {
+                owner: "cert-a".into(),
+                tlp: Tlp::Amber,
+            },
+            evidence: None,
+            created_at: at,
+        };
+        let (before, _) = store.raise_alert(&alert("before")).unwrap();
+        let new = NewSubscription {
+            org: "cert-a".into(),
+            channel: SubscriptionChannel::Webhook {
+                url: "https://soc.example.org/hook".into(),
+                secret: "s3cret-value".into(),
+            },
+            min_severity: Severity::Medium,
+            created_by: "ana".into(),
+            created_at: at,
+        };
+        let made = store.subscribe(&new).unwrap();
+        assert_eq!(made.after_alert, before);
+        let (after, _) = store.raise_alert(&alert("after")).unwrap();
+        let stored = store.subscriptions(Some("cert-a")).unwrap();
+        assert_eq!(stored, vec![made.clone()]);
+        let wanted: Vec<i64> = store
+            .alerts(&Viewer::Local, 10)
+            .unwrap()
+            .iter()
+            .filter(|a| made.wants(a))
+            .map(|a| a.id)
+            .collect();
+        assert_eq!(wanted, [after]);
+        assert!(store.subscriptions(Some("cert-b")).unwrap().is_empty());
+        let logged = &store.audit_log(1).unwrap()[0];
+        assert_eq!(logged.action, "alert.subscribe");
+        assert!(!format!("{logged:?}").contains("s3cret"));
+
+        assert!(matches!(
+            store.subscribe(&NewSubscription {
+                org: "nobody".into(),
+                ..new
+            }),
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(!store
+            .unsubscribe(made.id, Some("cert-b"), "bob", at)
+            .unwrap());
+        assert!(store
+            .unsubscribe(made.id, Some("cert-a"), "ana", at)
+            .unwrap());
+        assert!(store.subscriptions(None).unwrap().is_empty());
+        assert_eq!(store.audit_log(1).unwrap()[0].action, "alert.unsubscribe");
     }
 }

@@ -1,0 +1,203 @@
+//! End to end: `greenwatch serve` watches the stored traffic by itself and pushes what it finds
+//! to the stored subscriptions, signed, with no `detect` or `alert deliver` run; and a
+//! subscription never receives an alert its organisation may not see.
+
+mod common;
+
+use common::sensors::{free_port, wait_until};
+use common::{assert_success, Env};
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The signature header and body of each POST received.
+type Posts = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
+/// A webhook receiver on loopback: keeps every POST's signature header and JSON body.
+struct Receiver {
+    url: String,
+    received: Posts,
+}
+
+impl Receiver {
+    fn start() -> Receiver {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let received: Posts = Arc::default();
+        let keep = Arc::clone(&received);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let (mut length, mut signature) = (0, String::new());
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    let (name, value) = line.split_once(':').unwrap_or((&line, ""));
+                    match name.to_ascii_lowercase().as_str() {
+                        "content-length" => length = value.trim().parse().unwrap(),
+                        "x-greenwatch-signature" => signature = value.trim().to_string(),
+                        _ => {}
+                    }
+                }
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).unwrap();
+                keep.lock().unwrap().push((signature, body));
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+            }
+        });
+        Receiver { url, received }
+    }
+
+    /// The alerts received, each checked against its signature under `secret`.
+    fn alerts(&self, secret: &str) -> Vec<Value> {
+        self.received
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(signature, body)| {
+                assert_eq!(
+                    signature,
+                    &greenwatch_alert::signature(secret.as_bytes(), body),
+                    "signed with the subscription's secret"
+                );
+                serde_json::from_slice(body).unwrap()
+            })
+            .collect()
+    }
+}
+
+fn subscribe(env: &Env, org: &str, receiver: &Receiver, secret: &str) {
+    let out = env
+        .command(&[
+            "alert",
+            "subscribe",
+            "--org",
+            org,
+            "--webhook",
+            &receiver.url,
+            "--secret-env",
+            "HOOK_SECRET",
+        ])
+        .env("HOOK_SECRET", secret)
+        .output()
+        .unwrap();
+    assert_success(&out);
+}
+
+fn secs(v: &Value) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap())
+        .unwrap()
+        .timestamp()
+}
+
+#[test]
+fn serve_raises_the_surge_alert_and_delivers_it_signed_only_where_it_may_be_seen() {
+    let env = Env::with_fixture_netdb();
+    let (pcap, truth) = env.generate(5, 2_000_000, 12 * 24);
+    assert_success(&env.ingest(&[&pcap]).0);
+    for org in ["cert-a", "cert-b"] {
+        assert_success(&env.run(&["org", "add", org, "--name", org]));
+    }
+    // cert-b first: a delivery round serves subscriptions in order, so once cert-a has its
+    // alerts, cert-b's share of the round is over.
+    let (outsider, owner) = (Receiver::start(), Receiver::start());
+    subscribe(&env, "cert-b", &outsider, "secret-of-b");
+    subscribe(&env, "cert-a", &owner, "secret-of-a");
+    let listed = env.json(&["alert", "subscriptions", "--json"]);
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    assert!(!listed.to_string().contains("secret-of"), "{listed}");
+    let public = env.run(&[
+        "alert",
+        "add",
+        "--title",
+        "Public notice",
+        "--summary",
+        "For everyone",
+        "--author",
+        "ana",
+        "--org",
+        "cert-a",
+        "--tlp",
+        "clear",
+    ]);
+    assert_success(&public);
+    let before = env.json(&["alert", "list", "--json"]);
+    assert_eq!(before.as_array().unwrap().len(), 1, "no detector alert yet");
+
+    let log = std::fs::File::create(env.path("serve.log")).unwrap();
+    let mut serve = env
+        .command(&[
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{}", free_port()),
+            "--alert-org",
+            "cert-a",
+            "--alert-tlp",
+            "amber",
+        ])
+        .env("GREENWATCH_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let big_surges: Vec<&Value> = truth["surges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["factor"].as_f64().unwrap() >= 3.0)
+        .collect();
+    assert!(!big_surges.is_empty());
+    let is_surge_alert = |a: &Value| {
+        a["author"] == "detector"
+            && big_surges.iter().any(|s| {
+                a["affected"].as_array().unwrap().iter().any(|series| {
+                    series
+                        .as_str()
+                        .unwrap()
+                        .starts_with(&format!("port {}/", s["port"]))
+                }) && (secs(&a["first_seen"]) - secs(&s["start"])).abs() <= 3600
+            })
+    };
+    let waited = std::panic::catch_unwind(|| {
+        wait_until(
+            "a surge alert at the owner's receiver",
+            Duration::from_secs(600),
+            || owner.alerts("secret-of-a").iter().any(is_surge_alert),
+        )
+    });
+    let _ = serve.kill();
+    let _ = serve.wait();
+    let log = std::fs::read_to_string(env.path("serve.log")).unwrap();
+    if let Some(line) = log.lines().find(|l| l.contains("detection pass")) {
+        eprintln!("{line}");
+    }
+    assert!(waited.is_ok(), "serve's log:\n{log}");
+
+    let delivered = owner.alerts("secret-of-a");
+    assert!(delivered.iter().any(|a| a["title"] == "Public notice"));
+    assert!(delivered
+        .iter()
+        .filter(|a| a["author"] == "detector")
+        .all(|a| a["label"]["owner"] == "cert-a" && a["label"]["tlp"] == "AMBER"));
+    let outsider_got = outsider.alerts("secret-of-b");
+    let titles: Vec<&str> = outsider_got
+        .iter()
+        .map(|a| a["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles,
+        ["Public notice"],
+        "cert-b sees the CLEAR alert only"
+    );
+    let stored = env.json(&["alert", "list", "--json"]);
+    assert!(stored.as_array().unwrap().iter().any(is_surge_alert));
+    assert!(!log.contains("secret-of"), "no secret in serve's log");
+}

@@ -1,0 +1,249 @@
+//! `/alerts/subscriptions`: an organisation's analysts and admins choose where `serve` pushes
+//! its alerts (a webhook signed with a shared secret, or e-mail) and from which severity on.
+//! The webhook secret is made here and shown once, on the page answering the POST; it is
+//! never shown, logged or audited afterwards. Every form carries the session's CSRF token,
+//! and every change is audited by the store in the same transaction. A subscription receives
+//! only what its organisation's members may see (`greenwatch_alert::deliver_subscription`).
+
+use super::account::{now, refused, shown, to_login, when, Member, Outcome};
+use crate::auth::SessionCsrf;
+use crate::error::{PageError, PortalError};
+use crate::views::{render, Layout, Nav};
+use crate::{AppState, Visitor};
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Form};
+use greenwatch_alert::valid_address;
+use greenwatch_model::alert::{NewSubscription, Severity, SubscriptionChannel};
+use greenwatch_store::AlertStore;
+
+/// Longest webhook URL accepted.
+const MAX_URL: usize = 2000;
+/// Most recipients of one e-mail subscription.
+const MAX_RECIPIENTS: usize = 20;
+
+struct SubscriptionRow {
+    id: i64,
+    kind: &'static str,
+    target: String,
+    min_severity: Severity,
+    created_by: String,
+    created: String,
+}
+
+#[derive(Template)]
+#[template(path = "alert-subscriptions.html")]
+struct SubscriptionsPage {
+    layout: Layout,
+    org: String,
+    csrf: String,
+    subscriptions: Vec<SubscriptionRow>,
+    severities: [Severity; 4],
+    notice: Option<String>,
+    error: Option<String>,
+    /// A webhook just subscribed: (URL, secret), shown this once.
+    created: Option<(String, String)>,
+}
+
+/// The member managing subscriptions: analysts and admins of an organisation; the public is
+/// sent to log in, members and API tokens are refused.
+fn manager(member: Option<Member>) -> Result<Member, PortalError> {
+    match member {
+        Some(m) if m.role.may_contribute() => Ok(m),
+        Some(m) => Err(PortalError::Forbidden(format!(
+            "Managing alert subscriptions needs the analyst or admin role; {} is a {}.",
+            m.login,
+            super::account::role_name(m.role)
+        ))),
+        None => Err(PortalError::Unauthorized(
+            "Log in to manage alert subscriptions.".into(),
+        )),
+    }
+}
+
+async fn subscriptions_page(
+    state: &AppState,
+    member: Member,
+    outcome: Outcome,
+) -> Result<Response, PageError> {
+    let org = member.org.clone();
+    let list = state
+        .read(move |s| Ok(s.store.subscriptions(Some(&org))?))
+        .await?;
+    let status = outcome.status();
+    let page = SubscriptionsPage {
+        layout: Layout::new(
+            "Alert subscriptions",
+            Some(Nav::Alerts),
+            Some(&member.visitor),
+        ),
+        org: member.org,
+        csrf: member.csrf,
+        subscriptions: list
+            .into_iter()
+            .map(|s| SubscriptionRow {
+                id: s.id,
+                kind: s.subscription.channel.kind(),
+                target: s.subscription.channel.target(),
+                min_severity: s.subscription.min_severity,
+                created_by: s.subscription.created_by,
+                created: when(s.subscription.created_at),
+            })
+            .collect(),
+        severities: Severity::ALL,
+        notice: outcome.notice,
+        error: outcome.error,
+        created: outcome.created,
+    };
+    Ok((status, render(&page)).into_response())
+}
+
+/// `GET /alerts/subscriptions`.
+pub async fn index(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    csrf: Option<Extension<SessionCsrf>>,
+) -> Result<Response, PageError> {
+    if visitor.name.is_none() {
+        return Ok(to_login());
+    }
+    let member = manager(Member::of(visitor, csrf))?;
+    subscriptions_page(&state, member, Outcome::default()).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct SubscribeForm {
+    #[serde(default)]
+    csrf: String,
+    /// `webhook` or `email`.
+    #[serde(default)]
+    channel: String,
+    #[serde(default)]
+    url: String,
+    /// Recipients separated by commas, spaces or lines.
+    #[serde(default)]
+    recipients: String,
+    #[serde(default)]
+    min_severity: String,
+}
+
+impl SubscribeForm {
+    /// The channel the form asks for; a webhook gets a new random secret.
+    fn channel(&self) -> Result<SubscriptionChannel, PortalError> {
+        match self.channel.as_str() {
+            "webhook" => {
+                let url = self.url.trim();
+                let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
+                if !scheme_ok || url.len() > MAX_URL || url.chars().any(char::is_whitespace) {
+                    return Err(PortalError::BadRequest(format!(
+                        "A webhook needs an http:// or https:// URL of at most {MAX_URL} characters."
+                    )));
+                }
+                let secret = greenwatch_auth::new_secret()
+                    .map_err(|e| PortalError::Internal(e.to_string()))?;
+                Ok(SubscriptionChannel::Webhook {
+                    url: url.to_string(),
+                    secret,
+                })
+            }
+            "email" => {
+                let to: Vec<String> = self
+                    .recipients
+                    .split(|c: char| c == ',' || c.is_whitespace())
+                    .filter(|a| !a.is_empty())
+                    .map(str::to_string)
+                    .collect();
+                if to.is_empty() || to.len() > MAX_RECIPIENTS {
+                    return Err(PortalError::BadRequest(format!(
+                        "E-mail needs 1 to {MAX_RECIPIENTS} recipients."
+                    )));
+                }
+                if let Some(bad) = to.iter().find(|a| !valid_address(a)) {
+                    return Err(PortalError::BadRequest(format!(
+                        "{bad:?} is not an e-mail address."
+                    )));
+                }
+                Ok(SubscriptionChannel::Email { to })
+            }
+            _ => Err(PortalError::BadRequest(
+                "Choose a webhook or e-mail.".into(),
+            )),
+        }
+    }
+}
+
+/// `POST /alerts/subscriptions`: subscribes the member's organisation; a webhook's secret is
+/// shown on the answering page, once.
+pub async fn create(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    csrf: Option<Extension<SessionCsrf>>,
+    Form(form): Form<SubscribeForm>,
+) -> Result<Response, PageError> {
+    let member = manager(Some(Member::posting(visitor, csrf, &form.csrf)?))?;
+    let made = match (form.channel(), form.min_severity.parse::<Severity>()) {
+        (Ok(channel), Ok(min_severity)) => Ok(NewSubscription {
+            org: member.org.clone(),
+            channel,
+            min_severity,
+            created_by: member.login.clone(),
+            created_at: now(),
+        }),
+        (Err(e), _) => Err(e),
+        (_, Err(e)) => Err(PortalError::BadRequest(e)),
+    };
+    let outcome = match made {
+        Ok(new) => {
+            let stored = state
+                .write(move |store| store.subscribe(&new).map_err(refused))
+                .await;
+            stored.map(|s| {
+                let new = s.subscription;
+                let created = match new.channel {
+                    SubscriptionChannel::Webhook { url, secret } => Some((url, secret)),
+                    SubscriptionChannel::Email { .. } => None,
+                };
+                Outcome {
+                    notice: Some(format!("Subscription {} made.", s.id)),
+                    created,
+                    ..Outcome::default()
+                }
+            })
+        }
+        Err(e) => Err(e),
+    };
+    subscriptions_page(&state, member, shown(outcome)?).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct RemoveForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /alerts/subscriptions/{id}/remove`: only a subscription of the member's own
+/// organisation; any other id answers as a missing one.
+pub async fn remove(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    csrf: Option<Extension<SessionCsrf>>,
+    Path(id): Path<String>,
+    Form(form): Form<RemoveForm>,
+) -> Result<Response, PageError> {
+    let member = manager(Some(Member::posting(visitor, csrf, &form.csrf)?))?;
+    let missing = || PortalError::NotFound("There is no such subscription.".into());
+    let id: i64 = id.parse().map_err(|_| missing())?;
+    let (org, login) = (member.org.clone(), member.login.clone());
+    let removed = state
+        .write(move |store| Ok(store.unsubscribe(id, Some(&org), &login, now())?))
+        .await?;
+    if !removed {
+        return Err(missing().into());
+    }
+    let outcome = Outcome {
+        notice: Some(format!("Subscription {id} removed.")),
+        ..Outcome::default()
+    };
+    subscriptions_page(&state, member, outcome).await
+}

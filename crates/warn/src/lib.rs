@@ -1,0 +1,241 @@
+//! Early warning over a store: the detection pass (read flows, run
+//! [`greenwatch_detect::watch`], raise each finding as an alert once) and the delivery round
+//! (push pending alerts to every stored subscription). `greenwatch detect` / `alert deliver`
+//! run them on demand; `greenwatch serve` runs them in the background after every data change.
+//! `greenwatch-detect` stays pure (series in, findings out); this crate is where it meets the
+//! store.
+//!
+//! ```no_run
+//! use greenwatch_warn::{watch_recent, RecentPass};
+//! # fn f(store: &mut greenwatch_store::SqliteStore, pass: &RecentPass) {
+//! let outcome = watch_recent(store, pass, greenwatch_model::Timestamp::from_secs(0)).unwrap();
+//! println!("{} new alerts of {} findings", outcome.raised, outcome.findings);
+//! # }
+//! ```
+
+use greenwatch_alert::{deliver_subscription, Retry, Smtp};
+use greenwatch_detect::{watch, Allowlist, AllowlistError, DetectorConfig, Finding, Window};
+use greenwatch_model::access::{Label, Viewer};
+use greenwatch_model::Timestamp;
+use greenwatch_store::{AlertStore, ObservationStore, StoreError, TimeRange};
+use std::path::Path;
+
+/// How much history the background pass reads: at least five weeks before the newest bucket.
+/// The baseline's medians use four weeks (`DetectorConfig::history_weeks`) and level shifts
+/// need two weeks of warm-up, so five weeks leave three weeks in which findings are raised.
+pub const RECENT_DAYS: i64 = 35;
+/// The start of the window moves in whole weeks, so that passes between two moves read the
+/// same history and find each anomaly at the same first bucket (its alert key).
+const WINDOW_STEP_SECS: i64 = 7 * 86_400;
+const DAY: i64 = 86_400;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WarnError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("reading the allowlist {path}: {source}")]
+    ReadAllowlist {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("in {path}: {source}")]
+    Allowlist {
+        path: String,
+        source: AllowlistError,
+    },
+}
+
+/// The operator's allowlist at `path` (`<data>/allowlist.txt`) if there is one, else the
+/// shipped list.
+pub fn load_allowlist(path: &Path) -> Result<Allowlist, WarnError> {
+    let shown = || path.display().to_string();
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Allowlist::shipped_text().into(),
+        Err(source) => {
+            return Err(WarnError::ReadAllowlist {
+                path: shown(),
+                source,
+            })
+        }
+    };
+    Allowlist::parse(&text).map_err(|source| WarnError::Allowlist {
+        path: shown(),
+        source,
+    })
+}
+
+/// Runs the detector over `window` of every stored flow (the operator's view, as the alerts'
+/// label is the operator's choice). `progress` hears each range read.
+pub fn find(
+    store: &(impl ObservationStore + ?Sized),
+    window: Window,
+    allowlist: &Allowlist,
+    config: &DetectorConfig,
+    progress: &mut dyn FnMut(i64, i64),
+) -> Result<Vec<Finding>, StoreError> {
+    watch(
+        |from, to, visit| {
+            progress(from, to);
+            let range = TimeRange {
+                from: Some(from),
+                to: Some(to),
+            };
+            store.scan_flows(&Viewer::Local, range, None, visit)
+        },
+        window,
+        allowlist,
+        config,
+    )
+}
+
+/// Stores each finding as an alert under `label`; returns how many were new (a finding
+/// raised before is left as it is).
+pub fn raise(
+    store: &mut (impl AlertStore + ?Sized),
+    findings: &[Finding],
+    label: &Label,
+    now: Timestamp,
+) -> Result<usize, StoreError> {
+    let mut raised = 0;
+    for finding in findings {
+        raised += store.raise_alert(&finding.to_alert(label.clone(), now))?.1 as usize;
+    }
+    Ok(raised)
+}
+
+/// What the background detection pass needs.
+#[derive(Clone, Debug)]
+pub struct RecentPass {
+    pub allowlist: Allowlist,
+    pub config: DetectorConfig,
+    /// Owner and TLP of the alerts raised.
+    pub label: Label,
+    /// Bucket width of the watched series, seconds.
+    pub width: i64,
+}
+
+impl RecentPass {
+    /// Hourly series with the detector's default settings, as `greenwatch detect` watches.
+    pub fn hourly(allowlist: Allowlist, label: Label) -> RecentPass {
+        RecentPass {
+            allowlist,
+            config: DetectorConfig::default(),
+            label,
+            width: 3600,
+        }
+    }
+}
+
+/// What one pass did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PassOutcome {
+    /// Findings in the part of the window where they are raised.
+    pub findings: usize,
+    /// Alerts stored for the first time.
+    pub raised: usize,
+}
+
+/// The window the background pass reads when the stored flows span `[first, last]` (bucket
+/// starts), and from when its findings are raised: findings in the first two weeks of a
+/// window that does not start with the data would rest on a baseline still warming up.
+pub fn recent_window(first: i64, last: i64, width: i64, config: &DetectorConfig) -> (Window, i64) {
+    let to = last + width;
+    let from = (to - RECENT_DAYS * DAY).div_euclid(WINDOW_STEP_SECS) * WINDOW_STEP_SECS;
+    if from <= first {
+        return (
+            Window {
+                from: first,
+                to,
+                width,
+            },
+            first,
+        );
+    }
+    let raise_from = from + config.change_warm_up_days as i64 * DAY;
+    (Window { from, to, width }, raise_from)
+}
+
+/// The background detection pass: watches the recent window (not the whole history) and
+/// raises what it finds. Running it again over the same data raises nothing new.
+pub fn watch_recent<S>(
+    store: &mut S,
+    pass: &RecentPass,
+    now: Timestamp,
+) -> Result<PassOutcome, StoreError>
+where
+    S: ObservationStore + AlertStore + ?Sized,
+{
+    let Some((first, last)) = store.flow_bucket_range(&Viewer::Local)? else {
+        return Ok(PassOutcome::default());
+    };
+    let (window, raise_from) = recent_window(first, last, pass.width, &pass.config);
+    let findings: Vec<Finding> =
+        find(store, window, &pass.allowlist, &pass.config, &mut |_, _| {})?
+            .into_iter()
+            .filter(|f| f.first.secs() >= raise_from)
+            .collect();
+    let raised = raise(store, &findings, &pass.label, now)?;
+    Ok(PassOutcome {
+        findings: findings.len(),
+        raised,
+    })
+}
+
+/// What one delivery round did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DeliveryRound {
+    pub delivered: usize,
+    pub failed: usize,
+}
+
+/// Pushes every stored subscription its pending alerts (see
+/// [`greenwatch_alert::deliver_subscription`]); e-mail goes through `relay`. A subscription
+/// that cannot be served is logged and the others still get theirs.
+pub fn deliver_all(
+    store: &mut dyn AlertStore,
+    relay: Option<&Smtp>,
+    retry: &Retry,
+    now: impl Fn() -> Timestamp,
+) -> Result<DeliveryRound, StoreError> {
+    let mut round = DeliveryRound::default();
+    for subscription in store.subscriptions(None)? {
+        match deliver_subscription(store, &subscription, relay, retry, &now) {
+            Ok(outcomes) => {
+                for (_, delivery) in outcomes {
+                    if delivery.outcome.is_ok() {
+                        round.delivered += 1;
+                    } else {
+                        round.failed += 1;
+                    }
+                }
+            }
+            Err(greenwatch_alert::SubscriptionError::Store(e)) => return Err(e),
+            Err(e) => tracing::warn!("{e}"),
+        }
+    }
+    Ok(round)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_recent_window_moves_in_weeks_and_raises_after_the_warm_up() {
+        let config = DetectorConfig::default();
+        let hour = 3600;
+        // Ten days of data: the window is all of it, raised from the start.
+        let (window, raise_from) = recent_window(0, 10 * DAY, hour, &config);
+        assert_eq!((window.from, raise_from), (0, 0));
+        // A year of data: five to six weeks, the same start for a whole week of new data.
+        let year = 365 * DAY;
+        let (a, raise_a) = recent_window(0, year, hour, &config);
+        let (b, _) = recent_window(0, year + 3 * DAY, hour, &config);
+        assert!(year + hour - a.from >= RECENT_DAYS * DAY);
+        assert!(year + hour - a.from < (RECENT_DAYS + 7) * DAY);
+        assert_eq!(a.from % WINDOW_STEP_SECS, 0);
+        assert!(a.from == b.from || b.from == a.from + WINDOW_STEP_SECS);
+        assert_eq!(raise_a, a.from + 14 * DAY);
+    }
+}
