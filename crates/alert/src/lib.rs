@@ -14,7 +14,7 @@ mod webhook;
 
 pub use atom::{atom_feed, FeedInfo};
 pub use retry::Retry;
-pub use smtp::{valid_address, Smtp, SmtpCredentials};
+pub use smtp::{valid_address, Smtp, SmtpCredentials, SmtpSecurity};
 pub use webhook::{signature, Webhook, SIGNATURE_HEADER};
 
 use greenwatch_model::access::{Role, Viewer};

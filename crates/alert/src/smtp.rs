@@ -1,12 +1,18 @@
 //! E-mail over SMTP (RFC 5321), written by hand: Greenwatch needs one plain-text message per
 //! alert to a relay it is configured for, which is a short conversation, and no mail library
-//! was worth its build time for that. No STARTTLS: point it at a local relay (or a loopback
-//! sink in tests).
+//! was worth its build time for that. With [`SmtpSecurity::StartTls`] the conversation moves
+//! to TLS (rustls, ring) right after the first EHLO, before any credential or alert is sent,
+//! and the relay's certificate must verify for its host name; plain text is for a relay on
+//! the same host or network.
 
 use crate::{alert_text, Channel};
 use greenwatch_model::alert::Alert;
-use std::io::{BufRead, BufReader, Write};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Clone)]
@@ -23,6 +29,49 @@ pub struct Smtp {
     pub from: String,
     pub to: Vec<String>,
     pub credentials: Option<SmtpCredentials>,
+    pub security: SmtpSecurity,
+}
+
+/// How the conversation with the relay is protected.
+#[derive(Clone, Debug)]
+pub enum SmtpSecurity {
+    /// Plain text throughout.
+    Plain,
+    /// STARTTLS, required: a relay that refuses it gets nothing, not even the login.
+    StartTls(Arc<rustls::ClientConfig>),
+}
+
+impl SmtpSecurity {
+    /// STARTTLS trusting the certificates of the PEM file `ca_file` (a private relay's own
+    /// CA), or else the public web PKI roots.
+    pub fn start_tls(ca_file: Option<&Path>) -> Result<SmtpSecurity, String> {
+        let mut roots = rustls::RootCertStore::empty();
+        match ca_file {
+            Some(path) => {
+                let shown = path.display();
+                let certs = CertificateDer::pem_file_iter(path)
+                    .map_err(|e| format!("reading CA file {shown}: {e}"))?;
+                for cert in certs {
+                    let cert = cert.map_err(|e| format!("CA file {shown}: {e}"))?;
+                    roots
+                        .add(cert)
+                        .map_err(|e| format!("CA file {shown}: {e}"))?;
+                }
+                if roots.is_empty() {
+                    return Err(format!("CA file {shown} holds no certificate"));
+                }
+            }
+            None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+        }
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        Ok(SmtpSecurity::StartTls(Arc::new(config)))
+    }
 }
 
 impl std::fmt::Debug for Smtp {
@@ -31,6 +80,10 @@ impl std::fmt::Debug for Smtp {
             .field("relay", &self.relay)
             .field("from", &self.from)
             .field("to", &self.to)
+            .field(
+                "starttls",
+                &matches!(self.security, SmtpSecurity::StartTls(_)),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -51,19 +104,24 @@ pub fn valid_address(address: &str) -> bool {
             .all(|b| b.is_ascii_graphic() && !b"<>,;\\\"()[]".contains(&b))
 }
 
-/// One SMTP conversation.
-struct Session {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
+/// One SMTP conversation, over TCP or TLS.
+struct Session<S: Read + Write> {
+    stream: BufReader<S>,
 }
 
-impl Session {
+impl<S: Read + Write> Session<S> {
+    fn new(stream: S) -> Session<S> {
+        Session {
+            stream: BufReader::new(stream),
+        }
+    }
+
     /// Reads one (possibly multi-line) reply; fails unless its code is `expected`. The command
     /// named in errors is `what`, never the line sent (which may hold credentials).
     fn expect(&mut self, expected: u16, what: &str) -> Result<(), String> {
         loop {
             let mut line = String::new();
-            self.reader
+            self.stream
                 .read_line(&mut line)
                 .map_err(|e| format!("SMTP {what}: {e}"))?;
             if line.len() < 4 {
@@ -86,10 +144,27 @@ impl Session {
     }
 
     fn command(&mut self, line: &str, expected: u16, what: &str) -> Result<(), String> {
-        self.writer
+        let stream = self.stream.get_mut();
+        stream
             .write_all(format!("{line}\r\n").as_bytes())
+            .and_then(|()| stream.flush())
             .map_err(|e| format!("SMTP {what}: {e}"))?;
         self.expect(expected, what)
+    }
+
+    /// From MAIL FROM to QUIT, after any STARTTLS: the login, then the message.
+    fn deliver(&mut self, smtp: &Smtp, alert: &Alert) -> Result<(), String> {
+        if let Some(c) = &smtp.credentials {
+            let token = base64(format!("\0{}\0{}", c.user, c.password).as_bytes());
+            self.command(&format!("AUTH PLAIN {token}"), 235, "AUTH")?;
+        }
+        self.command(&format!("MAIL FROM:<{}>", smtp.from), 250, "MAIL FROM")?;
+        for to in &smtp.to {
+            self.command(&format!("RCPT TO:<{to}>"), 250, "RCPT TO")?;
+        }
+        self.command("DATA", 354, "DATA")?;
+        self.command(&format!("{}.", smtp.message(alert)), 250, "message")?;
+        self.command("QUIT", 221, "QUIT")
     }
 }
 
@@ -144,23 +219,26 @@ impl Channel for Smtp {
         let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10))
             .map_err(|e| format!("SMTP relay {}: {e}", self.relay))?;
         stream.set_read_timeout(Some(Duration::from_secs(30))).ok();
-        let mut s = Session {
-            reader: BufReader::new(stream.try_clone().map_err(|e| e.to_string())?),
-            writer: stream,
-        };
+        let mut s = Session::new(stream);
         s.expect(220, "greeting")?;
         s.command("EHLO greenwatch", 250, "EHLO")?;
-        if let Some(c) = &self.credentials {
-            let token = base64(format!("\0{}\0{}", c.user, c.password).as_bytes());
-            s.command(&format!("AUTH PLAIN {token}"), 235, "AUTH")?;
+        let SmtpSecurity::StartTls(config) = &self.security else {
+            return s.deliver(self, alert);
+        };
+        s.command("STARTTLS", 220, "STARTTLS")?;
+        // Anything the relay sent after its 220 was not protected: refuse it rather than
+        // read it as if it came over TLS.
+        if !s.stream.buffer().is_empty() {
+            return Err("SMTP STARTTLS: the relay sent data before the TLS handshake".into());
         }
-        s.command(&format!("MAIL FROM:<{}>", self.from), 250, "MAIL FROM")?;
-        for to in &self.to {
-            s.command(&format!("RCPT TO:<{to}>"), 250, "RCPT TO")?;
-        }
-        s.command("DATA", 354, "DATA")?;
-        s.command(&format!("{}.", self.message(alert)), 250, "message")?;
-        s.command("QUIT", 221, "QUIT")
+        let host = self.relay.rsplit_once(':').map_or(&*self.relay, |(h, _)| h);
+        let name = ServerName::try_from(host.trim_matches(['[', ']']).to_string())
+            .map_err(|e| format!("SMTP relay {}: {e}", self.relay))?;
+        let tls = rustls::ClientConnection::new(Arc::clone(config), name)
+            .map_err(|e| format!("SMTP STARTTLS: {e}"))?;
+        let mut s = Session::new(rustls::StreamOwned::new(tls, s.stream.into_inner()));
+        s.command("EHLO greenwatch", 250, "EHLO over TLS")?;
+        s.deliver(self, alert)
     }
 }
 
@@ -226,6 +304,7 @@ mod tests {
             from: "gw@example.org".into(),
             to: vec!["soc@example.org".into()],
             credentials: None,
+            security: SmtpSecurity::Plain,
         };
         let mut alert = crate::tests::alert(1, "Surge", greenwatch_model::access::Tlp::Clear);
         alert.alert.summary = "line\n.\n.hidden".into();

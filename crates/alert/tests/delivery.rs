@@ -2,7 +2,8 @@
 //! recording what was delivered, retries, signatures and TLP.
 
 use greenwatch_alert::{
-    deliver_pending, signature, Retry, Smtp, SmtpCredentials, Webhook, SIGNATURE_HEADER,
+    deliver_pending, signature, Retry, Smtp, SmtpCredentials, SmtpSecurity, Webhook,
+    SIGNATURE_HEADER,
 };
 use greenwatch_model::access::{Label, Role, Tlp, Viewer};
 use greenwatch_model::alert::{NewAlert, Severity};
@@ -10,7 +11,7 @@ use greenwatch_model::Timestamp;
 use greenwatch_store::{AlertStore, SqliteStore};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 fn new_alert(title: &str, tlp: Tlp) -> NewAlert {
@@ -216,58 +217,170 @@ fn subscribers_receive_only_alerts_their_organisation_may_see() {
     assert_eq!(got, ["amber", "red"]);
 }
 
-/// A minimal SMTP sink: accepts one message, returns the commands and the message data.
-fn smtp_sink(accept_auth: bool) -> (String, mpsc::Receiver<(Vec<String>, String)>) {
+/// What an SMTP sink saw: the commands (`-- TLS --` where the conversation moved to TLS)
+/// and the message data.
+type Seen = (Vec<String>, String);
+
+/// A minimal SMTP sink: accepts one message and reports what it saw. With `tls`, it offers
+/// STARTTLS and continues over TLS with that server configuration.
+fn smtp_sink(
+    accept_auth: bool,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> (String, mpsc::Receiver<Seen>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let relay = listener.local_addr().unwrap().to_string();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let (stream, _) = listener.accept().unwrap();
-        let mut reader = BufReader::new(stream.try_clone().unwrap());
-        let mut out = stream;
-        let mut commands = Vec::new();
-        let mut data = String::new();
-        out.write_all(b"220 sink ESMTP\r\n").unwrap();
-        let mut line = String::new();
-        while reader.read_line(&mut line).unwrap() > 0 {
-            let cmd = line.trim_end().to_string();
-            line.clear();
-            commands.push(cmd.clone());
-            let reply: &[u8] = match cmd.split(' ').next().unwrap() {
-                "EHLO" => b"250-sink\r\n250 AUTH PLAIN\r\n",
-                "AUTH" if accept_auth => b"235 ok\r\n",
-                "AUTH" => b"535 authentication failed\r\n",
-                "MAIL" | "RCPT" => b"250 ok\r\n",
-                "DATA" => {
-                    out.write_all(b"354 go on\r\n").unwrap();
-                    loop {
-                        let mut l = String::new();
-                        reader.read_line(&mut l).unwrap();
-                        if l == ".\r\n" {
-                            break;
-                        }
-                        // Undo dot-stuffing as a real server does.
-                        data += l.strip_prefix('.').unwrap_or(&l);
-                    }
-                    b"250 queued\r\n"
-                }
-                "QUIT" => {
-                    out.write_all(b"221 bye\r\n").unwrap();
-                    break;
-                }
-                _ => b"500 what\r\n",
-            };
-            out.write_all(reply).unwrap();
+        let mut plain = BufReader::new(stream);
+        let mut seen = (Vec::new(), String::new());
+        plain.get_mut().write_all(b"220 sink ESMTP\r\n").unwrap();
+        if converse(&mut plain, accept_auth, tls.is_some(), &mut seen) {
+            let connection = rustls::ServerConnection::new(tls.unwrap()).unwrap();
+            let stream = rustls::StreamOwned::new(connection, plain.into_inner());
+            seen.0.push("-- TLS --".into());
+            converse(&mut BufReader::new(stream), accept_auth, false, &mut seen);
         }
-        tx.send((commands, data)).unwrap();
+        tx.send(seen).unwrap();
     });
     (relay, rx)
+}
+
+/// Answers commands until QUIT, the end of the stream, or an accepted STARTTLS (returns true).
+fn converse<S: Read + Write>(
+    stream: &mut BufReader<S>,
+    accept_auth: bool,
+    offer_tls: bool,
+    (commands, data): &mut Seen,
+) -> bool {
+    let mut line = String::new();
+    while stream.read_line(&mut line).unwrap_or(0) > 0 {
+        let cmd = line.trim_end().to_string();
+        line.clear();
+        commands.push(cmd.clone());
+        let answer: &[u8] = match cmd.split(' ').next().unwrap() {
+            "EHLO" if offer_tls => b"250-sink\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n",
+            "EHLO" => b"250-sink\r\n250 AUTH PLAIN\r\n",
+            "STARTTLS" if offer_tls => {
+                reply(stream, b"220 go ahead\r\n");
+                return true;
+            }
+            "AUTH" if accept_auth => b"235 ok\r\n",
+            "AUTH" => b"535 authentication failed\r\n",
+            "MAIL" | "RCPT" => b"250 ok\r\n",
+            "DATA" => {
+                reply(stream, b"354 go on\r\n");
+                loop {
+                    let mut l = String::new();
+                    stream.read_line(&mut l).unwrap();
+                    if l == ".\r\n" {
+                        break;
+                    }
+                    // Undo dot-stuffing as a real server does.
+                    *data += l.strip_prefix('.').unwrap_or(&l);
+                }
+                b"250 queued\r\n"
+            }
+            "QUIT" => {
+                reply(stream, b"221 bye\r\n");
+                return false;
+            }
+            _ => b"500 what\r\n",
+        };
+        reply(stream, answer);
+    }
+    false
+}
+
+fn reply<S: Read + Write>(stream: &mut BufReader<S>, bytes: &[u8]) {
+    let out = stream.get_mut();
+    out.write_all(bytes).unwrap();
+    out.flush().unwrap();
+}
+
+/// A self-signed certificate for 127.0.0.1: the sink's TLS configuration, and the PEM file the
+/// client is told to trust.
+fn self_signed(dir: &std::path::Path) -> (Arc<rustls::ServerConfig>, std::path::PathBuf) {
+    let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+    let ca = dir.join("relay.pem");
+    std::fs::write(&ca, made.cert.pem()).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(made.key_pair.serialize_der().into());
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![made.cert.der().clone()], key)
+    .unwrap();
+    (Arc::new(config), ca)
+}
+
+#[test]
+fn with_starttls_the_login_and_the_message_travel_only_over_tls() {
+    let (dir, mut store) = store_with(&[new_alert("Surge on port 5555/tcp", Tlp::Clear)]);
+    let (server, ca) = self_signed(dir.path());
+    let (relay, sink) = smtp_sink(true, Some(server));
+    let smtp = Smtp {
+        relay,
+        from: "greenwatch@cert.example".into(),
+        to: vec!["soc@isp.example".into()],
+        credentials: Some(SmtpCredentials {
+            user: "gw".into(),
+            password: "pw".into(),
+        }),
+        security: SmtpSecurity::start_tls(Some(&ca)).unwrap(),
+    };
+    let outcomes =
+        deliver_pending(&mut store, &Viewer::Anonymous, &smtp, &quick_retry(), now).unwrap();
+    assert_eq!(outcomes[0].1.outcome, Ok(now()));
+    let (commands, data) = sink.recv().unwrap();
+    let upgraded = commands.iter().position(|c| c == "-- TLS --").unwrap();
+    assert_eq!(commands[..upgraded], ["EHLO greenwatch", "STARTTLS"]);
+    assert_eq!(commands[upgraded + 1], "EHLO greenwatch");
+    assert!(commands[upgraded..].contains(&"AUTH PLAIN AGd3AHB3".to_string()));
+    assert!(data.contains("Subject: [TLP:CLEAR] [high] Surge on port 5555/tcp"));
+}
+
+#[test]
+fn a_relay_without_starttls_or_with_an_untrusted_certificate_gets_no_login() {
+    let (dir, mut store) = store_with(&[new_alert("a", Tlp::Clear)]);
+    let (_, ca) = self_signed(dir.path());
+    let once = Retry {
+        attempts: 1,
+        first_backoff: Duration::ZERO,
+    };
+    let other_dir = tempfile::tempdir().unwrap();
+    let (stranger, _) = self_signed(other_dir.path());
+    for (offered, expected) in [(None, "STARTTLS"), (Some(stranger), "certificate")] {
+        let (relay, sink) = smtp_sink(true, offered);
+        let smtp = Smtp {
+            relay,
+            from: "gw@x".into(),
+            to: vec!["soc@x".into()],
+            credentials: Some(SmtpCredentials {
+                user: "gw".into(),
+                password: "hunter2-secret".into(),
+            }),
+            security: SmtpSecurity::start_tls(Some(&ca)).unwrap(),
+        };
+        let outcomes = deliver_pending(&mut store, &Viewer::Anonymous, &smtp, &once, now).unwrap();
+        let error = outcomes[0].1.outcome.clone().unwrap_err();
+        assert!(error.contains(expected), "{error}");
+        let (commands, _) = sink.recv().unwrap();
+        assert!(
+            !commands
+                .iter()
+                .any(|c| c.starts_with("AUTH") || c.starts_with("MAIL")),
+            "{commands:?}"
+        );
+    }
 }
 
 #[test]
 fn email_goes_through_an_smtp_relay_with_auth_and_dot_stuffing() {
     let (_dir, mut store) = store_with(&[new_alert("Surge on port 5555/tcp", Tlp::Green)]);
-    let (relay, sink) = smtp_sink(true);
+    let (relay, sink) = smtp_sink(true, None);
     let smtp = Smtp {
         relay,
         from: "greenwatch@cert.example".into(),
@@ -276,6 +389,7 @@ fn email_goes_through_an_smtp_relay_with_auth_and_dot_stuffing() {
             user: "gw".into(),
             password: "pw".into(),
         }),
+        security: SmtpSecurity::Plain,
     };
     let peer = Viewer::User {
         org: "cert-y".into(),
@@ -303,7 +417,7 @@ fn email_goes_through_an_smtp_relay_with_auth_and_dot_stuffing() {
 #[test]
 fn a_refused_login_is_reported_without_the_password() {
     let (_dir, mut store) = store_with(&[new_alert("a", Tlp::Clear)]);
-    let (relay, _sink) = smtp_sink(false);
+    let (relay, _sink) = smtp_sink(false, None);
     let smtp = Smtp {
         relay,
         from: "gw@x".into(),
@@ -312,6 +426,7 @@ fn a_refused_login_is_reported_without_the_password() {
             user: "gw".into(),
             password: "hunter2-secret".into(),
         }),
+        security: SmtpSecurity::Plain,
     };
     let retry = Retry {
         attempts: 1,

@@ -5,7 +5,9 @@
 use crate::data_dir::DataDir;
 use crate::table;
 use clap::{Args, Subcommand};
-use greenwatch_alert::{deliver_pending, Channel, Retry, Smtp, SmtpCredentials, Webhook};
+use greenwatch_alert::{
+    deliver_pending, Channel, Retry, Smtp, SmtpCredentials, SmtpSecurity, Webhook,
+};
 use greenwatch_model::access::{Label, Role, Tlp, Viewer};
 use greenwatch_model::alert::{NewAlert, NewSubscription, Severity, SubscriptionChannel};
 use greenwatch_model::Timestamp;
@@ -105,11 +107,35 @@ struct DeliverArgs {
     /// SMTP login; the password comes from GREENWATCH_SMTP_PASSWORD.
     #[arg(long)]
     smtp_user: Option<String>,
+    #[command(flatten)]
+    tls: SmtpTlsArgs,
     /// Attempts per alert before giving up until the next run.
     #[arg(long, default_value_t = 5)]
     attempts: u32,
     #[arg(long)]
     json: bool,
+}
+
+/// STARTTLS to the SMTP relay (`alert deliver` and `serve`).
+#[derive(Args)]
+pub struct SmtpTlsArgs {
+    /// Move the SMTP conversation to TLS before logging in or sending (required: a relay
+    /// without STARTTLS gets nothing).
+    #[arg(long)]
+    smtp_starttls: bool,
+    /// PEM CA certificate(s) the relay's certificate must chain to (default: the public web
+    /// PKI roots).
+    #[arg(long, requires = "smtp_starttls")]
+    smtp_ca: Option<std::path::PathBuf>,
+}
+
+impl SmtpTlsArgs {
+    pub fn security(&self) -> anyhow::Result<SmtpSecurity> {
+        if !self.smtp_starttls {
+            return Ok(SmtpSecurity::Plain);
+        }
+        SmtpSecurity::start_tls(self.smtp_ca.as_deref()).map_err(anyhow::Error::msg)
+    }
 }
 
 fn now() -> Timestamp {
@@ -261,6 +287,7 @@ fn deliver(store: &mut dyn AlertStore, args: DeliverArgs) -> anyhow::Result<Exit
             from: args.from,
             to: args.to,
             credentials,
+            security: args.tls.security()?,
         }));
     }
     anyhow::ensure!(

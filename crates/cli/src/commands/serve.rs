@@ -3,6 +3,7 @@
 //! creates the operator's administrator and prints its password once.
 
 use crate::commands::accounts::ensure_first_admin;
+use crate::commands::alert::SmtpTlsArgs;
 use crate::data_dir::DataDir;
 use anyhow::Context;
 use clap::Args;
@@ -54,6 +55,8 @@ struct WarnArgs {
     smtp_user: Option<String>,
     #[arg(long, requires = "smtp_user")]
     smtp_password_file: Option<PathBuf>,
+    #[command(flatten)]
+    smtp_tls: SmtpTlsArgs,
 }
 
 impl WarnArgs {
@@ -70,12 +73,16 @@ impl WarnArgs {
                 owner: self.alert_org,
                 tlp: self.alert_tlp,
             },
-            relay: self.smtp_relay.map(|relay| Smtp {
-                relay,
-                from: self.smtp_from,
-                to: Vec::new(),
-                credentials,
-            }),
+            relay: match self.smtp_relay {
+                Some(relay) => Some(Smtp {
+                    relay,
+                    from: self.smtp_from,
+                    to: Vec::new(),
+                    credentials,
+                    security: self.smtp_tls.security()?,
+                }),
+                None => None,
+            },
             deliver_every: Duration::from_secs(self.deliver_every.max(1)),
         })
     }
