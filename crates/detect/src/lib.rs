@@ -6,7 +6,8 @@
 //! Greenwatch watches (per destination port, source country, ASN and fingerprint; packets and
 //! distinct sources of scan traffic) from flow tuples, leaving out sources on the [`Allowlist`]
 //! of research scanners. [`Contributors`] explains an anomaly by its top sources, countries,
-//! ASNs and fingerprints. The method is written down in `docs/detection.md`.
+//! ASNs and fingerprints. [`watch_risks`] watches risk metrics (daily distinct hosts of a risk
+//! per country) the same way. The method is written down in `docs/detection.md`.
 //!
 //! ```
 //! use greenwatch_detect::{detect, Calendar, DetectorConfig};
@@ -25,6 +26,7 @@ mod baseline;
 mod book;
 mod detector;
 mod explain;
+mod risk;
 mod watch;
 
 pub use allowlist::{AllowedNetwork, Allowlist, AllowlistEntry, AllowlistError};
@@ -32,6 +34,7 @@ pub use baseline::Band;
 pub use book::{Measure, SeriesBook, SeriesKey, Subject, WatchedSeries};
 pub use detector::{detect, Anomaly, AnomalyKind, Detection};
 pub use explain::Contributors;
+pub use risk::{watch_risks, RiskFinding, RiskSeries};
 pub use watch::{watch, Finding, Window};
 
 /// Where a series sits in the calendar: the absolute index of its first bucket (bucket start

@@ -5,7 +5,7 @@
 
 use crate::{
     detect, Allowlist, Anomaly, AnomalyKind, Band, Calendar, Contributors, DetectorConfig,
-    SeriesBook, Subject, WatchedSeries,
+    SeriesBook, Subject,
 };
 use greenwatch_model::access::Label;
 use greenwatch_model::alert::{
@@ -113,7 +113,7 @@ impl Finding {
 }
 
 /// How urgent a departure of this size is.
-fn severity(kind: AnomalyKind, ratio: f64) -> Severity {
+pub(crate) fn severity(kind: AnomalyKind, ratio: f64) -> Severity {
     let ratio = if kind == AnomalyKind::LevelDown {
         1.0 / ratio.max(1e-9)
     } else {
@@ -142,7 +142,13 @@ pub fn watch<E>(
         let calendar = Calendar::of(series.first_secs, series.width_secs);
         let detection = detect(&series.values, calendar, config);
         for anomaly in detection.anomalies {
-            let evidence = evidence(&series, &detection.bands, &anomaly);
+            let name = format!("{} {}", series.key.subject, series.key.measure.as_str());
+            let evidence = evidence(
+                name,
+                (&series.values, series.first_secs, series.width_secs),
+                &detection.bands,
+                &anomaly,
+            );
             let at = |i: usize| series.first_secs + i as i64 * series.width_secs;
             let (first, last) = (at(anomaly.first), at(anomaly.last));
             drafts.push(Draft {
@@ -226,21 +232,29 @@ fn more_extreme(kind: AnomalyKind, a: f64, b: f64) -> f64 {
     }
 }
 
-fn evidence(series: &WatchedSeries, bands: &[Option<Band>], a: &Anomaly) -> SeriesEvidence {
-    let per_day = Calendar::of(series.first_secs, series.width_secs).buckets_per_day;
+/// The evidence of anomaly `a` of series `name`: its totals, its peak's interval and a chart
+/// from a few days before it to a day after.
+/// `(values, first_secs, width_secs)` is the series.
+pub(crate) fn evidence(
+    name: String,
+    (values, first_secs, width_secs): (&[f64], i64, i64),
+    bands: &[Option<Band>],
+    a: &Anomaly,
+) -> SeriesEvidence {
+    let per_day = Calendar::of(first_secs, width_secs).buckets_per_day;
     let from = a.first.saturating_sub(per_day * CHART_DAYS_BEFORE as usize);
-    let to = (a.last + per_day).min(series.values.len() - 1);
+    let to = (a.last + per_day).min(values.len() - 1);
     let chart = (from..=to)
         .map(|i| ChartPoint {
-            bucket: Timestamp::from_secs(series.first_secs + i as i64 * series.width_secs),
-            observed: series.values[i],
+            bucket: Timestamp::from_secs(first_secs + i as i64 * width_secs),
+            observed: values[i],
             expected: bands[i].map(|b| b.expected),
             lower: bands[i].map(|b| b.lower),
             upper: bands[i].map(|b| b.upper),
         })
         .collect();
     SeriesEvidence {
-        series: format!("{} {}", series.key.subject, series.key.measure.as_str()),
+        series: name,
         kind: a.kind.as_str().into(),
         observed: a.observed,
         expected: a.expected,

@@ -1,5 +1,6 @@
 //! Early warning inside `serve`: after every change of the stored data, the detection pass
-//! (`greenwatch_warn::watch_recent`, over the recent weeks only) raises what it finds, and
+//! (`greenwatch_warn::watch_recent` over traffic and `watch_recent_risks` over risk metrics,
+//! the recent weeks only) raises what it finds, and
 //! every stored subscription gets its pending alerts, right after new alerts and on a retry
 //! timer. One task runs both, so there is never more than one pass at a time, and each pass
 //! runs on the blocking pool, so requests are never held up by it.
@@ -9,7 +10,7 @@ use crate::AppState;
 use greenwatch_alert::{Retry, Smtp};
 use greenwatch_model::access::Label;
 use greenwatch_store::ObservationStore;
-use greenwatch_warn::{deliver_all, load_allowlist, watch_recent, RecentPass};
+use greenwatch_warn::{deliver_all, load_allowlist, watch_recent, watch_recent_risks, RecentPass};
 use std::time::{Duration, Instant};
 
 /// How often the data generation is checked.
@@ -65,24 +66,29 @@ async fn pass_once(
     }
     let allowlist_path = state.data_dir().join("allowlist.txt");
     let label = config.label.clone();
+    let (catalogue, netdb) = (state.catalogue(), state.netdb());
     let outcome = state
         .write(move |store| {
             let allowlist = load_allowlist(&allowlist_path)
                 .map_err(|e| PortalError::Internal(e.to_string()))?;
             let pass = RecentPass::hourly(allowlist, label);
             let started = Instant::now();
-            let outcome = watch_recent(store, &pass, crate::routes::now())?;
+            let traffic = watch_recent(store, &pass, crate::routes::now())?;
+            let risks = watch_recent_risks(store, &catalogue, &netdb, &pass, crate::routes::now())
+                .map_err(|e| PortalError::Internal(e.to_string()))?;
             tracing::info!(
                 generation,
                 seconds = started.elapsed().as_secs_f64(),
-                findings = outcome.findings,
-                raised = outcome.raised,
+                findings = traffic.findings,
+                raised = traffic.raised,
+                risk_findings = risks.findings,
+                risk_raised = risks.raised,
                 "detection pass"
             );
-            Ok(outcome)
+            Ok(traffic.raised + risks.raised)
         })
         .await?;
-    Ok((generation, outcome.raised))
+    Ok((generation, outcome))
 }
 
 /// One delivery round to every stored subscription.

@@ -14,10 +14,17 @@
 //! ```
 
 use greenwatch_alert::{deliver_subscription, Retry, Smtp};
-use greenwatch_detect::{watch, Allowlist, AllowlistError, DetectorConfig, Finding, Window};
+use greenwatch_detect::{
+    watch, watch_risks, Allowlist, AllowlistError, DetectorConfig, Finding, RiskFinding,
+    RiskSeries, Window,
+};
+use greenwatch_feeds::Catalogue;
+use greenwatch_metrics::{Engine, MetricsError};
 use greenwatch_model::access::{Label, Viewer};
-use greenwatch_model::Timestamp;
-use greenwatch_store::{AlertStore, ObservationStore, StoreError, TimeRange};
+use greenwatch_model::{Period, PeriodKind, Timestamp};
+use greenwatch_netdb::NetDb;
+use greenwatch_store::{AlertStore, ObservationStore, RiskStore, StoreError, TimeRange};
+use rustc_hash::FxHashMap;
 use std::path::Path;
 
 /// How much history the background pass reads: at least five weeks before the newest bucket.
@@ -33,6 +40,8 @@ const DAY: i64 = 86_400;
 pub enum WarnError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Metrics(#[from] MetricsError),
     #[error("reading the allowlist {path}: {source}")]
     ReadAllowlist {
         path: String,
@@ -180,6 +189,85 @@ where
         findings: findings.len(),
         raised,
     })
+}
+
+/// The background pass over risk metrics: the daily distinct hosts of every feed risk per
+/// country over each risk's recent window (as [`recent_window`] chooses it, in days), through
+/// the metric engine, so the numbers are the portal's. Risks observed from flows (`mirai`)
+/// are left out: their traffic is watched per fingerprint already.
+pub fn watch_recent_risks<S>(
+    store: &mut S,
+    catalogue: &Catalogue,
+    netdb: &NetDb,
+    pass: &RecentPass,
+    now: Timestamp,
+) -> Result<PassOutcome, WarnError>
+where
+    S: ObservationStore + RiskStore + AlertStore,
+{
+    let findings = {
+        let engine = Engine::new(catalogue, &*store, &*store, netdb, Viewer::Local);
+        recent_risk_findings(&engine, &pass.config)?
+    };
+    let mut raised = 0;
+    for finding in &findings {
+        raised += store
+            .raise_alert(&finding.to_alert(pass.label.clone(), now))?
+            .1 as usize;
+    }
+    Ok(PassOutcome {
+        findings: findings.len(),
+        raised,
+    })
+}
+
+fn recent_risk_findings(
+    engine: &Engine,
+    config: &DetectorConfig,
+) -> Result<Vec<RiskFinding>, MetricsError> {
+    let mut findings = Vec::new();
+    for risk in engine.risks_with_data()? {
+        let slug = &engine.catalogue().get(risk).slug;
+        if engine.catalogue().get(risk).observed.is_some() {
+            continue;
+        }
+        let Some((first, last)) = engine.coverage(risk)? else {
+            continue;
+        };
+        let secs = |d: chrono::NaiveDate| d.and_time(chrono::NaiveTime::MIN).and_utc().timestamp();
+        let (window, raise_from) = recent_window(secs(first), secs(last), DAY, config);
+        let days = ((window.to - window.from) / DAY) as usize;
+        let mut by_country: FxHashMap<String, Vec<f64>> = FxHashMap::default();
+        for i in 0..days {
+            let Some(date) = chrono::DateTime::from_timestamp(window.from + i as i64 * DAY, 0)
+            else {
+                continue;
+            };
+            let period = Period::containing(PeriodKind::Day, date.date_naive());
+            for host in engine.hosts(risk, period)? {
+                if let Some(country) = host.country.as_str() {
+                    by_country
+                        .entry(country.to_string())
+                        .or_insert_with(|| vec![0.0; days])[i] += 1.0;
+                }
+            }
+        }
+        let series: Vec<RiskSeries> = by_country
+            .into_iter()
+            .map(|(country, hosts)| RiskSeries {
+                risk: slug.clone(),
+                country,
+                first_day: window.from,
+                hosts,
+            })
+            .collect();
+        findings.extend(
+            watch_risks(&series, config)
+                .into_iter()
+                .filter(|f| f.first.secs() >= raise_from),
+        );
+    }
+    Ok(findings)
 }
 
 /// What one delivery round did.
