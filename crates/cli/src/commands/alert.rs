@@ -6,7 +6,7 @@ use crate::data_dir::DataDir;
 use crate::table;
 use clap::{Args, Subcommand};
 use greenwatch_alert::{
-    deliver_pending, Channel, Retry, Smtp, SmtpCredentials, SmtpSecurity, Webhook,
+    deliver_pending, valid_address, Channel, Retry, Smtp, SmtpCredentials, SmtpSecurity, Webhook,
 };
 use greenwatch_model::access::{Label, Role, Tlp, Viewer};
 use greenwatch_model::alert::{NewAlert, NewSubscription, Severity, SubscriptionChannel};
@@ -199,7 +199,12 @@ pub fn run(data: &DataDir, args: AlertArgs) -> anyhow::Result<ExitCode> {
                     url,
                     secret: secret_from_env(&var)?,
                 },
-                _ if !args.email.is_empty() => SubscriptionChannel::Email { to: args.email },
+                _ if !args.email.is_empty() => {
+                    if let Some(bad) = args.email.iter().find(|a| !valid_address(a)) {
+                        anyhow::bail!("{bad:?} is not an e-mail address");
+                    }
+                    SubscriptionChannel::Email { to: args.email }
+                }
                 _ => anyhow::bail!("give --webhook URL --secret-env VAR or --email ADDRESS"),
             };
             let made = store.subscribe(&NewSubscription {
