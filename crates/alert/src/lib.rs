@@ -4,8 +4,8 @@
 //! alert its subscriber may see and has not received yet, retrying with backoff ([`Retry`]),
 //! and records the outcome in the store, so an alert is delivered at least once per channel.
 //!
-//! Invariants: a channel only ever receives alerts `Viewer::can_see` allows its subscriber;
-//! webhook secrets and SMTP passwords are never logged or put in an error message.
+//! Invariants: a channel only ever receives alerts `Viewer::can_see` allows its subscriber,
+//! with the sources they name as `Disclosure::for_viewer` shows them to it; webhook secrets and SMTP passwords are never logged or put in an error message.
 
 mod atom;
 mod retry;
@@ -19,6 +19,7 @@ pub use webhook::{signature, Webhook, SIGNATURE_HEADER};
 
 use greenwatch_model::access::{Role, Viewer};
 use greenwatch_model::alert::{Alert, Subscription, SubscriptionChannel};
+use greenwatch_model::anonymise::{CryptoPan, Disclosure};
 use greenwatch_model::Timestamp;
 use greenwatch_store::{AlertStore, Delivery, StoreError};
 
@@ -31,24 +32,22 @@ pub trait Channel {
     fn send(&self, alert: &Alert) -> Result<(), String>;
 }
 
-/// Delivers every alert `subscriber` may see that `channel` has not received; returns the
-/// outcome per alert id. `now` stamps successful deliveries.
+/// Delivers every alert `subscriber` may see that `channel` has not received, its sources
+/// anonymised with `pan` where the subscriber is an outsider; returns the outcome per alert
+/// id. `now` stamps successful deliveries.
 pub fn deliver_pending(
     store: &mut dyn AlertStore,
     subscriber: &Viewer,
+    pan: &CryptoPan,
     channel: &dyn Channel,
     retry: &Retry,
     now: impl Fn() -> Timestamp,
 ) -> Result<Vec<(i64, Delivery)>, StoreError> {
-    deliver_matching(
-        store,
-        subscriber,
-        &channel.name(),
+    let target = Target {
+        name: &channel.name(),
         channel,
-        |_| true,
-        retry,
-        now,
-    )
+    };
+    deliver_matching(store, subscriber, pan, target, |_| true, retry, now)
 }
 
 /// Why a subscription could not be served at all (its alerts stay pending).
@@ -66,6 +65,7 @@ pub enum SubscriptionError {
 pub fn deliver_subscription(
     store: &mut dyn AlertStore,
     subscription: &Subscription,
+    pan: &CryptoPan,
     relay: Option<&Smtp>,
     retry: &Retry,
     now: impl Fn() -> Timestamp,
@@ -86,23 +86,34 @@ pub fn deliver_subscription(
         org: subscription.subscription.org.clone(),
         role: Role::Member,
     };
+    let target = Target {
+        name: &subscription.channel_name(),
+        channel: channel.as_ref(),
+    };
     Ok(deliver_matching(
         store,
         &member,
-        &subscription.channel_name(),
-        channel.as_ref(),
+        pan,
+        target,
         |alert| subscription.wants(alert),
         retry,
         now,
     )?)
 }
 
-/// Delivers the alerts `subscriber` may see, `wanted` keeps and `name` has not received.
+/// A channel and the name its deliveries are recorded under.
+struct Target<'a> {
+    name: &'a str,
+    channel: &'a dyn Channel,
+}
+
+/// Delivers the alerts `subscriber` may see, `wanted` keeps and `target` has not received,
+/// as the subscriber may see them.
 fn deliver_matching(
     store: &mut dyn AlertStore,
     subscriber: &Viewer,
-    name: &str,
-    channel: &dyn Channel,
+    pan: &CryptoPan,
+    Target { name, channel }: Target,
     wanted: impl Fn(&Alert) -> bool,
     retry: &Retry,
     now: impl Fn() -> Timestamp,
@@ -112,16 +123,20 @@ fn deliver_matching(
         if !wanted(&alert) {
             continue;
         }
-        let (attempts, result) = retry.run(|| channel.send(&alert));
+        let shown = Alert {
+            id: alert.id,
+            alert: Disclosure::for_viewer(subscriber, &alert.alert.label).alert(pan, alert.alert),
+        };
+        let (attempts, result) = retry.run(|| channel.send(&shown));
         let delivery = Delivery {
             attempts,
             outcome: result.map(|()| now()),
         };
         if let Err(e) = &delivery.outcome {
-            tracing::warn!(alert = alert.id, channel = %name, attempts, "delivery failed: {e}");
+            tracing::warn!(alert = shown.id, channel = %name, attempts, "delivery failed: {e}");
         }
-        store.record_delivery(alert.id, name, &delivery)?;
-        outcomes.push((alert.id, delivery));
+        store.record_delivery(shown.id, name, &delivery)?;
+        outcomes.push((shown.id, delivery));
     }
     Ok(outcomes)
 }

@@ -7,6 +7,7 @@ use greenwatch_alert::{
 };
 use greenwatch_model::access::{Label, Role, Tlp, Viewer};
 use greenwatch_model::alert::{NewAlert, Severity};
+use greenwatch_model::anonymise::CryptoPan;
 use greenwatch_model::Timestamp;
 use greenwatch_store::{AlertStore, SqliteStore};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -42,6 +43,10 @@ fn store_with(alerts: &[NewAlert]) -> (tempfile::TempDir, SqliteStore) {
         store.raise_alert(a).unwrap();
     }
     (dir, store)
+}
+
+fn pan() -> CryptoPan {
+    CryptoPan::new(b"the delivery tests' key, 32 byte")
 }
 
 fn quick_retry() -> Retry {
@@ -113,7 +118,8 @@ fn webhook_is_signed_retried_after_a_failure_and_delivered_once() {
         org: "cert-y".into(),
         role: Role::Member,
     };
-    let outcomes = deliver_pending(&mut store, &subscriber, &hook, &quick_retry(), now).unwrap();
+    let outcomes =
+        deliver_pending(&mut store, &subscriber, &pan(), &hook, &quick_retry(), now).unwrap();
     assert_eq!(outcomes.len(), 1);
     assert_eq!(outcomes[0].1.attempts, 2);
     assert_eq!(outcomes[0].1.outcome, Ok(now()));
@@ -136,7 +142,8 @@ fn webhook_is_signed_retried_after_a_failure_and_delivered_once() {
     assert_eq!(json["label"]["tlp"], "GREEN");
 
     // Delivered: the next round sends nothing.
-    let again = deliver_pending(&mut store, &subscriber, &hook, &quick_retry(), now).unwrap();
+    let again =
+        deliver_pending(&mut store, &subscriber, &pan(), &hook, &quick_retry(), now).unwrap();
     assert!(again.is_empty());
 }
 
@@ -148,8 +155,15 @@ fn a_webhook_that_stays_down_is_retried_next_round_and_its_secret_never_shows() 
         url,
         secret: "do-not-print-me".into(),
     };
-    let outcomes =
-        deliver_pending(&mut store, &Viewer::Anonymous, &hook, &quick_retry(), now).unwrap();
+    let outcomes = deliver_pending(
+        &mut store,
+        &Viewer::Anonymous,
+        &pan(),
+        &hook,
+        &quick_retry(),
+        now,
+    )
+    .unwrap();
     let error = outcomes[0].1.outcome.clone().unwrap_err();
     assert_eq!(outcomes[0].1.attempts, 3);
     assert!(error.contains("500"), "{error}");
@@ -187,8 +201,15 @@ fn subscribers_receive_only_alerts_their_organisation_may_see() {
             })
             .collect()
     };
-    let public =
-        deliver_pending(&mut store, &Viewer::Anonymous, &hook, &quick_retry(), now).unwrap();
+    let public = deliver_pending(
+        &mut store,
+        &Viewer::Anonymous,
+        &pan(),
+        &hook,
+        &quick_retry(),
+        now,
+    )
+    .unwrap();
     assert_eq!(public.len(), 1);
     assert_eq!(titles(&received, 1), ["clear"]);
     let peer = Viewer::User {
@@ -196,7 +217,7 @@ fn subscribers_receive_only_alerts_their_organisation_may_see() {
         role: Role::Analyst,
     };
     assert_eq!(
-        deliver_pending(&mut store, &peer, &hook, &quick_retry(), now)
+        deliver_pending(&mut store, &peer, &pan(), &hook, &quick_retry(), now)
             .unwrap()
             .len(),
         1
@@ -207,7 +228,7 @@ fn subscribers_receive_only_alerts_their_organisation_may_see() {
         role: Role::Member,
     };
     assert_eq!(
-        deliver_pending(&mut store, &owner, &hook, &quick_retry(), now)
+        deliver_pending(&mut store, &owner, &pan(), &hook, &quick_retry(), now)
             .unwrap()
             .len(),
         2
@@ -215,6 +236,63 @@ fn subscribers_receive_only_alerts_their_organisation_may_see() {
     let mut got = titles(&received, 2);
     got.sort();
     assert_eq!(got, ["amber", "red"]);
+}
+
+#[test]
+fn an_outsider_receives_a_detector_alert_with_its_sources_anonymised_and_the_owner_the_real_ones() {
+    use greenwatch_model::alert::{Contributor, Evidence, Explanation};
+    let mut alert = new_alert("Surge on port 5555/tcp from 203.0.113.7", Tlp::Clear);
+    alert.key = Some("detect:port 5555/tcp packets:surge:1791158400".into());
+    alert.summary = "top sources: 203.0.113.7 (80 %)".into();
+    alert.evidence = Some(Evidence {
+        series: vec![],
+        explanation: Explanation {
+            sources: vec![Contributor {
+                name: "203.0.113.7".into(),
+                packets: 100,
+                share: 0.8,
+                first_seen: None,
+            }],
+            ..Explanation::default()
+        },
+    });
+    let (_dir, mut store) = store_with(&[alert]);
+    // Deliveries are recorded per channel, so each subscriber has a receiver of its own.
+    let hook = || {
+        let (url, received) = webhook_receiver(vec![200]);
+        let hook = Webhook {
+            url,
+            secret: "k".into(),
+        };
+        (hook, received)
+    };
+    let body = |rx: &mpsc::Receiver<Received>| -> serde_json::Value {
+        let received = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("a delivery");
+        serde_json::from_slice(&received.body).unwrap()
+    };
+    let image = pan().anonymise("203.0.113.7".parse().unwrap()).to_string();
+    let peer = Viewer::User {
+        org: "cert-y".into(),
+        role: Role::Member,
+    };
+    let (peer_hook, peer_received) = hook();
+    deliver_pending(&mut store, &peer, &pan(), &peer_hook, &quick_retry(), now).unwrap();
+    let got = body(&peer_received);
+    assert_eq!(got["title"], format!("Surge on port 5555/tcp from {image}"));
+    assert_eq!(got["summary"], format!("top sources: {image} (80 %)"));
+    assert!(!got.to_string().contains("203.0.113.7"), "{got}");
+    let owner = Viewer::User {
+        org: "cert-x".into(),
+        role: Role::Member,
+    };
+    let (owner_hook, owner_received) = hook();
+    deliver_pending(&mut store, &owner, &pan(), &owner_hook, &quick_retry(), now).unwrap();
+    assert_eq!(
+        body(&owner_received)["summary"],
+        "top sources: 203.0.113.7 (80 %)"
+    );
 }
 
 /// What an SMTP sink saw: the commands (`-- TLS --` where the conversation moved to TLS)
@@ -331,8 +409,15 @@ fn with_starttls_the_login_and_the_message_travel_only_over_tls() {
         }),
         security: SmtpSecurity::start_tls(Some(&ca)).unwrap(),
     };
-    let outcomes =
-        deliver_pending(&mut store, &Viewer::Anonymous, &smtp, &quick_retry(), now).unwrap();
+    let outcomes = deliver_pending(
+        &mut store,
+        &Viewer::Anonymous,
+        &pan(),
+        &smtp,
+        &quick_retry(),
+        now,
+    )
+    .unwrap();
     assert_eq!(outcomes[0].1.outcome, Ok(now()));
     let (commands, data) = sink.recv().unwrap();
     let upgraded = commands.iter().position(|c| c == "-- TLS --").unwrap();
@@ -364,7 +449,8 @@ fn a_relay_without_starttls_or_with_an_untrusted_certificate_gets_no_login() {
             }),
             security: SmtpSecurity::start_tls(Some(&ca)).unwrap(),
         };
-        let outcomes = deliver_pending(&mut store, &Viewer::Anonymous, &smtp, &once, now).unwrap();
+        let outcomes =
+            deliver_pending(&mut store, &Viewer::Anonymous, &pan(), &smtp, &once, now).unwrap();
         let error = outcomes[0].1.outcome.clone().unwrap_err();
         assert!(error.contains(expected), "{error}");
         let (commands, _) = sink.recv().unwrap();
@@ -395,7 +481,7 @@ fn email_goes_through_an_smtp_relay_with_auth_and_dot_stuffing() {
         org: "cert-y".into(),
         role: Role::Member,
     };
-    let outcomes = deliver_pending(&mut store, &peer, &smtp, &quick_retry(), now).unwrap();
+    let outcomes = deliver_pending(&mut store, &peer, &pan(), &smtp, &quick_retry(), now).unwrap();
     assert_eq!(outcomes[0].1.outcome, Ok(now()));
     let (commands, data) = sink.recv().unwrap();
     // AUTH PLAIN of "\0gw\0pw".
@@ -432,7 +518,8 @@ fn a_refused_login_is_reported_without_the_password() {
         attempts: 1,
         first_backoff: Duration::ZERO,
     };
-    let outcomes = deliver_pending(&mut store, &Viewer::Anonymous, &smtp, &retry, now).unwrap();
+    let outcomes =
+        deliver_pending(&mut store, &Viewer::Anonymous, &pan(), &smtp, &retry, now).unwrap();
     let error = outcomes[0].1.outcome.clone().unwrap_err();
     assert!(error.contains("535"), "{error}");
     assert!(

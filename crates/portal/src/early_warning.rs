@@ -94,6 +94,7 @@ async fn pass_once(
 /// One delivery round to every stored subscription.
 async fn deliver_once(state: &AppState, config: &EarlyWarning) -> Result<(), PortalError> {
     let relay = config.relay.clone();
+    let pan = state.anonymiser()?.clone();
     let round = state
         .write(move |store| {
             let retry = Retry {
@@ -102,6 +103,7 @@ async fn deliver_once(state: &AppState, config: &EarlyWarning) -> Result<(), Por
             };
             Ok(deliver_all(
                 store,
+                &pan,
                 relay.as_ref(),
                 &retry,
                 crate::routes::now,

@@ -110,7 +110,7 @@ impl AppState {
     }
 
     /// The deployment's Crypto-PAn; the first call reads the key, or makes it.
-    fn anonymiser(&self) -> Result<&CryptoPan, PortalError> {
+    pub(crate) fn anonymiser(&self) -> Result<&CryptoPan, PortalError> {
         if let Some(pan) = self.anonymiser.get() {
             return Ok(pan);
         }

@@ -21,6 +21,7 @@ use greenwatch_detect::{
 use greenwatch_feeds::Catalogue;
 use greenwatch_metrics::{Engine, MetricsError};
 use greenwatch_model::access::{Label, Viewer};
+use greenwatch_model::anonymise::CryptoPan;
 use greenwatch_model::{Period, PeriodKind, Timestamp};
 use greenwatch_netdb::NetDb;
 use greenwatch_store::{AlertStore, ObservationStore, RiskStore, StoreError, TimeRange};
@@ -282,13 +283,14 @@ pub struct DeliveryRound {
 /// that cannot be served is logged and the others still get theirs.
 pub fn deliver_all(
     store: &mut dyn AlertStore,
+    pan: &CryptoPan,
     relay: Option<&Smtp>,
     retry: &Retry,
     now: impl Fn() -> Timestamp,
 ) -> Result<DeliveryRound, StoreError> {
     let mut round = DeliveryRound::default();
     for subscription in store.subscriptions(None)? {
-        match deliver_subscription(store, &subscription, relay, retry, &now) {
+        match deliver_subscription(store, &subscription, pan, relay, retry, &now) {
             Ok(outcomes) => {
                 for (_, delivery) in outcomes {
                     if delivery.outcome.is_ok() {

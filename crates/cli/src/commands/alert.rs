@@ -10,6 +10,7 @@ use greenwatch_alert::{
 };
 use greenwatch_model::access::{Label, Role, Tlp, Viewer};
 use greenwatch_model::alert::{NewAlert, NewSubscription, Severity, SubscriptionChannel};
+use greenwatch_model::anonymise::CryptoPan;
 use greenwatch_model::Timestamp;
 use greenwatch_store::AlertStore;
 use std::process::ExitCode;
@@ -192,7 +193,10 @@ pub fn run(data: &DataDir, args: AlertArgs) -> anyhow::Result<ExitCode> {
             })?;
             println!("{id}");
         }
-        AlertCommand::Deliver(args) => return deliver(&mut store, args),
+        AlertCommand::Deliver(args) => {
+            let pan = greenwatch_portal::deployment_anonymiser(data.root())?;
+            return deliver(&mut store, &pan, args);
+        }
         AlertCommand::Subscribe(args) => {
             let channel = match (args.webhook, args.secret_env) {
                 (Some(url), Some(var)) => SubscriptionChannel::Webhook {
@@ -271,7 +275,11 @@ fn secret_from_env(var: &str) -> anyhow::Result<String> {
         .map_err(|_| anyhow::anyhow!("environment variable {var} (the webhook secret) is not set"))
 }
 
-fn deliver(store: &mut dyn AlertStore, args: DeliverArgs) -> anyhow::Result<ExitCode> {
+fn deliver(
+    store: &mut dyn AlertStore,
+    pan: &CryptoPan,
+    args: DeliverArgs,
+) -> anyhow::Result<ExitCode> {
     let mut channels: Vec<Box<dyn Channel>> = Vec::new();
     if let (Some(url), Some(var)) = (args.webhook, args.secret_env) {
         let secret = secret_from_env(&var)?;
@@ -313,7 +321,9 @@ fn deliver(store: &mut dyn AlertStore, args: DeliverArgs) -> anyhow::Result<Exit
     let mut report = Vec::new();
     let mut failed = false;
     for channel in &channels {
-        for (id, delivery) in deliver_pending(store, &subscriber, channel.as_ref(), &retry, now)? {
+        for (id, delivery) in
+            deliver_pending(store, &subscriber, pan, channel.as_ref(), &retry, now)?
+        {
             failed |= delivery.outcome.is_err();
             report.push(serde_json::json!({
                 "alert": id,
