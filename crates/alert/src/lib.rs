@@ -15,7 +15,7 @@ mod webhook;
 pub use atom::{atom_feed, FeedInfo};
 pub use retry::Retry;
 pub use smtp::{valid_address, Smtp, SmtpCredentials, SmtpSecurity};
-pub use webhook::{signature, Webhook, SIGNATURE_HEADER};
+pub use webhook::{check_internet_destination, signature, Webhook, SIGNATURE_HEADER};
 
 use greenwatch_model::access::{Role, Viewer};
 use greenwatch_model::alert::{Alert, Subscription, SubscriptionChannel};
@@ -59,27 +59,61 @@ pub enum SubscriptionError {
     Store(#[from] StoreError),
 }
 
+/// How stored subscriptions reach their receivers.
+#[derive(Clone, Debug, Default)]
+pub struct Outbound {
+    /// The relay e-mail subscriptions go through; without one they stay pending.
+    pub relay: Option<Smtp>,
+    /// Whether webhooks may go to internal addresses (loopback, private networks): off, so a
+    /// member's subscription cannot reach into the server's own networks.
+    pub webhooks_to_internal: bool,
+}
+
+/// A subscription's webhook, refused before each POST when its host is internal and the
+/// deployment does not allow that.
+struct SubscriptionWebhook {
+    hook: Webhook,
+    internal_allowed: bool,
+}
+
+impl Channel for SubscriptionWebhook {
+    fn name(&self) -> String {
+        self.hook.name()
+    }
+
+    fn send(&self, alert: &Alert) -> Result<(), String> {
+        if !self.internal_allowed {
+            check_internet_destination(&self.hook.url)?;
+        }
+        self.hook.send(alert)
+    }
+}
+
 /// Delivers to a stored subscription every alert raised after it was made, of at least its
 /// severity, that its organisation's members may see and it has not received. E-mail goes
-/// through `relay` (its recipients replaced by the subscription's).
+/// through the outbound relay (its recipients replaced by the subscription's).
 pub fn deliver_subscription(
     store: &mut dyn AlertStore,
     subscription: &Subscription,
     pan: &CryptoPan,
-    relay: Option<&Smtp>,
+    outbound: &Outbound,
     retry: &Retry,
     now: impl Fn() -> Timestamp,
 ) -> Result<Vec<(i64, Delivery)>, SubscriptionError> {
     let channel: Box<dyn Channel> = match &subscription.subscription.channel {
-        SubscriptionChannel::Webhook { url, secret } => Box::new(Webhook {
-            url: url.clone(),
-            secret: secret.clone(),
+        SubscriptionChannel::Webhook { url, secret } => Box::new(SubscriptionWebhook {
+            hook: Webhook {
+                url: url.clone(),
+                secret: secret.clone(),
+            },
+            internal_allowed: outbound.webhooks_to_internal,
         }),
         SubscriptionChannel::Email { to } => Box::new(Smtp {
             to: to.clone(),
-            ..relay
-                .ok_or(SubscriptionError::NoRelay(subscription.id))?
+            ..outbound
+                .relay
                 .clone()
+                .ok_or(SubscriptionError::NoRelay(subscription.id))?
         }),
     };
     let member = Viewer::User {

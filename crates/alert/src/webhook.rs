@@ -4,6 +4,7 @@
 use crate::Channel;
 use greenwatch_model::alert::Alert;
 use hmac::{KeyInit, Mac};
+use std::net::{IpAddr, ToSocketAddrs};
 
 /// The header carrying `sha256=<hex HMAC-SHA256 of the body under the shared secret>`.
 pub const SIGNATURE_HEADER: &str = "X-Greenwatch-Signature";
@@ -57,9 +58,129 @@ impl Channel for Webhook {
     }
 }
 
+/// Whether `ip` is an address of the server's own networks rather than of the Internet:
+/// loopback, private (RFC 1918, unique local), shared (RFC 6598), link-local, unspecified,
+/// broadcast or multicast.
+fn is_internal(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || (a == 100 && (64..128).contains(&b))
+                || a == 0
+        }
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_internal(IpAddr::V4(v4)),
+            None => {
+                let first = v6.segments()[0];
+                v6.is_loopback()
+                    || v6.is_unspecified()
+                    || v6.is_multicast()
+                    || (first & 0xfe00) == 0xfc00
+                    || (first & 0xffc0) == 0xfe80
+            }
+        },
+    }
+}
+
+/// The host and port of an `http://` or `https://` URL.
+fn host_and_port(url: &str) -> Result<(String, u16), String> {
+    let (rest, default_port) = if let Some(rest) = url.strip_prefix("https://") {
+        (rest, 443)
+    } else if let Some(rest) = url.strip_prefix("http://") {
+        (rest, 80)
+    } else {
+        return Err(format!("{url}: not an http:// or https:// URL"));
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = authority.rsplit('@').next().unwrap_or_default();
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => {
+            let (host, after) = v6
+                .split_once(']')
+                .ok_or_else(|| format!("{url}: unclosed [ in the host"))?;
+            (host, after.strip_prefix(':'))
+        }
+        None => match authority.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    if host.is_empty() {
+        return Err(format!("{url}: no host"));
+    }
+    let port = match port {
+        Some(p) => p.parse().map_err(|_| format!("{url}: bad port {p}"))?,
+        None => default_port,
+    };
+    Ok((host.to_string(), port))
+}
+
+/// Refuses a webhook URL whose host is, or resolves to, an internal address, so that a
+/// member's subscription cannot make the server POST into the networks it stands in
+/// (server-side request forgery). The check runs before every POST, when the name is
+/// resolved anew.
+pub fn check_internet_destination(url: &str) -> Result<(), String> {
+    let (host, port) = host_and_port(url)?;
+    let addrs: Vec<IpAddr> = (host.as_str(), port)
+        .to_socket_addrs()
+        .map_err(|e| format!("{url}: resolving {host}: {e}"))?
+        .map(|a| a.ip())
+        .collect();
+    match addrs.iter().find(|ip| is_internal(**ip)) {
+        Some(ip) => Err(format!(
+            "{url}: {host} is the internal address {ip}; webhooks go to Internet addresses \
+             only unless serve runs with --webhooks-to-internal"
+        )),
+        None if addrs.is_empty() => Err(format!("{url}: {host} has no address")),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn internal_destinations_are_refused_by_address_and_by_name() {
+        for url in [
+            "http://127.0.0.1:8080/hook",
+            "http://localhost/hook",
+            "https://10.1.2.3/x",
+            "http://172.16.0.1/",
+            "http://192.168.1.1",
+            "http://169.254.169.254/latest/meta-data",
+            "http://100.64.0.1/",
+            "http://0.0.0.0/",
+            "http://[::1]:9000/hook",
+            "http://[fd00::1]/",
+            "http://[fe80::1]/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://user@127.0.0.1/",
+        ] {
+            let refused = check_internet_destination(url).unwrap_err();
+            assert!(refused.contains("internal address"), "{url}: {refused}");
+        }
+        assert!(check_internet_destination("ftp://example.org/").is_err());
+        assert!(check_internet_destination("http://[::1/").is_err());
+        assert!(check_internet_destination("http://1.1.1.1:99999/").is_err());
+    }
+
+    #[test]
+    fn internet_addresses_pass() {
+        for url in [
+            "https://8.8.8.8/hook",
+            "http://[2001:4860:4860::8888]:8443/x?y",
+            "https://93.184.216.34",
+        ] {
+            assert_eq!(check_internet_destination(url), Ok(()), "{url}");
+        }
+    }
 
     #[test]
     fn signature_is_rfc_4231_hmac_sha256() {

@@ -295,6 +295,65 @@ fn an_outsider_receives_a_detector_alert_with_its_sources_anonymised_and_the_own
     );
 }
 
+#[test]
+fn a_subscription_webhook_to_an_internal_address_is_refused_unless_the_deployment_allows_it() {
+    use greenwatch_alert::{deliver_subscription, Outbound};
+    use greenwatch_model::account::Organisation;
+    use greenwatch_model::alert::{NewSubscription, SubscriptionChannel};
+    use greenwatch_store::AccountStore;
+    let (_dir, mut store) = store_with(&[]);
+    let org = Organisation {
+        slug: "cert-y".into(),
+        name: "CERT Y".into(),
+        created_at: now(),
+    };
+    store.create_org(&org, "test").unwrap();
+    let (url, received) = webhook_receiver(vec![200]);
+    let subscription = store
+        .subscribe(&NewSubscription {
+            org: "cert-y".into(),
+            channel: SubscriptionChannel::Webhook {
+                url,
+                secret: "k".into(),
+            },
+            min_severity: Severity::Low,
+            created_by: "analyst".into(),
+            created_at: now(),
+        })
+        .unwrap();
+    store
+        .raise_alert(&new_alert("after the subscription", Tlp::Clear))
+        .unwrap();
+    let once = Retry {
+        attempts: 1,
+        first_backoff: Duration::from_millis(1),
+    };
+    let refused = deliver_subscription(
+        &mut store,
+        &subscription,
+        &pan(),
+        &Outbound::default(),
+        &once,
+        now,
+    )
+    .unwrap();
+    assert_eq!(refused.len(), 1);
+    let reason = refused[0].1.outcome.clone().unwrap_err();
+    assert!(reason.contains("internal address 127.0.0.1"), "{reason}");
+    assert!(
+        received.recv_timeout(Duration::from_millis(300)).is_err(),
+        "nothing was POSTed"
+    );
+    let allowed = Outbound {
+        webhooks_to_internal: true,
+        ..Outbound::default()
+    };
+    let delivered =
+        deliver_subscription(&mut store, &subscription, &pan(), &allowed, &once, now).unwrap();
+    assert!(delivered[0].1.outcome.is_ok(), "{delivered:?}");
+    assert!(received.recv_timeout(Duration::from_secs(10)).is_ok());
+}
+
 /// What an SMTP sink saw: the commands (`-- TLS --` where the conversation moved to TLS)
 /// and the message data.
 type Seen = (Vec<String>, String);

@@ -142,6 +142,8 @@ fn serve_raises_the_surge_alert_and_delivers_it_signed_only_where_it_may_be_seen
             "cert-a",
             "--alert-tlp",
             "amber",
+            // The receivers listen on loopback.
+            "--webhooks-to-internal",
         ])
         .env("GREENWATCH_LOG", "info")
         .stdout(Stdio::null())

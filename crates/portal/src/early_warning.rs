@@ -7,7 +7,7 @@
 
 use crate::error::PortalError;
 use crate::AppState;
-use greenwatch_alert::{Retry, Smtp};
+use greenwatch_alert::{Outbound, Retry};
 use greenwatch_model::access::Label;
 use greenwatch_store::ObservationStore;
 use greenwatch_warn::{deliver_all, load_allowlist, watch_recent, watch_recent_risks, RecentPass};
@@ -21,8 +21,8 @@ const CHECK_EVERY: Duration = Duration::from_secs(15);
 pub struct EarlyWarning {
     /// Owner and TLP of the alerts the detector raises.
     pub label: Label,
-    /// The relay e-mail subscriptions go through; without one they stay pending.
-    pub relay: Option<Smtp>,
+    /// How subscriptions reach their receivers (the SMTP relay, internal webhooks).
+    pub outbound: Outbound,
     /// Pending deliveries (failed ones, hand-written alerts, new subscriptions) are tried
     /// again this often even when no new alert was raised.
     pub deliver_every: Duration,
@@ -93,7 +93,7 @@ async fn pass_once(
 
 /// One delivery round to every stored subscription.
 async fn deliver_once(state: &AppState, config: &EarlyWarning) -> Result<(), PortalError> {
-    let relay = config.relay.clone();
+    let outbound = config.outbound.clone();
     let pan = state.anonymiser()?.clone();
     let round = state
         .write(move |store| {
@@ -104,7 +104,7 @@ async fn deliver_once(state: &AppState, config: &EarlyWarning) -> Result<(), Por
             Ok(deliver_all(
                 store,
                 &pan,
-                relay.as_ref(),
+                &outbound,
                 &retry,
                 crate::routes::now,
             )?)

@@ -13,7 +13,7 @@
 //!             owner: "local".into(),
 //!             tlp: greenwatch_model::access::Tlp::Amber,
 //!         },
-//!         relay: None,
+//!         outbound: Default::default(),
 //!         deliver_every: std::time::Duration::from_secs(60),
 //!     },
 //! };

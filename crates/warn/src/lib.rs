@@ -13,7 +13,7 @@
 //! # }
 //! ```
 
-use greenwatch_alert::{deliver_subscription, Retry, Smtp};
+use greenwatch_alert::{deliver_subscription, Outbound, Retry};
 use greenwatch_detect::{
     watch, watch_risks, Allowlist, AllowlistError, DetectorConfig, Finding, RiskFinding,
     RiskSeries, Window,
@@ -279,18 +279,18 @@ pub struct DeliveryRound {
 }
 
 /// Pushes every stored subscription its pending alerts (see
-/// [`greenwatch_alert::deliver_subscription`]); e-mail goes through `relay`. A subscription
+/// [`greenwatch_alert::deliver_subscription`]) through `outbound`. A subscription
 /// that cannot be served is logged and the others still get theirs.
 pub fn deliver_all(
     store: &mut dyn AlertStore,
     pan: &CryptoPan,
-    relay: Option<&Smtp>,
+    outbound: &Outbound,
     retry: &Retry,
     now: impl Fn() -> Timestamp,
 ) -> Result<DeliveryRound, StoreError> {
     let mut round = DeliveryRound::default();
     for subscription in store.subscriptions(None)? {
-        match deliver_subscription(store, &subscription, pan, relay, retry, &now) {
+        match deliver_subscription(store, &subscription, pan, outbound, retry, &now) {
             Ok(outcomes) => {
                 for (_, delivery) in outcomes {
                     if delivery.outcome.is_ok() {

@@ -7,7 +7,7 @@ use crate::commands::alert::SmtpTlsArgs;
 use crate::data_dir::DataDir;
 use anyhow::Context;
 use clap::Args;
-use greenwatch_alert::{Smtp, SmtpCredentials};
+use greenwatch_alert::{Outbound, Smtp, SmtpCredentials};
 use greenwatch_model::access::{Label, Tlp};
 use greenwatch_portal::{ensure_self_signed, EarlyWarning, PortalConfig, TlsFiles};
 use std::net::SocketAddr;
@@ -57,6 +57,10 @@ struct WarnArgs {
     smtp_password_file: Option<PathBuf>,
     #[command(flatten)]
     smtp_tls: SmtpTlsArgs,
+    /// Let subscriptions' webhooks go to loopback and private addresses (by default a webhook
+    /// whose host is internal is refused, so members cannot reach into this server's networks).
+    #[arg(long)]
+    webhooks_to_internal: bool,
 }
 
 impl WarnArgs {
@@ -73,15 +77,18 @@ impl WarnArgs {
                 owner: self.alert_org,
                 tlp: self.alert_tlp,
             },
-            relay: match self.smtp_relay {
-                Some(relay) => Some(Smtp {
-                    relay,
-                    from: self.smtp_from,
-                    to: Vec::new(),
-                    credentials,
-                    security: self.smtp_tls.security()?,
-                }),
-                None => None,
+            outbound: Outbound {
+                relay: match self.smtp_relay {
+                    Some(relay) => Some(Smtp {
+                        relay,
+                        from: self.smtp_from,
+                        to: Vec::new(),
+                        credentials,
+                        security: self.smtp_tls.security()?,
+                    }),
+                    None => None,
+                },
+                webhooks_to_internal: self.webhooks_to_internal,
             },
             deliver_every: Duration::from_secs(self.deliver_every.max(1)),
         })
