@@ -15,7 +15,9 @@ mod webhook;
 pub use atom::{atom_feed, FeedInfo};
 pub use retry::Retry;
 pub use smtp::{valid_address, Smtp, SmtpCredentials, SmtpSecurity};
-pub use webhook::{check_internet_destination, signature, Webhook, SIGNATURE_HEADER};
+pub use webhook::{
+    check_internet_destination, signature, DestinationError, Webhook, SIGNATURE_HEADER,
+};
 
 use greenwatch_model::access::{Role, Viewer};
 use greenwatch_model::alert::{Alert, Subscription, SubscriptionChannel};
@@ -83,7 +85,7 @@ impl Channel for SubscriptionWebhook {
 
     fn send(&self, alert: &Alert) -> Result<(), String> {
         if !self.internal_allowed {
-            check_internet_destination(&self.hook.url)?;
+            check_internet_destination(&self.hook.url).map_err(|e| e.to_string())?;
         }
         self.hook.send(alert)
     }

@@ -88,14 +88,40 @@ fn is_internal(ip: IpAddr) -> bool {
     }
 }
 
+/// Why a webhook destination is refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DestinationError {
+    #[error("{url}: {reason}")]
+    BadUrl { url: String, reason: String },
+    #[error("{url}: resolving {host}: {reason}")]
+    Unresolved {
+        url: String,
+        host: String,
+        reason: String,
+    },
+    #[error(
+        "{url}: {host} is the internal address {ip}; webhooks go to Internet addresses only \
+         unless serve runs with --webhooks-to-internal"
+    )]
+    Internal {
+        url: String,
+        host: String,
+        ip: IpAddr,
+    },
+}
+
 /// The host and port of an `http://` or `https://` URL.
-fn host_and_port(url: &str) -> Result<(String, u16), String> {
+fn host_and_port(url: &str) -> Result<(String, u16), DestinationError> {
+    let bad = |reason: &str| DestinationError::BadUrl {
+        url: url.to_string(),
+        reason: reason.to_string(),
+    };
     let (rest, default_port) = if let Some(rest) = url.strip_prefix("https://") {
         (rest, 443)
     } else if let Some(rest) = url.strip_prefix("http://") {
         (rest, 80)
     } else {
-        return Err(format!("{url}: not an http:// or https:// URL"));
+        return Err(bad("not an http:// or https:// URL"));
     };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     let authority = authority.rsplit('@').next().unwrap_or_default();
@@ -103,7 +129,7 @@ fn host_and_port(url: &str) -> Result<(String, u16), String> {
         Some(v6) => {
             let (host, after) = v6
                 .split_once(']')
-                .ok_or_else(|| format!("{url}: unclosed [ in the host"))?;
+                .ok_or_else(|| bad("unclosed [ in the host"))?;
             (host, after.strip_prefix(':'))
         }
         None => match authority.split_once(':') {
@@ -112,10 +138,10 @@ fn host_and_port(url: &str) -> Result<(String, u16), String> {
         },
     };
     if host.is_empty() {
-        return Err(format!("{url}: no host"));
+        return Err(bad("no host"));
     }
     let port = match port {
-        Some(p) => p.parse().map_err(|_| format!("{url}: bad port {p}"))?,
+        Some(p) => p.parse().map_err(|_| bad(&format!("bad port {p}")))?,
         None => default_port,
     };
     Ok((host.to_string(), port))
@@ -123,21 +149,26 @@ fn host_and_port(url: &str) -> Result<(String, u16), String> {
 
 /// Refuses a webhook URL whose host is, or resolves to, an internal address, so that a
 /// member's subscription cannot make the server POST into the networks it stands in
-/// (server-side request forgery). The check runs before every POST, when the name is
-/// resolved anew.
-pub fn check_internet_destination(url: &str) -> Result<(), String> {
+/// (server-side request forgery). Runs before every POST, when the name is resolved anew.
+pub fn check_internet_destination(url: &str) -> Result<(), DestinationError> {
     let (host, port) = host_and_port(url)?;
+    let unresolved = |reason: String| DestinationError::Unresolved {
+        url: url.to_string(),
+        host: host.clone(),
+        reason,
+    };
     let addrs: Vec<IpAddr> = (host.as_str(), port)
         .to_socket_addrs()
-        .map_err(|e| format!("{url}: resolving {host}: {e}"))?
+        .map_err(|e| unresolved(e.to_string()))?
         .map(|a| a.ip())
         .collect();
     match addrs.iter().find(|ip| is_internal(**ip)) {
-        Some(ip) => Err(format!(
-            "{url}: {host} is the internal address {ip}; webhooks go to Internet addresses \
-             only unless serve runs with --webhooks-to-internal"
-        )),
-        None if addrs.is_empty() => Err(format!("{url}: {host} has no address")),
+        Some(&ip) => Err(DestinationError::Internal {
+            url: url.to_string(),
+            host,
+            ip,
+        }),
+        None if addrs.is_empty() => Err(unresolved("no address".into())),
         None => Ok(()),
     }
 }
@@ -164,11 +195,25 @@ mod tests {
             "http://user@127.0.0.1/",
         ] {
             let refused = check_internet_destination(url).unwrap_err();
-            assert!(refused.contains("internal address"), "{url}: {refused}");
+            assert!(
+                matches!(refused, DestinationError::Internal { .. }),
+                "{url}: {refused}"
+            );
         }
-        assert!(check_internet_destination("ftp://example.org/").is_err());
-        assert!(check_internet_destination("http://[::1/").is_err());
-        assert!(check_internet_destination("http://1.1.1.1:99999/").is_err());
+        for url in [
+            "ftp://example.org/",
+            "http://[::1/",
+            "http://1.1.1.1:99999/",
+            "http:///x",
+        ] {
+            assert!(
+                matches!(
+                    check_internet_destination(url),
+                    Err(DestinationError::BadUrl { .. })
+                ),
+                "{url}"
+            );
+        }
     }
 
     #[test]

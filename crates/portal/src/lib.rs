@@ -92,7 +92,8 @@ pub fn router(state: AppState) -> axum::Router {
 
 /// Serves the portal until Ctrl-C or SIGTERM, then finishes the requests in flight.
 pub async fn serve(config: PortalConfig) -> anyhow::Result<()> {
-    let state = AppState::open(&config.data_dir)?;
+    let state = AppState::open(&config.data_dir)?
+        .with_internal_webhooks(config.early_warning.outbound.webhooks_to_internal);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;

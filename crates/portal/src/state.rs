@@ -31,6 +31,8 @@ pub struct AppState {
     uploads: Arc<Uploads>,
     /// The deployment's Crypto-PAn, its key read (or made) on first use.
     anonymiser: Arc<OnceLock<CryptoPan>>,
+    /// Whether subscriptions' webhooks may go to internal addresses (`--webhooks-to-internal`).
+    webhooks_to_internal: bool,
 }
 
 impl AppState {
@@ -71,7 +73,18 @@ impl AppState {
             cache: Arc::new(ResultCache::default()),
             uploads: Arc::new(Uploads::default()),
             anonymiser: Arc::default(),
+            webhooks_to_internal: false,
         }
+    }
+
+    /// Lets subscriptions' webhooks go to internal addresses (off by default).
+    pub fn with_internal_webhooks(mut self, allowed: bool) -> AppState {
+        self.webhooks_to_internal = allowed;
+        self
+    }
+
+    pub(crate) fn webhooks_to_internal(&self) -> bool {
+        self.webhooks_to_internal
     }
 
     pub fn data_dir(&self) -> &Path {

@@ -388,6 +388,26 @@ async fn analysts_manage_their_organisations_subscriptions_and_see_a_webhook_sec
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert!(f.store.subscriptions(None).unwrap().is_empty());
 
+    // A webhook into the server's own networks is refused on the page (and before every POST).
+    for internal in [
+        "http://127.0.0.1:9000/hook",
+        "http://169.254.169.254/latest",
+        "http://[::1]/",
+    ] {
+        let body = format!(
+            "csrf={csrf}&channel=webhook&url={}&recipients=&min_severity=high",
+            form_value(internal)
+        );
+        let refused = post_form(&f.app, "/alerts/subscriptions", Some(&analyst), &body).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{internal}");
+        assert!(
+            refused.body.contains("internal address"),
+            "{}",
+            refused.body
+        );
+    }
+    assert!(f.store.subscriptions(None).unwrap().is_empty());
+
     let made = post_form(
         &f.app,
         "/alerts/subscriptions",

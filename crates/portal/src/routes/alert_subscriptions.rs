@@ -14,7 +14,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
-use greenwatch_alert::valid_address;
+use greenwatch_alert::{check_internet_destination, valid_address, DestinationError};
 use greenwatch_model::alert::{NewSubscription, Severity, SubscriptionChannel};
 use greenwatch_store::AlertStore;
 
@@ -173,6 +173,22 @@ impl SubscribeForm {
     }
 }
 
+/// `channel`, or a refusal when it is a webhook whose host is internal now. A host that does
+/// not resolve yet is accepted: every POST checks the destination again.
+async fn refuse_internal(channel: SubscriptionChannel) -> Result<SubscriptionChannel, PortalError> {
+    let SubscriptionChannel::Webhook { url, .. } = &channel else {
+        return Ok(channel);
+    };
+    let url = url.clone();
+    let checked = tokio::task::spawn_blocking(move || check_internet_destination(&url))
+        .await
+        .map_err(|e| PortalError::Internal(format!("checking a webhook URL: {e}")))?;
+    match checked {
+        Ok(()) | Err(DestinationError::Unresolved { .. }) => Ok(channel),
+        Err(e) => Err(PortalError::BadRequest(e.to_string())),
+    }
+}
+
 /// `POST /alerts/subscriptions`: subscribes the member's organisation; a webhook's secret is
 /// shown on the answering page, once.
 pub async fn create(
@@ -182,7 +198,11 @@ pub async fn create(
     Form(form): Form<SubscribeForm>,
 ) -> Result<Response, PageError> {
     let member = manager(Some(Member::posting(visitor, csrf, &form.csrf)?))?;
-    let made = match (form.channel(), form.min_severity.parse::<Severity>()) {
+    let channel = match form.channel() {
+        Ok(channel) if !state.webhooks_to_internal() => refuse_internal(channel).await,
+        other => other,
+    };
+    let made = match (channel, form.min_severity.parse::<Severity>()) {
         (Ok(channel), Ok(min_severity)) => Ok(NewSubscription {
             org: member.org.clone(),
             channel,
