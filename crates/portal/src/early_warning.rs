@@ -10,7 +10,9 @@ use crate::AppState;
 use greenwatch_alert::{Outbound, Retry};
 use greenwatch_model::access::Label;
 use greenwatch_store::ObservationStore;
-use greenwatch_warn::{deliver_all, load_allowlist, watch_recent, watch_recent_risks, RecentPass};
+use greenwatch_warn::{
+    allowlist_path, deliver_all, load_allowlist, watch_recent, watch_recent_risks, RecentPass,
+};
 use std::time::{Duration, Instant};
 
 /// How often the data generation is checked.
@@ -64,7 +66,7 @@ async fn pass_once(
     if done == Some(generation) {
         return Ok((generation, 0));
     }
-    let allowlist_path = state.data_dir().join("allowlist.txt");
+    let allowlist_path = allowlist_path(state.data_dir());
     let label = config.label.clone();
     let (catalogue, netdb) = (state.catalogue(), state.netdb());
     let outcome = state

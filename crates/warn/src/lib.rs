@@ -21,12 +21,13 @@ use greenwatch_detect::{
 use greenwatch_feeds::Catalogue;
 use greenwatch_metrics::{Engine, MetricsError};
 use greenwatch_model::access::{Label, Viewer};
+use greenwatch_model::alert::NewAlert;
 use greenwatch_model::anonymise::CryptoPan;
 use greenwatch_model::{Period, PeriodKind, Timestamp};
 use greenwatch_netdb::NetDb;
 use greenwatch_store::{AlertStore, ObservationStore, RiskStore, StoreError, TimeRange};
 use rustc_hash::FxHashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// How much history the background pass reads: at least five weeks before the newest bucket.
 /// The baseline's medians use four weeks (`DetectorConfig::history_weeks`) and level shifts
@@ -55,8 +56,13 @@ pub enum WarnError {
     },
 }
 
-/// The operator's allowlist at `path` (`<data>/allowlist.txt`) if there is one, else the
-/// shipped list.
+/// Where a data directory keeps the operator's allowlist.
+pub fn allowlist_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("allowlist.txt")
+}
+
+/// The operator's allowlist at `path` ([`allowlist_path`]) if there is one, else the shipped
+/// list.
 pub fn load_allowlist(path: &Path) -> Result<Allowlist, WarnError> {
     let shown = || path.display().to_string();
     let text = match std::fs::read_to_string(path) {
@@ -99,17 +105,15 @@ pub fn find(
     )
 }
 
-/// Stores each finding as an alert under `label`; returns how many were new (a finding
-/// raised before is left as it is).
+/// Stores each alert; returns how many were new (an alert whose key was raised before is
+/// left as it is).
 pub fn raise(
     store: &mut (impl AlertStore + ?Sized),
-    findings: &[Finding],
-    label: &Label,
-    now: Timestamp,
+    alerts: impl IntoIterator<Item = NewAlert>,
 ) -> Result<usize, StoreError> {
     let mut raised = 0;
-    for finding in findings {
-        raised += store.raise_alert(&finding.to_alert(label.clone(), now))?.1 as usize;
+    for alert in alerts {
+        raised += store.raise_alert(&alert)?.1 as usize;
     }
     Ok(raised)
 }
@@ -185,7 +189,8 @@ where
             .into_iter()
             .filter(|f| f.first.secs() >= raise_from)
             .collect();
-    let raised = raise(store, &findings, &pass.label, now)?;
+    let alerts = findings.iter().map(|f| f.to_alert(pass.label.clone(), now));
+    let raised = raise(store, alerts)?;
     Ok(PassOutcome {
         findings: findings.len(),
         raised,
@@ -210,12 +215,8 @@ where
         let engine = Engine::new(catalogue, &*store, &*store, netdb, Viewer::Local);
         recent_risk_findings(&engine, &pass.config)?
     };
-    let mut raised = 0;
-    for finding in &findings {
-        raised += store
-            .raise_alert(&finding.to_alert(pass.label.clone(), now))?
-            .1 as usize;
-    }
+    let alerts = findings.iter().map(|f| f.to_alert(pass.label.clone(), now));
+    let raised = raise(store, alerts)?;
     Ok(PassOutcome {
         findings: findings.len(),
         raised,
@@ -228,8 +229,8 @@ fn recent_risk_findings(
 ) -> Result<Vec<RiskFinding>, MetricsError> {
     let mut findings = Vec::new();
     for risk in engine.risks_with_data()? {
-        let slug = &engine.catalogue().get(risk).slug;
-        if engine.catalogue().get(risk).observed.is_some() {
+        let entry = engine.catalogue().get(risk);
+        if entry.observed.is_some() {
             continue;
         }
         let Some((first, last)) = engine.coverage(risk)? else {
@@ -256,7 +257,7 @@ fn recent_risk_findings(
         let series: Vec<RiskSeries> = by_country
             .into_iter()
             .map(|(country, hosts)| RiskSeries {
-                risk: slug.clone(),
+                risk: entry.slug.clone(),
                 country,
                 first_day: window.from,
                 hosts,

@@ -72,7 +72,7 @@ enum AllowlistCommand {
 }
 
 fn allowlist_path(data: &DataDir) -> PathBuf {
-    data.root().join("allowlist.txt")
+    greenwatch_warn::allowlist_path(data.root())
 }
 
 fn load_allowlist(data: &DataDir) -> anyhow::Result<Allowlist> {
@@ -143,7 +143,8 @@ pub fn run(data: &DataDir, args: DetectArgs) -> anyhow::Result<ExitCode> {
             tlp: args.tlp,
         };
         let now = Timestamp::from_secs(chrono::Utc::now().timestamp());
-        let raised = greenwatch_warn::raise(&mut store, &findings, &label, now)?;
+        let alerts = findings.iter().map(|f| f.to_alert(label.clone(), now));
+        let raised = greenwatch_warn::raise(&mut store, alerts)?;
         eprintln!("detect: {raised} new alerts of {} findings", findings.len());
     }
     if args.json {
