@@ -30,10 +30,11 @@ pub struct BackscatterSlot {
     pub last: Timestamp,
 }
 
-/// An inferred attack on one victim over one protocol.
+/// An inferred attack on one victim over one protocol. `V` is how the victim is given: the
+/// stored address, or the address as one viewer may see it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct DosAttack {
-    pub victim: IpAddr,
+pub struct DosAttack<V = IpAddr> {
+    pub victim: V,
     pub protocol: Transport,
     pub country: CountryCode,
     pub asn: u32,
@@ -46,6 +47,25 @@ pub struct DosAttack {
     pub peak_packets_per_minute: u64,
     /// Mean backscatter rate, packets per second.
     pub mean_pps: f64,
+}
+
+impl<V> DosAttack<V> {
+    /// The same attack with its victim given as `victim`.
+    pub fn with_victim<W>(self, victim: W) -> DosAttack<W> {
+        DosAttack {
+            victim,
+            protocol: self.protocol,
+            country: self.country,
+            asn: self.asn,
+            first: self.first,
+            last: self.last,
+            duration_secs: self.duration_secs,
+            packets: self.packets,
+            bytes: self.bytes,
+            peak_packets_per_minute: self.peak_packets_per_minute,
+            mean_pps: self.mean_pps,
+        }
+    }
 }
 
 /// Infers attacks from slots in any order, possibly with several slots for the same

@@ -22,7 +22,8 @@ use greenwatch_model::anonymise::{CryptoPan, Disclosure, Shown};
 use greenwatch_model::{CountryCode, Period, PeriodKind, Timestamp, TrafficClass, Transport};
 use greenwatch_netdb::NetDb;
 use greenwatch_observe::{
-    infer_dos, BackscatterSlot, FlowFilter, FlowTuple, Series, SeriesPoint, Top, TopBy, TopRow,
+    infer_dos, BackscatterSlot, DosAttack, FlowFilter, FlowTuple, Series, SeriesPoint, Top, TopBy,
+    TopRow,
 };
 use greenwatch_store::{ObservationStore, RiskStore, SqliteStore, TimeRange};
 use rustc_hash::FxHashMap;
@@ -118,21 +119,11 @@ pub struct Heatmap {
     pub packets: Vec<[u64; 24]>,
 }
 
-/// An inferred DoS attack with the victim's AS name, the victim as the viewer may see it
-/// (the fields of `greenwatch_observe::DosAttack`, whose victim is the stored address).
+/// An inferred DoS attack with the victim's AS name, the victim as the viewer may see it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DosRow {
-    pub victim: Shown<IpAddr>,
-    pub protocol: Transport,
-    pub country: CountryCode,
-    pub asn: u32,
-    pub first: Timestamp,
-    pub last: Timestamp,
-    pub duration_secs: f64,
-    pub packets: u64,
-    pub bytes: u64,
-    pub peak_packets_per_minute: u64,
-    pub mean_pps: f64,
+    #[serde(flatten)]
+    pub attack: DosAttack<Shown<IpAddr>>,
     pub country_name: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub as_name: Option<String>,
@@ -322,19 +313,12 @@ fn dos_rows(
     let mut rows: Vec<DosRow> = infer_dos(slots)
         .into_iter()
         .map(|a| DosRow {
-            victim: disclosures[&a.victim].source(sources.pan, a.victim),
-            protocol: a.protocol,
-            country: a.country,
-            asn: a.asn,
-            first: a.first,
-            last: a.last,
-            duration_secs: a.duration_secs,
-            packets: a.packets,
-            bytes: a.bytes,
-            peak_packets_per_minute: a.peak_packets_per_minute,
-            mean_pps: a.mean_pps,
             country_name: countries::name(a.country),
             as_name: names.and_then(|s| s.as_name(a.asn)).map(str::to_owned),
+            attack: {
+                let shown = disclosures[&a.victim].source(sources.pan, a.victim);
+                a.with_victim(shown)
+            },
         })
         .collect();
     rows.reverse();

@@ -165,20 +165,20 @@ fn write_csv(o: &Overview, part: &str) -> Result<Vec<u8>, csv::Error> {
                 "peak_packets_per_minute",
                 "mean_pps",
             ])?;
-            for a in &o.dos {
+            for row in &o.dos {
                 w.write_record([
-                    a.victim.to_string(),
-                    a.protocol.name(),
-                    a.country.as_str().unwrap_or("").to_string(),
-                    a.asn.to_string(),
-                    a.as_name.clone().unwrap_or_default(),
-                    a.first.to_rfc3339(),
-                    a.last.to_rfc3339(),
-                    format!("{:.1}", a.duration_secs),
-                    a.packets.to_string(),
-                    a.bytes.to_string(),
-                    a.peak_packets_per_minute.to_string(),
-                    format!("{:.3}", a.mean_pps),
+                    row.attack.victim.to_string(),
+                    row.attack.protocol.name(),
+                    row.attack.country.as_str().unwrap_or("").to_string(),
+                    row.attack.asn.to_string(),
+                    row.as_name.clone().unwrap_or_default(),
+                    row.attack.first.to_rfc3339(),
+                    row.attack.last.to_rfc3339(),
+                    format!("{:.1}", row.attack.duration_secs),
+                    row.attack.packets.to_string(),
+                    row.attack.bytes.to_string(),
+                    row.attack.peak_packets_per_minute.to_string(),
+                    format!("{:.3}", row.attack.mean_pps),
                 ])?;
             }
         }
@@ -390,22 +390,23 @@ fn overview_page(
             .dos
             .iter()
             .take(DOS_ROWS)
-            .map(|a| DosView {
-                victim: a.victim.to_string(),
-                protocol: a.protocol.name(),
-                country: format!("{} {}", a.country, a.country_name),
-                asn: match &a.as_name {
-                    Some(name) => format!("AS{} {name}", a.asn),
-                    None => format!("AS{}", a.asn),
+            .map(|row| DosView {
+                victim: row.attack.victim.to_string(),
+                protocol: row.attack.protocol.name(),
+                country: format!("{} {}", row.attack.country, row.country_name),
+                asn: match &row.as_name {
+                    Some(name) => format!("AS{} {name}", row.attack.asn),
+                    None => format!("AS{}", row.attack.asn),
                 },
-                first: a
+                first: row
+                    .attack
                     .first
                     .to_datetime()
                     .format("%Y-%m-%d %H:%M:%S")
                     .to_string(),
-                duration: duration(a.duration_secs),
-                packets: views::int(a.packets),
-                peak: views::int(a.peak_packets_per_minute),
+                duration: duration(row.attack.duration_secs),
+                packets: views::int(row.attack.packets),
+                peak: views::int(row.attack.peak_packets_per_minute),
             })
             .collect(),
         dos_total: o.dos.len(),
