@@ -21,7 +21,7 @@ pub use webhook::{
 
 use greenwatch_model::access::{Role, Viewer};
 use greenwatch_model::alert::{Alert, Subscription, SubscriptionChannel};
-use greenwatch_model::anonymise::{CryptoPan, Disclosure};
+use greenwatch_model::anonymise::{alert_as_seen, CryptoPan};
 use greenwatch_model::Timestamp;
 use greenwatch_store::{AlertStore, Delivery, StoreError};
 
@@ -159,10 +159,7 @@ fn deliver_matching(
         if !wanted(&alert) {
             continue;
         }
-        let shown = Alert {
-            id: alert.id,
-            alert: Disclosure::for_viewer(subscriber, &alert.alert.label).alert(pan, alert.alert),
-        };
+        let shown = alert_as_seen(subscriber, pan, alert);
         let (attempts, result) = retry.run(|| channel.send(&shown));
         let delivery = Delivery {
             attempts,

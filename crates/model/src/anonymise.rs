@@ -6,7 +6,7 @@
 //! This module only computes; the key comes from the caller (the data directory holds it).
 
 use crate::access::{Label, Tlp, Viewer};
-use crate::alert::NewAlert;
+use crate::alert::{Alert, NewAlert};
 use crate::sensor::AddressBlock;
 use aes::cipher::{BlockEncrypt, KeyInit};
 use aes::Aes128;
@@ -159,6 +159,16 @@ impl Disclosure {
         alert.title = replace_addresses(&alert.title, &images);
         alert.summary = replace_addresses(&alert.summary, &images);
         alert
+    }
+}
+
+/// A stored alert as `viewer` may see it: the sources it names shown as
+/// [`Disclosure::for_viewer`] says for its label (pages, feeds, deliveries and reports alike).
+pub fn alert_as_seen(viewer: &Viewer, pan: &CryptoPan, stored: Alert) -> Alert {
+    let disclosure = Disclosure::for_viewer(viewer, &stored.alert.label);
+    Alert {
+        id: stored.id,
+        alert: disclosure.alert(pan, stored.alert),
     }
 }
 

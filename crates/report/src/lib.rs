@@ -26,7 +26,7 @@ use greenwatch_feeds::Catalogue;
 use greenwatch_metrics::{Engine, GroupBy, MetricRow, MetricsError};
 use greenwatch_model::access::Viewer;
 use greenwatch_model::alert::Alert;
-use greenwatch_model::anonymise::{CryptoPan, Disclosure};
+use greenwatch_model::anonymise::{alert_as_seen, CryptoPan};
 use greenwatch_model::{Period, PeriodKind, Timestamp, TrafficClass};
 use greenwatch_netdb::NetDb;
 use greenwatch_observe::{infer_dos, FlowFilter, Top, TopBy, TopRow};
@@ -460,9 +460,9 @@ fn dos_section(
 /// An alert as a report's anomaly, naming its sources as `viewer` may see them: a public
 /// report quotes a CLEAR alert with its sources anonymised (`docs/anonymisation.md`).
 fn anomaly(pan: &CryptoPan, viewer: &Viewer, stored: Alert) -> Anomaly {
-    let alert = Disclosure::for_viewer(viewer, &stored.alert.label).alert(pan, stored.alert);
+    let Alert { id, alert } = alert_as_seen(viewer, pan, stored);
     Anomaly {
-        id: stored.id,
+        id,
         severity: alert.severity.to_string(),
         title: alert.title,
         summary: alert.summary,

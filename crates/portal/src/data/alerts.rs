@@ -7,17 +7,8 @@ use super::Sources;
 use crate::error::PortalError;
 use greenwatch_model::access::Viewer;
 use greenwatch_model::alert::Alert;
-use greenwatch_model::anonymise::Disclosure;
+use greenwatch_model::anonymise::alert_as_seen;
 use greenwatch_store::AlertStore;
-
-/// `alert` with its sources as `viewer` may see them.
-fn shown(sources: &Sources, viewer: &Viewer, alert: Alert) -> Alert {
-    let disclosure = Disclosure::for_viewer(viewer, &alert.alert.label);
-    Alert {
-        id: alert.id,
-        alert: disclosure.alert(sources.pan, alert.alert),
-    }
-}
 
 /// The newest `limit` alerts `viewer` may see, newest first.
 pub fn alerts(sources: &Sources, viewer: &Viewer, limit: usize) -> Result<Vec<Alert>, PortalError> {
@@ -25,7 +16,7 @@ pub fn alerts(sources: &Sources, viewer: &Viewer, limit: usize) -> Result<Vec<Al
         .store
         .alerts(viewer, limit)?
         .into_iter()
-        .map(|a| shown(sources, viewer, a))
+        .map(|a| alert_as_seen(viewer, sources.pan, a))
         .collect())
 }
 
@@ -35,7 +26,7 @@ pub fn alert(sources: &Sources, viewer: &Viewer, id: i64) -> Result<Option<Alert
     Ok(sources
         .store
         .alert(viewer, id)?
-        .map(|a| shown(sources, viewer, a)))
+        .map(|a| alert_as_seen(viewer, sources.pan, a)))
 }
 
 /// What a page cursor over `alerts` is valid for: the highest id among them. Ids only grow
