@@ -24,6 +24,7 @@ use greenwatch_model::alert::{Alert, Subscription, SubscriptionChannel};
 use greenwatch_model::anonymise::{alert_as_seen, CryptoPan};
 use greenwatch_model::Timestamp;
 use greenwatch_store::{AlertStore, Delivery, StoreError};
+use webhook::Destinations;
 
 /// Somewhere alerts are pushed to.
 pub trait Channel {
@@ -71,11 +72,11 @@ pub struct Outbound {
     pub webhooks_to_internal: bool,
 }
 
-/// A subscription's webhook, refused before each POST when its host is internal and the
+/// A subscription's webhook, refused at each POST when its host is internal and the
 /// deployment does not allow that.
 struct SubscriptionWebhook {
     hook: Webhook,
-    internal_allowed: bool,
+    destinations: Destinations,
 }
 
 impl Channel for SubscriptionWebhook {
@@ -84,10 +85,7 @@ impl Channel for SubscriptionWebhook {
     }
 
     fn send(&self, alert: &Alert) -> Result<(), String> {
-        if !self.internal_allowed {
-            check_internet_destination(&self.hook.url).map_err(|e| e.to_string())?;
-        }
-        self.hook.send(alert)
+        self.hook.post(alert, self.destinations)
     }
 }
 
@@ -108,7 +106,11 @@ pub fn deliver_subscription(
                 url: url.clone(),
                 secret: secret.clone(),
             },
-            internal_allowed: outbound.webhooks_to_internal,
+            destinations: if outbound.webhooks_to_internal {
+                Destinations::Any
+            } else {
+                Destinations::InternetOnly
+            },
         }),
         SubscriptionChannel::Email { to } => Box::new(Smtp {
             to: to.clone(),

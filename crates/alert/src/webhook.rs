@@ -4,7 +4,10 @@
 use crate::Channel;
 use greenwatch_model::alert::Alert;
 use hmac::{KeyInit, Mac};
-use std::net::{IpAddr, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::time::Duration;
+use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 /// The header carrying `sha256=<hex HMAC-SHA256 of the body under the shared secret>`.
 pub const SIGNATURE_HEADER: &str = "X-Greenwatch-Signature";
@@ -33,38 +36,159 @@ pub fn signature(secret: &[u8], body: &[u8]) -> String {
     format!("sha256={hex}")
 }
 
-impl Channel for Webhook {
-    fn name(&self) -> String {
-        format!("webhook:{}", self.url)
-    }
+/// How long connecting to a receiver may take: a black-holed address fails fast instead of
+/// holding its subscription's round.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long one POST may take in all, from resolving the name to the end of the answer.
+const POST_TIMEOUT: Duration = Duration::from_secs(10);
 
-    fn send(&self, alert: &Alert) -> Result<(), String> {
+/// Whether a webhook may go to an internal address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Destinations {
+    /// Internet addresses only: a subscription a member made.
+    InternetOnly,
+    /// Any address: the operator's own webhook, or `serve --webhooks-to-internal`.
+    Any,
+}
+
+impl Webhook {
+    /// POSTs `alert` once. The name is resolved once, every address it resolves to is checked
+    /// (unless `destinations` allows internal ones), and the connection goes to one of those
+    /// very addresses, so a second, different answer of DNS (rebinding) is never asked for.
+    /// A redirect is not followed: it would lead to an address nobody checked.
+    pub(crate) fn post(&self, alert: &Alert, destinations: Destinations) -> Result<(), String> {
         let body = serde_json::to_vec(alert).map_err(|e| e.to_string())?;
-        let response = ureq::post(&self.url)
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            // A proxy would resolve the name itself, after our check.
+            .proxy(None)
+            .timeout_connect(Some(CONNECT_TIMEOUT))
+            .timeout_global(Some(POST_TIMEOUT))
+            .build();
+        let agent = ureq::Agent::with_parts(
+            config,
+            DefaultConnector::new(),
+            CheckedResolver { destinations },
+        );
+        let response = agent
+            .post(&self.url)
             .header("Content-Type", "application/json")
             .header(SIGNATURE_HEADER, &signature(self.secret.as_bytes(), &body))
-            .config()
-            .http_status_as_error(false)
-            .timeout_global(Some(std::time::Duration::from_secs(10)))
-            .build()
             .send(&body[..])
-            .map_err(|e| format!("POST {}: {e}", self.url))?;
+            .map_err(|e| match refusal(&e) {
+                Some(refused) => refused.to_string(),
+                None => format!("POST {}: {e}", self.url),
+            })?;
         let status = response.status();
         if status.is_success() {
             Ok(())
+        } else if status.is_redirection() {
+            let location = response
+                .headers()
+                .get("location")
+                .map_or("nowhere".into(), |l| {
+                    String::from_utf8_lossy(l.as_bytes()).into_owned()
+                });
+            Err(format!(
+                "POST {}: HTTP {status}, a redirect to {location}; webhooks do not follow redirects",
+                self.url
+            ))
         } else {
             Err(format!("POST {}: HTTP {status}", self.url))
         }
     }
 }
 
+impl Channel for Webhook {
+    fn name(&self) -> String {
+        format!("webhook:{}", self.url)
+    }
+
+    /// The operator's own webhook (`alert deliver --webhook`): any address.
+    fn send(&self, alert: &Alert) -> Result<(), String> {
+        self.post(alert, Destinations::Any)
+    }
+}
+
+/// ureq's name resolution for webhooks: resolves once, refuses the name if any of its
+/// addresses is internal (when only Internet destinations are allowed), and hands ureq the
+/// addresses it checked, which are the ones it connects to. TLS SNI and the Host header still
+/// come from the URL.
+#[derive(Debug)]
+struct CheckedResolver {
+    destinations: Destinations,
+}
+
+impl Resolver for CheckedResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        _config: &ureq::config::Config,
+        _timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let url = uri.to_string();
+        let (Some(authority), Some(scheme)) = (uri.authority(), uri.scheme_str()) else {
+            return Err(ureq::Error::BadUri(format!("{url}: no host")));
+        };
+        let port = match (authority.port_u16(), scheme) {
+            (Some(port), _) => port,
+            (None, "https") => 443,
+            (None, _) => 80,
+        };
+        let host = authority
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']');
+        let addrs = resolve_checked(&url, host, port, self.destinations)
+            .map_err(|e| ureq::Error::Io(std::io::Error::other(e)))?;
+        let mut resolved = self.empty();
+        // ureq keeps at most 16 addresses; all of them were checked.
+        for addr in addrs {
+            if resolved.try_push(addr).is_err() {
+                break;
+            }
+        }
+        Ok(resolved)
+    }
+}
+
+/// The destination refusal inside a ureq error, if that is what stopped the POST.
+fn refusal(error: &ureq::Error) -> Option<&DestinationError> {
+    match error {
+        ureq::Error::Io(e) => e.get_ref()?.downcast_ref(),
+        _ => None,
+    }
+}
+
+/// The IPv4 address an IPv6 address carries where it is only a way of reaching that IPv4
+/// address: IPv4-mapped (`::ffff:0:0/96`), IPv4-compatible (`::/96`, deprecated), NAT64
+/// (`64:ff9b::/96`, RFC 6052) and 6to4 (`2002::/16`, RFC 3056).
+fn embedded_ipv4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = v6.segments();
+    let low = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
+    match s {
+        [0, 0, 0, 0, 0, 0xffff, ..] | [0, 0, 0, 0, 0, 0, ..] => Some(low),
+        [0x64, 0xff9b, 0, 0, 0, 0, ..] => Some(low),
+        [0x2002, hi, lo, ..] => Some(Ipv4Addr::new(
+            (hi >> 8) as u8,
+            hi as u8,
+            (lo >> 8) as u8,
+            lo as u8,
+        )),
+        _ => None,
+    }
+}
+
 /// Whether `ip` is an address of the server's own networks rather than of the Internet:
-/// loopback, private (RFC 1918, unique local), shared (RFC 6598), link-local, unspecified,
-/// broadcast or multicast.
+/// loopback, private (RFC 1918, unique local, the deprecated IPv6 site-local), shared
+/// (RFC 6598), link-local, unspecified, broadcast, multicast, IETF protocol assignments
+/// (192.0.0.0/24) and benchmarking (198.18.0.0/15), also when written inside an IPv6 address
+/// that leads to it ([`embedded_ipv4`]).
 fn is_internal(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
+            let [a, b, c, _] = v4.octets();
             v4.is_loopback()
                 || v4.is_private()
                 || v4.is_link_local()
@@ -73,18 +197,21 @@ fn is_internal(ip: IpAddr) -> bool {
                 || v4.is_multicast()
                 || (a == 100 && (64..128).contains(&b))
                 || a == 0
+                || (a, b, c) == (192, 0, 0)
+                || (a == 198 && (b & 0xfe) == 18)
         }
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => is_internal(IpAddr::V4(v4)),
-            None => {
-                let first = v6.segments()[0];
-                v6.is_loopback()
-                    || v6.is_unspecified()
-                    || v6.is_multicast()
-                    || (first & 0xfe00) == 0xfc00
-                    || (first & 0xffc0) == 0xfe80
-            }
-        },
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || (first & 0xffc0) == 0xfec0
+                // Local-use NAT64 (RFC 8215) translates into the operator's own networks.
+                || v6.segments()[..3] == [0x64, 0xff9b, 1]
+                || embedded_ipv4(v6).is_some_and(|v4| is_internal(IpAddr::V4(v4)))
+        }
     }
 }
 
@@ -147,30 +274,46 @@ fn host_and_port(url: &str) -> Result<(String, u16), DestinationError> {
     Ok((host.to_string(), port))
 }
 
-/// Refuses a webhook URL whose host is, or resolves to, an internal address, so that a
-/// member's subscription cannot make the server POST into the networks it stands in
-/// (server-side request forgery). Runs before every POST, when the name is resolved anew.
-pub fn check_internet_destination(url: &str) -> Result<(), DestinationError> {
-    let (host, port) = host_and_port(url)?;
+/// Resolves `host` once and returns its addresses, refused if any of them is internal and
+/// `destinations` allows Internet addresses only (one internal answer among public ones is
+/// enough for a name to be refused: the connection may go to any of them).
+fn resolve_checked(
+    url: &str,
+    host: &str,
+    port: u16,
+    destinations: Destinations,
+) -> Result<Vec<SocketAddr>, DestinationError> {
     let unresolved = |reason: String| DestinationError::Unresolved {
         url: url.to_string(),
-        host: host.clone(),
+        host: host.to_string(),
         reason,
     };
-    let addrs: Vec<IpAddr> = (host.as_str(), port)
+    let addrs: Vec<SocketAddr> = (host, port)
         .to_socket_addrs()
         .map_err(|e| unresolved(e.to_string()))?
-        .map(|a| a.ip())
         .collect();
-    match addrs.iter().find(|ip| is_internal(**ip)) {
-        Some(&ip) => Err(DestinationError::Internal {
-            url: url.to_string(),
-            host,
-            ip,
-        }),
-        None if addrs.is_empty() => Err(unresolved("no address".into())),
-        None => Ok(()),
+    if addrs.is_empty() {
+        return Err(unresolved("no address".into()));
     }
+    if destinations == Destinations::InternetOnly {
+        if let Some(addr) = addrs.iter().find(|a| is_internal(a.ip())) {
+            return Err(DestinationError::Internal {
+                url: url.to_string(),
+                host: host.to_string(),
+                ip: addr.ip(),
+            });
+        }
+    }
+    Ok(addrs)
+}
+
+/// Refuses a webhook URL whose host is, or resolves to, an internal address, so that a
+/// member's subscription cannot make the server POST into the networks it stands in
+/// (server-side request forgery). The subscription form asks when it is made; each POST
+/// checks again, on the addresses it then connects to ([`Webhook::post`]).
+pub fn check_internet_destination(url: &str) -> Result<(), DestinationError> {
+    let (host, port) = host_and_port(url)?;
+    resolve_checked(url, &host, port, Destinations::InternetOnly).map(drop)
 }
 
 #[cfg(test)]
@@ -193,6 +336,17 @@ mod tests {
             "http://[fe80::1]/",
             "http://[::ffff:127.0.0.1]/",
             "http://user@127.0.0.1/",
+            // IPv4-compatible, NAT64 and 6to4 forms of loopback and private addresses.
+            "http://[::127.0.0.1]/",
+            "http://[64:ff9b::7f00:1]/",
+            "http://[64:ff9b::a00:1]/",
+            "http://[64:ff9b:1::1]/",
+            "http://[2002:7f00:1::1]/",
+            "http://[2002:c0a8:101::1]/",
+            "http://[fec0::1]/",
+            "http://192.0.0.8/",
+            "http://198.18.0.1/",
+            "http://198.19.255.254/",
         ] {
             let refused = check_internet_destination(url).unwrap_err();
             assert!(
@@ -222,6 +376,11 @@ mod tests {
             "https://8.8.8.8/hook",
             "http://[2001:4860:4860::8888]:8443/x?y",
             "https://93.184.216.34",
+            // NAT64 and 6to4 forms of 8.8.8.8; the neighbours of the refused IPv4 ranges.
+            "http://[64:ff9b::808:808]/",
+            "http://[2002:808:808::1]/",
+            "http://192.0.1.1/",
+            "http://198.20.0.1/",
         ] {
             assert_eq!(check_internet_destination(url), Ok(()), "{url}");
         }

@@ -66,6 +66,31 @@ struct Received {
     body: Vec<u8>,
 }
 
+/// Reads one HTTP/1.1 POST to `/hook` from `stream`.
+fn read_request(stream: &std::net::TcpStream) -> Received {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut headers = Vec::new();
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    assert!(line.starts_with("POST /hook HTTP/1.1"), "{line}");
+    loop {
+        line.clear();
+        reader.read_line(&mut line).unwrap();
+        let Some((k, v)) = line.trim_end().split_once(':') else {
+            break;
+        };
+        headers.push((k.to_ascii_lowercase(), v.trim().to_string()));
+    }
+    let len: usize = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .map(|(_, v)| v.parse().unwrap())
+        .unwrap();
+    let mut body = vec![0; len];
+    reader.read_exact(&mut body).unwrap();
+    Received { headers, body }
+}
+
 /// Serves `statuses.len()` requests on loopback, answering each with the next status.
 fn webhook_receiver(statuses: Vec<u16>) -> (String, mpsc::Receiver<Received>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -73,34 +98,14 @@ fn webhook_receiver(statuses: Vec<u16>) -> (String, mpsc::Receiver<Received>) {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for status in statuses {
-            let (stream, _) = listener.accept().unwrap();
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut headers = Vec::new();
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            assert!(line.starts_with("POST /hook HTTP/1.1"), "{line}");
-            loop {
-                line.clear();
-                reader.read_line(&mut line).unwrap();
-                let Some((k, v)) = line.trim_end().split_once(':') else {
-                    break;
-                };
-                headers.push((k.to_ascii_lowercase(), v.trim().to_string()));
-            }
-            let len: usize = headers
-                .iter()
-                .find(|(k, _)| k == "content-length")
-                .map(|(_, v)| v.parse().unwrap())
-                .unwrap();
-            let mut body = vec![0; len];
-            reader.read_exact(&mut body).unwrap();
-            let mut stream = stream;
+            let (mut stream, _) = listener.accept().unwrap();
+            let received = read_request(&stream);
             write!(
                 stream,
                 "HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
             )
             .unwrap();
-            tx.send(Received { headers, body }).unwrap();
+            tx.send(received).unwrap();
         }
     });
     (url, rx)
@@ -352,6 +357,94 @@ fn a_subscription_webhook_to_an_internal_address_is_refused_unless_the_deploymen
         deliver_subscription(&mut store, &subscription, &pan(), &allowed, &once, now).unwrap();
     assert!(delivered[0].1.outcome.is_ok(), "{delivered:?}");
     assert!(received.recv_timeout(Duration::from_secs(10)).is_ok());
+}
+
+#[test]
+fn a_webhook_redirect_is_not_followed_and_the_delivery_fails_naming_it() {
+    use greenwatch_alert::{deliver_subscription, Outbound};
+    use greenwatch_model::account::Organisation;
+    use greenwatch_model::alert::{NewSubscription, SubscriptionChannel};
+    use greenwatch_store::AccountStore;
+    let (_dir, mut store) = store_with(&[]);
+    store
+        .create_org(
+            &Organisation {
+                slug: "cert-y".into(),
+                name: "CERT Y".into(),
+                created_at: now(),
+            },
+            "test",
+        )
+        .unwrap();
+    // Where the redirect points: it must never be connected to.
+    let target = TcpListener::bind("127.0.0.1:0").unwrap();
+    let location = format!("http://{}/hook", target.local_addr().unwrap());
+    let redirector = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", redirector.local_addr().unwrap());
+    let answering = location.clone();
+    let (tx, asked) = mpsc::channel();
+    std::thread::spawn(move || {
+        let (mut stream, _) = redirector.accept().unwrap();
+        read_request(&stream);
+        write!(
+            stream,
+            "HTTP/1.1 302 Found\r\nLocation: {answering}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        tx.send(()).unwrap();
+    });
+    let subscription = store
+        .subscribe(&NewSubscription {
+            org: "cert-y".into(),
+            channel: SubscriptionChannel::Webhook {
+                url,
+                secret: "k".into(),
+            },
+            min_severity: Severity::Low,
+            created_by: "analyst".into(),
+            created_at: now(),
+        })
+        .unwrap();
+    store
+        .raise_alert(&new_alert("after the subscription", Tlp::Clear))
+        .unwrap();
+    let once = Retry {
+        attempts: 1,
+        first_backoff: Duration::ZERO,
+    };
+    let internal = Outbound {
+        webhooks_to_internal: true,
+        ..Outbound::default()
+    };
+    let outcomes =
+        deliver_subscription(&mut store, &subscription, &pan(), &internal, &once, now).unwrap();
+    asked.recv().unwrap();
+    let reason = outcomes[0].1.outcome.clone().unwrap_err();
+    assert!(
+        reason.contains("302") && reason.contains(&location),
+        "{reason}"
+    );
+    assert_eq!(
+        store
+            .undelivered(
+                &Viewer::User {
+                    org: "cert-y".into(),
+                    role: Role::Member
+                },
+                &subscription.channel_name()
+            )
+            .unwrap()
+            .len(),
+        1,
+        "recorded as not delivered"
+    );
+    // The delivery is over: a connection to the redirect's target would be waiting by now.
+    target.set_nonblocking(true).unwrap();
+    assert_eq!(
+        target.accept().unwrap_err().kind(),
+        std::io::ErrorKind::WouldBlock,
+        "the redirect's target was never connected to"
+    );
 }
 
 /// What an SMTP sink saw: the commands (`-- TLS --` where the conversation moved to TLS)
