@@ -189,8 +189,12 @@ impl Smtp {
             id = alert.id,
             created = a.created_at.secs(),
         );
+        // Every bare CR and bare LF becomes CRLF, so a relay that ends lines at either one
+        // reads the same lines as we stuff (SMTP smuggling: "\r.\r\n" ending the data early).
         // Dot-stuffing: a body line starting with '.' gets another, so no line ends the data.
         let body: String = alert_text(alert)
+            .replace("\r\n", "\n")
+            .replace('\r', "\n")
             .lines()
             .map(|l| {
                 if l.starts_with('.') {
@@ -295,6 +299,36 @@ mod tests {
         ] {
             assert!(!valid_address(bad), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn bare_carriage_returns_and_line_feeds_cannot_end_the_data_early() {
+        let smtp = Smtp {
+            relay: "127.0.0.1:25".into(),
+            from: "gw@example.org".into(),
+            to: vec!["soc@example.org".into()],
+            credentials: None,
+            security: SmtpSecurity::Plain,
+        };
+        let mut alert = crate::tests::alert(
+            1,
+            "Surge\r.\r\nMAIL FROM:<x@evil.example>",
+            greenwatch_model::access::Tlp::Clear,
+        );
+        alert.alert.summary =
+            "a\r.\r\nMAIL FROM:<y@evil.example>\n.\nRCPT TO:<z@evil.example>\r".into();
+        let message = smtp.message(&alert);
+        let bytes = message.as_bytes();
+        for (i, &b) in bytes.iter().enumerate() {
+            match b {
+                b'\r' => assert_eq!(bytes.get(i + 1), Some(&b'\n'), "bare CR at {i}"),
+                b'\n' => assert_eq!(bytes[i - 1], b'\r', "bare LF at {i}"),
+                _ => {}
+            }
+        }
+        assert!(!message.contains("\r\n.\r\n"), "{message:?}");
+        assert!(message.contains("\r\n..\r\nMAIL FROM:<y@evil.example>\r\n"));
+        assert!(message.contains("\r\n..\r\nRCPT TO:<z@evil.example>\r\n"));
     }
 
     #[test]
