@@ -20,8 +20,10 @@ const MAGIC: &[u8; 4] = b"GWB1";
 /// Largest batch the collector takes, compressed (also the sensor's cut-off).
 pub const MAX_BATCH_BYTES: usize = 32 << 20;
 
-/// Largest decompressed size of one segment the collector accepts.
-const MAX_SEGMENT_BYTES: usize = 256 << 20;
+/// Most bytes all segments of a batch may decompress to, whatever its header counts: about a
+/// million flow tuples, over twice what a default batch (200 000 packets) could need even if
+/// each packet were its own flow tuple and its own backscatter slot.
+const MAX_DECODED_BYTES: usize = 64 << 20;
 
 /// Largest header, in bytes.
 const MAX_HEADER_BYTES: usize = 64 << 10;
@@ -127,7 +129,8 @@ impl Batch {
     }
 
     /// Parses and checks a batch: every part well formed, and its flow tuples hold exactly
-    /// the packets its counts say were decoded.
+    /// the packets its counts say were decoded. What the segments may decompress to is
+    /// bounded by those counts (see [`Budget`]) and checked before each is decompressed.
     pub fn decode(bytes: &[u8]) -> Result<Batch, BatchError> {
         if bytes.len() > MAX_BATCH_BYTES {
             return Err(BatchError::Oversized(bytes.len()));
@@ -141,47 +144,137 @@ impl Batch {
         let header: BatchHeader = serde_json::from_slice(header_bytes)
             .map_err(|e| r.error(header_at, format!("header: {e}")))?;
         check_header(&header).map_err(|e| r.error(header_at, e))?;
+        let decoded = decoded_packets(&header.counts);
+        let mut budget = Budget::new(decoded);
+        let count_at = r.pos;
         let count = r.u32()? as usize;
+        // Every bucket is there because a decoded packet fell in it.
+        if count as u64 > decoded {
+            return Err(r.error(
+                count_at,
+                format!("{count} buckets but the header counts {decoded} decoded packets"),
+            ));
+        }
         let mut buckets = Vec::with_capacity(count.min(1024));
-        for _ in 0..count {
+        let mut in_flows = 0u64;
+        for i in 0..count {
             let at = r.pos;
             let bucket = i64::from_le_bytes(r.take(8)?.try_into().expect("8 bytes"));
             let data = r.sized(MAX_BATCH_BYTES)?;
-            let flows = segment::decode_flows(bucket, data, MAX_SEGMENT_BYTES)
+            let what = format!("flow segment {i} (bucket {bucket})");
+            let claimed = segment::claimed_size("flow", bucket, data)
                 .map_err(|e| r.error(at, e.to_string()))?;
+            budget
+                .take(Part::Flows, &what, claimed)
+                .map_err(|e| r.error(at, e))?;
+            // `claimed` is what the budget allowed.
+            let flows = segment::decode_flows(bucket, data, claimed)
+                .map_err(|e| r.error(at, e.to_string()))?;
+            // Refused as soon as the packets run over, not after decoding the rest.
+            in_flows = flows
+                .iter()
+                .fold(in_flows, |sum, f| sum.saturating_add(f.packets));
+            if in_flows > decoded {
+                return Err(r.error(
+                    at,
+                    format!("flow tuples up to {what} hold {in_flows} packets but the header counts {decoded} decoded packets"),
+                ));
+            }
             buckets.push((bucket, flows));
         }
         let at = r.pos;
         let data = r.sized(MAX_BATCH_BYTES)?;
-        let backscatter = segment::decode_backscatter(data, MAX_SEGMENT_BYTES)
+        let claimed = segment::claimed_size("backscatter", 0, data)
             .map_err(|e| r.error(at, e.to_string()))?;
+        budget
+            .take(Part::Backscatter, "backscatter segment", claimed)
+            .map_err(|e| r.error(at, e))?;
+        let backscatter =
+            segment::decode_backscatter(data, claimed).map_err(|e| r.error(at, e.to_string()))?;
         if r.pos != bytes.len() {
             return Err(r.error(r.pos, "trailing bytes after the backscatter".into()));
         }
-        let batch = Batch {
+        if in_flows != decoded {
+            return Err(r.error(
+                0,
+                format!("flow tuples hold {in_flows} packets but the header counts {decoded} decoded packets"),
+            ));
+        }
+        Ok(Batch {
             header,
             buckets,
             backscatter,
+        })
+    }
+}
+
+/// Packets the header says were decoded: records read less those that did not decode.
+/// Saturating: the counts come from the network.
+fn decoded_packets(c: &IngestCounts) -> u64 {
+    let errors = c
+        .errors
+        .values()
+        .fold(0u64, |sum, &n| sum.saturating_add(n));
+    c.packets.saturating_sub(errors)
+}
+
+#[derive(Clone, Copy)]
+enum Part {
+    Flows,
+    Backscatter,
+}
+
+/// What a batch's segments may still decompress to. A flow tuple holds at least one decoded
+/// packet, and so does a backscatter slot, so the header's decoded packets bound how many of
+/// each there can be, times their longest record; [`MAX_DECODED_BYTES`] bounds all of them
+/// together, however many packets the header claims.
+struct Budget {
+    decoded: u64,
+    flows: usize,
+    backscatter: usize,
+    total: usize,
+}
+
+impl Budget {
+    fn new(decoded: u64) -> Budget {
+        let bound = |record: usize| {
+            usize::try_from(decoded)
+                .unwrap_or(usize::MAX)
+                .saturating_mul(record)
         };
-        batch.check_totals().map_err(|e| r.error(0, e))?;
-        Ok(batch)
+        Budget {
+            decoded,
+            flows: bound(segment::FLOW_RECORD_MAX_BYTES),
+            backscatter: bound(segment::BACKSCATTER_RECORD_MAX_BYTES),
+            total: MAX_DECODED_BYTES,
+        }
     }
 
-    /// Flow tuples must hold every decoded packet the header counts, no more, no less.
-    fn check_totals(&self) -> Result<(), String> {
-        let c = &self.header.counts;
-        let decoded = c.packets - c.errors.values().sum::<u64>().min(c.packets);
-        let in_flows: u64 = self
-            .buckets
-            .iter()
-            .flat_map(|(_, flows)| flows)
-            .map(|f| f.packets)
-            .sum();
-        if in_flows != decoded {
+    /// Takes `claimed` decompressed bytes of `what` from the budget, or says why they do not
+    /// fit, with the limits.
+    fn take(&mut self, part: Part, what: &str, claimed: usize) -> Result<(), String> {
+        let (left, record, kind) = match part {
+            Part::Flows => (
+                &mut self.flows,
+                segment::FLOW_RECORD_MAX_BYTES,
+                "flow tuple",
+            ),
+            Part::Backscatter => (
+                &mut self.backscatter,
+                segment::BACKSCATTER_RECORD_MAX_BYTES,
+                "backscatter slot",
+            ),
+        };
+        if claimed > *left || claimed > self.total {
             return Err(format!(
-                "flow tuples hold {in_flows} packets but the header counts {decoded} decoded packets"
+                "{what} claims to decompress to {claimed} bytes, more than the batch has left \
+                 ({} bytes of its {kind}s' limit of {record} bytes per decoded packet, {} \
+                 decoded; {} bytes of the limit of {MAX_DECODED_BYTES} bytes for all segments)",
+                *left, self.decoded, self.total
             ));
         }
+        *left -= claimed;
+        self.total -= claimed;
         Ok(())
     }
 }
@@ -301,6 +394,120 @@ mod tests {
         inflated.header.counts.packets += 5;
         let err = Batch::decode(&inflated.encode()).unwrap_err().to_string();
         assert!(err.contains("flow tuples hold 3 packets"), "{err}");
+    }
+
+    /// A batch's bytes from its parts, segments as given (so they may lie about their size).
+    fn assemble(header: &BatchHeader, buckets: &[(i64, Vec<u8>)], backscatter: &[u8]) -> Vec<u8> {
+        let mut out = MAGIC.to_vec();
+        put_bytes(&mut out, &serde_json::to_vec(header).unwrap());
+        out.extend_from_slice(&(buckets.len() as u32).to_le_bytes());
+        for (bucket, data) in buckets {
+            out.extend_from_slice(&bucket.to_le_bytes());
+            put_bytes(&mut out, data);
+        }
+        put_bytes(&mut out, backscatter);
+        out
+    }
+
+    /// `segment` claiming to decompress to `size` bytes.
+    fn claiming(segment: &[u8], size: u32) -> Vec<u8> {
+        let mut out = segment.to_vec();
+        out[..4].copy_from_slice(&size.to_le_bytes());
+        out
+    }
+
+    fn flow_segments(batch: &Batch) -> Vec<(i64, Vec<u8>)> {
+        batch
+            .buckets
+            .iter()
+            .map(|(bucket, flows)| (*bucket, segment::encode_flows(flows)))
+            .collect()
+    }
+
+    #[test]
+    fn segments_claiming_more_than_the_packets_allow_are_refused_before_decompressing() {
+        let batch = batch();
+        let no_backscatter = segment::encode_backscatter(&[]);
+        // 3 decoded packets: the flow segments may decompress to 3 × 68 bytes in all.
+        let mut buckets = flow_segments(&batch);
+        buckets[1].1 = claiming(&buckets[1].1, 1_000);
+        let err = Batch::decode(&assemble(&batch.header, &buckets, &no_backscatter))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&format!(
+                "flow segment 1 (bucket {}) claims to decompress to 1000 bytes",
+                buckets[1].0
+            )) && err.contains("68 bytes per decoded packet, 3 decoded"),
+            "{err}"
+        );
+        // Also the backscatter segment, against its own limit.
+        let bomb = claiming(&no_backscatter, 1 << 30);
+        let err = Batch::decode(&assemble(&batch.header, &flow_segments(&batch), &bomb))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("backscatter segment claims to decompress to 1073741824 bytes")
+                && err.contains("64 bytes per decoded packet"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn segments_together_may_not_pass_the_hard_limit_whatever_the_header_counts() {
+        let mut batch = batch();
+        batch.header.counts.packets = u64::MAX;
+        let no_backscatter = segment::encode_backscatter(&[]);
+        // Each claim fits on its own; the second one does not fit in what the first left.
+        let mut buckets = flow_segments(&batch);
+        buckets[0].1 = claiming(&buckets[0].1, 40 << 20);
+        buckets[1].1 = claiming(&buckets[1].1, 40 << 20);
+        let err = Batch::decode(&assemble(&batch.header, &buckets, &no_backscatter))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("flow segment 1 (bucket")
+                && err.contains(&format!(
+                    "{} bytes of the limit of {MAX_DECODED_BYTES} bytes for all segments",
+                    MAX_DECODED_BYTES - (40 << 20)
+                )),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn flow_tuples_holding_more_packets_than_counted_are_refused_at_their_segment() {
+        let mut batch = batch();
+        batch.buckets[0].1[0].packets = 10;
+        let err = Batch::decode(&batch.encode()).unwrap_err().to_string();
+        assert!(
+            err.contains("flow tuples up to flow segment 0 (bucket")
+                && err.contains("hold 10 packets but the header counts 3 decoded packets"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn more_buckets_than_decoded_packets_are_refused() {
+        let mut batch = batch();
+        batch.header.counts.packets = 3; // one not decoded: two decoded packets, three buckets
+        let err = Batch::decode(&batch.encode()).unwrap_err().to_string();
+        assert!(
+            err.contains("3 buckets but the header counts 2 decoded packets"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn error_counts_that_overflow_are_refused_not_a_panic() {
+        let mut batch = batch();
+        batch
+            .header
+            .counts
+            .errors
+            .insert("truncated".into(), u64::MAX);
+        let err = Batch::decode(&batch.encode()).unwrap_err().to_string();
+        assert!(err.contains("header counts 0 decoded packets"), "{err}");
     }
 
     #[test]

@@ -1,9 +1,16 @@
 //! The store's segment encoding of flow tuples and backscatter slots, for other crates that
 //! move them (the sensor's batches): one encoding, already compact and compressed.
 
-use crate::codec::{decode, encode};
+use crate::codec::{decode, encode, Record};
 use crate::StoreError;
 use greenwatch_observe::{BackscatterSlot, FlowTuple};
+
+/// Most bytes one flow tuple takes decompressed: a segment of `n` flow tuples decompresses to
+/// at most `n` times this.
+pub const FLOW_RECORD_MAX_BYTES: usize = FlowTuple::MAX_LEN;
+
+/// Most bytes one backscatter slot takes decompressed.
+pub const BACKSCATTER_RECORD_MAX_BYTES: usize = BackscatterSlot::MAX_LEN;
 
 /// Compressed flow tuples of one bucket.
 pub fn encode_flows(flows: &[FlowTuple]) -> Vec<u8> {
@@ -47,14 +54,17 @@ pub fn decode_backscatter(
     Ok(slots)
 }
 
-/// A segment starts with its decompressed size (u32, little-endian).
-fn check_size(what: &str, bucket: i64, segment: &[u8], max_bytes: usize) -> Result<(), StoreError> {
-    let size = segment
+/// The size `segment` claims to decompress to, read without decompressing: a segment starts
+/// with it (u32, little-endian). Decompressing allocates that much at once.
+pub fn claimed_size(what: &str, bucket: i64, segment: &[u8]) -> Result<usize, StoreError> {
+    segment
         .get(..4)
         .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")) as usize)
-        .ok_or_else(|| {
-            StoreError::Corrupt(format!("{what} segment of bucket {bucket}: cut short"))
-        })?;
+        .ok_or_else(|| StoreError::Corrupt(format!("{what} segment of bucket {bucket}: cut short")))
+}
+
+fn check_size(what: &str, bucket: i64, segment: &[u8], max_bytes: usize) -> Result<(), StoreError> {
+    let size = claimed_size(what, bucket, segment)?;
     if size > max_bytes {
         return Err(StoreError::Corrupt(format!(
             "{what} segment of bucket {bucket} would decompress to {size} bytes (limit {max_bytes})"
@@ -99,5 +109,23 @@ mod tests {
         bomb[..4].copy_from_slice(&u32::MAX.to_le_bytes());
         assert!(decode_flows(3600, &bomb, 1 << 20).is_err());
         assert!(decode_flows(3600, &segment[..2], 1 << 20).is_err());
+        assert_eq!(
+            claimed_size("flow", 3600, &bomb).unwrap(),
+            u32::MAX as usize
+        );
+    }
+
+    #[test]
+    fn record_bounds_cover_the_longest_records() {
+        let v6 = flow("2001:db8::1", 443);
+        let v6 = FlowTuple {
+            dst_net: "2001:db8:5e::".parse().unwrap(),
+            ..v6
+        };
+        let segment = encode_flows(std::slice::from_ref(&v6));
+        assert_eq!(
+            claimed_size("flow", 3600, &segment).unwrap(),
+            FLOW_RECORD_MAX_BYTES
+        );
     }
 }
