@@ -3,6 +3,9 @@
 //! ([`Smtp`]). Each push channel is one [`Channel`]; [`deliver_pending`] sends a channel every
 //! alert its subscriber may see and has not received yet, retrying with backoff ([`Retry`]),
 //! and records the outcome in the store, so an alert is delivered at least once per channel.
+//! A stored subscription's share of a round is a [`Due`]: read from the store, sent without
+//! it, within the [`Persistence`] (retries, a time budget per round, a limit after which an
+//! alert is given up), the outcomes recorded by the caller.
 //!
 //! Invariants: a channel only ever receives alerts `Viewer::can_see` allows its subscriber,
 //! with the sources they name as `Disclosure::for_viewer` shows them to it; webhook secrets and SMTP passwords are never logged or put in an error message.
@@ -24,6 +27,8 @@ use greenwatch_model::alert::{Alert, Subscription, SubscriptionChannel};
 use greenwatch_model::anonymise::{alert_as_seen, CryptoPan};
 use greenwatch_model::Timestamp;
 use greenwatch_store::{AlertStore, Delivery, StoreError};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
 use webhook::Destinations;
 
 /// Somewhere alerts are pushed to.
@@ -46,11 +51,22 @@ pub fn deliver_pending(
     retry: &Retry,
     now: impl Fn() -> Timestamp,
 ) -> Result<Vec<(i64, Delivery)>, StoreError> {
-    let target = Target {
-        name: &channel.name(),
-        channel,
-    };
-    deliver_matching(store, subscriber, pan, target, |_| true, retry, now)
+    let name = channel.name();
+    let alerts = pending(&*store, subscriber, pan, &name, |_| true, None)?;
+    let mut outcomes = Vec::new();
+    for (alert, _) in alerts {
+        let (attempts, result) = retry.run(|| channel.send(&alert));
+        let delivery = Delivery {
+            attempts,
+            outcome: result.map(|()| now()),
+        };
+        if let Err(e) = &delivery.outcome {
+            tracing::warn!(alert = alert.id, channel = %name, attempts, "delivery failed: {e}");
+        }
+        store.record_delivery(alert.id, &name, &delivery)?;
+        outcomes.push((alert.id, delivery));
+    }
+    Ok(outcomes)
 }
 
 /// Why a subscription could not be served at all (its alerts stay pending).
@@ -72,6 +88,20 @@ pub struct Outbound {
     pub webhooks_to_internal: bool,
 }
 
+/// How hard alerts are pushed to a stored subscription.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Persistence {
+    /// Attempts per alert within one round, with backoff.
+    pub retry: Retry,
+    /// Attempts per alert in all, over every round: then the alert is given up for that
+    /// subscription (its last error recorded as such) and never tried again, so a dead
+    /// receiver does not cost every round forever.
+    pub give_up_after: u32,
+    /// How long one round may spend on one subscription: alerts not started by then wait
+    /// for the next round.
+    pub round_budget: Duration,
+}
+
 /// A subscription's webhook, refused at each POST when its host is internal and the
 /// deployment does not allow that.
 struct SubscriptionWebhook {
@@ -89,91 +119,173 @@ impl Channel for SubscriptionWebhook {
     }
 }
 
-/// Delivers to a stored subscription every alert raised after it was made, of at least its
-/// severity, that its organisation's members may see and it has not received. E-mail goes
-/// through the outbound relay (its recipients replaced by the subscription's).
-pub fn deliver_subscription(
-    store: &mut dyn AlertStore,
-    subscription: &Subscription,
-    pan: &CryptoPan,
-    outbound: &Outbound,
-    retry: &Retry,
-    now: impl Fn() -> Timestamp,
-) -> Result<Vec<(i64, Delivery)>, SubscriptionError> {
-    let channel: Box<dyn Channel> = match &subscription.subscription.channel {
-        SubscriptionChannel::Webhook { url, secret } => Box::new(SubscriptionWebhook {
-            hook: Webhook {
-                url: url.clone(),
-                secret: secret.clone(),
-            },
-            destinations: if outbound.webhooks_to_internal {
-                Destinations::Any
-            } else {
-                Destinations::InternetOnly
-            },
-        }),
-        SubscriptionChannel::Email { to } => Box::new(Smtp {
-            to: to.clone(),
-            ..outbound
-                .relay
-                .clone()
-                .ok_or(SubscriptionError::NoRelay(subscription.id))?
-        }),
-    };
-    let member = Viewer::User {
-        org: subscription.subscription.org.clone(),
-        role: Role::Member,
-    };
-    let target = Target {
-        name: &subscription.channel_name(),
-        channel: channel.as_ref(),
-    };
-    Ok(deliver_matching(
-        store,
-        &member,
-        pan,
-        target,
-        |alert| subscription.wants(alert),
-        retry,
-        now,
-    )?)
+/// One alert's delivery to a subscription, for the caller to record
+/// ([`Outcome::record`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome {
+    pub subscription: i64,
+    pub alert_id: i64,
+    /// The name the delivery is recorded under (`subscription:<id>`).
+    pub channel: String,
+    pub delivery: Delivery,
 }
 
-/// A channel and the name its deliveries are recorded under.
-struct Target<'a> {
-    name: &'a str,
-    channel: &'a dyn Channel,
+impl Outcome {
+    pub fn record(&self, store: &mut dyn AlertStore) -> Result<(), StoreError> {
+        store.record_delivery(self.alert_id, &self.channel, &self.delivery)
+    }
 }
 
-/// Delivers the alerts `subscriber` may see, `wanted` keeps and `target` has not received,
-/// as the subscriber may see them.
-fn deliver_matching(
-    store: &mut dyn AlertStore,
+/// What a stored subscription is due in one round: every alert raised after it was made, of
+/// at least its severity, that its organisation's members may see, it has not received and
+/// has not given up on, as those members may see it, and the channel it goes over (e-mail
+/// through the outbound relay, its recipients replaced by the subscription's). Read from the
+/// store, then sent without it ([`Due::send`]), so a slow receiver holds no store.
+pub struct Due {
+    subscription: i64,
+    name: String,
+    channel: Box<dyn Channel + Send>,
+    /// Each alert with the attempts already made to deliver it.
+    alerts: Vec<(Alert, u32)>,
+}
+
+impl std::fmt::Debug for Due {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Due")
+            .field("subscription", &self.subscription)
+            .field("alerts", &self.alerts.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Due {
+    pub fn of(
+        store: &dyn AlertStore,
+        subscription: &Subscription,
+        pan: &CryptoPan,
+        outbound: &Outbound,
+        persistence: &Persistence,
+    ) -> Result<Due, SubscriptionError> {
+        let channel: Box<dyn Channel + Send> = match &subscription.subscription.channel {
+            SubscriptionChannel::Webhook { url, secret } => Box::new(SubscriptionWebhook {
+                hook: Webhook {
+                    url: url.clone(),
+                    secret: secret.clone(),
+                },
+                destinations: if outbound.webhooks_to_internal {
+                    Destinations::Any
+                } else {
+                    Destinations::InternetOnly
+                },
+            }),
+            SubscriptionChannel::Email { to } => Box::new(Smtp {
+                to: to.clone(),
+                ..outbound
+                    .relay
+                    .clone()
+                    .ok_or(SubscriptionError::NoRelay(subscription.id))?
+            }),
+        };
+        let member = Viewer::User {
+            org: subscription.subscription.org.clone(),
+            role: Role::Member,
+        };
+        let name = subscription.channel_name();
+        let alerts = pending(
+            store,
+            &member,
+            pan,
+            &name,
+            |alert| subscription.wants(alert),
+            Some(persistence.give_up_after),
+        )?;
+        Ok(Due {
+            subscription: subscription.id,
+            name,
+            channel,
+            alerts,
+        })
+    }
+
+    pub fn subscription(&self) -> i64 {
+        self.subscription
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.alerts.is_empty()
+    }
+
+    /// Sends the alerts in order, each retried as `persistence` says, until they are all sent
+    /// or the round's budget is spent; hands each outcome to `outcome` as it comes. `now`
+    /// stamps successful deliveries.
+    pub fn send(
+        self,
+        persistence: &Persistence,
+        now: impl Fn() -> Timestamp,
+        mut outcome: impl FnMut(Outcome),
+    ) {
+        let deadline = Instant::now() + persistence.round_budget;
+        for (alert, tried) in self.alerts {
+            if Instant::now() >= deadline {
+                tracing::info!(
+                    subscription = self.subscription,
+                    "round budget spent; the remaining alerts wait for the next round"
+                );
+                break;
+            }
+            let left = persistence.give_up_after.saturating_sub(tried);
+            let (attempts, result) = persistence
+                .retry
+                .run_within(left, Some(deadline), || self.channel.send(&alert));
+            let delivery = Delivery {
+                attempts,
+                outcome: result.map(|()| now()).map_err(|e| {
+                    let total = tried + attempts;
+                    tracing::warn!(alert = alert.id, channel = %self.name, total, "delivery failed: {e}");
+                    if total >= persistence.give_up_after {
+                        format!("given up after {total} attempts: {e}")
+                    } else {
+                        e
+                    }
+                }),
+            };
+            outcome(Outcome {
+                subscription: self.subscription,
+                alert_id: alert.id,
+                channel: self.name.clone(),
+                delivery,
+            });
+        }
+    }
+}
+
+/// The alerts `subscriber` may see, `wanted` keeps, `name` has not received and (with a
+/// limit) has tried fewer than `give_up_after` times, as the subscriber may see them, each
+/// with the attempts made so far.
+fn pending(
+    store: &dyn AlertStore,
     subscriber: &Viewer,
     pan: &CryptoPan,
-    Target { name, channel }: Target,
+    name: &str,
     wanted: impl Fn(&Alert) -> bool,
-    retry: &Retry,
-    now: impl Fn() -> Timestamp,
-) -> Result<Vec<(i64, Delivery)>, StoreError> {
-    let mut outcomes = Vec::new();
-    for alert in store.undelivered(subscriber, name)? {
-        if !wanted(&alert) {
-            continue;
-        }
-        let shown = alert_as_seen(subscriber, pan, alert);
-        let (attempts, result) = retry.run(|| channel.send(&shown));
-        let delivery = Delivery {
-            attempts,
-            outcome: result.map(|()| now()),
-        };
-        if let Err(e) = &delivery.outcome {
-            tracing::warn!(alert = shown.id, channel = %name, attempts, "delivery failed: {e}");
-        }
-        store.record_delivery(shown.id, name, &delivery)?;
-        outcomes.push((shown.id, delivery));
-    }
-    Ok(outcomes)
+    give_up_after: Option<u32>,
+) -> Result<Vec<(Alert, u32)>, StoreError> {
+    let tried: HashMap<i64, u32> = store
+        .failed_deliveries(name)?
+        .into_iter()
+        .map(|f| (f.alert_id, f.attempts))
+        .collect();
+    Ok(store
+        .undelivered(subscriber, name)?
+        .into_iter()
+        .filter(|alert| wanted(alert))
+        .map(|alert| {
+            let tried = tried.get(&alert.id).copied().unwrap_or(0);
+            (alert, tried)
+        })
+        .filter(|(_, tried)| give_up_after.is_none_or(|limit| *tried < limit))
+        .map(|(alert, tried)| (alert_as_seen(subscriber, pan, alert), tried))
+        .collect())
 }
 
 /// The text body of an alert as e-mail and feed entries carry it.

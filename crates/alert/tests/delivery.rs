@@ -2,8 +2,8 @@
 //! recording what was delivered, retries, signatures and TLP.
 
 use greenwatch_alert::{
-    deliver_pending, signature, Retry, Smtp, SmtpCredentials, SmtpSecurity, Webhook,
-    SIGNATURE_HEADER,
+    deliver_pending, signature, Due, Outcome, Persistence, Retry, Smtp, SmtpCredentials,
+    SmtpSecurity, Webhook, SIGNATURE_HEADER,
 };
 use greenwatch_model::access::{Label, Role, Tlp, Viewer};
 use greenwatch_model::alert::{NewAlert, Severity};
@@ -64,6 +64,29 @@ fn now() -> Timestamp {
 struct Received {
     headers: Vec<(String, String)>,
     body: Vec<u8>,
+}
+
+/// One round of `subscription`'s deliveries, one attempt per alert, recorded in `store`.
+fn deliver_once(
+    store: &mut SqliteStore,
+    subscription: &greenwatch_model::alert::Subscription,
+    outbound: &greenwatch_alert::Outbound,
+) -> Vec<Outcome> {
+    let persistence = Persistence {
+        retry: Retry {
+            attempts: 1,
+            first_backoff: Duration::ZERO,
+        },
+        give_up_after: 10,
+        round_budget: Duration::from_secs(60),
+    };
+    let due = Due::of(&*store, subscription, &pan(), outbound, &persistence).unwrap();
+    let mut outcomes = Vec::new();
+    due.send(&persistence, now, |o| outcomes.push(o));
+    for outcome in &outcomes {
+        outcome.record(store).unwrap();
+    }
+    outcomes
 }
 
 /// Reads one HTTP/1.1 POST to `/hook` from `stream`.
@@ -302,7 +325,7 @@ fn an_outsider_receives_a_detector_alert_with_its_sources_anonymised_and_the_own
 
 #[test]
 fn a_subscription_webhook_to_an_internal_address_is_refused_unless_the_deployment_allows_it() {
-    use greenwatch_alert::{deliver_subscription, Outbound};
+    use greenwatch_alert::Outbound;
     use greenwatch_model::account::Organisation;
     use greenwatch_model::alert::{NewSubscription, SubscriptionChannel};
     use greenwatch_store::AccountStore;
@@ -329,21 +352,9 @@ fn a_subscription_webhook_to_an_internal_address_is_refused_unless_the_deploymen
     store
         .raise_alert(&new_alert("after the subscription", Tlp::Clear))
         .unwrap();
-    let once = Retry {
-        attempts: 1,
-        first_backoff: Duration::from_millis(1),
-    };
-    let refused = deliver_subscription(
-        &mut store,
-        &subscription,
-        &pan(),
-        &Outbound::default(),
-        &once,
-        now,
-    )
-    .unwrap();
+    let refused = deliver_once(&mut store, &subscription, &Outbound::default());
     assert_eq!(refused.len(), 1);
-    let reason = refused[0].1.outcome.clone().unwrap_err();
+    let reason = refused[0].delivery.outcome.clone().unwrap_err();
     assert!(reason.contains("internal address 127.0.0.1"), "{reason}");
     assert!(
         received.recv_timeout(Duration::from_millis(300)).is_err(),
@@ -353,15 +364,14 @@ fn a_subscription_webhook_to_an_internal_address_is_refused_unless_the_deploymen
         webhooks_to_internal: true,
         ..Outbound::default()
     };
-    let delivered =
-        deliver_subscription(&mut store, &subscription, &pan(), &allowed, &once, now).unwrap();
-    assert!(delivered[0].1.outcome.is_ok(), "{delivered:?}");
+    let delivered = deliver_once(&mut store, &subscription, &allowed);
+    assert!(delivered[0].delivery.outcome.is_ok(), "{delivered:?}");
     assert!(received.recv_timeout(Duration::from_secs(10)).is_ok());
 }
 
 #[test]
 fn a_webhook_redirect_is_not_followed_and_the_delivery_fails_naming_it() {
-    use greenwatch_alert::{deliver_subscription, Outbound};
+    use greenwatch_alert::Outbound;
     use greenwatch_model::account::Organisation;
     use greenwatch_model::alert::{NewSubscription, SubscriptionChannel};
     use greenwatch_store::AccountStore;
@@ -408,18 +418,13 @@ fn a_webhook_redirect_is_not_followed_and_the_delivery_fails_naming_it() {
     store
         .raise_alert(&new_alert("after the subscription", Tlp::Clear))
         .unwrap();
-    let once = Retry {
-        attempts: 1,
-        first_backoff: Duration::ZERO,
-    };
     let internal = Outbound {
         webhooks_to_internal: true,
         ..Outbound::default()
     };
-    let outcomes =
-        deliver_subscription(&mut store, &subscription, &pan(), &internal, &once, now).unwrap();
+    let outcomes = deliver_once(&mut store, &subscription, &internal);
     asked.recv().unwrap();
-    let reason = outcomes[0].1.outcome.clone().unwrap_err();
+    let reason = outcomes[0].delivery.outcome.clone().unwrap_err();
     assert!(
         reason.contains("302") && reason.contains(&location),
         "{reason}"

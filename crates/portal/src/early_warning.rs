@@ -1,22 +1,37 @@
-//! Early warning inside `serve`: after every change of the stored data, the detection pass
-//! (`greenwatch_warn::watch_recent` over traffic and `watch_recent_risks` over risk metrics,
-//! the recent weeks only) raises what it finds, and
-//! every stored subscription gets its pending alerts, right after new alerts and on a retry
-//! timer. One task runs both, so there is never more than one pass at a time, and each pass
-//! runs on the blocking pool, so requests are never held up by it.
+//! Early warning inside `serve`, as two tasks that never wait on each other. The detection
+//! task runs the pass (`greenwatch_warn::watch_recent` over traffic and `watch_recent_risks`
+//! over risk metrics, the recent weeks only) now and after every change of the stored data,
+//! on the blocking pool, so requests are never held up by it. The delivery task starts a
+//! round right after new alerts and on a retry timer: every subscription with alerts due
+//! gets a thread of its own (`greenwatch_warn::Deliveries`; none while its previous one still
+//! runs), so a slow receiver delays only its own subscription. Sending holds no store: what is
+//! due is read first, and each outcome is recorded as it comes.
 
 use crate::error::PortalError;
 use crate::AppState;
-use greenwatch_alert::{Outbound, Retry};
+use greenwatch_alert::{Outbound, Outcome, Persistence, Retry};
 use greenwatch_model::access::Label;
 use greenwatch_store::ObservationStore;
 use greenwatch_warn::{
-    allowlist_path, deliver_all, load_allowlist, watch_recent, watch_recent_risks, RecentPass,
+    allowlist_path, load_allowlist, watch_recent, watch_recent_risks, Deliveries, RecentPass,
 };
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, Notify};
 
 /// How often the data generation is checked.
 const CHECK_EVERY: Duration = Duration::from_secs(15);
+
+/// Per alert and subscription: three attempts a round, given up after three rounds; one round
+/// spends at most a minute on one subscription.
+const PERSISTENCE: Persistence = Persistence {
+    retry: Retry {
+        attempts: 3,
+        first_backoff: Duration::from_secs(1),
+    },
+    give_up_after: 9,
+    round_budget: Duration::from_secs(60),
+};
 
 /// What `serve`'s early warning needs beyond the data directory.
 #[derive(Clone, Debug)]
@@ -30,27 +45,88 @@ pub struct EarlyWarning {
     pub deliver_every: Duration,
 }
 
-/// Runs forever: a detection pass now and after every data change, deliveries after new
-/// alerts and every `deliver_every`.
+/// Runs forever: a detection pass now and after every data change, and, beside it, delivery
+/// rounds now, after new alerts and every `deliver_every`.
 pub async fn keep_watching(state: AppState, config: EarlyWarning) {
+    let raised = Arc::new(Notify::new());
+    tokio::spawn(keep_delivering(
+        state.clone(),
+        config.clone(),
+        Arc::clone(&raised),
+    ));
     let mut watched = None;
-    let mut delivered_at: Option<Instant> = None;
     loop {
-        let mut deliver = delivered_at.is_none_or(|t| t.elapsed() >= config.deliver_every);
         match pass_once(&state, &config, watched).await {
-            Ok((generation, raised)) => {
+            Ok((generation, new)) => {
                 watched = Some(generation);
-                deliver |= raised > 0;
+                if new > 0 {
+                    raised.notify_one();
+                }
             }
             Err(e) => tracing::warn!("early-warning detection pass: {e}"),
         }
-        if deliver {
-            if let Err(e) = deliver_once(&state, &config).await {
-                tracing::warn!("early-warning deliveries: {e}");
-            }
-            delivered_at = Some(Instant::now());
-        }
         tokio::time::sleep(CHECK_EVERY).await;
+    }
+}
+
+/// Starts a delivery round now, then whenever `raised` is notified or `deliver_every` has
+/// passed; records the outcomes in a task of their own.
+async fn keep_delivering(state: AppState, config: EarlyWarning, raised: Arc<Notify>) {
+    let deliveries = Deliveries::default();
+    let (outcomes, received) = mpsc::unbounded_channel();
+    tokio::spawn(record_outcomes(state.clone(), received));
+    loop {
+        if let Err(e) = start_round(&state, &config, &deliveries, outcomes.clone()).await {
+            tracing::warn!("early-warning deliveries: {e}");
+        }
+        tokio::select! {
+            _ = raised.notified() => {}
+            _ = tokio::time::sleep(config.deliver_every) => {}
+        }
+    }
+}
+
+/// Reads what every subscription is due and starts its delivery thread; the threads send
+/// their outcomes to `outcomes`.
+async fn start_round(
+    state: &AppState,
+    config: &EarlyWarning,
+    deliveries: &Deliveries,
+    outcomes: mpsc::UnboundedSender<Outcome>,
+) -> Result<(), PortalError> {
+    let (outbound, deliveries) = (config.outbound.clone(), deliveries.clone());
+    let started = state
+        .read(move |s| {
+            let threads = deliveries.start_round(
+                s.store,
+                s.pan,
+                &outbound,
+                &PERSISTENCE,
+                crate::routes::now,
+                move |outcome| {
+                    // Closed only when serve stops.
+                    let _ = outcomes.send(outcome);
+                },
+            )?;
+            Ok(threads.len())
+        })
+        .await?;
+    if started > 0 {
+        tracing::info!(subscriptions = started, "alert delivery round");
+    }
+    Ok(())
+}
+
+/// Records each delivery outcome as it comes, each in a short write of its own.
+async fn record_outcomes(state: AppState, mut outcomes: mpsc::UnboundedReceiver<Outcome>) {
+    while let Some(outcome) = outcomes.recv().await {
+        let (subscription, alert) = (outcome.subscription, outcome.alert_id);
+        let delivered = outcome.delivery.outcome.is_ok();
+        match state.write(move |store| Ok(outcome.record(store)?)).await {
+            Ok(()) => tracing::info!(subscription, alert, delivered, "alert delivery"),
+            // Not recorded as delivered: it is sent again next round.
+            Err(e) => tracing::warn!(subscription, alert, "recording an alert delivery: {e}"),
+        }
     }
 }
 
@@ -91,33 +167,4 @@ async fn pass_once(
         })
         .await?;
     Ok((generation, outcome))
-}
-
-/// One delivery round to every stored subscription.
-async fn deliver_once(state: &AppState, config: &EarlyWarning) -> Result<(), PortalError> {
-    let outbound = config.outbound.clone();
-    let pan = state.anonymiser()?.clone();
-    let round = state
-        .write(move |store| {
-            let retry = Retry {
-                attempts: 3,
-                first_backoff: Duration::from_secs(1),
-            };
-            Ok(deliver_all(
-                store,
-                &pan,
-                &outbound,
-                &retry,
-                crate::routes::now,
-            )?)
-        })
-        .await?;
-    if round.delivered + round.failed > 0 {
-        tracing::info!(
-            delivered = round.delivered,
-            failed = round.failed,
-            "alert deliveries"
-        );
-    }
-    Ok(())
 }

@@ -328,6 +328,15 @@ pub struct Delivery {
     pub outcome: Result<Timestamp, String>,
 }
 
+/// An alert whose delivery over a channel was attempted and has not succeeded (yet).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FailedDelivery {
+    pub alert_id: i64,
+    /// Attempts made in all, over every round.
+    pub attempts: u32,
+    pub last_error: String,
+}
+
 /// Early-warning alerts and what has been delivered where.
 pub trait AlertStore {
     /// Stores an alert. One whose key is already stored is left as it is: returns the id and
@@ -362,12 +371,17 @@ pub trait AlertStore {
         viewer: &Viewer,
         channel: &str,
     ) -> Result<Vec<greenwatch_model::alert::Alert>, StoreError>;
+    /// Adds `delivery`'s attempts to those recorded for (`alert_id`, `channel`) and keeps its
+    /// outcome.
     fn record_delivery(
         &mut self,
         alert_id: i64,
         channel: &str,
         delivery: &Delivery,
     ) -> Result<(), StoreError>;
+    /// The deliveries over `channel` that were attempted and have not succeeded, oldest alert
+    /// first: how often each was tried and why it last failed.
+    fn failed_deliveries(&self, channel: &str) -> Result<Vec<FailedDelivery>, StoreError>;
 
     /// Stores a subscription and its audit entry (`alert.subscribe`, never the secret) in one
     /// transaction. It receives alerts raised from now on. The organisation must exist.

@@ -1,7 +1,8 @@
 //! Early warning over a store: the detection pass (read flows, run
-//! [`greenwatch_detect::watch`], raise each finding as an alert once) and the delivery round
-//! (push pending alerts to every stored subscription). `greenwatch detect` / `alert deliver`
-//! run them on demand; `greenwatch serve` runs them in the background after every data change.
+//! [`greenwatch_detect::watch`], raise each finding as an alert once) and the deliveries to
+//! the stored subscriptions, each subscription on a thread of its own ([`Deliveries`]).
+//! `greenwatch detect` runs the pass on demand; `greenwatch serve` runs both in the
+//! background, the pass after every data change.
 //! `greenwatch-detect` stays pure (series in, findings out); this crate is where it meets the
 //! store.
 //!
@@ -13,7 +14,7 @@
 //! # }
 //! ```
 
-use greenwatch_alert::{deliver_subscription, Outbound, Retry};
+use greenwatch_alert::{Due, Outbound, Outcome, Persistence, SubscriptionError};
 use greenwatch_detect::{
     watch, watch_risks, Allowlist, AllowlistError, DetectorConfig, Finding, RiskFinding,
     RiskSeries, Window,
@@ -27,7 +28,10 @@ use greenwatch_model::{Period, PeriodKind, Timestamp};
 use greenwatch_netdb::NetDb;
 use greenwatch_store::{AlertStore, ObservationStore, RiskStore, StoreError, TimeRange};
 use rustc_hash::FxHashMap;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
 /// How much history the background pass reads: at least five weeks before the newest bucket.
 /// The baseline's medians use four weeks (`DetectorConfig::history_weeks`) and level shifts
@@ -272,40 +276,86 @@ fn recent_risk_findings(
     Ok(findings)
 }
 
-/// What one delivery round did.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct DeliveryRound {
-    pub delivered: usize,
-    pub failed: usize,
+/// Deliveries to the stored subscriptions, each subscription on a thread of its own and never
+/// two threads for one: a slow or dead receiver holds up its own subscription only. No store
+/// is held while sending: what is due is read first, and each outcome is handed to the
+/// caller to record.
+#[derive(Clone, Debug, Default)]
+pub struct Deliveries {
+    /// Subscriptions with a delivery thread running.
+    busy: Arc<Mutex<HashSet<i64>>>,
 }
 
-/// Pushes every stored subscription its pending alerts (see
-/// [`greenwatch_alert::deliver_subscription`]) through `outbound`. A subscription
-/// that cannot be served is logged and the others still get theirs.
-pub fn deliver_all(
-    store: &mut dyn AlertStore,
-    pan: &CryptoPan,
-    outbound: &Outbound,
-    retry: &Retry,
-    now: impl Fn() -> Timestamp,
-) -> Result<DeliveryRound, StoreError> {
-    let mut round = DeliveryRound::default();
-    for subscription in store.subscriptions(None)? {
-        match deliver_subscription(store, &subscription, pan, outbound, retry, &now) {
-            Ok(outcomes) => {
-                for (_, delivery) in outcomes {
-                    if delivery.outcome.is_ok() {
-                        round.delivered += 1;
-                    } else {
-                        round.failed += 1;
-                    }
-                }
-            }
-            Err(greenwatch_alert::SubscriptionError::Store(e)) => return Err(e),
-            Err(e) => tracing::warn!("{e}"),
-        }
+/// A subscription marked busy until dropped.
+struct Claim {
+    busy: Arc<Mutex<HashSet<i64>>>,
+    subscription: i64,
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        lock(&self.busy).remove(&self.subscription);
     }
-    Ok(round)
+}
+
+/// The busy set; a delivery thread that panicked leaves it consistent (its claim is dropped
+/// while unwinding), so a poisoned lock is still good.
+fn lock(busy: &Mutex<HashSet<i64>>) -> std::sync::MutexGuard<'_, HashSet<i64>> {
+    busy.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Deliveries {
+    fn claim(&self, subscription: i64) -> Option<Claim> {
+        lock(&self.busy).insert(subscription).then(|| Claim {
+            busy: Arc::clone(&self.busy),
+            subscription,
+        })
+    }
+
+    /// Starts a delivery thread (see [`Due::send`]) for every stored subscription that has
+    /// alerts due and no thread running yet; `record` hears each outcome, from that thread,
+    /// as it comes. A subscription that cannot be served is logged and the others still get
+    /// theirs. Returns the threads started, for a caller that waits for the round to end.
+    pub fn start_round(
+        &self,
+        store: &dyn AlertStore,
+        pan: &CryptoPan,
+        outbound: &Outbound,
+        persistence: &Persistence,
+        now: fn() -> Timestamp,
+        record: impl Fn(Outcome) + Clone + Send + 'static,
+    ) -> Result<Vec<JoinHandle<()>>, StoreError> {
+        let mut started = Vec::new();
+        for subscription in store.subscriptions(None)? {
+            let Some(claim) = self.claim(subscription.id) else {
+                continue;
+            };
+            let due = match Due::of(store, &subscription, pan, outbound, persistence) {
+                Ok(due) if due.is_empty() => continue,
+                Ok(due) => due,
+                Err(SubscriptionError::Store(e)) => return Err(e),
+                Err(e) => {
+                    tracing::warn!("{e}");
+                    continue;
+                }
+            };
+            let (persistence, record) = (persistence.clone(), record.clone());
+            let thread = std::thread::Builder::new()
+                .name(format!("delivery-{}", subscription.id))
+                .spawn(move || {
+                    let _claim = claim;
+                    due.send(&persistence, now, record);
+                });
+            match thread {
+                Ok(thread) => started.push(thread),
+                Err(e) => tracing::warn!(
+                    subscription = subscription.id,
+                    "starting a delivery thread: {e}"
+                ),
+            }
+        }
+        Ok(started)
+    }
 }
 
 #[cfg(test)]

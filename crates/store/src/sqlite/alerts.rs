@@ -2,7 +2,7 @@
 //! sorted by, and one row per (alert, delivery channel) recording what was delivered.
 
 use super::SqliteStore;
-use crate::{AlertStore, Delivery, StoreError};
+use crate::{AlertStore, Delivery, FailedDelivery, StoreError};
 use greenwatch_model::access::{Label, Viewer};
 use greenwatch_model::account::AuditEntry;
 use greenwatch_model::alert::{
@@ -192,6 +192,23 @@ impl AlertStore for SqliteStore {
         Ok(())
     }
 
+    fn failed_deliveries(&self, channel: &str) -> Result<Vec<FailedDelivery>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT alert_id, attempts, coalesce(last_error, '') FROM alert_deliveries
+             WHERE channel = ?1 AND delivered_at IS NULL ORDER BY alert_id",
+        )?;
+        let failed = stmt
+            .query_map([channel], |r| {
+                Ok(FailedDelivery {
+                    alert_id: r.get(0)?,
+                    attempts: r.get(1)?,
+                    last_error: r.get(2)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(failed)
+    }
+
     fn subscribe(&mut self, new: &NewSubscription) -> Result<Subscription, StoreError> {
         let (target, secret) = match &new.channel {
             SubscriptionChannel::Webhook { url, secret } => (url.clone(), Some(secret.as_str())),
@@ -344,6 +361,76 @@ mod tests {
             (logged.action.as_str(), logged.target.clone()),
             ("alert.create", id.to_string())
         );
+    }
+
+    #[test]
+    fn failed_deliveries_add_up_their_attempts_until_one_succeeds() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
+        let at = Timestamp::from_secs(1_791_158_400);
+        let alert = |title: &str| NewAlert {
+            key: Some(title.into()),
+            severity: Severity::High,
+            title: title.into(),
+            summary: String::new(),
+            affected: Vec::new(),
+            first_seen: at,
+            last_seen: at,
+            author: "detector".into(),
+            label: Label {
+                owner: "cert-a".into(),
+                tlp: Tlp::Clear,
+            },
+            evidence: None,
+            created_at: at,
+        };
+        let (first, _) = store.raise_alert(&alert("first")).unwrap();
+        let (second, _) = store.raise_alert(&alert("second")).unwrap();
+        let failed = |attempts, error: &str| Delivery {
+            attempts,
+            outcome: Err(error.into()),
+        };
+        store
+            .record_delivery(first, "subscription:1", &failed(3, "HTTP 500"))
+            .unwrap();
+        store
+            .record_delivery(first, "subscription:1", &failed(2, "timed out"))
+            .unwrap();
+        store
+            .record_delivery(second, "subscription:1", &failed(1, "HTTP 502"))
+            .unwrap();
+        store
+            .record_delivery(second, "subscription:2", &failed(1, "refused"))
+            .unwrap();
+        assert_eq!(
+            store.failed_deliveries("subscription:1").unwrap(),
+            [
+                FailedDelivery {
+                    alert_id: first,
+                    attempts: 5,
+                    last_error: "timed out".into()
+                },
+                FailedDelivery {
+                    alert_id: second,
+                    attempts: 1,
+                    last_error: "HTTP 502".into()
+                }
+            ]
+        );
+        let delivered = Delivery {
+            attempts: 1,
+            outcome: Ok(at),
+        };
+        store
+            .record_delivery(first, "subscription:1", &delivered)
+            .unwrap();
+        let left: Vec<i64> = store
+            .failed_deliveries("subscription:1")
+            .unwrap()
+            .iter()
+            .map(|f| f.alert_id)
+            .collect();
+        assert_eq!(left, [second]);
     }
 
     #[test]
