@@ -89,7 +89,8 @@ pub enum Role {
     Member,
     /// An analyst of the operating team: can write alerts, run reports.
     Analyst,
-    /// Manages organisations, users and tokens; reads the audit log.
+    /// Manages their organisation's users and reads its audit log; in the operator's
+    /// organisation, manages organisations ([`may_administer`]).
     Admin,
 }
 
@@ -98,6 +99,113 @@ impl Role {
     /// admins; members only read.
     pub fn may_contribute(self) -> bool {
         matches!(self, Role::Analyst | Role::Admin)
+    }
+}
+
+/// The organisation of the deployment's operator. Its admins manage organisations (create
+/// them, set their constituency networks) but, like every role, see no more data than their
+/// own organisation's: they administer other organisations' accounts only where that reads
+/// nothing of theirs ([`may_administer`]).
+pub const OPERATOR_ORG: &str = "operator";
+
+/// Something done in the portal to an organisation's accounts, constituency, sensors or audit
+/// log, and the organisation it is done to. [`may_administer`] decides who may do it; the
+/// table is in `docs/access-control.md`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum AdminAction<'a> {
+    /// Add an organisation.
+    CreateOrganisation,
+    /// Replace an organisation's constituency networks (sensor blocks are checked against
+    /// them, so they grant trust).
+    SetConstituency { org: &'a str },
+    /// See an organisation's accounts: its constituency networks and its users (logins, roles,
+    /// status).
+    ViewAccounts { org: &'a str },
+    /// Add a user to `org`; `org_has_admin`: whether `org` has an admin user, enabled or not.
+    CreateUser { org: &'a str, org_has_admin: bool },
+    /// Give a user of `org` a new password, shown to whoever resets it.
+    ResetPassword { org: &'a str },
+    /// Disable a user of `org`: sessions end, API tokens stop.
+    DisableUser { org: &'a str },
+    /// Enable a disabled user of `org` again.
+    EnableUser { org: &'a str },
+    /// Read the audit entries concerning `org`.
+    ReadAudit { org: &'a str },
+    /// Read the audit entries concerning no organisation (failed logins of unknown logins,
+    /// the command line's own changes).
+    ReadDeploymentAudit,
+    /// Register a sensor of `org`, on a block within its constituency or not.
+    RegisterSensor {
+        org: &'a str,
+        outside_constituency: bool,
+    },
+    /// Revoke the token of a sensor of `org`.
+    RevokeSensor { org: &'a str },
+}
+
+impl fmt::Display for AdminAction<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AdminAction::CreateOrganisation => write!(f, "add organisations"),
+            AdminAction::SetConstituency { org } => {
+                write!(f, "set the constituency networks of {org}")
+            }
+            AdminAction::ViewAccounts { org } => write!(f, "see the accounts of {org}"),
+            AdminAction::CreateUser { org, .. } => write!(f, "add users to {org}"),
+            AdminAction::ResetPassword { org } => {
+                write!(f, "reset passwords of users of {org}")
+            }
+            AdminAction::DisableUser { org } => write!(f, "disable users of {org}"),
+            AdminAction::EnableUser { org } => write!(f, "enable users of {org}"),
+            AdminAction::ReadAudit { org } => write!(f, "read the audit log of {org}"),
+            AdminAction::ReadDeploymentAudit => write!(f, "read the deployment's audit log"),
+            AdminAction::RegisterSensor {
+                org,
+                outside_constituency: false,
+            } => write!(f, "register sensors of {org}"),
+            AdminAction::RegisterSensor {
+                org,
+                outside_constituency: true,
+            } => write!(f, "register sensors of {org} outside its constituency"),
+            AdminAction::RevokeSensor { org } => write!(f, "revoke sensors of {org}"),
+        }
+    }
+}
+
+/// Whether a user of `actor_org` with `actor_role` may do `action`: the one rule of who
+/// administers what in the portal (the command line on the machine is not asked: it is the
+/// operator and may do everything).
+///
+/// - An organisation's admins manage their own organisation: its users (add, disable, enable,
+///   reset passwords) and its audit entries. Its members, analysts and admins register (within
+///   the constituency) and revoke its sensors.
+/// - The operator's admins ([`OPERATOR_ORG`]) add organisations and set constituencies (trust
+///   only the operator grants), see every organisation's accounts and audit entries, disable any
+///   user (stopping a compromised account reads nothing), register and revoke any sensor.
+///   They add users to an organisation only while it has no admin at all (its first admin):
+///   afterwards an admin of the operator in that organisation would read its data. They never
+///   reset another organisation's passwords (the new password is shown to them: impersonation)
+///   nor enable its users again (that is the organisation's decision).
+/// - Nobody else administers anything.
+pub fn may_administer(actor_org: &str, actor_role: Role, action: &AdminAction<'_>) -> bool {
+    let operator = actor_org == OPERATOR_ORG && actor_role == Role::Admin;
+    let own_admin = |org: &str| actor_org == org && actor_role == Role::Admin;
+    match *action {
+        AdminAction::CreateOrganisation
+        | AdminAction::SetConstituency { .. }
+        | AdminAction::ReadDeploymentAudit => operator,
+        AdminAction::ViewAccounts { org }
+        | AdminAction::DisableUser { org }
+        | AdminAction::ReadAudit { org } => own_admin(org) || operator,
+        AdminAction::CreateUser { org, org_has_admin } => {
+            own_admin(org) || (operator && !org_has_admin)
+        }
+        AdminAction::ResetPassword { org } | AdminAction::EnableUser { org } => own_admin(org),
+        AdminAction::RegisterSensor {
+            org,
+            outside_constituency,
+        } => operator || (actor_org == org && !outside_constituency),
+        AdminAction::RevokeSensor { org } => operator || actor_org == org,
     }
 }
 
@@ -205,6 +313,132 @@ mod tests {
                         && Disclosure::for_viewer(a, l) == Disclosure::for_viewer(b, l)
                 });
                 assert_eq!(a.scope() == b.scope(), same_view, "{a:?} vs {b:?}");
+            }
+        }
+    }
+
+    /// The administration table of `docs/access-control.md`: every action, by every kind of
+    /// actor, on their own organisation and on another.
+    #[test]
+    fn administration_table() {
+        use AdminAction::*;
+        // Columns: the operator's admin on another organisation, on the operator's own; an
+        // organisation's admin on their own, on another; a member or analyst on their own, on
+        // another.
+        let table: [(AdminAction<'static>, [bool; 6]); 13] = [
+            (CreateOrganisation, [true, true, false, false, false, false]),
+            (
+                SetConstituency { org: "" },
+                [true, true, false, false, false, false],
+            ),
+            (
+                ViewAccounts { org: "" },
+                [true, true, true, false, false, false],
+            ),
+            (
+                CreateUser {
+                    org: "",
+                    org_has_admin: false,
+                },
+                [true, true, true, false, false, false],
+            ),
+            (
+                CreateUser {
+                    org: "",
+                    org_has_admin: true,
+                },
+                [false, true, true, false, false, false],
+            ),
+            (
+                ResetPassword { org: "" },
+                [false, true, true, false, false, false],
+            ),
+            (
+                DisableUser { org: "" },
+                [true, true, true, false, false, false],
+            ),
+            (
+                EnableUser { org: "" },
+                [false, true, true, false, false, false],
+            ),
+            (
+                ReadAudit { org: "" },
+                [true, true, true, false, false, false],
+            ),
+            (
+                ReadDeploymentAudit,
+                [true, true, false, false, false, false],
+            ),
+            (
+                RegisterSensor {
+                    org: "",
+                    outside_constituency: false,
+                },
+                [true, true, true, false, true, false],
+            ),
+            (
+                RegisterSensor {
+                    org: "",
+                    outside_constituency: true,
+                },
+                [true, true, false, false, false, false],
+            ),
+            (
+                RevokeSensor { org: "" },
+                [true, true, true, false, true, false],
+            ),
+        ];
+        let with_org = |action: AdminAction<'static>, target: &'static str| match action {
+            SetConstituency { .. } => SetConstituency { org: target },
+            ViewAccounts { .. } => ViewAccounts { org: target },
+            CreateUser { org_has_admin, .. } => CreateUser {
+                org: target,
+                org_has_admin,
+            },
+            ResetPassword { .. } => ResetPassword { org: target },
+            DisableUser { .. } => DisableUser { org: target },
+            EnableUser { .. } => EnableUser { org: target },
+            ReadAudit { .. } => ReadAudit { org: target },
+            RegisterSensor {
+                outside_constituency,
+                ..
+            } => RegisterSensor {
+                org: target,
+                outside_constituency,
+            },
+            RevokeSensor { .. } => RevokeSensor { org: target },
+            CreateOrganisation | ReadDeploymentAudit => action,
+        };
+        for (action, allowed) in table {
+            let cases = [
+                (OPERATOR_ORG, Role::Admin, "cert-a"),
+                (OPERATOR_ORG, Role::Admin, OPERATOR_ORG),
+                ("cert-a", Role::Admin, "cert-a"),
+                ("cert-b", Role::Admin, "cert-a"),
+                ("cert-a", Role::Member, "cert-a"),
+                ("cert-b", Role::Member, "cert-a"),
+            ];
+            for ((actor_org, role, target), expected) in cases.into_iter().zip(allowed) {
+                let action = with_org(action, target);
+                assert_eq!(
+                    may_administer(actor_org, role, &action),
+                    expected,
+                    "{actor_org} {role:?}: {action}"
+                );
+            }
+            // Analysts act as members do; the operator's members and analysts are no operator.
+            let on_a = with_org(action, "cert-a");
+            assert_eq!(
+                may_administer("cert-a", Role::Analyst, &on_a),
+                may_administer("cert-a", Role::Member, &on_a),
+                "{on_a}"
+            );
+            for role in [Role::Member, Role::Analyst] {
+                assert_eq!(
+                    may_administer(OPERATOR_ORG, role, &on_a),
+                    may_administer("cert-b", Role::Member, &on_a),
+                    "{role:?} of the operator: {on_a}"
+                );
             }
         }
     }
