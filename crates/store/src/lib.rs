@@ -314,9 +314,14 @@ pub trait AccountStore {
     fn tokens(&self, user_id: i64) -> Result<Vec<ApiToken>, StoreError>;
     fn revoke_token(&mut self, id: i64, actor: &str, now: Timestamp) -> Result<(), StoreError>;
 
+    /// Appends an entry concerning its actor's organisation (none for the machine's own
+    /// actors, `cli` and `system`, or a login no user has).
     fn audit(&mut self, entry: &AuditEntry) -> Result<(), StoreError>;
-    /// The newest `limit` entries, newest first.
+    /// The newest `limit` entries of the whole log (the operator's), newest first.
     fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError>;
+    /// The newest `limit` entries concerning organisation `org`, newest first: what its users
+    /// did, and what anyone did to its users, tokens, constituency and sensors.
+    fn org_audit_log(&self, org: &str, limit: usize) -> Result<Vec<AuditEntry>, StoreError>;
 }
 
 /// How one delivery attempt of an alert over one channel ended.

@@ -77,6 +77,7 @@ impl SqliteStore {
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(risk::SCHEMA)?;
         conn.execute_batch(accounts::SCHEMA)?;
+        accounts::migrate(&conn)?;
         create_generation_triggers(&conn)?;
         conn.execute_batch(alerts::SCHEMA)?;
         conn.execute_batch(sensors::SCHEMA)?;

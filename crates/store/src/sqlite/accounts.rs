@@ -49,9 +49,33 @@ CREATE TABLE IF NOT EXISTS audit_log (
     actor TEXT NOT NULL,
     action TEXT NOT NULL,
     target TEXT NOT NULL,
-    detail TEXT NOT NULL
+    detail TEXT NOT NULL,
+    -- The organisation the entry concerns (whose admins read it); NULL: the deployment's.
+    org TEXT
 );
 ";
+
+/// Stores made before audit entries named their organisation: the column is added and old
+/// entries are given their actor's organisation (what they did is all that is known of them).
+pub(super) fn migrate(conn: &rusqlite::Connection) -> Result<(), StoreError> {
+    let has_org: bool = conn.query_row(
+        "SELECT EXISTS(SELECT 1 FROM pragma_table_info('audit_log') WHERE name = 'org')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_org {
+        let [cli, system] = MACHINE_ACTORS;
+        conn.execute_batch(&format!(
+            "BEGIN;
+             ALTER TABLE audit_log ADD COLUMN org TEXT;
+             UPDATE audit_log
+                 SET org = (SELECT users.org FROM users WHERE users.login = audit_log.actor)
+                 WHERE actor NOT IN ('{cli}', '{system}');
+             COMMIT;"
+        ))?;
+    }
+    Ok(())
+}
 
 fn role_str(role: Role) -> &'static str {
     match role {
@@ -98,15 +122,44 @@ fn token_from_row(row: &Row<'_>) -> rusqlite::Result<ApiToken> {
     })
 }
 
+/// The audit log's names for the machine itself (the command line, first start): never a
+/// user's login, even if a user were given one of these names.
+const MACHINE_ACTORS: [&str; 2] = ["cli", "system"];
+
+/// Appends `entry` as concerning its actor's organisation (none for the machine or an unknown
+/// login), for writes whose actor acts within their own organisation.
 pub(super) fn append_audit(tx: &Transaction<'_>, entry: &AuditEntry) -> Result<(), StoreError> {
+    let org: Option<String> = if MACHINE_ACTORS.contains(&entry.actor.as_str()) {
+        None
+    } else {
+        tx.query_row(
+            "SELECT org FROM users WHERE login = ?1",
+            [&entry.actor],
+            |r| r.get(0),
+        )
+        .optional()?
+    };
+    append_org_audit(tx, entry, org.as_deref())
+}
+
+/// Appends `entry` as concerning organisation `org`: the one whose user, token, constituency
+/// or sensor was changed, whoever changed it (the operator's changes are read by the
+/// organisation they were made to).
+pub(super) fn append_org_audit(
+    tx: &Transaction<'_>,
+    entry: &AuditEntry,
+    org: Option<&str>,
+) -> Result<(), StoreError> {
     tx.execute(
-        "INSERT INTO audit_log (at, actor, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO audit_log (at, actor, action, target, detail, org)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
             entry.at.0,
             entry.actor,
             entry.action,
             entry.target,
-            entry.detail
+            entry.detail,
+            org
         ],
     )?;
     Ok(())
@@ -149,7 +202,7 @@ impl AccountStore for SqliteStore {
                 org.slug
             )));
         }
-        append_audit(
+        append_org_audit(
             &tx,
             &entry(
                 org.created_at,
@@ -158,6 +211,7 @@ impl AccountStore for SqliteStore {
                 &org.slug,
                 org.name.clone(),
             ),
+            Some(&org.slug),
         )?;
         tx.commit()?;
         Ok(())
@@ -203,9 +257,10 @@ impl AccountStore for SqliteStore {
                 params![org, network],
             )?;
         }
-        append_audit(
+        append_org_audit(
             &tx,
             &entry(at, actor, "org.constituency", org, networks.join(" ")),
+            Some(org),
         )?;
         tx.commit()?;
         Ok(())
@@ -264,7 +319,11 @@ impl AccountStore for SqliteStore {
         }
         let id = tx.last_insert_rowid();
         let detail = format!("org {}, role {}", user.org, role_str(user.role));
-        append_audit(&tx, &entry(now, actor, "user.create", &user.login, detail))?;
+        append_org_audit(
+            &tx,
+            &entry(now, actor, "user.create", &user.login, detail),
+            Some(&user.org),
+        )?;
         tx.commit()?;
         Ok(id)
     }
@@ -307,16 +366,17 @@ impl AccountStore for SqliteStore {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
-        let login = login_of(&tx, id)?;
+        let (login, org) = login_of(&tx, id)?;
         tx.execute(
             "UPDATE users SET password_hash = ?2 WHERE id = ?1",
             params![id, password_hash],
         )?;
         // A new password ends every session of the user.
         tx.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
-        append_audit(
+        append_org_audit(
             &tx,
             &entry(now, actor, "user.password", &login, String::new()),
+            Some(&org),
         )?;
         tx.commit()?;
         Ok(())
@@ -330,7 +390,7 @@ impl AccountStore for SqliteStore {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
-        let login = login_of(&tx, id)?;
+        let (login, org) = login_of(&tx, id)?;
         tx.execute(
             "UPDATE users SET disabled = ?2 WHERE id = ?1",
             params![id, disabled],
@@ -343,7 +403,11 @@ impl AccountStore for SqliteStore {
         } else {
             "user.enable"
         };
-        append_audit(&tx, &entry(now, actor, action, &login, String::new()))?;
+        append_org_audit(
+            &tx,
+            &entry(now, actor, action, &login, String::new()),
+            Some(&org),
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -413,18 +477,13 @@ impl AccountStore for SqliteStore {
         now: Timestamp,
     ) -> Result<i64, StoreError> {
         let tx = self.conn.transaction()?;
-        let login: Option<String> = tx
-            .query_row("SELECT login FROM users WHERE id = ?1", [user_id], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        let login = login.ok_or_else(|| StoreError::Conflict(format!("no user {user_id}")))?;
+        let (login, org) = login_of(&tx, user_id)?;
         tx.execute(
             "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
             params![user_id, name, token_hash, now.0],
         )?;
         let id = tx.last_insert_rowid();
-        append_audit(
+        append_org_audit(
             &tx,
             &entry(
                 now,
@@ -433,6 +492,7 @@ impl AccountStore for SqliteStore {
                 &login,
                 format!("token {id} {name:?}"),
             ),
+            Some(&org),
         )?;
         tx.commit()?;
         Ok(id)
@@ -489,9 +549,16 @@ impl AccountStore for SqliteStore {
         if tx.execute("UPDATE api_tokens SET revoked = 1 WHERE id = ?1", [id])? == 0 {
             return Err(StoreError::Conflict(format!("no token {id}")));
         }
-        append_audit(
+        let org: String = tx.query_row(
+            "SELECT users.org FROM api_tokens JOIN users ON users.id = api_tokens.user_id
+             WHERE api_tokens.id = ?1",
+            [id],
+            |r| r.get(0),
+        )?;
+        append_org_audit(
             &tx,
             &entry(now, actor, "token.revoke", &id.to_string(), String::new()),
+            Some(&org),
         )?;
         tx.commit()?;
         Ok(())
@@ -505,10 +572,26 @@ impl AccountStore for SqliteStore {
     }
 
     fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        self.audit_entries(None, limit)
+    }
+
+    fn org_audit_log(&self, org: &str, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        self.audit_entries(Some(org), limit)
+    }
+}
+
+impl SqliteStore {
+    /// The newest `limit` entries (of `org` only, when given), newest first.
+    fn audit_entries(
+        &self,
+        org: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT at, actor, action, target, detail FROM audit_log ORDER BY id DESC LIMIT ?1",
+            "SELECT at, actor, action, target, detail FROM audit_log
+             WHERE ?1 IS NULL OR org = ?1 ORDER BY id DESC LIMIT ?2",
         )?;
-        let rows = stmt.query_map([limit as i64], |r| {
+        let rows = stmt.query_map(params![org, limit as i64], |r| {
             Ok(AuditEntry {
                 at: Timestamp(r.get(0)?),
                 actor: r.get(1)?,
@@ -521,12 +604,15 @@ impl AccountStore for SqliteStore {
     }
 }
 
-/// The login of user `id`; a missing user is a conflict (the caller named a wrong id).
-fn login_of(tx: &rusqlite::Transaction<'_>, id: i64) -> Result<String, StoreError> {
-    let login: Option<String> = tx
-        .query_row("SELECT login FROM users WHERE id = ?1", [id], |r| r.get(0))
+/// The login and organisation of user `id`; a missing user is a conflict (the caller named a
+/// wrong id).
+fn login_of(tx: &rusqlite::Transaction<'_>, id: i64) -> Result<(String, String), StoreError> {
+    let found: Option<(String, String)> = tx
+        .query_row("SELECT login, org FROM users WHERE id = ?1", [id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .optional()?;
-    login.ok_or_else(|| StoreError::Conflict(format!("no user {id}")))
+    found.ok_or_else(|| StoreError::Conflict(format!("no user {id}")))
 }
 
 #[cfg(test)]
@@ -687,6 +773,132 @@ mod tests {
                 .any(|e| e.detail.contains("tokenhash-7f3a") || e.target.contains("tokenhash")),
             "no secrets in the log"
         );
+    }
+
+    #[test]
+    fn each_audit_entry_concerns_the_organisation_it_was_done_to() {
+        let (_dir, mut store) = store();
+        for slug in ["cert-b", "operator"] {
+            let org = Organisation {
+                slug: slug.into(),
+                name: slug.into(),
+                created_at: now(0),
+            };
+            store.create_org(&org, "cli").unwrap();
+        }
+        let mut root = new_user("root@operator.example");
+        root.org = "operator".into();
+        root.role = Role::Admin;
+        store.create_user(&root, "system", now(1)).unwrap();
+        let ana = store.create_user(&new_user("ana"), "root@operator.example", now(2));
+        let ana = ana.unwrap();
+        let mut bo = new_user("bo");
+        bo.org = "cert-b".into();
+        store.create_user(&bo, "cli", now(3)).unwrap();
+        store
+            .set_user_disabled(ana, true, "root@operator.example", now(4))
+            .unwrap();
+        let token = store.create_token(ana, "ci", "tok", "ana", now(5)).unwrap();
+        store.revoke_token(token, "cli", now(6)).unwrap();
+        let constituency = Constituency {
+            networks: vec!["198.51.100.0/24".parse().unwrap()],
+        };
+        store
+            .set_constituency("cert-b", &constituency, "root@operator.example", now(7))
+            .unwrap();
+        // What a user does within their organisation concerns it; the machine's own doings and
+        // unknown logins concern no organisation.
+        for actor in ["bo", "cli", "nobody@nowhere.example"] {
+            let at = now(8);
+            let done = AuditEntry {
+                at,
+                actor: actor.into(),
+                action: "login.failure".into(),
+                target: actor.into(),
+                detail: String::new(),
+            };
+            store.audit(&done).unwrap();
+        }
+        let of = |store: &SqliteStore, org: &str| -> Vec<(String, String)> {
+            let log = store.org_audit_log(org, 100).unwrap();
+            log.into_iter()
+                .rev()
+                .map(|e| (e.action, e.target))
+                .collect()
+        };
+        let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+            list.iter()
+                .map(|(a, t)| (a.to_string(), t.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            of(&store, "cert-a"),
+            pairs(&[
+                ("org.create", "cert-a"),
+                ("user.create", "ana"),
+                ("user.disable", "ana"),
+                ("token.create", "ana"),
+                ("token.revoke", &token.to_string()),
+            ])
+        );
+        assert_eq!(
+            of(&store, "cert-b"),
+            pairs(&[
+                ("org.create", "cert-b"),
+                ("user.create", "bo"),
+                ("org.constituency", "cert-b"),
+                ("login.failure", "bo"),
+            ])
+        );
+        assert_eq!(
+            of(&store, "operator"),
+            pairs(&[
+                ("org.create", "operator"),
+                ("user.create", "root@operator.example"),
+            ])
+        );
+        let whole = store.audit_log(100).unwrap();
+        assert_eq!(whole.len(), 13, "the whole log has every entry");
+        assert_eq!(store.org_audit_log("cert-a", 2).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_store_made_before_audit_entries_named_their_organisation_gives_old_ones_their_actors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite");
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE audit_log (
+                     id INTEGER PRIMARY KEY,
+                     at INTEGER NOT NULL,
+                     actor TEXT NOT NULL,
+                     action TEXT NOT NULL,
+                     target TEXT NOT NULL,
+                     detail TEXT NOT NULL
+                 );",
+            )
+            .unwrap();
+            conn.execute_batch(SCHEMA).unwrap();
+            conn.execute_batch(
+                "INSERT INTO orgs VALUES ('cert-a', 'CERT A', 0);
+                 INSERT INTO users (login, org, role, password_hash, created_at)
+                     VALUES ('ana', 'cert-a', 'admin', 'x', 0);
+                 INSERT INTO audit_log (at, actor, action, target, detail) VALUES
+                     (1, 'cli', 'user.create', 'ana', ''),
+                     (2, 'ana', 'login', 'ana', '');",
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let of_a: Vec<String> = store
+            .org_audit_log("cert-a", 10)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
+        assert_eq!(of_a, ["login"]);
+        assert_eq!(store.audit_log(10).unwrap().len(), 2);
     }
 
     #[test]
