@@ -502,3 +502,212 @@ async fn anonymised_sources_keep_their_shared_prefixes() {
     }
     assert!(shared > 0, "some top sources share a network");
 }
+
+/// The administration walk: every admin action of `/admin`, by every kind of actor, on every
+/// organisation, allowed or refused exactly as the table of `docs/access-control.md` says. A
+/// refused POST is a 403 that changes nothing and writes no audit entry; an allowed one
+/// changes what it says and writes one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_admin_action_on_every_organisation_is_allowed_exactly_as_the_table_says() {
+    use greenwatch_model::account::Constituency;
+    use greenwatch_store::AccountStore;
+
+    // The actors (login, organisation, role) and the organisations acted on; cert-c has no
+    // admin yet.
+    let actors = [
+        ("root", "operator", Role::Admin),
+        ("ada", "cert-a", Role::Admin),
+        ("bea", "cert-b", Role::Admin),
+        ("mia", "cert-a", Role::Member),
+        ("otto", "operator", Role::Analyst),
+    ];
+    let targets = ["operator", "cert-a", "cert-b", "cert-c"];
+    // Who may do what to whom: "actor:organisation" (`*`: every organisation).
+    let table: &[(&str, &[&str])] = &[
+        ("add organisation", &["root:*"]),
+        ("set constituency", &["root:*"]),
+        ("see accounts", &["root:*", "ada:cert-a", "bea:cert-b"]),
+        (
+            "add user",
+            &["root:operator", "root:cert-c", "ada:cert-a", "bea:cert-b"],
+        ),
+        (
+            "reset password",
+            &["root:operator", "ada:cert-a", "bea:cert-b"],
+        ),
+        ("disable user", &["root:*", "ada:cert-a", "bea:cert-b"]),
+        (
+            "enable user",
+            &["root:operator", "ada:cert-a", "bea:cert-b"],
+        ),
+        ("read audit", &["root:*", "ada:cert-a", "bea:cert-b"]),
+    ];
+    let allowed = |action: &str, actor: &str, org: &str| {
+        let (_, pairs) = table.iter().find(|(a, _)| *a == action).unwrap();
+        pairs
+            .iter()
+            .any(|p| *p == format!("{actor}:*") || *p == format!("{actor}:{org}"))
+    };
+
+    let mut f = fixture();
+    let mut sessions = Vec::new();
+    for (i, (name, org, role)) in actors.iter().enumerate() {
+        let login = format!("{name}@{org}.example");
+        sessions.push(sign_in(&mut f.store, &login, org, *role, i + 1));
+    }
+    // In every organisation a member the admin actions are done to, and one audit entry.
+    let mut victims = Vec::new();
+    for org in targets {
+        let login = format!("victim@{org}.example");
+        let (_, csrf) = sign_in(&mut f.store, &login, org, Role::Member, 100 + victims.len());
+        drop(csrf);
+        f.store
+            .audit(&greenwatch_model::account::AuditEntry {
+                at: Timestamp(2),
+                actor: login.clone(),
+                action: "login".into(),
+                target: format!("marker-of-{org}"),
+                detail: String::new(),
+            })
+            .unwrap();
+        victims.push(f.store.user_by_login(&login).unwrap().unwrap());
+    }
+
+    let mut attempt = 0;
+    for (a, (name, _, _)) in actors.iter().enumerate() {
+        let (cookie, csrf) = &sessions[a];
+        let page = get_as(&f.app, "/admin", Some(cookie)).await;
+        for (t, org) in targets.iter().enumerate() {
+            let victim = &victims[t];
+            let who = format!("{name} on {org}");
+            // What the page shows.
+            let shown = page.status == StatusCode::OK;
+            assert_eq!(
+                shown && page.body.contains(&victim.login),
+                allowed("see accounts", name, org),
+                "see accounts: {who}"
+            );
+            assert_eq!(
+                shown && page.body.contains(&format!("marker-of-{org}")),
+                allowed("read audit", name, org),
+                "read audit: {who}"
+            );
+
+            // What a POST does: (action, uri, fields, whether it took effect).
+            attempt += 1;
+            let new_org = format!("org-{attempt}");
+            let new_login = format!("new-{attempt}@{org}.example");
+            let network = format!("192.0.2.{attempt}/32");
+            let id = victim.id;
+            let posts: [(&str, String, String); 6] = [
+                (
+                    "add organisation",
+                    "/admin/orgs".into(),
+                    format!("slug={new_org}&name=New"),
+                ),
+                (
+                    "set constituency",
+                    format!("/admin/orgs/{org}/networks"),
+                    format!("networks={}", form_value(&network)),
+                ),
+                (
+                    "add user",
+                    "/admin/users".into(),
+                    format!("login={}&org={org}&role=member", form_value(&new_login)),
+                ),
+                (
+                    "reset password",
+                    format!("/admin/users/{id}/password"),
+                    String::new(),
+                ),
+                (
+                    "disable user",
+                    format!("/admin/users/{id}/disable"),
+                    String::new(),
+                ),
+                (
+                    "enable user",
+                    format!("/admin/users/{id}/enable"),
+                    String::new(),
+                ),
+            ];
+            for (action, uri, fields) in posts {
+                if action == "enable user" {
+                    f.store
+                        .set_user_disabled(id, true, "test", Timestamp(3))
+                        .unwrap();
+                }
+                let audited = f.store.audit_log(100_000).unwrap().len();
+                let form = format!("csrf={csrf}&{fields}");
+                let reply = post_form(&f.app, &uri, Some(cookie), &form).await;
+                let user = f.store.user(id).unwrap().unwrap();
+                let took_effect = match action {
+                    "add organisation" => f.store.orgs().unwrap().iter().any(|o| o.slug == new_org),
+                    "set constituency" => {
+                        f.store.constituency(org).unwrap()
+                            == Constituency {
+                                networks: vec![network.parse().unwrap()],
+                            }
+                    }
+                    "add user" => f.store.user_by_login(&new_login).unwrap().is_some(),
+                    "reset password" => user.password_hash != victim.password_hash,
+                    "disable user" => user.disabled,
+                    _ => !user.disabled,
+                };
+                let expected = allowed(action, name, org);
+                let status = if expected {
+                    StatusCode::OK
+                } else {
+                    StatusCode::FORBIDDEN
+                };
+                assert_eq!(reply.status, status, "{action}: {who}: {}", reply.body);
+                assert_eq!(took_effect, expected, "{action}: {who}");
+                assert_eq!(
+                    f.store.audit_log(100_000).unwrap().len(),
+                    audited + usize::from(expected),
+                    "{action}: {who}: audited once when done, never when refused"
+                );
+                // Back to the world every attempt starts from.
+                if action == "reset password" {
+                    f.store
+                        .set_password(id, &victim.password_hash, "test", Timestamp(4))
+                        .unwrap();
+                }
+                f.store
+                    .set_user_disabled(id, false, "test", Timestamp(4))
+                    .unwrap();
+            }
+        }
+    }
+
+    // The operator adds an organisation's first admin, and then no more of its users: not
+    // even once that admin is disabled (else disabling it would open the way in again).
+    let (root, root_csrf) = &sessions[0];
+    let add = |login: &str, role: &str| {
+        format!(
+            "csrf={root_csrf}&login={}&org=cert-c&role={role}",
+            form_value(login)
+        )
+    };
+    let first = add("first-admin@cert-c.example", "admin");
+    let reply = post_form(&f.app, "/admin/users", Some(root), &first).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let second = add("second@cert-c.example", "member");
+    let reply = post_form(&f.app, "/admin/users", Some(root), &second).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    let admin_c = f
+        .store
+        .user_by_login("first-admin@cert-c.example")
+        .unwrap()
+        .unwrap();
+    let disable = format!("/admin/users/{}/disable", admin_c.id);
+    let reply = post_form(&f.app, &disable, Some(root), &format!("csrf={root_csrf}")).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let reply = post_form(&f.app, "/admin/users", Some(root), &second).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert!(f
+        .store
+        .user_by_login("second@cert-c.example")
+        .unwrap()
+        .is_none());
+}

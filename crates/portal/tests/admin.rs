@@ -7,7 +7,10 @@ use common::*;
 use greenwatch_model::access::Role;
 use greenwatch_store::AccountStore;
 
+/// An admin of the operator's organisation.
 const ADMIN: &str = "root@operator.example";
+/// An admin of cert-a, and a member of it.
+const ADMIN_A: &str = "ada@cert-a.example";
 const MEMBER: &str = "mia@cert-a.example";
 
 /// The secret a page shows once, in its `<code class="secret">`.
@@ -311,6 +314,7 @@ async fn account_and_admin_pages_answer_each_viewer_kind() {
         ("member", Some(("cert-a", Role::Member))),
         ("analyst", Some(("cert-a", Role::Analyst))),
         ("admin", Some(("operator", Role::Admin))),
+        ("org-admin", Some(("cert-a", Role::Admin))),
     ];
     for (i, (name, who)) in viewers.into_iter().enumerate() {
         let cookie = who.map(|(org, role)| {
@@ -319,7 +323,7 @@ async fn account_and_admin_pages_answer_each_viewer_kind() {
         let cookie = cookie.as_deref();
         let expected = match name {
             "anonymous" => [StatusCode::SEE_OTHER, StatusCode::SEE_OTHER],
-            "admin" => [StatusCode::OK, StatusCode::OK],
+            "admin" | "org-admin" => [StatusCode::OK, StatusCode::OK],
             _ => [StatusCode::OK, StatusCode::FORBIDDEN],
         };
         for (uri, status) in ["/account", "/admin"].into_iter().zip(expected) {
@@ -341,12 +345,12 @@ async fn account_and_admin_pages_answer_each_viewer_kind() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_admin_disables_enables_and_resets_a_user() {
+async fn an_organisations_admin_disables_enables_and_resets_its_user() {
     let mut f = fixture();
-    let (admin, csrf) = sign_in(&mut f.store, ADMIN, "operator", Role::Admin, 1);
+    let (admin, csrf) = sign_in(&mut f.store, ADMIN_A, "cert-a", Role::Admin, 1);
     let (member, _) = sign_in(&mut f.store, MEMBER, "cert-a", Role::Member, 2);
     let id = f.store.user_by_login(MEMBER).unwrap().unwrap().id;
-    let me = f.store.user_by_login(ADMIN).unwrap().unwrap().id;
+    let me = f.store.user_by_login(ADMIN_A).unwrap().unwrap().id;
     assert_eq!(
         get_as(&f.app, "/account", Some(&member)).await.status,
         StatusCode::OK
@@ -431,17 +435,23 @@ async fn an_admin_disables_enables_and_resets_a_user() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn only_admins_set_an_organisations_constituency_networks() {
+async fn only_the_operator_sets_an_organisations_constituency_networks() {
     let mut f = fixture();
     ensure_org(&mut f.store, "cert-b");
     let (admin, csrf) = sign_in(&mut f.store, ADMIN, "operator", Role::Admin, 1);
     let (member, member_csrf) = sign_in(&mut f.store, MEMBER, "cert-a", Role::Member, 2);
+    let (admin_b, admin_b_csrf) =
+        sign_in(&mut f.store, "bea@cert-b.example", "cert-b", Role::Admin, 3);
     let set = |csrf: &str, networks: &str| {
         csrf_form(csrf, &format!("networks={}", networks.replace('/', "%2F")))
     };
     let uri = "/admin/orgs/cert-b/networks";
 
     let refused = post_form(&f.app, uri, Some(&member), &set(&member_csrf, "0.0.0.0/0")).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    // Not even its own organisation's admin: sensor blocks are checked against these networks.
+    let own = set(&admin_b_csrf, "0.0.0.0/0");
+    let refused = post_form(&f.app, uri, Some(&admin_b), &own).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     let forged = post_form(&f.app, uri, Some(&admin), &set("wrong", "0.0.0.0/0")).await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
@@ -479,4 +489,82 @@ async fn only_admins_set_an_organisations_constituency_networks() {
         ),
         ("org.constituency", ADMIN, "cert-b")
     );
+}
+
+/// What `/admin` shows an organisation's admin and the operator's: only what they may see, and
+/// only the forms they may use.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_page_shows_each_admin_only_what_they_may_see_and_use() {
+    let mut f = fixture();
+    let (root, _) = sign_in(&mut f.store, ADMIN, "operator", Role::Admin, 1);
+    let (ada, _) = sign_in(&mut f.store, ADMIN_A, "cert-a", Role::Admin, 2);
+    sign_in(&mut f.store, MEMBER, "cert-a", Role::Member, 3);
+    sign_in(&mut f.store, "bo@cert-b.example", "cert-b", Role::Member, 4);
+    ensure_org(&mut f.store, "cert-c");
+    let networks = greenwatch_model::account::Constituency {
+        networks: vec!["198.51.100.0/22".parse().unwrap()],
+    };
+    for org in ["cert-a", "cert-b"] {
+        f.store
+            .set_constituency(org, &networks, "cli", greenwatch_model::Timestamp(2))
+            .unwrap();
+    }
+    let user_id = |f: &Fixture, login: &str| f.store.user_by_login(login).unwrap().unwrap().id;
+    let (mia, bo) = (user_id(&f, MEMBER), user_id(&f, "bo@cert-b.example"));
+    let button = |id: i64, change: &str| format!("action=\"/admin/users/{id}/{change}\"");
+    let option = |org: &str| format!("<option value=\"{org}\">");
+
+    // cert-a's admin: its users with every button, its networks read-only, its audit entries;
+    // nothing of cert-b, no organisation or constituency forms.
+    let page = get_as(&f.app, "/admin", Some(&ada)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let body = &page.body;
+    assert!(body.contains(MEMBER) && !body.contains("bo@cert-b.example"));
+    assert!(body.contains(&button(mia, "disable")) && body.contains(&button(mia, "password")));
+    assert!(!body.contains(&button(bo, "disable")));
+    assert!(
+        !body.contains("action=\"/admin/orgs"),
+        "no organisation forms"
+    );
+    assert!(body.contains("<td>cert-a</td>") && !body.contains("<td>cert-b</td>"));
+    assert!(
+        body.contains("198.51.100.0/22"),
+        "its own networks, to read"
+    );
+    assert!(body.contains(&option("cert-a")) && !body.contains(&option("cert-b")));
+    assert!(body.contains("Audit log of cert-a"));
+    assert!(body.contains("<td>org.constituency</td><td>cert-a</td>"));
+    assert!(!body.contains("<td>org.constituency</td><td>cert-b</td>"));
+
+    // The operator's admin: every organisation and user, the organisation and constituency
+    // forms, the whole audit log; a disable button on another organisation's user but no reset,
+    // and users added only to its own organisation and to those without an admin yet.
+    let page = get_as(&f.app, "/admin", Some(&root)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let body = &page.body;
+    assert!(body.contains(MEMBER) && body.contains("bo@cert-b.example"));
+    assert!(body.contains(&button(bo, "disable")) && !body.contains(&button(bo, "password")));
+    assert!(body.contains("action=\"/admin/orgs\""));
+    assert!(body.contains("action=\"/admin/orgs/cert-b/networks\""));
+    for (org, listed) in [
+        ("operator", true),
+        ("cert-a", false),
+        ("cert-b", true),
+        ("cert-c", true),
+    ] {
+        assert_eq!(body.contains(&option(org)), listed, "add a user to {org}");
+    }
+    assert!(body.contains("<td>org.constituency</td><td>cert-b</td>"));
+
+    // A disabled user of another organisation: the operator may not enable them again.
+    let form = format!("csrf={}", form_csrf(body));
+    let disabled = post_form(
+        &f.app,
+        &format!("/admin/users/{bo}/disable"),
+        Some(&root),
+        &form,
+    )
+    .await;
+    assert_eq!(disabled.status, StatusCode::OK, "{}", disabled.body);
+    assert!(!disabled.body.contains(&button(bo, "enable")));
 }

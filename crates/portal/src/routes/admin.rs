@@ -2,6 +2,11 @@
 //! with an add form; a new user's generated password is shown once) and the newest entries of
 //! the audit log.
 //!
+//! What an admin sees and may change here is `greenwatch_model::access::may_administer`'s:
+//! the operator's admins manage organisations, an organisation's admins its own users and
+//! audit entries. The page shows only what the admin may see and the forms they may use; a POST
+//! they may not make is a 403 that changes nothing.
+//!
 //! The same rules as `/account`: the public is sent to the login page, other roles get a 403,
 //! every form carries the session's CSRF token, every write is audited with the admin's login
 //! as actor, and refused input is shown on the page with a 400.
@@ -18,8 +23,8 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
 use greenwatch_auth::{hash_password, new_password};
-use greenwatch_model::access::Role;
-use greenwatch_model::account::{Constituency, Organisation};
+use greenwatch_model::access::{may_administer, AdminAction, Role};
+use greenwatch_model::account::{Constituency, Organisation, User};
 use greenwatch_model::sensor::AddressBlock;
 use greenwatch_store::{AccountStore, NewUser};
 
@@ -32,6 +37,8 @@ struct OrgRow {
     created: String,
     /// Its constituency's networks, space-separated.
     networks: String,
+    /// Whether this admin may set them.
+    settable: bool,
 }
 
 struct UserRow {
@@ -41,6 +48,10 @@ struct UserRow {
     role: &'static str,
     disabled: bool,
     created: String,
+    /// The buttons this admin may use on the row.
+    may_disable: bool,
+    may_enable: bool,
+    may_reset: bool,
 }
 
 struct AuditRow {
@@ -57,7 +68,13 @@ struct AdminPage {
     layout: Layout,
     csrf: String,
     orgs: Vec<OrgRow>,
+    /// Whether this admin may add organisations.
+    may_add_org: bool,
     users: Vec<UserRow>,
+    /// The organisations this admin may add users to: (slug, name).
+    user_orgs: Vec<(String, String)>,
+    /// The audit log's heading; `None`: this admin reads no audit entries.
+    audit_heading: Option<String>,
     audit: Vec<AuditRow>,
     notice: Option<String>,
     error: Option<String>,
@@ -83,6 +100,57 @@ fn forbidden() -> PortalError {
     PortalError::Forbidden("Only admins may manage organisations and users.".into())
 }
 
+/// Whether `member` may do `action`.
+fn may(member: &Member, action: &AdminAction<'_>) -> bool {
+    may_administer(&member.org, member.role, action)
+}
+
+/// `Ok` when `member` may do `action`, else the 403 that refuses it.
+fn permit(member: &Member, action: &AdminAction<'_>) -> Result<(), PortalError> {
+    if may(member, action) {
+        Ok(())
+    } else {
+        Err(PortalError::Forbidden(format!(
+            "Your role does not let you {action}; nothing was changed."
+        )))
+    }
+}
+
+/// Which audit entries an admin reads.
+enum AuditScope {
+    /// The whole log: the deployment's entries and every organisation's.
+    Whole,
+    Organisation(String),
+    Nothing,
+}
+
+impl AuditScope {
+    fn of(member: &Member) -> AuditScope {
+        let org = &member.org;
+        if may(member, &AdminAction::ReadDeploymentAudit) {
+            AuditScope::Whole
+        } else if may(member, &AdminAction::ReadAudit { org }) {
+            AuditScope::Organisation(org.clone())
+        } else {
+            AuditScope::Nothing
+        }
+    }
+
+    fn heading(&self) -> Option<String> {
+        match self {
+            AuditScope::Whole => Some("Audit log".into()),
+            AuditScope::Organisation(org) => Some(format!("Audit log of {org}")),
+            AuditScope::Nothing => None,
+        }
+    }
+}
+
+/// Whether organisation `org` has an admin user, enabled or not (it decides whether the
+/// operator may still add its first one).
+fn has_admin(users: &[User], org: &str) -> bool {
+    users.iter().any(|u| u.org == org && u.role == Role::Admin)
+}
+
 /// The admin behind a POST: 403 for other roles, the public and a wrong CSRF token.
 fn posting_admin(
     visitor: Visitor,
@@ -101,23 +169,70 @@ async fn admin_page(
     member: Member,
     outcome: Outcome,
 ) -> Result<Response, PageError> {
+    let scope = AuditScope::of(&member);
+    let audit_heading = scope.heading();
+    let (actor_org, actor_role) = (member.org.clone(), member.role);
     let (orgs, users, audit) = state
-        .read(|s| {
+        .read(move |s| {
+            let viewable = |org: &str| {
+                may_administer(&actor_org, actor_role, &AdminAction::ViewAccounts { org })
+            };
             let mut orgs = Vec::new();
             for org in s.store.orgs()? {
-                let networks = s.store.constituency(&org.slug)?.networks;
-                orgs.push((org, networks));
+                if viewable(&org.slug) {
+                    let networks = s.store.constituency(&org.slug)?.networks;
+                    orgs.push((org, networks));
+                }
             }
-            Ok((orgs, s.store.users()?, s.store.audit_log(AUDIT_ROWS)?))
+            let audit = match &scope {
+                AuditScope::Whole => s.store.audit_log(AUDIT_ROWS)?,
+                AuditScope::Organisation(org) => s.store.org_audit_log(org, AUDIT_ROWS)?,
+                AuditScope::Nothing => Vec::new(),
+            };
+            Ok((orgs, s.store.users()?, audit))
         })
         .await?;
+    let user_orgs = orgs
+        .iter()
+        .filter(|(o, _)| {
+            let org_has_admin = has_admin(&users, &o.slug);
+            may(
+                &member,
+                &AdminAction::CreateUser {
+                    org: &o.slug,
+                    org_has_admin,
+                },
+            )
+        })
+        .map(|(o, _)| (o.slug.clone(), o.name.clone()))
+        .collect();
+    let users = users
+        .into_iter()
+        .filter(|u| may(&member, &AdminAction::ViewAccounts { org: &u.org }))
+        .map(|u| {
+            // Not on their own row: their account page changes their password.
+            let other = u.login != member.login;
+            UserRow {
+                may_disable: other && may(&member, &AdminAction::DisableUser { org: &u.org }),
+                may_enable: may(&member, &AdminAction::EnableUser { org: &u.org }),
+                may_reset: other && may(&member, &AdminAction::ResetPassword { org: &u.org }),
+                id: u.id,
+                role: role_name(u.role),
+                disabled: u.disabled,
+                created: when(u.created_at),
+                login: u.login,
+                org: u.org,
+            }
+        })
+        .collect();
     let status = outcome.status();
     let page = AdminPage {
         layout: Layout::new("Admin", None, Some(&member.visitor)),
-        csrf: member.csrf,
+        may_add_org: may(&member, &AdminAction::CreateOrganisation),
         orgs: orgs
             .into_iter()
             .map(|(o, networks)| OrgRow {
+                settable: may(&member, &AdminAction::SetConstituency { org: &o.slug }),
                 slug: o.slug,
                 name: o.name,
                 created: when(o.created_at),
@@ -128,17 +243,10 @@ async fn admin_page(
                     .join(" "),
             })
             .collect(),
-        users: users
-            .into_iter()
-            .map(|u| UserRow {
-                id: u.id,
-                login: u.login,
-                org: u.org,
-                role: role_name(u.role),
-                disabled: u.disabled,
-                created: when(u.created_at),
-            })
-            .collect(),
+        csrf: member.csrf,
+        users,
+        user_orgs,
+        audit_heading,
         audit: audit
             .into_iter()
             .map(|e| AuditRow {
@@ -184,6 +292,7 @@ pub async fn create_org(
     Form(form): Form<OrgForm>,
 ) -> Result<Response, PageError> {
     let member = posting_admin(visitor, csrf, &form.csrf)?;
+    permit(&member, &AdminAction::CreateOrganisation)?;
     let org = Organisation {
         slug: form.slug.trim().to_string(),
         name: form.name.trim().to_string(),
@@ -226,6 +335,7 @@ pub async fn set_networks(
     Form(form): Form<NetworksForm>,
 ) -> Result<Response, PageError> {
     let member = posting_admin(visitor, csrf, &form.csrf)?;
+    permit(&member, &AdminAction::SetConstituency { org: &slug })?;
     let parsed: Result<Vec<AddressBlock>, String> = form
         .networks
         .split(|c: char| c == ',' || c.is_whitespace())
@@ -276,6 +386,18 @@ pub async fn create_user(
     Form(form): Form<UserForm>,
 ) -> Result<Response, PageError> {
     let member = posting_admin(visitor, csrf, &form.csrf)?;
+    let org = form.org.trim().to_string();
+    let asked = org.clone();
+    let org_has_admin = state
+        .read(move |s| Ok(has_admin(&s.store.users()?, &asked)))
+        .await?;
+    permit(
+        &member,
+        &AdminAction::CreateUser {
+            org: &org,
+            org_has_admin,
+        },
+    )?;
     let login = form.login.trim().to_string();
     let role = match form.role.as_str() {
         "member" => Some(Role::Member),
@@ -297,7 +419,7 @@ pub async fn create_user(
             "Unknown role {:?}: member, analyst or admin.",
             form.role
         ))),
-        Some(role) => create(&state, &member, login, form.org.trim().to_string(), role).await,
+        Some(role) => create(&state, &member, login, org, role).await,
     };
     admin_page(&state, member, shown(done)?).await
 }
@@ -363,6 +485,15 @@ async fn change_user(
         .read(move |s| Ok(s.store.user(id)?))
         .await?
         .ok_or_else(|| PortalError::BadRequest(format!("No user {id}.")))?;
+    let org = user.org.as_str();
+    permit(
+        member,
+        &match change {
+            UserChange::Disable => AdminAction::DisableUser { org },
+            UserChange::Enable => AdminAction::EnableUser { org },
+            UserChange::ResetPassword => AdminAction::ResetPassword { org },
+        },
+    )?;
     if user.login == member.login && !matches!(change, UserChange::Enable) {
         // An admin locking themselves out, or resetting their own password unseen, is a
         // mistake: their own account page changes their password.
