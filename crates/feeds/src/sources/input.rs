@@ -1,16 +1,30 @@
 //! Opening a feed file, shared by every format: gzip detection by magic bytes, buffering,
-//! a peek at the first byte for format detection, and JSON lines with their line numbers.
+//! a peek at the first byte for format detection, JSON lines with their line numbers, and the
+//! limit on a line's length.
 
-use crate::FeedError;
+use crate::{BadRows, FeedError};
 use flate2::read::MultiGzDecoder;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader};
 use std::path::Path;
 
 const BUFFER: usize = 64 * 1024;
 
-/// Lines longer than this are not kept in the reused buffer after they are read.
-const KEEP_LINE_BUFFER: usize = 1 << 20;
+/// Longest line (or CSV record) a reader keeps, in bytes; a longer one is a bad row, read to
+/// its end without being kept. Rows are a few hundred bytes, but IntelMQ events carry the
+/// original report line in `raw` (base64), so the limit is generous.
+pub(crate) const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// Counts a line (or a record from line `first` to `last`) longer than [`MAX_LINE_BYTES`].
+pub(crate) fn count_too_long(bad: &mut BadRows, first: u64, last: u64) {
+    bad.add(first, "too long", || {
+        if first == last {
+            format!("line longer than {MAX_LINE_BYTES} bytes")
+        } else {
+            format!("record longer than {MAX_LINE_BYTES} bytes (lines {first} to {last})")
+        }
+    });
+}
 
 /// A feed file opened for streaming, decompressed when it is gzip.
 pub(crate) struct Input {
@@ -64,16 +78,19 @@ impl Lines {
         }
     }
 
-    /// The next line without its line ending, with its number; `None` at the end.
-    pub(crate) fn next_line(&mut self) -> io::Result<Option<(u64, &[u8])>> {
-        if self.buf.capacity() > KEEP_LINE_BUFFER {
-            self.buf = Vec::with_capacity(4096);
+    /// The next line without its line ending, with its number; `None` at the end. A line
+    /// longer than [`MAX_LINE_BYTES`] is counted in `bad` and skipped.
+    pub(crate) fn next_line(&mut self, bad: &mut BadRows) -> io::Result<Option<(u64, &[u8])>> {
+        loop {
+            let Some(kept) = self.read_line()? else {
+                return Ok(None);
+            };
+            self.line += 1;
+            if kept {
+                break;
+            }
+            count_too_long(bad, self.line, self.line);
         }
-        self.buf.clear();
-        if self.reader.read_until(b'\n', &mut self.buf)? == 0 {
-            return Ok(None);
-        }
-        self.line += 1;
         let mut line = self.buf.as_slice();
         if self.line == 1 {
             line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
@@ -83,46 +100,44 @@ impl Lines {
         Ok(Some((self.line, line)))
     }
 
+    /// Reads the next line, with its line feed, into `buf`: `Some(true)` when it was kept,
+    /// `Some(false)` when it was longer than [`MAX_LINE_BYTES`] and read to its end without
+    /// being kept, `None` at the end of the input.
+    fn read_line(&mut self) -> io::Result<Option<bool>> {
+        self.buf.clear();
+        let (mut read, mut kept) = (false, true);
+        loop {
+            let available = match self.reader.fill_buf() {
+                Ok(available) => available,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if available.is_empty() {
+                return Ok(read.then_some(kept));
+            }
+            read = true;
+            let (chunk, ends) = match memchr::memchr(b'\n', available) {
+                Some(at) => (&available[..=at], true),
+                None => (available, false),
+            };
+            let len = chunk.len();
+            if kept && self.buf.len() + len - usize::from(ends) > MAX_LINE_BYTES {
+                kept = false;
+                self.buf.clear();
+            }
+            if kept {
+                self.buf.extend_from_slice(chunk);
+            }
+            self.reader.consume(len);
+            if ends {
+                return Ok(Some(kept));
+            }
+        }
+    }
+
     /// The number of the line last read (for errors).
     pub(crate) fn line(&self) -> u64 {
         self.line
-    }
-}
-
-/// Adds a final `\n` to a stream that does not end with one, so that every CSV record ends
-/// with a consumed line feed and its line number can be computed from the reader's count.
-pub(crate) struct EndsWithNewline<R> {
-    inner: R,
-    last: u8,
-    done: bool,
-}
-
-impl<R: Read> EndsWithNewline<R> {
-    pub(crate) fn new(inner: R) -> Self {
-        EndsWithNewline {
-            inner,
-            last: b'\n',
-            done: false,
-        }
-    }
-}
-
-impl<R: Read> Read for EndsWithNewline<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.done || buf.is_empty() {
-            return Ok(0);
-        }
-        let n = self.inner.read(buf)?;
-        if n > 0 {
-            self.last = buf[n - 1];
-            return Ok(n);
-        }
-        self.done = true;
-        if self.last == b'\n' {
-            return Ok(0);
-        }
-        buf[0] = b'\n';
-        Ok(1)
     }
 }
 
@@ -130,25 +145,6 @@ impl<R: Read> Read for EndsWithNewline<R> {
 mod tests {
     use super::*;
     use std::io::Write;
-
-    #[test]
-    fn a_missing_final_newline_is_added_once() {
-        let mut out = Vec::new();
-        EndsWithNewline::new(&b"a,b\nc,d"[..])
-            .read_to_end(&mut out)
-            .unwrap();
-        assert_eq!(out, b"a,b\nc,d\n");
-        out.clear();
-        EndsWithNewline::new(&b"a,b\n"[..])
-            .read_to_end(&mut out)
-            .unwrap();
-        assert_eq!(out, b"a,b\n");
-        out.clear();
-        EndsWithNewline::new(&b""[..])
-            .read_to_end(&mut out)
-            .unwrap();
-        assert!(out.is_empty());
-    }
 
     #[test]
     fn gzip_is_detected_by_its_magic_bytes_and_decompressed() {
@@ -161,17 +157,47 @@ mod tests {
         assert!(input.gzip);
         assert_eq!(input.first_byte(&path).unwrap(), Some(b'{'));
         let mut lines = Lines::new(input.reader);
-        assert_eq!(lines.next_line().unwrap(), Some((1, &b"  {\"a\": 1}"[..])));
-        assert_eq!(lines.next_line().unwrap(), None);
+        let bad = &mut BadRows::default();
+        assert_eq!(
+            lines.next_line(bad).unwrap(),
+            Some((1, &b"  {\"a\": 1}"[..]))
+        );
+        assert_eq!(lines.next_line(bad).unwrap(), None);
     }
 
     #[test]
     fn lines_are_numbered_and_stripped_of_their_endings() {
         let mut lines = Lines::new(Box::new(&b"a\r\n\nb"[..]));
-        assert_eq!(lines.next_line().unwrap(), Some((1, &b"a"[..])));
-        assert_eq!(lines.next_line().unwrap(), Some((2, &b""[..])));
-        assert_eq!(lines.next_line().unwrap(), Some((3, &b"b"[..])));
-        assert_eq!(lines.next_line().unwrap(), None);
+        let bad = &mut BadRows::default();
+        assert_eq!(lines.next_line(bad).unwrap(), Some((1, &b"a"[..])));
+        assert_eq!(lines.next_line(bad).unwrap(), Some((2, &b""[..])));
+        assert_eq!(lines.next_line(bad).unwrap(), Some((3, &b"b"[..])));
+        assert_eq!(lines.next_line(bad).unwrap(), None);
         assert_eq!(lines.line(), 3);
+    }
+
+    #[test]
+    fn lines_longer_than_the_limit_are_bad_rows_and_the_rest_is_read() {
+        let long = "x".repeat(MAX_LINE_BYTES + 1);
+        let fits = "y".repeat(MAX_LINE_BYTES);
+        let text = format!("a\n{long}\n{fits}\n{long}");
+        // One byte at a time through the buffer: the line is never whole in it.
+        let reader = BufReader::with_capacity(1, io::Cursor::new(text.into_bytes()));
+        let mut lines = Lines::new(Box::new(reader));
+        let mut bad = BadRows::default();
+        assert_eq!(lines.next_line(&mut bad).unwrap(), Some((1, &b"a"[..])));
+        assert_eq!(
+            lines.next_line(&mut bad).unwrap(),
+            Some((3, fits.as_bytes()))
+        );
+        assert_eq!(lines.next_line(&mut bad).unwrap(), None);
+        let too_long = format!("too long: line longer than {MAX_LINE_BYTES} bytes");
+        let examples: Vec<(u64, &str)> = bad
+            .examples
+            .iter()
+            .map(|b| (b.line, b.reason.as_str()))
+            .collect();
+        assert_eq!(examples, [(2, too_long.as_str()), (4, too_long.as_str())]);
+        assert!(lines.buf.capacity() <= 2 * MAX_LINE_BYTES + 2);
     }
 }

@@ -50,7 +50,7 @@ impl FeedSource for IntelmqSource {
     ) -> Result<bool, FeedError> {
         let full = out.len() + max.max(1);
         while out.len() < full {
-            let (line, bytes) = match self.lines.next_line() {
+            let (line, bytes) = match self.lines.next_line(bad) {
                 Ok(Some(next)) => next,
                 Ok(None) => return Ok(false),
                 Err(e) => return Err(line_error(&self.path, self.lines.line() + 1, e.to_string())),

@@ -2,7 +2,7 @@
 //! JSON field) holds the address, time, port, ASN, country and risk.
 
 use crate::catalogue::{Catalogue, RiskIndex};
-use crate::sources::csv_records::{count_mismatch, field, CsvRecords};
+use crate::sources::csv_records::{count_mismatch, field, CsvRecords, Record};
 use crate::sources::fields::{self, Value};
 use crate::sources::input::{Input, Lines};
 use crate::sources::intelmq::lookup;
@@ -396,7 +396,7 @@ impl FeedSource for MappedSource {
         let rules = &self.rules;
         while out.len() < full {
             let row = match &mut self.body {
-                Body::Csv { records, columns } => match records.next_record() {
+                Body::Csv { records, columns } => match records.next_record(bad) {
                     Ok(Some((line, record))) => {
                         if record.len() != columns.count {
                             count_mismatch(bad, line, record.len(), columns.count);
@@ -407,7 +407,7 @@ impl FeedSource for MappedSource {
                     Ok(None) => return Ok(false),
                     Err((line, reason)) => return Err(line_error(&self.path, line, reason)),
                 },
-                Body::Jsonl { lines, mapping } => match lines.next_line() {
+                Body::Jsonl { lines, mapping } => match lines.next_line(bad) {
                     Ok(Some((line, bytes))) => {
                         if bytes.trim_ascii().is_empty() {
                             continue;
@@ -463,7 +463,7 @@ impl CsvColumns {
         })
     }
 
-    fn extract<'r>(&self, record: &'r csv::ByteRecord) -> Extracted<'r> {
+    fn extract<'r>(&self, record: &'r Record) -> Extracted<'r> {
         let get =
             |index: Option<usize>| index.map_or(Value::Absent, |i| Value::Text(field(record, i)));
         Extracted {

@@ -241,6 +241,66 @@ mod tests {
         assert_eq!(bad.total, 0, "{bad:?}");
     }
 
+    #[test]
+    fn every_reader_counts_a_line_too_long_with_its_number_and_reads_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let long = "a".repeat(input::MAX_LINE_BYTES + 1);
+        let row = "\"2026-10-05 00:00:03\",\"high\",\"192.0.2.1\",\"udp\",53,\"\",\"openresolver\",64496,\"NL\",\"\",\"\",0,\"\",\"\",\"\",\"\"";
+        let event = |ip: &str| {
+            format!("{{\"classification.identifier\": \"open-ssdp\", \"source.ip\": \"{ip}\", \"time.source\": \"2026-10-05T00:00:19Z\"}}")
+        };
+        let ntp = Mapping::from_toml("m.toml", "ip = \"ip\"\nrisk = \"openntp\"\n").unwrap();
+        let ntp_jsonl = Mapping::from_toml(
+            "m.toml",
+            "format = \"jsonl\"\nip = \"ip\"\nrisk = \"openntp\"\n",
+        )
+        .unwrap();
+        let cases = [
+            (
+                "2026-10-05-scan_dns-long.csv",
+                format!("{}{row}\n{long}\n{row}\n", scan_dns_header()),
+                None,
+                [2, 4],
+                3,
+            ),
+            (
+                "events.jsonl",
+                format!("{}\n{long}\n{}\n", event("192.0.2.1"), event("192.0.2.1")),
+                None,
+                [1, 3],
+                2,
+            ),
+            (
+                "ntp-2026-10-05.csv",
+                format!("ip\n192.0.2.1\n{long}\n192.0.2.1"),
+                Some(&ntp),
+                [2, 4],
+                3,
+            ),
+            (
+                "ntp-2026-10-05.jsonl",
+                format!("{{\"ip\": \"192.0.2.1\"}}\n{long}\n{{\"ip\": \"192.0.2.1\"}}"),
+                Some(&ntp_jsonl),
+                [1, 3],
+                2,
+            ),
+        ];
+        for (name, text, mapping, rows_at, bad_at) in cases {
+            let path = write(dir.path(), name, text);
+            let (_, rows, bad) = read_all(&path, FeedFormat::Auto, mapping, None).unwrap();
+            let lines: Vec<u64> = rows.iter().map(|r| r.line).collect();
+            assert_eq!(lines, rows_at, "{name}");
+            assert_eq!(
+                examples(&bad),
+                [(
+                    bad_at,
+                    "too long: line longer than 1048576 bytes".to_string()
+                )],
+                "{name}"
+            );
+        }
+    }
+
     fn scan_dns_header() -> String {
         crate::report_columns("scan_dns").unwrap().join(",") + "\n"
     }

@@ -2,12 +2,11 @@
 //! forced type, or the header; columns are found by name, since Shadowserver adds columns.
 
 use crate::catalogue::{Catalogue, RiskIndex};
-use crate::sources::csv_records::{count_mismatch, field, CsvRecords};
+use crate::sources::csv_records::{count_mismatch, field, CsvRecords, Record};
 use crate::sources::fields::{self, Bad, Value};
 use crate::sources::input::Input;
 use crate::sources::{date_in_name, date_shaped, file_name, input_error, line_error, time};
 use crate::{BadRows, FeedError, FeedInfo, FeedRow, FeedSource};
-use csv::ByteRecord;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -111,7 +110,7 @@ impl FeedSource for ShadowserverSource {
     ) -> Result<bool, FeedError> {
         let full = out.len() + max.max(1);
         while out.len() < full {
-            let (line, record) = match self.records.next_record() {
+            let (line, record) = match self.records.next_record(bad) {
                 Ok(Some(next)) => next,
                 Ok(None) => return Ok(false),
                 Err((line, reason)) => return Err(line_error(&self.path, line, reason)),
@@ -160,12 +159,7 @@ impl Columns {
     }
 
     #[inline]
-    fn row<'r>(
-        &self,
-        risk: RiskIndex,
-        line: u64,
-        record: &'r ByteRecord,
-    ) -> Result<FeedRow, Bad<'r>> {
+    fn row<'r>(&self, risk: RiskIndex, line: u64, record: &'r Record) -> Result<FeedRow, Bad<'r>> {
         let get = |index: usize| Value::Text(field(record, index));
         let optional = |index: Option<usize>| index.map_or(Value::Absent, get);
         let ip = fields::ip(get(self.ip))?;
