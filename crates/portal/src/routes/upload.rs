@@ -21,6 +21,7 @@ use crate::uploads::{safe_file_name, JobStatus, UploadJob, UploadKind};
 use crate::views::{int, render, Layout};
 use crate::{AppState, Visitor};
 use askama::Template;
+use axum::extract::multipart::{Field, MultipartError};
 use axum::extract::{Multipart, OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -40,6 +41,10 @@ use tokio::io::AsyncWriteExt;
 
 /// The largest file accepted.
 pub const MAX_UPLOAD_BYTES: usize = 2 << 30;
+
+/// The largest form field other than the file: tokens, names and choices are short, and such
+/// a field is held in memory (the file is streamed to disk).
+const MAX_FIELD_BYTES: usize = 4 << 10;
 
 /// Who may upload: a logged-in analyst or admin (by session or API token).
 struct Uploader {
@@ -144,6 +149,28 @@ fn bad(reason: String) -> PortalError {
     PortalError::BadRequest(reason)
 }
 
+fn rejected(e: MultipartError) -> PortalError {
+    PortalError::Rejected {
+        status: e.status(),
+        detail: format!("reading the upload: {}", e.body_text()),
+    }
+}
+
+/// The text of a form field other than the file; one longer than [`MAX_FIELD_BYTES`] is
+/// refused without reading the rest of it.
+async fn field_text(field: &mut Field<'_>, name: &str) -> Result<String, PortalError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(rejected)? {
+        if bytes.len() + chunk.len() > MAX_FIELD_BYTES {
+            return Err(bad(format!(
+                "form field {name:.64} is longer than {MAX_FIELD_BYTES} bytes"
+            )));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
 /// Reads the multipart form, streaming the file to a fresh private directory under
 /// `<data>/uploads/`, and starts the job. The CSRF token must come before the file, so
 /// nothing is written to disk for a forged form.
@@ -152,15 +179,11 @@ async fn accept(
     uploader: Uploader,
     mut form: Multipart,
 ) -> Result<Arc<UploadJob>, PortalError> {
-    let rejected = |e: axum::extract::multipart::MultipartError| PortalError::Rejected {
-        status: e.status(),
-        detail: format!("reading the upload: {}", e.body_text()),
-    };
     let mut fields = Fields::default();
     while let Some(mut field) = form.next_field().await.map_err(rejected)? {
         let name = field.name().unwrap_or("").to_string();
         if name != "file" {
-            let value = field.text().await.map_err(rejected)?;
+            let value = field_text(&mut field, &name).await?;
             fields.set(&name, value)?;
             continue;
         }
