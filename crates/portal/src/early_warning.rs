@@ -36,7 +36,9 @@ const PERSISTENCE: Persistence = Persistence {
 /// What `serve`'s early warning needs beyond the data directory.
 #[derive(Clone, Debug)]
 pub struct EarlyWarning {
-    /// Owner and TLP of the alerts the detector raises.
+    /// Owner of the alerts the detector finds in the shared (CLEAR, GREEN) data, and the least
+    /// TLP of every alert it raises; an organisation's own data raises alerts owned by it
+    /// (`greenwatch_warn::watch_recent`).
     pub label: Label,
     /// How subscriptions reach their receivers (the SMTP relay, internal webhooks).
     pub outbound: Outbound,

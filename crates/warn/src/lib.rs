@@ -21,7 +21,7 @@ use greenwatch_detect::{
 };
 use greenwatch_feeds::Catalogue;
 use greenwatch_metrics::{Engine, MetricsError};
-use greenwatch_model::access::{Label, Viewer};
+use greenwatch_model::access::{Label, Role, Tlp, Viewer};
 use greenwatch_model::alert::NewAlert;
 use greenwatch_model::anonymise::CryptoPan;
 use greenwatch_model::{Period, PeriodKind, Timestamp};
@@ -94,6 +94,18 @@ pub fn find(
     config: &DetectorConfig,
     progress: &mut dyn FnMut(i64, i64),
 ) -> Result<Vec<Finding>, StoreError> {
+    find_as(store, &Viewer::Local, window, allowlist, config, progress)
+}
+
+/// [`find`] over the flows of the datasets `viewer` may see.
+fn find_as(
+    store: &(impl ObservationStore + ?Sized),
+    viewer: &Viewer,
+    window: Window,
+    allowlist: &Allowlist,
+    config: &DetectorConfig,
+    progress: &mut dyn FnMut(i64, i64),
+) -> Result<Vec<Finding>, StoreError> {
     watch(
         |from, to, visit| {
             progress(from, to);
@@ -101,7 +113,7 @@ pub fn find(
                 from: Some(from),
                 to: Some(to),
             };
-            store.scan_flows(&Viewer::Local, range, None, visit)
+            store.scan_flows(viewer, range, None, visit)
         },
         window,
         allowlist,
@@ -127,7 +139,8 @@ pub fn raise(
 pub struct RecentPass {
     pub allowlist: Allowlist,
     pub config: DetectorConfig,
-    /// Owner and TLP of the alerts raised.
+    /// Owner of the alerts found in the shared (CLEAR, GREEN) data, and the least TLP of every
+    /// alert raised; an organisation's own data raises alerts owned by it.
     pub label: Label,
     /// Bucket width of the watched series, seconds.
     pub width: i64,
@@ -143,6 +156,115 @@ impl RecentPass {
             width: 3600,
         }
     }
+}
+
+/// Whose data one detection pass reads, so that its alerts carry only data their readers may
+/// see (`docs/detection.md`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Scope {
+    /// Every organisation's CLEAR and GREEN datasets, which every member of the community may
+    /// see: alerts owned by the configured owner.
+    Shared,
+    /// One organisation's own datasets (AMBER, AMBER+STRICT, RED) with the shared ones, as
+    /// its members see them: alerts owned by it.
+    Organisation(String),
+}
+
+impl Scope {
+    /// The scopes of datasets with `labels`: the shared one when any is CLEAR or GREEN, then
+    /// one per organisation owning a dataset of a stricter TLP.
+    fn of(labels: &[Label]) -> Vec<Scope> {
+        let shared = labels.iter().any(|l| l.tlp <= Tlp::Green);
+        let mut owners: Vec<&str> = labels
+            .iter()
+            .filter(|l| l.tlp > Tlp::Green)
+            .map(|l| l.owner.as_str())
+            .collect();
+        owners.sort_unstable();
+        owners.dedup();
+        shared
+            .then_some(Scope::Shared)
+            .into_iter()
+            .chain(owners.into_iter().map(|o| Scope::Organisation(o.into())))
+            .collect()
+    }
+
+    /// Who sees exactly this scope's datasets.
+    fn viewer(&self) -> Viewer {
+        let org = match self {
+            // A member of no organisation (no slug is empty): the shared data, nobody's own.
+            Scope::Shared => String::new(),
+            Scope::Organisation(org) => org.clone(),
+        };
+        Viewer::User {
+            org,
+            role: Role::Member,
+        }
+    }
+
+    /// The label of this scope's alerts, among datasets with `labels`: its owner (`shared_owner`
+    /// for the shared scope) and the strictest TLP of the datasets it reads, at least
+    /// `least`. None for a shared scope that would read a dataset of a stricter TLP (one
+    /// owned by the empty name), which no shared alert may carry.
+    fn label(&self, labels: &[Label], shared_owner: &str, least: Tlp) -> Option<Label> {
+        let viewer = self.viewer();
+        let strictest = labels
+            .iter()
+            .filter(|l| viewer.can_see(l))
+            .map(|l| l.tlp)
+            .max()?;
+        let owner = match self {
+            Scope::Shared if strictest > Tlp::Green => {
+                tracing::warn!(
+                    "a dataset owned by the empty name is not CLEAR or GREEN; \
+                     the shared data is not watched until it is relabelled"
+                );
+                return None;
+            }
+            Scope::Shared => shared_owner.to_string(),
+            Scope::Organisation(org) => org.clone(),
+        };
+        Some(Label {
+            owner,
+            tlp: strictest.max(least),
+        })
+    }
+
+    /// An alert of this scope: an organisation's alerts are keyed apart from the shared
+    /// ones and from each other's.
+    fn keyed(&self, mut alert: NewAlert) -> NewAlert {
+        if let Scope::Organisation(org) = self {
+            alert.key = alert.key.map(|key| format!("{org}:{key}"));
+        }
+        alert
+    }
+}
+
+/// Raises the findings of each scope, in [`Scope::of`]'s order, as its alerts: those an
+/// organisation's scope shares with the shared scope (same key) are left to the shared
+/// alert, which its members see too.
+fn raise_scoped<S: AlertStore + ?Sized>(
+    store: &mut S,
+    scoped: Vec<(Scope, Vec<NewAlert>)>,
+) -> Result<PassOutcome, StoreError> {
+    let mut shared = HashSet::new();
+    let mut outcome = PassOutcome::default();
+    for (scope, alerts) in scoped {
+        let alerts: Vec<NewAlert> = alerts
+            .into_iter()
+            .filter(|a| match scope {
+                Scope::Shared => {
+                    shared.extend(a.key.clone());
+                    true
+                }
+                Scope::Organisation(_) => a.key.as_ref().is_none_or(|k| !shared.contains(k)),
+            })
+            .map(|a| scope.keyed(a))
+            .collect();
+        outcome.findings += alerts.len();
+        outcome.raised += raise(store, alerts)?;
+    }
+    Ok(outcome)
 }
 
 /// What one pass did.
@@ -174,8 +296,9 @@ pub fn recent_window(first: i64, last: i64, width: i64, config: &DetectorConfig)
     (Window { from, to, width }, raise_from)
 }
 
-/// The background detection pass: watches the recent window (not the whole history) and
-/// raises what it finds. Running it again over the same data raises nothing new.
+/// The background detection pass: per [`Scope`] of the stored captures, watches the recent
+/// window (not the whole history) of the flows that scope may see and raises what it finds,
+/// labelled for that scope. Running it again over the same data raises nothing new.
 pub fn watch_recent<S>(
     store: &mut S,
     pass: &RecentPass,
@@ -184,27 +307,39 @@ pub fn watch_recent<S>(
 where
     S: ObservationStore + AlertStore + ?Sized,
 {
-    let Some((first, last)) = store.flow_bucket_range(&Viewer::Local)? else {
-        return Ok(PassOutcome::default());
-    };
-    let (window, raise_from) = recent_window(first, last, pass.width, &pass.config);
-    let findings: Vec<Finding> =
-        find(store, window, &pass.allowlist, &pass.config, &mut |_, _| {})?
-            .into_iter()
-            .filter(|f| f.first.secs() >= raise_from)
-            .collect();
-    let alerts = findings.iter().map(|f| f.to_alert(pass.label.clone(), now));
-    let raised = raise(store, alerts)?;
-    Ok(PassOutcome {
-        findings: findings.len(),
-        raised,
-    })
+    let labels: Vec<Label> = store.captures()?.into_iter().map(|c| c.label).collect();
+    let mut scoped = Vec::new();
+    for scope in Scope::of(&labels) {
+        let Some(label) = scope.label(&labels, &pass.label.owner, pass.label.tlp) else {
+            continue;
+        };
+        let viewer = scope.viewer();
+        let Some((first, last)) = store.flow_bucket_range(&viewer)? else {
+            continue;
+        };
+        let (window, raise_from) = recent_window(first, last, pass.width, &pass.config);
+        let alerts = find_as(
+            store,
+            &viewer,
+            window,
+            &pass.allowlist,
+            &pass.config,
+            &mut |_, _| {},
+        )?
+        .into_iter()
+        .filter(|f| f.first.secs() >= raise_from)
+        .map(|f| f.to_alert(label.clone(), now))
+        .collect();
+        scoped.push((scope, alerts));
+    }
+    raise_scoped(store, scoped)
 }
 
-/// The background pass over risk metrics: the daily distinct hosts of every feed risk per
-/// country over each risk's recent window (as [`recent_window`] chooses it, in days), through
-/// the metric engine, so the numbers are the portal's. Risks observed from flows (`mirai`)
-/// are left out: their traffic is watched per fingerprint already.
+/// The background pass over risk metrics: per [`Scope`] of the stored feed files, the daily
+/// distinct hosts of every feed risk per country that scope may see over each risk's recent
+/// window (as [`recent_window`] chooses it, in days), through the metric engine, so the
+/// numbers are the portal's. Risks observed from flows (`mirai`) are left out: their traffic
+/// is watched per fingerprint already.
 pub fn watch_recent_risks<S>(
     store: &mut S,
     catalogue: &Catalogue,
@@ -215,16 +350,20 @@ pub fn watch_recent_risks<S>(
 where
     S: ObservationStore + RiskStore + AlertStore,
 {
-    let findings = {
-        let engine = Engine::new(catalogue, &*store, &*store, netdb, Viewer::Local);
-        recent_risk_findings(&engine, &pass.config)?
-    };
-    let alerts = findings.iter().map(|f| f.to_alert(pass.label.clone(), now));
-    let raised = raise(store, alerts)?;
-    Ok(PassOutcome {
-        findings: findings.len(),
-        raised,
-    })
+    let labels: Vec<Label> = store.feed_files()?.into_iter().map(|f| f.label).collect();
+    let mut scoped = Vec::new();
+    for scope in Scope::of(&labels) {
+        let Some(label) = scope.label(&labels, &pass.label.owner, pass.label.tlp) else {
+            continue;
+        };
+        let engine = Engine::new(catalogue, &*store, &*store, netdb, scope.viewer());
+        let alerts = recent_risk_findings(&engine, &pass.config)?
+            .iter()
+            .map(|f| f.to_alert(label.clone(), now))
+            .collect();
+        scoped.push((scope, alerts));
+    }
+    Ok(raise_scoped(store, scoped)?)
 }
 
 fn recent_risk_findings(
