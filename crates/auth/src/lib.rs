@@ -1,7 +1,8 @@
 //! Authentication primitives shared by the portal and the command line:
 //!
 //! - passwords are hashed with argon2id (OWASP's minimum: 19 MiB, 2 passes, 1 lane) into PHC
-//!   strings, and checked in constant time by the argon2 crate;
+//!   strings, and checked in constant time, in memory the caller keeps between checks
+//!   ([`CheckMemory`]);
 //! - session cookies and API tokens are 256-bit random secrets; stores keep only their BLAKE3
 //!   hash, so a leaked database gives no usable secret (the secrets are random, so a fast hash
 //!   is enough: there is nothing to brute-force);
@@ -12,10 +13,10 @@
 
 mod limiter;
 
-pub use limiter::{LoginLimiter, RetryAfter};
+pub use limiter::{LoginAttempt, LoginLimiter, RetryAfter};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, PasswordHash, PasswordHasher, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD_LEN: usize = 12;
@@ -54,24 +55,67 @@ pub fn hash_password(password: &str) -> Result<String, AuthError> {
         .map_err(|e| AuthError::Hashing(e.to_string()))
 }
 
-/// Whether `password` matches the PHC string `hash` (false for a malformed hash).
-pub fn verify_password(hash: &str, password: &str) -> bool {
-    match PasswordHash::new(hash) {
-        Ok(parsed) => Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
-        Err(_) => false,
+/// The memory an argon2id check works in (19 MiB), for the caller to keep for its next check:
+/// allocating it afresh for each check leaves the allocator holding hundreds of MiB after a
+/// burst of logins, however few of them ran at once.
+#[derive(Default)]
+pub struct CheckMemory(Vec<Block>);
+
+/// Whether `password` matches the PHC string `hash` (false for a malformed hash), computed in
+/// `memory`. Without a hash (the login does not exist) the same work is done against a fixed
+/// dummy hash, so that an unknown login takes as long as a wrong password.
+pub fn check_password(memory: &mut CheckMemory, hash: Option<&str>, password: &str) -> bool {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    match hash {
+        Some(hash) => matches(memory, hash, password),
+        None => {
+            let dummy = DUMMY.get_or_init(|| {
+                hash_password("greenwatch-dummy-password").expect("hashing a fixed password works")
+            });
+            let _ = matches(memory, dummy, password);
+            false
+        }
     }
 }
 
-/// Verifies against a fixed dummy hash: call it when the login does not exist, so that an
-/// unknown login takes as long as a wrong password.
-pub fn burn_verification_time(password: &str) {
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let hash = DUMMY.get_or_init(|| {
-        hash_password("greenwatch-dummy-password").expect("hashing a fixed password works")
-    });
-    let _ = verify_password(hash, password);
+/// Whether `password` matches the PHC string `hash`, with a fresh [`CheckMemory`].
+pub fn verify_password(hash: &str, password: &str) -> bool {
+    check_password(&mut CheckMemory::default(), Some(hash), password)
+}
+
+/// What `PasswordVerifier::verify_password` does, in the caller's memory.
+fn matches(memory: &mut CheckMemory, hash: &str, password: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(params)) = (
+        Algorithm::try_from(parsed.algorithm),
+        Params::try_from(&parsed),
+    ) else {
+        return false;
+    };
+    let Ok(version) = parsed
+        .version
+        .map_or(Ok(Version::default()), Version::try_from)
+    else {
+        return false;
+    };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    if memory.0.len() < params.block_count() {
+        memory.0.resize(params.block_count(), Block::default());
+    }
+    let mut computed = vec![0u8; expected.len()];
+    Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(password.as_bytes(), salt, &mut computed, &mut memory.0[..])
+        .is_ok()
+        // `Output`'s equality is constant-time.
+        && Output::new(&computed).is_ok_and(|computed| computed == expected)
 }
 
 /// A new 256-bit secret, URL-safe (hex), for a session cookie, an API token or a CSRF token.
@@ -122,6 +166,21 @@ mod tests {
         assert!(verify_password(&hash, "correct horse battery"));
         assert!(!verify_password(&hash, "correct horse batterY"));
         assert!(!verify_password("not a hash", "x"));
+        // One memory for many checks, as the portal keeps it: each check overwrites it whole.
+        let mut memory = CheckMemory::default();
+        for (password, right) in [("correct horse battery", true), ("wrong", false)] {
+            assert_eq!(check_password(&mut memory, Some(&hash), password), right);
+        }
+        assert!(check_password(
+            &mut memory,
+            Some(&hash),
+            "correct horse battery"
+        ));
+        assert!(!check_password(
+            &mut memory,
+            None,
+            "greenwatch-dummy-password"
+        ));
         let again = hash_password("correct horse battery").unwrap();
         assert_ne!(hash, again, "each hash has its own salt");
         assert!(matches!(

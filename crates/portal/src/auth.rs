@@ -6,8 +6,9 @@
 //!   silent fall-back to anonymous.
 //! - Every form that changes something carries a CSRF token checked in constant time: the
 //!   session's token, or before login a double-submit cookie (`gw_login_csrf`).
-//! - Failed logins are rate-limited per login and per client address; an unknown login costs
-//!   the same time as a wrong password. Logins and failures go to the audit log, never with
+//! - Failed logins are rate-limited per login and per client address, each attempt reserved
+//!   before its password is checked; an unknown login costs the same time as a wrong password,
+//!   and at most a few password checks run at once (argon2id takes 19 MiB each). Logins and failures go to the audit log, never with
 //!   the password.
 
 use crate::error::{PageError, PortalError};
@@ -20,17 +21,24 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use greenwatch_auth::{
-    burn_verification_time, new_secret, secret_hash, tokens_match, verify_password,
+    check_password, new_secret, secret_hash, tokens_match, CheckMemory, RetryAfter,
 };
 use greenwatch_model::access::Viewer;
 use greenwatch_model::account::{AuditEntry, Session, User};
 use greenwatch_model::Timestamp;
 use greenwatch_store::AccountStore;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Semaphore;
 
 pub const SESSION_COOKIE: &str = "gw_session";
 const LOGIN_CSRF_COOKIE: &str = "gw_login_csrf";
 const SESSION_MICROS: i64 = 12 * 3600 * 1_000_000;
+/// How long a password check waits for a free slot (see [`PasswordChecks::run`]).
+const PASSWORD_CHECK_WAIT: Duration = Duration::from_secs(2);
+/// What a client turned away for want of a slot is told to wait, in seconds.
+const BUSY_RETRY_SECS: u64 = 2;
 
 fn now() -> Timestamp {
     Timestamp(chrono::Utc::now().timestamp_micros())
@@ -171,6 +179,93 @@ fn audit(actor: &str, action: &str, target: &str, detail: String) -> AuditEntry 
     }
 }
 
+/// 429 with the seconds to wait before the next attempt.
+fn too_many_attempts(retry: RetryAfter) -> Response {
+    let mut response = PortalError::TooManyAttempts(retry.0).into_page();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry.0));
+    response
+}
+
+/// Password checks at once: argon2id takes 19 MiB and tens of milliseconds of a core each, so
+/// 4 keep 76 MiB however many logins arrive together, and more would not finish sooner on a
+/// few cores anyway.
+const PASSWORD_CHECKS_AT_ONCE: usize = 4;
+
+/// The slots password checks run in, each with its memory kept for the next check.
+pub(crate) struct PasswordChecks {
+    slots: Arc<Semaphore>,
+    /// As many as slots: a check takes one out and puts it back.
+    memory: Mutex<Vec<CheckMemory>>,
+}
+
+impl Default for PasswordChecks {
+    fn default() -> Self {
+        PasswordChecks {
+            slots: Arc::new(Semaphore::new(PASSWORD_CHECKS_AT_ONCE)),
+            memory: Mutex::new(
+                (0..PASSWORD_CHECKS_AT_ONCE)
+                    .map(|_| CheckMemory::default())
+                    .collect(),
+            ),
+        }
+    }
+}
+
+impl PasswordChecks {
+    /// Runs `check` on the blocking pool in a free slot, which it holds until done even if
+    /// the client hangs up. When no slot frees up within [`PASSWORD_CHECK_WAIT`] the answer
+    /// is a 503 with `Retry-After`: waiting without bound would pile up requests, not get
+    /// through them sooner.
+    pub(crate) async fn run<T: Send + 'static>(
+        self: &Arc<Self>,
+        check: impl FnOnce(&mut CheckMemory) -> T + Send + 'static,
+    ) -> Result<T, Response> {
+        let wait = Arc::clone(&self.slots).acquire_owned();
+        let slot = match tokio::time::timeout(PASSWORD_CHECK_WAIT, wait).await {
+            Ok(Ok(slot)) => slot,
+            Ok(Err(closed)) => {
+                let cause = format!("password check slots: {closed}");
+                return Err(PortalError::Internal(cause).into_page());
+            }
+            Err(_) => {
+                let mut response = PortalError::Rejected {
+                    status: StatusCode::SERVICE_UNAVAILABLE,
+                    detail: "Too many passwords are being checked at once; try again in a few \
+                             seconds."
+                        .into(),
+                }
+                .into_page();
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(BUSY_RETRY_SECS));
+                return Err(response);
+            }
+        };
+        let checks = Arc::clone(self);
+        tokio::task::spawn_blocking(move || {
+            let take = || {
+                checks
+                    .memory
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .pop()
+            };
+            // Only a check that panicked loses its memory; the next one starts afresh.
+            let mut memory = take().unwrap_or_default();
+            let checked = check(&mut memory);
+            let mut kept = checks.memory.lock().unwrap_or_else(|e| e.into_inner());
+            kept.push(memory);
+            drop(kept);
+            drop(slot);
+            checked
+        })
+        .await
+        .map_err(|e| PortalError::Internal(format!("password check failed: {e}")).into_page())
+    }
+}
+
 pub async fn login(
     State(state): State<AppState>,
     connection: Option<Extension<ConnectInfo<SocketAddr>>>,
@@ -186,38 +281,42 @@ pub async fn login(
     }
     let address = connection.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0 .0.ip());
     let login = form.login.trim().to_string();
-    if let Err(retry) = state.limiter().check(&login, address, now()) {
-        let mut response = PortalError::TooManyAttempts(retry.0).into_page();
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(retry.0));
-        return Ok(response);
-    }
+    let attempt = match state.limiter().begin(&login, address, now()) {
+        Ok(attempt) => attempt,
+        Err(retry) => return Ok(too_many_attempts(retry)),
+    };
     let lookup = login.clone();
     let user = state
         .read(move |s| Ok(s.store.user_by_login(&lookup)?))
         .await?
         .filter(|u| !u.disabled);
     let password = form.password;
-    let verified = tokio::task::spawn_blocking(move || match user {
-        Some(user) if verify_password(&user.password_hash, &password) => Some(user),
-        Some(_) => None,
-        None => {
-            burn_verification_time(&password);
-            None
-        }
-    })
-    .await
-    .map_err(|e| PortalError::Internal(format!("password check failed: {e}")))?;
+    let checked = state
+        .password_checks()
+        .run(move |memory| {
+            // An unknown login is checked against a dummy hash: it takes as long as a wrong password.
+            let hash = user.as_ref().map(|u| u.password_hash.as_str());
+            let right = check_password(memory, hash, &password);
+            let verified = user.filter(|_| right);
+            // Settled beside the check: a client hanging up cannot leave its guess uncounted.
+            match verified {
+                Some(_) => attempt.succeeded(),
+                None => attempt.failed(),
+            }
+            verified
+        })
+        .await;
+    let verified = match checked {
+        Ok(verified) => verified,
+        Err(refused) => return Ok(refused),
+    };
     let Some(user) = verified else {
-        state.limiter().record_failure(&login, address, now());
         let entry = audit(&login, "login.failure", &login, format!("from {address}"));
         state.write(move |store| Ok(store.audit(&entry)?)).await?;
         let csrf = new_secret().map_err(|e| PortalError::Internal(e.to_string()))?;
         let error = Some("Wrong login or password.".to_string());
         return Ok(login_form(StatusCode::UNAUTHORIZED, csrf, login, error));
     };
-    state.limiter().record_success(&login);
     let secret = new_secret().map_err(|e| PortalError::Internal(e.to_string()))?;
     let csrf = new_secret().map_err(|e| PortalError::Internal(e.to_string()))?;
     let created = now();

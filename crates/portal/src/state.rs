@@ -3,6 +3,7 @@
 //! each on a connection checked out of the pool (WAL lets readers run side by side).
 
 use crate::anonymiser;
+use crate::auth::PasswordChecks;
 use crate::cache::ResultCache;
 use crate::data::Sources;
 use crate::error::PortalError;
@@ -27,6 +28,7 @@ pub struct AppState {
     catalogue: Arc<Catalogue>,
     pool: Arc<StorePool>,
     limiter: Arc<LoginLimiter>,
+    password_checks: Arc<PasswordChecks>,
     cache: Arc<ResultCache>,
     uploads: Arc<Uploads>,
     /// The deployment's Crypto-PAn, its key read (or made) on first use.
@@ -70,6 +72,7 @@ impl AppState {
             catalogue: Arc::new(catalogue),
             pool: Arc::new(pool),
             limiter: Arc::new(LoginLimiter::default()),
+            password_checks: Arc::default(),
             cache: Arc::new(ResultCache::default()),
             uploads: Arc::new(Uploads::default()),
             anonymiser: Arc::default(),
@@ -133,6 +136,11 @@ impl AppState {
 
     pub(crate) fn limiter(&self) -> &LoginLimiter {
         &self.limiter
+    }
+
+    /// Where logins and password changes check passwords.
+    pub(crate) fn password_checks(&self) -> &Arc<PasswordChecks> {
+        &self.password_checks
     }
 
     /// Runs `query` on the blocking pool with a store connection.

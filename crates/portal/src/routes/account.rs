@@ -17,7 +17,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use greenwatch_auth::{
-    hash_password, new_secret, secret_hash, tokens_match, verify_password, AuthError,
+    check_password, hash_password, new_secret, secret_hash, tokens_match, AuthError,
 };
 use greenwatch_model::access::{Role, Viewer};
 use greenwatch_model::Timestamp;
@@ -235,9 +235,10 @@ pub async fn change_password(
 ) -> Result<Response, PageError> {
     let member = Member::posting(visitor, csrf, &form.csrf)?;
     let address = connection.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0 .0.ip());
-    if let Err(retry) = state.limiter().check(&member.login, address, now()) {
-        return Err(PortalError::TooManyAttempts(retry.0).into());
-    }
+    let attempt = state
+        .limiter()
+        .begin(&member.login, address, now())
+        .map_err(|retry| PortalError::TooManyAttempts(retry.0))?;
     if form.new != form.repeat {
         let done = Err(PortalError::BadRequest(
             "The two new passwords differ; nothing was changed.".into(),
@@ -250,20 +251,24 @@ pub async fn change_password(
         .await?
         .ok_or_else(|| PortalError::Forbidden("This account no longer exists.".into()))?;
     let (current, new) = (form.current, form.new);
-    let hashed = tokio::task::spawn_blocking(move || {
-        if !verify_password(&user.password_hash, &current) {
-            return Ok(None);
-        }
-        hash_password(&new).map(|h| Some((user.id, h)))
-    })
-    .await
-    .map_err(|e| PortalError::Internal(format!("password check failed: {e}")))?;
+    let checked = state
+        .password_checks()
+        .run(move |memory| {
+            if !check_password(memory, Some(&user.password_hash), &current) {
+                attempt.failed();
+                return Ok(None);
+            }
+            attempt.succeeded();
+            hash_password(&new).map(|h| Some((user.id, h)))
+        })
+        .await;
+    let hashed = match checked {
+        Ok(hashed) => hashed,
+        Err(refused) => return Ok(refused),
+    };
     let (id, hash) = match hashed {
         Ok(Some(change)) => change,
         Ok(None) => {
-            state
-                .limiter()
-                .record_failure(&member.login, address, now());
             let done = Err(PortalError::BadRequest(
                 "The current password is wrong; nothing was changed.".into(),
             ));
