@@ -13,7 +13,15 @@ use std::process::ExitCode;
 
 /// Darknet observation and Internet-health metrics for CSIRTs.
 #[derive(Parser)]
-#[command(name = "greenwatch", version, about, long_about = None)]
+#[command(
+    name = "greenwatch",
+    version,
+    about,
+    long_about = None,
+    after_help = "Exit status: 0 when everything was done; 1 when some input was bad (bad rows, \
+                  a truncated capture, a failed delivery) and the rest was processed; 2 when \
+                  the command failed or its arguments were wrong."
+)]
 struct Cli {
     /// Data directory holding the store and imported IP data.
     #[arg(

@@ -420,3 +420,51 @@ fn observed_risks_count_distinct_scanning_and_mirai_sources() {
     assert_eq!(week, sources("2026-10-05", "2026-10-07"));
     assert!(week < sources("2026-10-05", "2026-10-06") + sources("2026-10-06", "2026-10-07"));
 }
+
+/// A sensor is its organisation's and its name: one organisation's captures never answer for
+/// another's sensor of the same name, a bare name shared by two organisations is refused with
+/// the choices, and a failed command exits 2 as `--help` says.
+#[test]
+fn query_by_sensor_matches_its_organisation_and_failures_exit_2() {
+    let env = Env::with_fixture_netdb();
+    let (a, _) = env.generate(21, 3_000, 2);
+    let (b, _) = env.generate(22, 2_000, 2);
+    for (pcap, org) in [(&a, "cert-a"), (&b, "cert-b")] {
+        assert_success(&env.run(&[
+            "ingest",
+            "pcap",
+            "--json",
+            "--sensor",
+            "tokyo-1",
+            "--org",
+            org,
+            pcap.to_str().unwrap(),
+        ]));
+    }
+    let packets = |sensor: &str| -> u64 {
+        env.json(&[
+            "query", "top", "--by", "country", "--limit", "1000", "--sensor", sensor, "--json",
+        ])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["packets"].as_u64().unwrap())
+        .sum()
+    };
+    let (in_a, in_b) = (packets("cert-a/tokyo-1"), packets("cert-b/tokyo-1"));
+    assert!(in_a > 0 && in_b > 0);
+    assert_eq!(in_a + in_b, env.total_packets());
+
+    let ambiguous = env.run(&["query", "top", "--sensor", "tokyo-1"]);
+    assert_eq!(ambiguous.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&ambiguous.stderr);
+    assert!(
+        said.contains("several organisations have a sensor named \"tokyo-1\"")
+            && said.contains("cert-a/tokyo-1, cert-b/tokyo-1"),
+        "{said}"
+    );
+    let unknown = env.run(&["query", "top", "--sensor", "osaka-9"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    let help = String::from_utf8_lossy(&env.run(&["--help"]).stdout).to_string();
+    assert!(help.contains("Exit status: 0"), "{help}");
+}

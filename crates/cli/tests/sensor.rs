@@ -251,7 +251,7 @@ fn bad_tokens_revoked_tokens_malformed_and_oversized_batches_are_refused_counted
     );
     let oversized = refused(&token, &vec![0u8; greenwatch_sensor::MAX_BATCH_BYTES + 1]);
     assert!(oversized.contains("413"), "{oversized}");
-    assert_success(&env.run(&["sensor", "revoke", "osaka-1"]));
+    assert_success(&env.run(&["sensor", "revoke", "cert-jp/osaka-1"]));
     assert!(refused(&token, b"GWB1").contains("was revoked"));
 
     let after = env.sensor_report("osaka-1");

@@ -2,7 +2,7 @@
 //! Frictionless `datapackage.json` describing them, and METHOD.md explaining every column.
 
 use crate::{Engine, GroupBy, MetricRow, MetricsError};
-use greenwatch_model::{Period, PeriodKind, Timestamp};
+use greenwatch_model::{neutralise_csv_formula, Period, PeriodKind, Timestamp};
 use serde::Serialize;
 use serde_json::json;
 use std::io::Write;
@@ -104,7 +104,8 @@ pub fn write_csv<W: Write>(rows: &[&MetricRow], by: GroupBy, out: W) -> std::io:
     let mut w = csv::Writer::from_writer(out);
     w.write_record(columns(by).iter().map(|c| c.0))?;
     for row in rows {
-        w.write_record(record(row, by))?;
+        let cells = record(row, by);
+        w.write_record(cells.iter().map(|c| neutralise_csv_formula(c).into_owned()))?;
     }
     w.flush()
 }
@@ -285,4 +286,44 @@ fn method_with_catalogue(engine: &Engine<'_>, options: &ExportOptions) -> String
         ));
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn as_names_that_would_run_as_formulas_are_neutralised_in_the_csv() {
+        let day = NaiveDate::from_ymd_opt(2026, 10, 5).unwrap();
+        let row = MetricRow {
+            risk: "openrecursivedns".into(),
+            period: "2026-10-05".into(),
+            first_day: day,
+            last_day: day,
+            country: None,
+            asn: Some(64500),
+            as_name: Some("=HYPERLINK(\"http://evil.example\",\"x\")".into()),
+            hosts: 3,
+            hosts_ipv6: 0,
+            share: 0.5,
+            density: None,
+            ddos_potential: None,
+            trend: None,
+            rank: Some(1),
+            previous_hosts: 6,
+            change: Some(-0.5),
+        };
+        let mut out = Vec::new();
+        write_csv(&[&row], GroupBy::Asn, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\""),
+            "{text}"
+        );
+        assert!(
+            text.contains(",-0.5"),
+            "negative numbers stay numbers: {text}"
+        );
+    }
 }

@@ -19,7 +19,7 @@ mod time;
 
 pub use class::{Fingerprint, SpoofReason, TrafficClass, Transport};
 pub use enrich::{CountryCode, Enrichment};
-pub use markup::escape_markup;
+pub use markup::{escape_markup, neutralise_csv_formula};
 pub use period::{Period, PeriodKind};
 pub use risk::{ip_key, FeedCounts, RiskEvent};
 pub use summary::{AnomalyTruth, ClassCounts, DosVictim, FingerprintCounts, GroundTruth};

@@ -1,4 +1,7 @@
-//! Escaping text from the stores into HTML and XML (reports, the Atom feed).
+//! Escaping text from the stores into HTML and XML (reports, the Atom feed) and into CSV
+//! cells that spreadsheets open.
+
+use std::borrow::Cow;
 
 /// `text` made safe as HTML or XML 1.0 element content and attribute values: the five markup
 /// characters become references (`&#39;` rather than `&apos;`, which old HTML lacks) and the
@@ -19,9 +22,39 @@ pub fn escape_markup(text: &str) -> String {
     out
 }
 
+/// `cell` made safe to open in a spreadsheet: text starting with `=`, `+`, `-`, `@`, a tab or
+/// a carriage return would run as a formula (CSV injection; real AS names start with `@`,
+/// `+`, `-`), so it gets a leading `'` (OWASP's advice). Numbers, negative ones included,
+/// stay numbers.
+pub fn neutralise_csv_formula(cell: &str) -> Cow<'_, str> {
+    let formula = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if formula && cell.parse::<f64>().is_err() {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_cells_that_would_run_as_formulas_are_neutralised_and_numbers_kept() {
+        for (cell, safe) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("+AS-NAME", "'+AS-NAME"),
+            ("-cmd|' /C calc'!A0", "'-cmd|' /C calc'!A0"),
+            ("\tx", "'\tx"),
+            ("-94.1", "-94.1"),
+            ("+3", "+3"),
+            ("Example AS", "Example AS"),
+            ("", ""),
+        ] {
+            assert_eq!(neutralise_csv_formula(cell), safe, "{cell:?}");
+        }
+    }
 
     #[test]
     fn markup_characters_and_forbidden_controls_are_replaced() {

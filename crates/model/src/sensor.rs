@@ -12,7 +12,9 @@ use std::str::FromStr;
 /// here is secret.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Sensor {
-    /// Unique name, also the `sensor` of every capture it ships (e.g. `tokyo-1`).
+    /// Its name, unique within its organisation, also the `sensor` of every capture it
+    /// ships (e.g. `tokyo-1`). Two organisations may each have a `tokyo-1`: a sensor is
+    /// known by its [`SensorRef`] (organisation and name), never by its name alone.
     pub name: String,
     /// Slug of the owner organisation.
     pub org: String,
@@ -32,14 +34,87 @@ pub struct Sensor {
 }
 
 impl Sensor {
-    /// Whether `name` is a valid sensor name (1-64 of `a-z`, `0-9`, `-`, `.`, not starting
-    /// with `-` or `.`).
-    pub fn valid_name(name: &str) -> bool {
-        (1..=64).contains(&name.len())
+    /// Names captures take when they name no registered sensor (`upload` for the portal's
+    /// uploads, `default` for `greenwatch ingest pcap`). No sensor may be registered under
+    /// them, so nobody can claim data that was never theirs.
+    pub const RESERVED_NAMES: [&'static str; 2] = [Sensor::UPLOADED, Sensor::INGESTED];
+    /// The sensor name of portal uploads.
+    pub const UPLOADED: &'static str = "upload";
+    /// The sensor name of `greenwatch ingest pcap` without `--sensor`.
+    pub const INGESTED: &'static str = "default";
+
+    /// Who it is: its organisation and name.
+    pub fn reference(&self) -> SensorRef {
+        SensorRef {
+            org: self.org.clone(),
+            name: self.name.clone(),
+        }
+    }
+
+    /// Whether a sensor may be registered as `name`: 1-64 of `a-z`, `0-9`, `-`, `.`, not
+    /// starting with `-` or `.`, and not one of [`Sensor::RESERVED_NAMES`]. The error says why.
+    pub fn check_name(name: &str) -> Result<(), String> {
+        let well_formed = (1..=64).contains(&name.len())
             && !name.starts_with(['-', '.'])
             && name
                 .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+        if !well_formed {
+            return Err(format!(
+                "sensor name {name:?}: use 1-64 lower-case letters, digits, '-' and '.'"
+            ));
+        }
+        if Sensor::RESERVED_NAMES.contains(&name) {
+            return Err(format!(
+                "sensor name {name:?} is reserved for captures that name no sensor; choose another"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A sensor's identity: the organisation that owns it and its name there, written
+/// `org/name` (e.g. `cert-jp/tokyo-1`). A sensor's data is what its own batches and its
+/// owner's captures stored under its name: the owner is part of every match, so another
+/// organisation's capture of the same name never joins it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SensorRef {
+    pub org: String,
+    pub name: String,
+}
+
+impl SensorRef {
+    pub fn new(org: impl Into<String>, name: impl Into<String>) -> SensorRef {
+        SensorRef {
+            org: org.into(),
+            name: name.into(),
+        }
+    }
+}
+
+impl fmt::Display for SensorRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.org, self.name)
+    }
+}
+
+impl FromStr for SensorRef {
+    type Err = String;
+    /// `org/name`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (org, name) = s
+            .split_once('/')
+            .filter(|(org, name)| !org.is_empty() && !name.is_empty())
+            .ok_or_else(|| {
+                format!("sensor {s:?}: expected ORGANISATION/NAME, e.g. cert-jp/tokyo-1")
+            })?;
+        Ok(SensorRef::new(org, name))
+    }
+}
+
+impl Serialize for SensorRef {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }
 
@@ -156,6 +231,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn sensor_refs_are_organisation_and_name() {
+        let r: SensorRef = "cert-jp/tokyo-1".parse().unwrap();
+        assert_eq!(r, SensorRef::new("cert-jp", "tokyo-1"));
+        assert_eq!(r.to_string(), "cert-jp/tokyo-1");
+        assert_eq!(serde_json::to_string(&r).unwrap(), "\"cert-jp/tokyo-1\"");
+        for bad in ["tokyo-1", "/tokyo-1", "cert-jp/", ""] {
+            assert!(bad.parse::<SensorRef>().is_err(), "{bad}");
+        }
+        for reserved in Sensor::RESERVED_NAMES {
+            assert!(Sensor::check_name(reserved)
+                .unwrap_err()
+                .contains("reserved"));
+        }
+    }
+
+    #[test]
     fn address_blocks_parse_print_and_refuse_host_bits() {
         let block: AddressBlock = "198.51.100.0/24".parse().unwrap();
         assert_eq!(block.to_string(), "198.51.100.0/24");
@@ -187,10 +278,10 @@ mod tests {
 
     #[test]
     fn sensor_names_are_restricted() {
-        assert!(Sensor::valid_name("tokyo-1"));
-        assert!(Sensor::valid_name("sensor.cert.example"));
+        assert!(Sensor::check_name("tokyo-1").is_ok());
+        assert!(Sensor::check_name("sensor.cert.example").is_ok());
         for bad in ["", "-a", ".a", "Tokyo", "a b", "a/b"] {
-            assert!(!Sensor::valid_name(bad), "{bad:?}");
+            assert!(Sensor::check_name(bad).is_err(), "{bad:?}");
         }
     }
 }

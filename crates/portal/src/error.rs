@@ -29,6 +29,10 @@ pub enum PortalError {
     /// Too many failed logins: retry after this many seconds.
     #[error("too many failed logins; try again in {0} s")]
     TooManyAttempts(u64),
+    /// The server is at its bound of expensive work (queries computed at once); the client
+    /// should retry after this many seconds (503 with `Retry-After`).
+    #[error("the server is busy answering other questions; try again in {0} s")]
+    Busy(u64),
     /// A request the framework turned away before a handler ran (an extractor's rejection).
     #[error("{detail}")]
     Rejected { status: StatusCode, detail: String },
@@ -70,6 +74,7 @@ impl PortalError {
             PortalError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             PortalError::Forbidden(_) => StatusCode::FORBIDDEN,
             PortalError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
+            PortalError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             PortalError::Rejected { status, .. } => *status,
             PortalError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -86,8 +91,19 @@ impl PortalError {
         }
     }
 
+    /// The `Retry-After` header the answer carries, if any.
+    fn retry_after(&self) -> Option<(header::HeaderName, header::HeaderValue)> {
+        match self {
+            PortalError::Busy(secs) | PortalError::TooManyAttempts(secs) => {
+                Some((header::RETRY_AFTER, header::HeaderValue::from(*secs)))
+            }
+            _ => None,
+        }
+    }
+
     pub fn into_problem(self) -> Response {
         let status = self.status();
+        let retry_after = self.retry_after();
         let problem = Problem {
             r#type: "about:blank",
             title: status.canonical_reason().unwrap_or("Error"),
@@ -95,16 +111,19 @@ impl PortalError {
             detail: self.detail(),
         };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
-        (
+        let mut response = (
             status,
             [(header::CONTENT_TYPE, "application/problem+json")],
             body,
         )
-            .into_response()
+            .into_response();
+        response.headers_mut().extend(retry_after);
+        response
     }
 
     pub fn into_page(self) -> Response {
         let status = self.status();
+        let retry_after = self.retry_after();
         let title = status.canonical_reason().unwrap_or("Error");
         let page = ErrorPage {
             layout: Layout::new(title, None, None),
@@ -112,7 +131,9 @@ impl PortalError {
             title,
             detail: self.detail(),
         };
-        (status, render(&page)).into_response()
+        let mut response = (status, render(&page)).into_response();
+        response.headers_mut().extend(retry_after);
+        response
     }
 }
 

@@ -67,6 +67,9 @@ pub struct PortalConfig {
     /// The data directory (`greenwatch --data`): store, IP data, `risks.toml`.
     pub data_dir: PathBuf,
     pub listen: SocketAddr,
+    /// The portal's public address for absolute links (`--public-url`); `None` for the
+    /// listening address.
+    pub public_url: Option<String>,
     /// Serve HTTPS with this certificate and key (sensors ship batches only over HTTPS).
     pub tls: Option<TlsFiles>,
     /// Detection and alert delivery in the background.
@@ -92,19 +95,24 @@ pub fn router(state: AppState) -> axum::Router {
 
 /// Serves the portal until Ctrl-C or SIGTERM, then finishes the requests in flight.
 pub async fn serve(config: PortalConfig) -> anyhow::Result<()> {
-    let state = AppState::open(&config.data_dir)?
-        .with_internal_webhooks(config.early_warning.outbound.webhooks_to_internal);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
     let address = listener.local_addr()?;
-    tracing::info!(%address, data = %config.data_dir.display(), "portal listening");
-    tokio::spawn(warm::keep_warm(state.clone()));
     let scheme = if config.tls.is_some() {
         "https"
     } else {
         "http"
     };
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("{scheme}://{address}"));
+    let state = AppState::open(&config.data_dir)?
+        .with_internal_webhooks(config.early_warning.outbound.webhooks_to_internal)
+        .with_public_url(&public_url);
+    tracing::info!(%address, data = %config.data_dir.display(), "portal listening");
+    tokio::spawn(warm::keep_warm(state.clone()));
     eprintln!("Greenwatch portal on {scheme}://{address}/ (Ctrl-C to stop)");
     tokio::spawn(reports::keep_reports(state.clone()));
     tokio::spawn(early_warning::keep_watching(
@@ -135,12 +143,21 @@ pub async fn serve(config: PortalConfig) -> anyhow::Result<()> {
 
 /// [`serve`] on a multi-threaded runtime of its own, for callers without one (the CLI).
 pub fn run(config: PortalConfig) -> anyhow::Result<()> {
-    tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .context("starting the async runtime")?
-        .block_on(serve(config))
+        .context("starting the async runtime")?;
+    let served = runtime.block_on(serve(config));
+    // A detection pass or delivery round still running on the blocking pool cannot be
+    // interrupted; dropping the runtime would wait for it (a pass can take minutes). Its
+    // writes are transactions, so stopping the process leaves the store as before the
+    // unfinished one, and the next start redoes it.
+    runtime.shutdown_timeout(SHUTDOWN_GRACE);
+    served
 }
+
+/// How long shutdown waits for background work after the last request is answered.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Resolves on the first Ctrl-C or (on Unix) SIGTERM.
 async fn shutdown_signal() {

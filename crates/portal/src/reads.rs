@@ -7,7 +7,8 @@ use crate::data::{
     self, CountryReport, MetricsQuery, Overview, RiskSummary, Slice, SliceReport, Sources,
 };
 use crate::error::PortalError;
-use crate::range::WindowQuery;
+use crate::range::{Window, WindowQuery};
+use crate::sensor_data::{self, Comparison, SensorDetail};
 use crate::views::json_island;
 use crate::AppState;
 use axum::body::Bytes;
@@ -15,11 +16,15 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use greenwatch_metrics::MetricTable;
 use greenwatch_model::access::Viewer;
+use greenwatch_model::sensor::SensorRef;
 use greenwatch_model::CountryCode;
 use greenwatch_observe::TopRow;
 use greenwatch_store::ObservationStore;
 use serde::Serialize;
 use std::sync::Arc;
+
+/// Longest window a sensor page or comparison reads.
+pub const SENSOR_WINDOW_MAX_SECS: i64 = 31 * 86_400;
 
 /// A JSON document serialised once and shared by every response that sends it. It is escaped
 /// for a page's data island (`<`, `>`, `&` as `\u003c`…), which is still the same JSON.
@@ -76,8 +81,11 @@ impl Reads<'_> {
     {
         let slot = self.slot::<T>(query);
         let viewer = self.viewer.clone();
-        cache::get_or_compute(&slot, || {
-            self.state.read(move |sources| compute(sources, &viewer))
+        cache::get_or_compute(&slot, || async {
+            let _slot = self.state.computing_slot().await?;
+            self.state
+                .read(move |sources| compute(sources, &viewer))
+                .await
         })
         .await
     }
@@ -193,6 +201,72 @@ impl Reads<'_> {
             .await?;
         let json = self.json(what, Arc::clone(&ports)).await?;
         Ok((ports, json))
+    }
+
+    /// The window of a sensor page: as any page's, but at most [`SENSOR_WINDOW_MAX_SECS`],
+    /// since its tables are counted per source from flow tuples.
+    async fn sensor_window(&self, query: &WindowQuery) -> Result<Option<Window>, PortalError> {
+        let window = query.resolve(self.stored_range().await?)?;
+        if let Some(w) = window.filter(|w| w.to - w.from > SENSOR_WINDOW_MAX_SECS) {
+            return Err(PortalError::BadRequest(format!(
+                "time range of {} days is too long for a sensor page: at most {} days",
+                (w.to - w.from) / 86_400,
+                SENSOR_WINDOW_MAX_SECS / 86_400
+            )));
+        }
+        Ok(window)
+    }
+
+    /// One sensor's page for the window asked for. Who the sensor is and its health are read
+    /// on every request (registering or revoking a sensor does not move the data generation);
+    /// what it observed comes from the result cache.
+    pub async fn sensor(
+        &self,
+        wanted: SensorRef,
+        query: &WindowQuery,
+    ) -> Result<Option<SensorDetail>, PortalError> {
+        let viewer = self.viewer.clone();
+        let Some((sensor, view)) = self
+            .state
+            .read(move |s| sensor_data::visible_sensor(s, &viewer, &wanted))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let window = self.sensor_window(query).await?;
+        let what = format!("sensor {} {} {window:?}", sensor.reference(), sensor.tlp);
+        let observed = self
+            .cached(what, move |s, v| {
+                sensor_data::observed(s, v, &sensor, window)
+            })
+            .await?;
+        Ok(Some(SensorDetail {
+            sensor: view,
+            observed: (*observed).clone(),
+        }))
+    }
+
+    /// The visible sensors compared over the window asked for.
+    pub async fn sensor_comparison(
+        &self,
+        query: &WindowQuery,
+    ) -> Result<Arc<Comparison>, PortalError> {
+        let viewer = self.viewer.clone();
+        let sensors = self
+            .state
+            .read(move |s| sensor_data::visible(s, &viewer))
+            .await?;
+        let window = self.sensor_window(query).await?;
+        // The key names the sensors compared: a registration changes the answer without
+        // moving the data generation.
+        let names: Vec<String> = sensors
+            .iter()
+            .map(|s| format!("{}:{}", s.reference(), s.tlp))
+            .collect();
+        self.cached(format!("compare {names:?} {window:?}"), move |s, v| {
+            sensor_data::compare(s, v, sensors, window)
+        })
+        .await
     }
 
     /// The risk catalogue with each risk's days of data.

@@ -6,9 +6,10 @@
 
 use crate::data::Sources;
 use crate::error::PortalError;
+use crate::range::Window;
 use greenwatch_model::access::{Label, Viewer};
 use greenwatch_model::anonymise::{Disclosure, Shown};
-use greenwatch_model::sensor::{AddressBlock, Sensor, SensorHealth};
+use greenwatch_model::sensor::{AddressBlock, Sensor, SensorHealth, SensorRef};
 use greenwatch_model::{CountryCode, Timestamp, TrafficClass, Transport};
 use greenwatch_store::{ObservationStore, SensorStore, TimeRange};
 use serde::Serialize;
@@ -25,6 +26,8 @@ const SHARED_SOURCES: usize = 50;
 /// A sensor as one viewer may see it.
 #[derive(Clone, Debug, Serialize)]
 pub struct SensorView {
+    /// `org/name`: names are per organisation; the pages live at `/sensors/{org}/{name}`.
+    pub id: SensorRef,
     pub name: String,
     pub org: String,
     pub location: String,
@@ -62,6 +65,7 @@ fn view(sources: &Sources, viewer: &Viewer, sensor: Sensor) -> SensorView {
     let address_block = disclosure.sensor_block(sources.pan, sensor.address_block);
     SensorView {
         own: matches!(viewer, Viewer::User { org, .. } if *org == sensor.org),
+        id: sensor.reference(),
         address_block_anonymised: address_block.anonymised(),
         address_block,
         country,
@@ -83,7 +87,8 @@ pub fn sensors(sources: &Sources, viewer: &Viewer) -> Result<Vec<SensorView>, Po
         .collect())
 }
 
-fn visible(sources: &Sources, viewer: &Viewer) -> Result<Vec<Sensor>, PortalError> {
+/// The sensors `viewer` may see.
+pub fn visible(sources: &Sources, viewer: &Viewer) -> Result<Vec<Sensor>, PortalError> {
     Ok(sources
         .store
         .sensors()?
@@ -123,10 +128,22 @@ pub struct SourceRow {
     pub ports: u64,
 }
 
-/// One sensor's page: who it is, its health and what it observed.
+/// One sensor's page: who it is and its health (read fresh on every request) and what it
+/// observed in a window (computed once per data generation, through the result cache).
 #[derive(Clone, Debug, Serialize)]
 pub struct SensorDetail {
     pub sensor: SensorView,
+    #[serde(flatten)]
+    pub observed: SensorObserved,
+}
+
+/// What one sensor observed in one window, as one viewer may see it.
+#[derive(Clone, Debug, Serialize)]
+pub struct SensorObserved {
+    /// The window observed (`from` inclusive, `to` exclusive); `None` when nothing visible
+    /// is stored.
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
     pub sources_anonymised: bool,
     pub packets: u64,
     pub series: Vec<ClassHours>,
@@ -147,11 +164,25 @@ struct Observed {
 /// One source's packets, distinct (port, protocol)s, country and ASN.
 type SourceTally = (u64, rustc_hash::FxHashSet<(u16, u8)>, CountryCode, u32);
 
-fn observe(sources: &Sources, viewer: &Viewer, sensor: &str) -> Result<Observed, PortalError> {
+/// What `sensor` observed in `window` (nothing without one): a request reads one window,
+/// never the sensor's whole history.
+fn observe(
+    sources: &Sources,
+    viewer: &Viewer,
+    sensor: &SensorRef,
+    window: Option<Window>,
+) -> Result<Observed, PortalError> {
     let mut o = Observed::default();
+    let Some(window) = window else {
+        return Ok(o);
+    };
+    let range = TimeRange {
+        from: Some(window.from),
+        to: Some(window.to),
+    };
     sources
         .store
-        .scan_flows(viewer, TimeRange::default(), Some(sensor), &mut |f| {
+        .scan_flows(viewer, range, Some(sensor), &mut |f| {
             o.packets += f.packets;
             let hour = f.bucket.div_euclid(3600) * 3600;
             *o.by_class_hour.entry((f.class, hour)).or_default() += f.packets;
@@ -184,22 +215,29 @@ fn top_ports(o: &Observed, limit: usize) -> Vec<PortRow> {
     rows
 }
 
-/// One sensor as `viewer` may see it; `None` when it does not exist or is not visible (the
-/// same answer, so the page does not tell which).
-pub fn sensor_detail(
+/// The registered sensor `wanted` as `viewer` may see it; `None` when it does not exist or
+/// is not visible (the same answer, so the page does not tell which).
+pub fn visible_sensor(
     sources: &Sources,
     viewer: &Viewer,
-    name: &str,
-) -> Result<Option<SensorDetail>, PortalError> {
-    let Some(sensor) = sources
+    wanted: &SensorRef,
+) -> Result<Option<(Sensor, SensorView)>, PortalError> {
+    Ok(sources
         .store
-        .sensor(name)?
+        .sensor(wanted)?
         .filter(|s| viewer.can_see(&label(s)))
-    else {
-        return Ok(None);
-    };
-    let disclosure = Disclosure::for_viewer(viewer, &label(&sensor));
-    let o = observe(sources, viewer, name)?;
+        .map(|s| (s.clone(), view(sources, viewer, s))))
+}
+
+/// What `sensor` (visible to `viewer`) observed in `window`.
+pub fn observed(
+    sources: &Sources,
+    viewer: &Viewer,
+    sensor: &Sensor,
+    window: Option<Window>,
+) -> Result<SensorObserved, PortalError> {
+    let disclosure = Disclosure::for_viewer(viewer, &label(sensor));
+    let o = observe(sources, viewer, &sensor.reference(), window)?;
     let mut series: BTreeMap<TrafficClass, Vec<HourPoint>> = BTreeMap::new();
     for (&(class, hour), &packets) in &o.by_class_hour {
         series.entry(class).or_default().push(HourPoint {
@@ -220,7 +258,9 @@ pub fn sensor_detail(
             ports: ports.len() as u64,
         })
         .collect();
-    Ok(Some(SensorDetail {
+    Ok(SensorObserved {
+        from: window.map(|w| Timestamp::from_secs(w.from)),
+        to: window.map(|w| Timestamp::from_secs(w.to)),
         sources_anonymised: disclosure.anonymises_sources(),
         packets: o.packets,
         series: series
@@ -229,14 +269,13 @@ pub fn sensor_detail(
             .collect(),
         top_ports: top_ports(&o, TOP_ROWS),
         top_sources,
-        sensor: view(sources, viewer, sensor),
-    }))
+    })
 }
 
 /// Top ports of one sensor, for the comparison.
 #[derive(Clone, Debug, Serialize)]
 pub struct SensorPorts {
-    pub sensor: String,
+    pub sensor: SensorRef,
     pub country: Option<CountryCode>,
     pub packets: u64,
     pub top_ports: Vec<PortRow>,
@@ -249,14 +288,17 @@ pub struct SharedSource {
     pub country: CountryCode,
     pub asn: u32,
     pub packets: u64,
-    /// The sensors it hit, by name.
-    pub sensors: Vec<String>,
+    /// The sensors it hit.
+    pub sensors: Vec<SensorRef>,
     /// Their countries, distinct.
     pub sensor_countries: Vec<CountryCode>,
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Comparison {
+    /// The window compared (`from` inclusive, `to` exclusive).
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
     pub sensors: Vec<SensorPorts>,
     pub shared_sources: Vec<SharedSource>,
     /// Whether any shared source is shown anonymised.
@@ -268,21 +310,27 @@ struct Hits {
     country: CountryCode,
     asn: u32,
     packets: u64,
-    sensors: Vec<String>,
+    sensors: Vec<SensorRef>,
     sensor_countries: Vec<CountryCode>,
     /// The strictest disclosure of the sensors that saw it: one sensor whose data must hide
     /// sources hides the source in the whole row.
     disclosure: Disclosure,
 }
 
-/// Every visible sensor's top ports side by side, and the sources several of them saw.
-pub fn compare(sources: &Sources, viewer: &Viewer) -> Result<Comparison, PortalError> {
+/// Every visible sensor's top ports side by side in `window`, and the sources several of
+/// them saw.
+pub fn compare(
+    sources: &Sources,
+    viewer: &Viewer,
+    sensors: Vec<Sensor>,
+    window: Option<Window>,
+) -> Result<Comparison, PortalError> {
     let mut per_sensor = Vec::new();
     let mut hits: HashMap<IpAddr, Hits> = HashMap::new();
-    for sensor in visible(sources, viewer)? {
+    for sensor in sensors {
         let disclosure = Disclosure::for_viewer(viewer, &label(&sensor));
         let country = block_country(sources, &sensor);
-        let o = observe(sources, viewer, &sensor.name)?;
+        let o = observe(sources, viewer, &sensor.reference(), window)?;
         for (ip, (packets, _, src_country, asn)) in &o.sources {
             let hit = hits.entry(*ip).or_insert_with(|| Hits {
                 country: *src_country,
@@ -293,7 +341,7 @@ pub fn compare(sources: &Sources, viewer: &Viewer) -> Result<Comparison, PortalE
                 disclosure,
             });
             hit.packets += packets;
-            hit.sensors.push(sensor.name.clone());
+            hit.sensors.push(sensor.reference());
             if let Some(c) = country {
                 if !hit.sensor_countries.contains(&c) {
                     hit.sensor_countries.push(c);
@@ -302,7 +350,7 @@ pub fn compare(sources: &Sources, viewer: &Viewer) -> Result<Comparison, PortalE
             hit.disclosure = hit.disclosure.strictest(disclosure);
         }
         per_sensor.push(SensorPorts {
-            sensor: sensor.name,
+            sensor: sensor.reference(),
             country,
             packets: o.packets,
             top_ports: top_ports(&o, COMPARE_PORTS),
@@ -328,6 +376,8 @@ pub fn compare(sources: &Sources, viewer: &Viewer) -> Result<Comparison, PortalE
         })
         .collect();
     Ok(Comparison {
+        from: window.map(|w| Timestamp::from_secs(w.from)),
+        to: window.map(|w| Timestamp::from_secs(w.to)),
         sensors: per_sensor,
         sources_anonymised: shared_sources.iter().any(|s| s.ip.anonymised()),
         shared_sources,

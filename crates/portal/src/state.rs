@@ -21,6 +21,13 @@ use std::sync::{Arc, Mutex, OnceLock};
 /// Idle connections kept for reuse; more are opened when requests need them.
 const MAX_IDLE: usize = 8;
 
+/// Query results computed at once (cache misses). One computation can cost a pass over
+/// millions of flow tuples; without a bound, a few dozen distinct questions asked together
+/// exhaust the CPU and memory and no request completes.
+const COMPUTING_AT_ONCE: usize = 4;
+/// How long a cache miss waits for a computation slot before it is answered 503.
+pub(crate) const COMPUTING_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 #[derive(Clone)]
 pub struct AppState {
     data_dir: PathBuf,
@@ -30,11 +37,16 @@ pub struct AppState {
     limiter: Arc<LoginLimiter>,
     password_checks: Arc<PasswordChecks>,
     cache: Arc<ResultCache>,
+    /// Slots for computing query results (`COMPUTING_AT_ONCE`).
+    computing: Arc<tokio::sync::Semaphore>,
     uploads: Arc<Uploads>,
     /// The deployment's Crypto-PAn, its key read (or made) on first use.
     anonymiser: Arc<OnceLock<CryptoPan>>,
     /// Whether subscriptions' webhooks may go to internal addresses (`--webhooks-to-internal`).
     webhooks_to_internal: bool,
+    /// Where people reach the portal (`--public-url`), for absolute links, without a
+    /// trailing `/`.
+    public_url: Arc<str>,
 }
 
 impl AppState {
@@ -74,10 +86,22 @@ impl AppState {
             limiter: Arc::new(LoginLimiter::default()),
             password_checks: Arc::default(),
             cache: Arc::new(ResultCache::default()),
+            computing: Arc::new(tokio::sync::Semaphore::new(COMPUTING_AT_ONCE)),
             uploads: Arc::new(Uploads::default()),
             anonymiser: Arc::default(),
             webhooks_to_internal: false,
+            public_url: Arc::from("http://localhost"),
         }
+    }
+
+    /// The portal's public address for absolute links (e.g. the Atom feed's).
+    pub fn with_public_url(mut self, url: &str) -> AppState {
+        self.public_url = Arc::from(url.trim_end_matches('/'));
+        self
+    }
+
+    pub(crate) fn public_url(&self) -> &str {
+        &self.public_url
     }
 
     /// Lets subscriptions' webhooks go to internal addresses (off by default).
@@ -123,6 +147,19 @@ impl AppState {
 
     pub(crate) fn cache(&self) -> &ResultCache {
         &self.cache
+    }
+
+    /// A slot for computing one query result, waiting at most [`COMPUTING_WAIT`]: a server
+    /// at its bound answers 503 with `Retry-After` instead of queueing work without end.
+    pub(crate) async fn computing_slot(
+        &self,
+    ) -> Result<tokio::sync::OwnedSemaphorePermit, PortalError> {
+        let wait = Arc::clone(&self.computing).acquire_owned();
+        match tokio::time::timeout(COMPUTING_WAIT, wait).await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(closed)) => Err(PortalError::Internal(format!("computing slots: {closed}"))),
+            Err(_) => Err(PortalError::Busy(COMPUTING_WAIT.as_secs())),
+        }
     }
 
     /// The deployment's Crypto-PAn; the first call reads the key, or makes it.

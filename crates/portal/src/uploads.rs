@@ -12,12 +12,16 @@ use greenwatch_ingest::{FileOutcome, Progress};
 use greenwatch_model::access::{Label, Viewer};
 use greenwatch_model::Timestamp;
 use serde::Serialize;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// Jobs remembered (the newest); older ones are forgotten, their data stays stored.
+/// Jobs remembered per organisation (the newest); older ones are forgotten, their data stays
+/// stored. Per organisation, so one member's many uploads never push another's history out.
 const KEPT_JOBS: usize = 200;
+/// Uploads one organisation may have ingesting at once: each holds a file on disk and a
+/// store writer, so one member cannot queue the server's disk and writer for everyone.
+pub const RUNNING_PER_ORGANISATION: usize = 4;
 
 /// What kind of file a job ingests.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
@@ -160,37 +164,55 @@ impl Progress for UploadJob {
     }
 }
 
-/// The recent jobs of every organisation.
+/// The recent jobs of each organisation.
 #[derive(Default)]
 pub struct Uploads {
-    jobs: Mutex<VecDeque<Arc<UploadJob>>>,
+    by_org: Mutex<HashMap<String, VecDeque<Arc<UploadJob>>>>,
 }
 
 impl Uploads {
+    /// Whether `org` may start another upload: fewer than [`RUNNING_PER_ORGANISATION`] of its
+    /// jobs are still ingesting.
+    pub fn may_start(&self, org: &str) -> bool {
+        let by_org = self.by_org.lock().unwrap_or_else(|e| e.into_inner());
+        let running = by_org.get(org).map_or(0, |jobs| {
+            jobs.iter().filter(|j| j.status().state != "done").count()
+        });
+        running < RUNNING_PER_ORGANISATION
+    }
+
     pub fn add(&self, job: Arc<UploadJob>) {
-        let mut jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
+        let mut by_org = self.by_org.lock().unwrap_or_else(|e| e.into_inner());
+        let jobs = by_org.entry(job.label.owner.clone()).or_default();
         if jobs.len() == KEPT_JOBS {
             jobs.pop_front();
         }
         jobs.push_back(job);
     }
 
+    /// The jobs of the viewer's organisation, newest first (nobody else sees any).
+    fn of_viewer(&self, viewer: &Viewer) -> Vec<Arc<UploadJob>> {
+        let by_org = self.by_org.lock().unwrap_or_else(|e| e.into_inner());
+        let Viewer::User { org, .. } = viewer else {
+            return Vec::new();
+        };
+        by_org.get(org).map_or_else(Vec::new, |jobs| {
+            jobs.iter()
+                .rev()
+                .filter(|j| j.visible_to(viewer))
+                .cloned()
+                .collect()
+        })
+    }
+
     /// The job with this id, if `viewer` may see it.
     pub fn get(&self, id: &str, viewer: &Viewer) -> Option<Arc<UploadJob>> {
-        let jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
-        jobs.iter()
-            .find(|j| j.id == id && j.visible_to(viewer))
-            .cloned()
+        self.of_viewer(viewer).into_iter().find(|j| j.id == id)
     }
 
     /// The jobs `viewer` may see, newest first.
     pub fn visible(&self, viewer: &Viewer) -> Vec<Arc<UploadJob>> {
-        let jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
-        jobs.iter()
-            .rev()
-            .filter(|j| j.visible_to(viewer))
-            .cloned()
-            .collect()
+        self.of_viewer(viewer)
     }
 }
 
@@ -279,6 +301,32 @@ mod tests {
         assert_eq!(seen.len(), KEPT_JOBS);
         assert_eq!(seen[0].id, format!("j{}", KEPT_JOBS + 4));
         assert!(uploads.get("j0", &viewer).is_none());
+        // Another organisation's history is its own.
+        uploads.add(job("b", "cert-b"));
+        for i in 0..KEPT_JOBS {
+            uploads.add(job(&format!("k{i}"), "cert-a"));
+        }
+        let cert_b = Viewer::User {
+            org: "cert-b".into(),
+            role: Role::Member,
+        };
+        assert!(uploads.get("b", &cert_b).is_some());
+    }
+
+    #[test]
+    fn an_organisation_runs_a_bounded_number_of_uploads_at_once() {
+        let uploads = Uploads::default();
+        let running: Vec<_> = (0..RUNNING_PER_ORGANISATION)
+            .map(|i| job(&format!("r{i}"), "cert-a"))
+            .collect();
+        for j in &running {
+            assert!(uploads.may_start("cert-a"));
+            uploads.add(Arc::clone(j));
+        }
+        assert!(!uploads.may_start("cert-a"));
+        assert!(uploads.may_start("cert-b"), "quotas are per organisation");
+        running[0].finish_with(FileOutcome::failed("x".into(), "done".into()));
+        assert!(uploads.may_start("cert-a"));
     }
 
     #[test]

@@ -220,12 +220,12 @@ async fn no_route_shows_anyone_data_their_organisation_and_the_label_do_not_allo
 const SENSOR_ROUTES: &[&str] = &[
     "/sensors",
     "/api/v1/sensors",
-    "/sensors/b-tokyo",
-    "/api/v1/sensors/b-tokyo",
+    "/sensors/cert-b/b-tokyo",
+    "/api/v1/sensors/cert-b/b-tokyo",
     "/sensors/compare",
     "/api/v1/sensors/compare",
-    "/sensors/a-paris",
-    "/api/v1/sensors/a-paris",
+    "/sensors/cert-a/a-paris",
+    "/api/v1/sensors/cert-a/a-paris",
 ];
 
 const B_BLOCK: &str = "198.51.100.0/24";
@@ -316,7 +316,7 @@ async fn sensor_routes_show_only_visible_sensors_and_anonymise_addresses_for_out
                 );
                 if !owner
                     && matches!(tlp, Tlp::Clear | Tlp::Green)
-                    && route.starts_with("/api/v1/sensors/b-tokyo")
+                    && route.starts_with("/api/v1/sensors/cert-b/b-tokyo")
                 {
                     let leaked: Vec<&String> = real_sources
                         .iter()
@@ -334,6 +334,73 @@ async fn sensor_routes_show_only_visible_sensors_and_anonymise_addresses_for_out
                     "{name} may see cert-b's {tlp} sensor but only {differs} routes show it"
                 );
             }
+        }
+    }
+}
+
+/// A sensor is its organisation's: another organisation's captures stored under the same name
+/// (an upload's default, a registered name of someone else's) never join its pages, and its
+/// name tells nothing of sensors the viewer cannot see.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sensor_names_shared_across_organisations_never_join_their_data() {
+    use greenwatch_store::{NewSensor, SensorStore};
+    for tlp in [Tlp::Clear, Tlp::Green, Tlp::Amber] {
+        let (mut f, cookies) = world(None);
+        // cert-b registers `shared`; cert-a has captures under the same name.
+        for (org, token) in [("cert-b", "hash b"), ("cert-a", "hash a")] {
+            let sensor = NewSensor {
+                name: "shared".into(),
+                org: org.into(),
+                address_block: B_BLOCK.parse().unwrap(),
+                location: "somewhere".into(),
+                tlp: Tlp::Green,
+                token_hash: token.into(),
+            };
+            // The same name in two organisations is no conflict (names are per organisation).
+            f.store
+                .register_sensor(&sensor, "test", Timestamp(1))
+                .unwrap();
+        }
+        let amber = f.amber.clone();
+        let label = Label {
+            owner: "cert-a".into(),
+            tlp,
+        };
+        store_sensor_capture(&mut f.store, "a-shared", "shared", label, &amber);
+        let real_sources: Vec<String> = amber.flows().map(|f| format!("\"{}\"", f.src)).collect();
+        for (v, (name, who)) in VIEWERS.iter().enumerate() {
+            let (status, seen) = body(&f.app, "/api/v1/sensors/cert-b/shared", &cookies[v]).await;
+            if who.is_none() {
+                assert_eq!(
+                    status,
+                    StatusCode::NOT_FOUND,
+                    "{name}: cert-b's sensor is GREEN"
+                );
+                continue;
+            }
+            assert_eq!(status, StatusCode::OK, "{name}: {seen}");
+            let detail: serde_json::Value = serde_json::from_str(&seen).unwrap();
+            assert_eq!(
+                detail["packets"], 0,
+                "{name}: cert-a's {tlp} capture named `shared` is not cert-b's sensor's data"
+            );
+            let leaked: Vec<&String> = real_sources
+                .iter()
+                .filter(|ip| seen.contains(ip.as_str()))
+                .collect();
+            assert!(
+                leaked.is_empty(),
+                "{name} sees cert-a's sources: {leaked:?}"
+            );
+            // cert-a's own sensor of that name holds cert-a's capture for those who see it.
+            let (_, own) = body(&f.app, "/api/v1/sensors/cert-a/shared", &cookies[v]).await;
+            let own: serde_json::Value = serde_json::from_str(&own).unwrap();
+            let sees_capture = tlp != Tlp::Amber || matches!(who, Some(("cert-a", _)));
+            assert_eq!(
+                own["packets"].as_u64().unwrap() > 0,
+                sees_capture,
+                "{name}: cert-a/shared over a {tlp} capture"
+            );
         }
     }
 }
@@ -472,7 +539,7 @@ async fn anonymised_sources_keep_their_shared_prefixes() {
         let cookies = &cookies;
         let world = &world;
         async move {
-            let (_, text) = body(&world.app, "/api/v1/sensors/a-paris", &cookies[v]).await;
+            let (_, text) = body(&world.app, "/api/v1/sensors/cert-a/a-paris", &cookies[v]).await;
             let json: serde_json::Value = serde_json::from_str(&text).unwrap();
             json["top_sources"]
                 .as_array()

@@ -224,7 +224,8 @@ async fn the_atom_feed_gives_the_public_clear_alerts_and_a_token_its_organisatio
         )
         .unwrap();
     let feed_of = |auth: Option<&str>| {
-        let mut request = Request::get("/alerts.atom").header(header::HOST, "gw.example.org");
+        // A forged Host header never reaches the links: they use the configured address.
+        let mut request = Request::get("/alerts.atom").header(header::HOST, "evil.example");
         if let Some(token) = auth {
             request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
         }
@@ -239,7 +240,8 @@ async fn the_atom_feed_gives_the_public_clear_alerts_and_a_token_its_organisatio
     assert!(public.body.contains(clear_title.as_str()));
     assert!(public
         .body
-        .contains(&format!("<id>http://gw.example.org/alerts/{clear_id}</id>")));
+        .contains(&format!("<id>http://localhost/alerts/{clear_id}</id>")));
+    assert!(!public.body.contains("evil.example"));
 
     let member = send(&f.app, feed_of(Some(secret))).await;
     assert_eq!(member.status, StatusCode::OK);
@@ -449,4 +451,49 @@ async fn analysts_manage_their_organisations_subscriptions_and_see_a_webhook_sec
     assert_eq!(removed.status, StatusCode::OK, "{}", removed.body);
     assert!(f.store.subscriptions(None).unwrap().is_empty());
     assert_eq!(f.store.audit_log(1).unwrap()[0].action, "alert.unsubscribe");
+}
+
+/// An organisation's subscriptions are bounded: each one is a delivery every round.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organisation_has_a_bounded_number_of_subscriptions() {
+    use greenwatch_model::alert::{NewSubscription, Severity, SubscriptionChannel};
+    let mut f = fixture();
+    let (analyst, csrf) = sign_in(&mut f.store, "ana@cert-a", "cert-a", Role::Analyst, 1);
+    let (other, other_csrf) = sign_in(&mut f.store, "ana@cert-b", "cert-b", Role::Analyst, 2);
+    for i in 0..32 {
+        let new = NewSubscription {
+            org: "cert-a".into(),
+            channel: SubscriptionChannel::Email {
+                to: vec![format!("soc{i}@cert-a.example")],
+            },
+            min_severity: Severity::High,
+            created_by: "test".into(),
+            created_at: Timestamp(1),
+        };
+        f.store.subscribe(&new).unwrap();
+    }
+    let form = |csrf: &str, org: &str| {
+        format!(
+            "csrf={csrf}&channel=email&url=&recipients={}&min_severity=high",
+            form_value(&format!("more@{org}.example"))
+        )
+    };
+    let refused = post_form(
+        &f.app,
+        "/alerts/subscriptions",
+        Some(&analyst),
+        &form(&csrf, "cert-a"),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(refused.body.contains("cert-a has 32 subscriptions"));
+    assert_eq!(f.store.subscriptions(Some("cert-a")).unwrap().len(), 32);
+    let made = post_form(
+        &f.app,
+        "/alerts/subscriptions",
+        Some(&other),
+        &form(&other_csrf, "cert-b"),
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::OK, "quotas are per organisation");
 }

@@ -343,6 +343,47 @@ async fn every_page_is_html_with_the_security_headers_and_no_inline_script_or_st
     }
 }
 
+/// An organisation's answers must not stay in a shared cache: every answer to a request with
+/// credentials says `no-store`; public answers and versioned assets keep their caching.
+#[tokio::test]
+async fn answers_to_credentialed_requests_are_not_stored_by_caches() {
+    let mut f = fixture();
+    let (cookie, _) = sign_in(&mut f.store, "ana@cert-b", "cert-b", Role::Member, 1);
+    for uri in ["/", "/api/v1/overview", "/account", "/api/v1/alerts"] {
+        let reply = get_as(&f.app, uri, Some(&cookie)).await;
+        assert_eq!(
+            reply
+                .headers
+                .get(header::CACHE_CONTROL)
+                .map(|v| v.to_str().unwrap()),
+            Some("no-store"),
+            "{uri} as a member"
+        );
+        let public = get(&f.app, uri).await;
+        assert_ne!(
+            public
+                .headers
+                .get(header::CACHE_CONTROL)
+                .map(|v| v.to_str().unwrap()),
+            Some("no-store"),
+            "{uri} for the public"
+        );
+    }
+    let page = get_as(&f.app, "/", Some(&cookie)).await;
+    let asset = asset_links(&page.body)
+        .into_iter()
+        .find(|a| a.contains("?v="))
+        .expect("a versioned asset");
+    let reply = get_as(&f.app, &asset, Some(&cookie)).await;
+    assert!(
+        reply.headers[header::CACHE_CONTROL]
+            .to_str()
+            .unwrap()
+            .contains("immutable"),
+        "{asset}"
+    );
+}
+
 #[tokio::test]
 async fn the_overview_page_holds_its_tables_and_chart_data() {
     let f = fixture();

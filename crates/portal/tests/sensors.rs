@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use common::*;
 use greenwatch_model::access::Role;
 use greenwatch_model::account::Constituency;
+use greenwatch_model::sensor::SensorRef;
 use greenwatch_model::Timestamp;
 use greenwatch_store::{AccountStore, SensorStore};
 
@@ -34,7 +35,11 @@ async fn members_register_their_sensors_see_the_token_once_and_only_owners_revok
     };
     let forged = post_form(&f.app, "/sensors", Some(&owner), &form("wrong", "b-1")).await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
-    assert!(f.store.sensor("b-1").unwrap().is_none());
+    assert!(f
+        .store
+        .sensor(&SensorRef::new("cert-b", "b-1"))
+        .unwrap()
+        .is_none());
 
     let networks = Constituency {
         networks: vec!["198.51.100.0/22".parse().unwrap()],
@@ -66,26 +71,42 @@ async fn members_register_their_sensors_see_the_token_once_and_only_owners_revok
 
     let bad = post_form(&f.app, "/sensors", Some(&owner), &form(&csrf, "b-1")).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-    assert!(bad.body.contains("already exists"));
+    assert!(
+        unescape(&bad.body).contains("cert-b already has a sensor named &#34;b-1&#34;"),
+        "{}",
+        bad.body
+    );
 
     let foreign = post_form(
         &f.app,
-        "/sensors/b-1/revoke",
+        "/sensors/cert-b/b-1/revoke",
         Some(&other),
         &format!("csrf={other_csrf}"),
     )
     .await;
     assert_eq!(foreign.status, StatusCode::BAD_REQUEST);
-    assert!(f.store.sensor("b-1").unwrap().unwrap().revoked_at.is_none());
+    assert!(f
+        .store
+        .sensor(&SensorRef::new("cert-b", "b-1"))
+        .unwrap()
+        .unwrap()
+        .revoked_at
+        .is_none());
     let revoked = post_form(
         &f.app,
-        "/sensors/b-1/revoke",
+        "/sensors/cert-b/b-1/revoke",
         Some(&owner),
         &format!("csrf={csrf}"),
     )
     .await;
     assert_eq!(revoked.status, StatusCode::OK);
-    assert!(f.store.sensor("b-1").unwrap().unwrap().revoked_at.is_some());
+    assert!(f
+        .store
+        .sensor(&SensorRef::new("cert-b", "b-1"))
+        .unwrap()
+        .unwrap()
+        .revoked_at
+        .is_some());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -135,12 +156,167 @@ async fn members_register_sensors_only_inside_their_constituency_and_admins_anyw
     );
     let wider = register(&member, &csrf, "b-1", "198.51.0.0/16").await;
     assert_eq!(wider.status, StatusCode::BAD_REQUEST);
-    assert!(f.store.sensor("b-1").unwrap().is_none());
+    assert!(f
+        .store
+        .sensor(&SensorRef::new("cert-b", "b-1"))
+        .unwrap()
+        .is_none());
 
     let inside = register(&member, &csrf, "b-1", "198.51.102.0/24").await;
     assert_eq!(inside.status, StatusCode::OK, "{}", inside.body);
-    assert!(f.store.sensor("b-1").unwrap().is_some());
+    assert!(f
+        .store
+        .sensor(&SensorRef::new("cert-b", "b-1"))
+        .unwrap()
+        .is_some());
     let by_admin = register(&admin, &admin_csrf, "b-2", "203.0.113.0/24").await;
     assert_eq!(by_admin.status, StatusCode::OK, "{}", by_admin.body);
-    assert_eq!(f.store.sensor("b-2").unwrap().unwrap().org, "cert-b");
+    assert_eq!(
+        f.store
+            .sensor(&SensorRef::new("cert-b", "b-2"))
+            .unwrap()
+            .unwrap()
+            .org,
+        "cert-b"
+    );
+}
+
+/// An organisation registers a bounded number of sensors through the portal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organisation_registers_a_bounded_number_of_sensors() {
+    let mut f = fixture();
+    let (member, csrf) = sign_in(&mut f.store, "ana@cert-b", "cert-b", Role::Member, 1);
+    let networks = Constituency {
+        networks: vec!["198.51.100.0/22".parse().unwrap()],
+    };
+    f.store
+        .set_constituency("cert-b", &networks, "test", Timestamp(1))
+        .unwrap();
+    for i in 0..256 {
+        let sensor = greenwatch_store::NewSensor {
+            name: format!("b-{i}"),
+            org: "cert-b".into(),
+            address_block: "198.51.100.0/24".parse().unwrap(),
+            location: String::new(),
+            tlp: greenwatch_model::access::Tlp::Green,
+            token_hash: format!("hash {i}"),
+        };
+        f.store
+            .register_sensor(&sensor, "test", Timestamp(2))
+            .unwrap();
+    }
+    let body =
+        format!("csrf={csrf}&name=one-more&org=cert-b&block=198.51.101.0%2F24&location=&tlp=green");
+    let refused = post_form(&f.app, "/sensors", Some(&member), &body).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused.body.contains("cert-b has 256 sensors"),
+        "{}",
+        refused.body
+    );
+    assert!(f
+        .store
+        .sensor(&SensorRef::new("cert-b", "one-more"))
+        .unwrap()
+        .is_none());
+}
+
+/// Another organisation's admin can neither revoke nor register a sensor of cert-a (the probe
+/// revoked one); the operator can, and the audit entry is filed under cert-a.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_owner_and_the_operator_administer_an_organisations_sensors() {
+    let mut f = fixture();
+    let (admin_b, admin_b_csrf) = sign_in(&mut f.store, "adm@cert-b", "cert-b", Role::Admin, 1);
+    let (operator, operator_csrf) =
+        sign_in(&mut f.store, "op@operator", "operator", Role::Admin, 2);
+    sign_in(&mut f.store, "ana@cert-a", "cert-a", Role::Member, 3);
+    let a_paris = SensorRef::new("cert-a", "a-paris");
+    let sensor = greenwatch_store::NewSensor {
+        name: "a-paris".into(),
+        org: "cert-a".into(),
+        address_block: "203.0.113.0/24".parse().unwrap(),
+        location: String::new(),
+        tlp: greenwatch_model::access::Tlp::Amber,
+        token_hash: "hash".into(),
+    };
+    f.store
+        .register_sensor(&sensor, "test", Timestamp(1))
+        .unwrap();
+
+    let refused = post_form(
+        &f.app,
+        "/sensors/cert-a/a-paris/revoke",
+        Some(&admin_b),
+        &format!("csrf={admin_b_csrf}"),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(unescape(&refused.body).contains("Your organisation has no sensor cert-a/a-paris"));
+    assert!(f
+        .store
+        .sensor(&a_paris)
+        .unwrap()
+        .unwrap()
+        .revoked_at
+        .is_none());
+
+    // cert-b's admin asking for cert-a registers for cert-b (and only inside its constituency).
+    let body = |csrf: &str, name: &str| {
+        format!("csrf={csrf}&name={name}&org=cert-a&block=203.0.113.0%2F24&location=&tlp=green")
+    };
+    let elsewhere = post_form(
+        &f.app,
+        "/sensors",
+        Some(&admin_b),
+        &body(&admin_b_csrf, "b-x"),
+    )
+    .await;
+    assert_eq!(elsewhere.status, StatusCode::BAD_REQUEST);
+    assert!(unescape(&elsewhere.body).contains("outside the constituency of cert-b"));
+    assert!(f
+        .store
+        .sensor(&SensorRef::new("cert-a", "b-x"))
+        .unwrap()
+        .is_none());
+
+    let by_operator = post_form(
+        &f.app,
+        "/sensors",
+        Some(&operator),
+        &body(&operator_csrf, "a-lyon"),
+    )
+    .await;
+    assert_eq!(by_operator.status, StatusCode::OK, "{}", by_operator.body);
+    assert!(f
+        .store
+        .sensor(&SensorRef::new("cert-a", "a-lyon"))
+        .unwrap()
+        .is_some());
+    let revoked = post_form(
+        &f.app,
+        "/sensors/cert-a/a-paris/revoke",
+        Some(&operator),
+        &format!("csrf={operator_csrf}"),
+    )
+    .await;
+    assert_eq!(revoked.status, StatusCode::OK);
+    assert!(f
+        .store
+        .sensor(&a_paris)
+        .unwrap()
+        .unwrap()
+        .revoked_at
+        .is_some());
+    let filed: Vec<String> = f
+        .store
+        .org_audit_log("cert-a", 10)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert!(
+        filed.contains(&"sensor.revoke".to_string())
+            && filed.contains(&"sensor.register".to_string()),
+        "{filed:?}"
+    );
 }

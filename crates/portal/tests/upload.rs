@@ -68,6 +68,24 @@ async fn finished(app: &axum::Router, job: &str, cookie: &str) -> Value {
     }
 }
 
+fn register_sensor(f: &mut Fixture, org: &str, name: &str) {
+    let sensor = greenwatch_store::NewSensor {
+        name: name.into(),
+        org: org.into(),
+        address_block: "198.51.100.0/24".parse().unwrap(),
+        location: "lab".into(),
+        tlp: greenwatch_model::access::Tlp::Amber,
+        token_hash: format!("hash of {org}/{name}"),
+    };
+    greenwatch_store::SensorStore::register_sensor(
+        &mut f.store,
+        &sensor,
+        "test",
+        greenwatch_model::Timestamp(1),
+    )
+    .unwrap();
+}
+
 fn total_packets(overview: &Value) -> u64 {
     overview["totals"]["packets"].as_u64().unwrap()
 }
@@ -92,6 +110,7 @@ async fn an_analyst_uploads_a_capture_that_only_their_organisation_then_sees() {
     let page = get_as(&f.app, "/upload", Some(&cookie)).await;
     assert_eq!(page.status, StatusCode::OK);
     assert_eq!(form_csrf(&page.body), csrf);
+    register_sensor(&mut f, "cert-b", "lab-1");
     let pcap = capture(&f.netdb, 2, 10_000);
     let body = multipart(
         &[
@@ -348,5 +367,45 @@ async fn a_script_uploads_with_an_api_token_and_no_csrf() {
     assert_eq!(
         total_packets(&public),
         f.clear.counts.packets + status["outcome"]["packets"].as_u64().unwrap()
+    );
+}
+
+/// An upload names a sensor only of its own organisation: naming another organisation's
+/// sensor (or one nobody registered) is refused before anything is written, so nobody adds
+/// packets to someone else's sensor page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_names_only_its_own_organisations_sensors() {
+    let mut f = fixture();
+    let (cookie, csrf) = sign_in(&mut f.store, "ana@cert-a", "cert-a", Role::Analyst, 1);
+    sign_in(&mut f.store, "bo@cert-b", "cert-b", Role::Analyst, 2);
+    register_sensor(&mut f, "cert-b", "b-tokyo");
+    let pcap = capture(&f.netdb, 2, 2_000);
+    for sensor in ["b-tokyo", "nobody-1"] {
+        let body = multipart(
+            &[
+                ("csrf", &csrf),
+                ("kind", "capture"),
+                ("tlp", "green"),
+                ("sensor", sensor),
+            ],
+            Some(("x.pcap", &pcap)),
+        );
+        let reply = post_multipart(&f.app, "/upload", ("cookie", &cookie), body).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+        assert!(
+            unescape(&reply.body).contains(&format!(
+                "sensor {sensor}: your organisation has no sensor of that name"
+            )),
+            "{}",
+            reply.body
+        );
+    }
+    assert_eq!(uploads_left(&f), 0);
+    assert_eq!(
+        greenwatch_store::ObservationStore::captures(&f.store)
+            .unwrap()
+            .len(),
+        2,
+        "only the fixture's captures"
     );
 }

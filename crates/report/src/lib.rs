@@ -27,6 +27,7 @@ use greenwatch_metrics::{Engine, GroupBy, MetricRow, MetricsError};
 use greenwatch_model::access::Viewer;
 use greenwatch_model::alert::Alert;
 use greenwatch_model::anonymise::{alert_as_seen, CryptoPan};
+use greenwatch_model::sensor::SensorRef;
 use greenwatch_model::{Period, PeriodKind, Timestamp, TrafficClass};
 use greenwatch_netdb::NetDb;
 use greenwatch_observe::{infer_dos, FlowFilter, Top, TopBy, TopRow};
@@ -160,6 +161,7 @@ pub struct Mover {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SensorSummary {
+    /// `organisation/name`.
     pub sensor: String,
     pub packets: u64,
     pub sources: u64,
@@ -236,7 +238,7 @@ fn scan_period(
     store: &dyn ObservationStore,
     viewer: &Viewer,
     period: Period,
-    sensor: Option<&str>,
+    sensor: Option<&SensorRef>,
 ) -> Result<PeriodFlows, StoreError> {
     let mut ports = Top::new(TopBy::Port, scan_filter());
     let mut countries = Top::new(TopBy::Country, scan_filter());
@@ -520,11 +522,12 @@ fn sensor_summaries(
     period: Period,
     previous: Period,
 ) -> Result<Vec<SensorSummary>, ReportError> {
-    let mut sensors: Vec<String> = store
+    // A sensor is its organisation and name: two organisations' `tokyo-1` are two rows.
+    let mut sensors: Vec<SensorRef> = store
         .captures()?
         .into_iter()
         .filter(|c| viewer.can_see(&c.label))
-        .map(|c| c.sensor)
+        .map(|c| SensorRef::new(c.label.owner, c.sensor))
         .collect();
     sensors.sort();
     sensors.dedup();
@@ -537,7 +540,7 @@ fn sensor_summaries(
         let before = scan_period(store, viewer, previous, Some(&sensor))?;
         out.push(SensorSummary {
             top_ports: ranked_with_change(&now.ports, &before.ports, port_key, 5),
-            sensor,
+            sensor: sensor.to_string(),
             packets: now.packets,
             sources: now.sources,
         });

@@ -5,7 +5,7 @@
 use crate::batch::{Batch, BatchError, BatchId};
 use greenwatch_ingest::{hash_label, NetDbEnricher};
 use greenwatch_model::access::Label;
-use greenwatch_model::sensor::{Sensor, SensorHealth};
+use greenwatch_model::sensor::{Sensor, SensorHealth, SensorRef};
 use greenwatch_model::Timestamp;
 use greenwatch_netdb::NetDb;
 use greenwatch_observe::{BackscatterSlot, ClosedBucket, Enricher, FlowTuple};
@@ -32,11 +32,12 @@ pub enum Refusal {
 }
 
 /// The capture hash a batch is stored under: the batch id is the identity, so a retried
-/// batch finds its first copy whatever else changed.
-pub fn batch_capture_hash(sensor: &str, id: &BatchId) -> String {
+/// batch finds its first copy whatever else changed. Names are per organisation, so the
+/// organisation is part of the id.
+pub fn batch_capture_hash(sensor: &SensorRef, id: &BatchId) -> String {
     let key = format!(
-        "greenwatch sensor batch\0{sensor}\0{}\0{}",
-        id.stream, id.seq
+        "greenwatch sensor batch\0{}\0{}\0{}\0{}",
+        sensor.org, sensor.name, id.stream, id.seq
     );
     hash_label(blake3::hash(key.as_bytes()))
 }
@@ -57,7 +58,7 @@ pub fn accept_batch<S: ObservationStore + SensorStore>(
 ) -> Result<Accepted, Refusal> {
     let batch = Batch::decode(bytes)?;
     let id = batch.id();
-    let hash = batch_capture_hash(&sensor.name, &id);
+    let hash = batch_capture_hash(&sensor.reference(), &id);
     let packets = batch.header.counts.packets;
     let status = {
         let _one_writer = ONE_WRITER.lock().unwrap_or_else(|e| e.into_inner());
@@ -69,7 +70,7 @@ pub fn accept_batch<S: ObservationStore + SensorStore>(
         }
     };
     if let Some(health) = health {
-        store.record_sensor_health(&sensor.name, health, now)?;
+        store.record_sensor_health(&sensor.reference(), health, now)?;
     }
     Ok(Accepted {
         batch: id.to_string(),
@@ -171,8 +172,12 @@ mod tests {
             token_hash: "h".into(),
         };
         store.register_sensor(&new, "test", Timestamp(0)).unwrap();
-        let sensor = store.sensor("tokyo-1").unwrap().unwrap();
+        let sensor = store.sensor(&tokyo()).unwrap().unwrap();
         (dir, store, sensor)
+    }
+
+    fn tokyo() -> SensorRef {
+        SensorRef::new("cert-jp", "tokyo-1")
     }
 
     fn stored_packets(store: &SqliteStore) -> u64 {
@@ -181,7 +186,7 @@ mod tests {
             .scan_flows(
                 &Viewer::Local,
                 TimeRange::default(),
-                Some("tokyo-1"),
+                Some(&tokyo()),
                 &mut |f| packets += f.packets,
             )
             .unwrap();
@@ -219,7 +224,7 @@ mod tests {
             .iter()
             .all(|c| c.label.owner == "cert-jp" && c.label.tlp == Tlp::Green));
         assert_eq!(
-            store.sensor("tokyo-1").unwrap().unwrap().health,
+            store.sensor(&tokyo()).unwrap().unwrap().health,
             Some(health)
         );
     }

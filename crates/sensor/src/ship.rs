@@ -46,7 +46,15 @@ impl Collector {
     /// `base_url` is the portal's address (`https://collector.example:8443`); `ca_file` a PEM
     /// certificate (the collector's self-signed one, or its CA) to trust instead of the
     /// public roots.
+    /// The address must be `https://`: the token and the batches never travel in clear.
     pub fn new(base_url: &str, token: &str, ca_file: Option<&Path>) -> anyhow::Result<Collector> {
+        anyhow::ensure!(
+            base_url
+                .get(..8)
+                .is_some_and(|s| s.eq_ignore_ascii_case("https://")),
+            "collector {base_url}: the sensor ships batches and its token only over HTTPS \
+             (https://host:port; `greenwatch serve --tls-self-signed` makes a certificate)"
+        );
         let mut tls = ureq::tls::TlsConfig::builder();
         if let Some(path) = ca_file {
             let pem = std::fs::read(path)
@@ -154,6 +162,19 @@ mod tests {
         // The collector stamped 100 ms after the midpoint of its view: 2.5 s ahead.
         let collector = Timestamp((1000_i64 * 1000 + 100 + 2500) * 1000);
         assert_eq!(clock_offset_ms(sent, received, collector), 2500);
+    }
+
+    #[test]
+    fn a_collector_in_clear_is_refused() {
+        for url in [
+            "http://collector.example:8080",
+            "collector.example",
+            "ftp://x",
+        ] {
+            let refused = Collector::new(url, "token", None).err().expect(url);
+            assert!(refused.to_string().contains("only over HTTPS"), "{refused}");
+        }
+        assert!(Collector::new("HTTPS://collector.example:8443", "token", None).is_ok());
     }
 
     #[test]

@@ -19,6 +19,7 @@ mod sqlite;
 use chrono::NaiveDate;
 use greenwatch_model::access::{Label, Viewer};
 use greenwatch_model::account::{ApiToken, AuditEntry, Constituency, Organisation, Session, User};
+use greenwatch_model::sensor::SensorRef;
 use greenwatch_model::{FeedCounts, RiskEvent, Timestamp};
 use greenwatch_observe::{
     BackscatterSlot, ClosedBucket, FlowTuple, IngestCounts, Observations, Rollup,
@@ -106,13 +107,15 @@ pub trait ObservationStore {
 
     fn captures(&self) -> Result<Vec<CaptureRecord>, StoreError>;
 
-    /// Visits every flow tuple with a bucket in `range` (from `sensor` only, when given) of
-    /// the captures `viewer` may see.
+    /// Visits every flow tuple with a bucket in `range` of the captures `viewer` may see, in
+    /// bucket order. With `sensor`, only captures stored under that sensor's name *and owned
+    /// by its organisation*: another organisation's capture of the same name is not that
+    /// sensor's data.
     fn scan_flows(
         &self,
         viewer: &Viewer,
         range: TimeRange,
-        sensor: Option<&str>,
+        sensor: Option<&SensorRef>,
         visit: &mut dyn FnMut(&FlowTuple),
     ) -> Result<(), StoreError>;
 
@@ -129,12 +132,13 @@ pub trait ObservationStore {
     /// visible flows).
     fn rollups(&self, viewer: &Viewer, range: TimeRange) -> Result<Vec<Rollup>, StoreError>;
 
-    /// Backscatter slots with a slot start in `range`, of the captures `viewer` may see.
+    /// Backscatter slots with a slot start in `range`, of the captures `viewer` may see (of
+    /// `sensor`'s as [`ObservationStore::scan_flows`] matches them, when given).
     fn backscatter_slots(
         &self,
         viewer: &Viewer,
         range: TimeRange,
-        sensor: Option<&str>,
+        sensor: Option<&SensorRef>,
     ) -> Result<Vec<BackscatterSlot>, StoreError> {
         let labelled = self.labelled_backscatter_slots(viewer, range, sensor)?;
         Ok(labelled.into_iter().flat_map(|(_, slots)| slots).collect())
@@ -146,7 +150,7 @@ pub trait ObservationStore {
         &self,
         viewer: &Viewer,
         range: TimeRange,
-        sensor: Option<&str>,
+        sensor: Option<&SensorRef>,
     ) -> Result<Vec<(Label, Vec<BackscatterSlot>)>, StoreError>;
 }
 

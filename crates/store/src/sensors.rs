@@ -4,7 +4,7 @@
 
 use crate::StoreError;
 use greenwatch_model::access::Tlp;
-use greenwatch_model::sensor::{AddressBlock, Sensor, SensorHealth};
+use greenwatch_model::sensor::{AddressBlock, Sensor, SensorHealth, SensorRef};
 use greenwatch_model::Timestamp;
 use serde::Serialize;
 
@@ -23,7 +23,7 @@ pub struct NewSensor {
 /// How often the collector refused something for one reason (and sensor, when known).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RejectionCount {
-    /// `None` when the request did not authenticate as any sensor.
+    /// The sensor as `org/name`; `None` when the request did not authenticate as any sensor.
     pub sensor: Option<String>,
     /// A stable key such as `bad_token`, `revoked_token`, `malformed`, `oversized`.
     pub reason: String,
@@ -34,7 +34,10 @@ pub struct RejectionCount {
 }
 
 pub trait SensorStore {
-    /// Registers a sensor of an existing organisation; a taken name is a conflict. Audited.
+    /// Registers a sensor of an existing organisation; a name its organisation already uses
+    /// is a conflict (names are per organisation: another organisation's sensor of the same
+    /// name is no conflict, so the answer never tells of a sensor the caller cannot see).
+    /// Audited.
     fn register_sensor(
         &mut self,
         sensor: &NewSensor,
@@ -42,21 +45,26 @@ pub trait SensorStore {
         now: Timestamp,
     ) -> Result<(), StoreError>;
 
-    /// Every sensor, by name.
+    /// Every sensor, by name, then organisation.
     fn sensors(&self) -> Result<Vec<Sensor>, StoreError>;
 
-    fn sensor(&self, name: &str) -> Result<Option<Sensor>, StoreError>;
+    fn sensor(&self, sensor: &SensorRef) -> Result<Option<Sensor>, StoreError>;
 
     /// The sensor whose token has this hash, revoked or not (the caller tells which).
     fn sensor_by_token(&self, token_hash: &str) -> Result<Option<Sensor>, StoreError>;
 
     /// Revokes the sensor's token: it can ship nothing more. Its data stays. Audited.
-    fn revoke_sensor(&mut self, name: &str, actor: &str, now: Timestamp) -> Result<(), StoreError>;
+    fn revoke_sensor(
+        &mut self,
+        sensor: &SensorRef,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
 
     /// Records an accepted batch's health report as the sensor's latest.
     fn record_sensor_health(
         &mut self,
-        name: &str,
+        sensor: &SensorRef,
         health: &SensorHealth,
         now: Timestamp,
     ) -> Result<(), StoreError>;
@@ -64,7 +72,7 @@ pub trait SensorStore {
     /// Counts one refused request.
     fn count_rejection(
         &mut self,
-        sensor: Option<&str>,
+        sensor: Option<&SensorRef>,
         reason: &str,
         error: &str,
         now: Timestamp,

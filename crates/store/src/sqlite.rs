@@ -8,6 +8,7 @@ mod sensors;
 use crate::codec::{decode, encode};
 use crate::{CaptureRecord, CaptureStatus, CaptureWriter, ObservationStore, StoreError, TimeRange};
 use greenwatch_model::access::{Label, Viewer};
+use greenwatch_model::sensor::SensorRef;
 use greenwatch_model::Timestamp;
 use greenwatch_observe::{build_rollups, BackscatterSlot, ClosedBucket, FlowTuple, Rollup};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
@@ -80,6 +81,7 @@ impl SqliteStore {
         accounts::migrate(&conn)?;
         create_generation_triggers(&conn)?;
         conn.execute_batch(alerts::SCHEMA)?;
+        sensors::migrate(&conn)?;
         conn.execute_batch(sensors::SCHEMA)?;
         // Stores made before datasets had labels: their data becomes AMBER of `local`.
         for table in ["captures", "feed_files"] {
@@ -293,17 +295,18 @@ impl ObservationStore for SqliteStore {
         &self,
         viewer: &Viewer,
         range: TimeRange,
-        sensor: Option<&str>,
+        sensor: Option<&SensorRef>,
         visit: &mut dyn FnMut(&FlowTuple),
     ) -> Result<(), StoreError> {
         let visible = self.visible("captures", viewer)?;
         let sql = format!(
-            "SELECT bucket, data FROM flow_segments WHERE {} AND {} AND (?1 IS NULL OR sensor = ?1) ORDER BY bucket",
+            "SELECT bucket, data FROM flow_segments WHERE {} AND {} AND {} ORDER BY bucket",
             range_sql("bucket", range),
-            visible_sql("capture_id", &visible)
+            visible_sql("capture_id", &visible),
+            SENSOR_SQL
         );
         let mut stmt = self.conn.prepare(&sql)?;
-        let mut rows = stmt.query([sensor])?;
+        let mut rows = stmt.query(sensor_params(sensor))?;
         while let Some(row) = rows.next()? {
             let bucket: i64 = row.get(0)?;
             let data = row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
@@ -382,7 +385,7 @@ impl ObservationStore for SqliteStore {
         &self,
         viewer: &Viewer,
         range: TimeRange,
-        sensor: Option<&str>,
+        sensor: Option<&SensorRef>,
     ) -> Result<Vec<(Label, Vec<BackscatterSlot>)>, StoreError> {
         let (labels, hidden) = self.visible_labels("captures", viewer)?;
         let visible = hidden.then(|| labels.keys().copied().collect());
@@ -391,12 +394,13 @@ impl ObservationStore for SqliteStore {
             to: range.to,
         };
         let sql = format!(
-            "SELECT capture_id, hour, data FROM backscatter_segments WHERE {} AND {} AND (?1 IS NULL OR sensor = ?1)",
+            "SELECT capture_id, hour, data FROM backscatter_segments WHERE {} AND {} AND {}",
             range_sql("hour", hours),
-            visible_sql("capture_id", &visible)
+            visible_sql("capture_id", &visible),
+            SENSOR_SQL
         );
         let mut stmt = self.conn.prepare(&sql)?;
-        let mut rows = stmt.query([sensor])?;
+        let mut rows = stmt.query(sensor_params(sensor))?;
         let mut by_label: HashMap<Label, Vec<BackscatterSlot>> = HashMap::new();
         let (from, to) = (range.from.unwrap_or(i64::MIN), range.to.unwrap_or(i64::MAX));
         while let Some(row) = rows.next()? {
@@ -415,6 +419,18 @@ impl ObservationStore for SqliteStore {
         }
         Ok(by_label.into_iter().collect())
     }
+}
+
+/// A segment of one sensor's: stored under its name by a capture of its organisation
+/// (`?1` name, `?2` organisation; both NULL for every sensor).
+const SENSOR_SQL: &str = "(?1 IS NULL OR (sensor = ?1
+     AND capture_id IN (SELECT id FROM captures WHERE owner = ?2 AND sensor = ?1)))";
+
+fn sensor_params(sensor: Option<&SensorRef>) -> [Option<&str>; 2] {
+    [
+        sensor.map(|s| s.name.as_str()),
+        sensor.map(|s| s.org.as_str()),
+    ]
 }
 
 /// Backscatter segments are per hour, whatever the flow bucket width.
@@ -578,7 +594,7 @@ mod tests {
         }
     }
 
-    fn all_flows(store: &SqliteStore, sensor: Option<&str>) -> Vec<FlowTuple> {
+    fn all_flows(store: &SqliteStore, sensor: Option<&SensorRef>) -> Vec<FlowTuple> {
         let mut out = Vec::new();
         store
             .scan_flows(&Viewer::Local, TimeRange::default(), sensor, &mut |f| {
@@ -621,7 +637,13 @@ mod tests {
         assert_eq!(store.find_capture("h1").unwrap(), Some(rec.clone()));
         assert_eq!(store.find_capture("other").unwrap(), None);
         assert_eq!(all_flows(&store, None), flows);
-        assert!(all_flows(&store, Some("elsewhere")).is_empty());
+        assert!(all_flows(&store, Some(&SensorRef::new("cert-a", "elsewhere"))).is_empty());
+        assert_eq!(
+            all_flows(&store, Some(&SensorRef::new("cert-a", "tokyo-1"))),
+            flows
+        );
+        // The same name in another organisation is another sensor.
+        assert!(all_flows(&store, Some(&SensorRef::new("cert-b", "tokyo-1"))).is_empty());
         assert_eq!(
             store.rollups(&Viewer::Local, TimeRange::default()).unwrap(),
             rollups

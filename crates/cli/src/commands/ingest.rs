@@ -35,8 +35,9 @@ enum IngestCommand {
 pub struct PcapArgs {
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
-    /// Sensor that recorded the captures.
-    #[arg(long, default_value = "default")]
+    /// Sensor that recorded the captures (a name of the owner organisation's; with `--org`,
+    /// organisation and name make the sensor).
+    #[arg(long, default_value = greenwatch_model::sensor::Sensor::INGESTED)]
     pub sensor: String,
     /// Aggregation bucket width (e.g. 5m, 1h, 1d).
     #[arg(long, default_value = "1h")]

@@ -4,6 +4,7 @@ use crate::data_dir::DataDir;
 use crate::table;
 use clap::{Args, Subcommand, ValueEnum};
 use greenwatch_model::access::Viewer;
+use greenwatch_model::sensor::SensorRef;
 use greenwatch_model::{CountryCode, Timestamp, TrafficClass, Transport};
 use greenwatch_netdb::NetDb;
 use greenwatch_observe::{infer_dos, FlowFilter, Series, Top, TopBy};
@@ -26,7 +27,8 @@ struct Window {
     /// End of the range (RFC 3339 or a date): buckets starting before it.
     #[arg(long)]
     to: Option<Timestamp>,
-    /// Only data from this sensor.
+    /// Only data from this sensor: ORGANISATION/NAME (e.g. cert-jp/tokyo-1), or NAME when
+    /// only one organisation stored captures under it.
     #[arg(long)]
     sensor: Option<String>,
     /// Print JSON instead of a table.
@@ -35,6 +37,37 @@ struct Window {
 }
 
 impl Window {
+    /// The sensor asked for. A bare name is resolved from the stored captures, and refused
+    /// when captures of several organisations carry it (they are different sensors).
+    fn sensor(&self, store: &dyn ObservationStore) -> anyhow::Result<Option<SensorRef>> {
+        let Some(text) = &self.sensor else {
+            return Ok(None);
+        };
+        if text.contains('/') {
+            return Ok(Some(text.parse().map_err(anyhow::Error::msg)?));
+        }
+        let mut owners: Vec<String> = store
+            .captures()?
+            .into_iter()
+            .filter(|c| c.sensor == *text)
+            .map(|c| c.label.owner)
+            .collect();
+        owners.sort();
+        owners.dedup();
+        match owners.as_slice() {
+            [] => anyhow::bail!("no capture was stored from a sensor named {text:?}"),
+            [org] => Ok(Some(SensorRef::new(org, text))),
+            several => anyhow::bail!(
+                "several organisations have a sensor named {text:?}; name one of: {}",
+                several
+                    .iter()
+                    .map(|org| format!("{org}/{text}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+
     fn range(&self) -> TimeRange {
         TimeRange {
             from: self.from.map(Timestamp::secs),
@@ -118,7 +151,7 @@ pub fn run(data: &DataDir, args: QueryArgs) -> anyhow::Result<ExitCode> {
             store.scan_flows(
                 &Viewer::Local,
                 window.range(),
-                window.sensor.as_deref(),
+                window.sensor(&store)?.as_ref(),
                 &mut |f| top.add(f),
             )?;
             let rows: Vec<NamedRow<_>> = top
@@ -156,7 +189,8 @@ pub fn run(data: &DataDir, args: QueryArgs) -> anyhow::Result<ExitCode> {
                 class: None,
             };
             let mut series = Series::new(filter, width);
-            store.scan_flows(&Viewer::Local, range, window.sensor.as_deref(), &mut |f| {
+            let sensor = window.sensor(&store)?;
+            store.scan_flows(&Viewer::Local, range, sensor.as_ref(), &mut |f| {
                 series.add(f)
             })?;
             let points = series.finish();
@@ -181,7 +215,7 @@ pub fn run(data: &DataDir, args: QueryArgs) -> anyhow::Result<ExitCode> {
             let slots = store.backscatter_slots(
                 &Viewer::Local,
                 window.range(),
-                window.sensor.as_deref(),
+                window.sensor(&store)?.as_ref(),
             )?;
             let attacks: Vec<NamedRow<_>> = infer_dos(slots)
                 .into_iter()

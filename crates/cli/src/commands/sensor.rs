@@ -8,7 +8,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use greenwatch_auth::{new_secret, secret_hash};
 use greenwatch_model::access::Tlp;
-use greenwatch_model::sensor::{AddressBlock, Sensor};
+use greenwatch_model::sensor::{AddressBlock, Sensor, SensorRef};
 use greenwatch_model::{BucketWidth, Timestamp};
 use greenwatch_observe::IngestCounts;
 use greenwatch_sensor::agent::{self, AgentConfig};
@@ -45,14 +45,18 @@ enum SensorCommand {
         json: bool,
     },
     /// Revoke a sensor's token: the collector refuses it from now on; its data stays.
-    Revoke { name: String },
+    Revoke {
+        /// ORGANISATION/NAME, e.g. cert-jp/tokyo-1.
+        sensor: SensorRef,
+    },
     /// Run the sensor agent: capture, aggregate, spool and ship batches to the collector.
     Run(RunArgs),
 }
 
 #[derive(Args)]
 struct AddArgs {
-    /// Unique name (lower-case letters, digits, '-', '.'), e.g. tokyo-1.
+    /// Name, unique within the organisation (lower-case letters, digits, '-', '.'), e.g.
+    /// tokyo-1; `upload` and `default` are reserved.
     name: String,
     /// Owner organisation (slug).
     #[arg(long)]
@@ -130,9 +134,10 @@ pub fn run(data: &DataDir, args: SensorArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         SensorCommand::Add(args) => add(data, args),
         SensorCommand::List { json } => list(data, json),
-        SensorCommand::Revoke { name } => {
-            data.open_store()?.revoke_sensor(&name, CLI_ACTOR, now())?;
-            println!("revoked the token of sensor {name}");
+        SensorCommand::Revoke { sensor } => {
+            data.open_store()?
+                .revoke_sensor(&sensor, CLI_ACTOR, now())?;
+            println!("revoked the token of sensor {sensor}");
             Ok(ExitCode::SUCCESS)
         }
         SensorCommand::Run(args) => run_agent(args),
@@ -147,12 +152,7 @@ struct Registered<'a> {
 }
 
 fn add(data: &DataDir, args: AddArgs) -> anyhow::Result<ExitCode> {
-    if !Sensor::valid_name(&args.name) {
-        bail!(
-            "sensor name {:?}: use 1-64 lower-case letters, digits, '-' and '.'",
-            args.name
-        );
-    }
+    Sensor::check_name(&args.name).map_err(anyhow::Error::msg)?;
     let mut store = data.open_store()?;
     if !args.outside_constituency {
         if let Err(e) = store.constituency(&args.org)?.admit(&args.org, args.block) {
@@ -211,13 +211,19 @@ fn list(data: &DataDir, json: bool) -> anyhow::Result<ExitCode> {
         .map(|sensor| {
             let mut stored = IngestCounts::default();
             let mut batches_stored = 0;
-            for capture in captures.iter().filter(|c| c.sensor == sensor.name) {
+            // Its organisation's captures of its name: another organisation's capture of the
+            // same name is not this sensor's.
+            for capture in captures
+                .iter()
+                .filter(|c| c.sensor == sensor.name && c.label.owner == sensor.org)
+            {
                 stored.merge(&capture.counts);
                 batches_stored += 1;
             }
+            let reference = sensor.reference().to_string();
             let (own, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut rejections)
                 .into_iter()
-                .partition(|r| r.sensor.as_deref() == Some(sensor.name.as_str()));
+                .partition(|r| r.sensor.as_deref() == Some(reference.as_str()));
             rejections = rest;
             SensorReport {
                 sensor,

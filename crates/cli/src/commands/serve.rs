@@ -25,6 +25,11 @@ pub struct ServeArgs {
     /// listening beyond loopback).
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    /// The address people and feed readers reach the portal at (e.g. https://gw.cert.example),
+    /// for absolute links such as the Atom feed's; default: the listening address. Links are
+    /// never taken from a request's Host header.
+    #[arg(long, env = "GREENWATCH_PUBLIC_URL")]
+    public_url: Option<String>,
     #[command(flatten)]
     tls: TlsArgs,
     #[command(flatten)]
@@ -151,6 +156,7 @@ pub fn run(data: &DataDir, args: ServeArgs) -> anyhow::Result<ExitCode> {
     greenwatch_portal::run(PortalConfig {
         data_dir: data.root().to_path_buf(),
         listen: args.listen,
+        public_url: args.public_url,
         tls: args.tls.files(data)?,
         early_warning: args.warn.early_warning()?,
     })?;

@@ -1,4 +1,4 @@
-// A sensor page's charts, from its data island (the same JSON as /api/v1/sensors/{name}).
+// A sensor page's charts, from its data island (the same JSON as /api/v1/sensors/{org}/{name}).
 (function () {
   "use strict";
 

@@ -18,6 +18,9 @@ use greenwatch_alert::{check_internet_destination, valid_address, DestinationErr
 use greenwatch_model::alert::{NewSubscription, Severity, SubscriptionChannel};
 use greenwatch_store::AlertStore;
 
+/// Subscriptions one organisation may have: each is a delivery every round, so their number
+/// bounds the work one organisation puts on the delivery loop.
+const SUBSCRIPTIONS_PER_ORGANISATION: usize = 32;
 /// Longest webhook URL accepted.
 const MAX_URL: usize = 2000;
 /// Most recipients of one e-mail subscription.
@@ -216,7 +219,17 @@ pub async fn create(
     let outcome = match made {
         Ok(new) => {
             let stored = state
-                .write(move |store| store.subscribe(&new).map_err(refused))
+                .write(move |store| {
+                    let made = store.subscriptions(Some(&new.org))?.len();
+                    if made >= SUBSCRIPTIONS_PER_ORGANISATION {
+                        return Err(PortalError::BadRequest(format!(
+                            "{} has {made} subscriptions, the most one organisation may have; \
+                             remove one first",
+                            new.org
+                        )));
+                    }
+                    store.subscribe(&new).map_err(refused)
+                })
                 .await;
             stored.map(|s| {
                 let new = s.subscription;

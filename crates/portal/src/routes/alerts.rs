@@ -15,7 +15,7 @@ use crate::views::{self, json_island, render, Layout, Nav};
 use crate::{AppState, Visitor};
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, Uri};
+use axum::http::{header, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form, Json};
 use greenwatch_alert::{atom_feed, FeedInfo};
@@ -425,32 +425,17 @@ pub async fn api_one(
 /// Alerts in the feed.
 const FEED_ENTRIES: usize = 100;
 
-/// The portal's address as the client reached it, for the feed's absolute links: the `Host`
-/// header, and the scheme a TLS-terminating proxy reports (`X-Forwarded-Proto`).
-fn base_url(headers: &HeaderMap) -> String {
-    let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
-    let host = header(header::HOST.as_str()).unwrap_or("localhost");
-    let scheme = match header("x-forwarded-proto") {
-        Some("https") => "https",
-        _ => "http",
-    };
-    format!("{scheme}://{host}")
-}
-
 /// `GET /alerts.atom`: the public gets TLP:CLEAR alerts; an API token (feed readers send
 /// `Authorization: Bearer`) gets what its organisation may see.
-pub async fn atom(
-    State(state): State<AppState>,
-    visitor: Visitor,
-    headers: HeaderMap,
-) -> Result<Response, PageError> {
+pub async fn atom(State(state): State<AppState>, visitor: Visitor) -> Result<Response, PageError> {
     let viewer = visitor.viewer.clone();
     let alerts = state
         .read(move |s| data::alerts(s, &viewer, FEED_ENTRIES))
         .await?;
-    let base = base_url(&headers);
+    // Links come from the configured address, never from the Host header: a forged Host
+    // would otherwise put an attacker's address into every reader's feed.
     let info = FeedInfo {
-        base_url: &base,
+        base_url: state.public_url(),
         path: "/alerts.atom",
         title: "Greenwatch alerts",
         generated: now(),
@@ -485,14 +470,5 @@ mod tests {
         assert_eq!(series_link("country unknown packets"), None);
         assert_eq!(port_link("53/udp").as_deref(), Some("/ports/udp/53"));
         assert_eq!(as_link("ASx"), None);
-    }
-
-    #[test]
-    fn feed_links_use_the_address_the_client_reached() {
-        let mut headers = HeaderMap::new();
-        assert_eq!(base_url(&headers), "http://localhost");
-        headers.insert(header::HOST, "gw.example.org".parse().unwrap());
-        headers.insert("x-forwarded-proto", "https".parse().unwrap());
-        assert_eq!(base_url(&headers), "https://gw.example.org");
     }
 }

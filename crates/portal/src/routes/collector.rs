@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use greenwatch_auth::secret_hash;
-use greenwatch_model::sensor::{Sensor, SensorHealth};
+use greenwatch_model::sensor::{Sensor, SensorHealth, SensorRef};
 use greenwatch_sensor::collector::{accept_batch, Refusal};
 use greenwatch_sensor::ship::HEALTH_HEADER;
 use greenwatch_sensor::MAX_BATCH_BYTES;
@@ -27,7 +27,7 @@ pub fn routes() -> Router<AppState> {
 
 /// A refused request: who (when known), the counting key, and the answer.
 struct Refused {
-    sensor: Option<String>,
+    sensor: Option<SensorRef>,
     reason: &'static str,
     error: PortalError,
 }
@@ -35,7 +35,7 @@ struct Refused {
 impl Refused {
     fn new(sensor: Option<&Sensor>, reason: &'static str, error: PortalError) -> Refused {
         Refused {
-            sensor: sensor.map(|s| s.name.clone()),
+            sensor: sensor.map(Sensor::reference),
             reason,
             error,
         }
@@ -52,14 +52,18 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Body) 
                 error,
             } = refused;
             tracing::info!(
-                sensor = sensor.as_deref().unwrap_or("-"),
+                sensor = sensor
+                    .as_ref()
+                    .map(SensorRef::to_string)
+                    .as_deref()
+                    .unwrap_or("-"),
                 reason,
                 "batch refused: {error}"
             );
             let detail = error.to_string();
             if let Err(e) = state
                 .write(move |store| {
-                    Ok(store.count_rejection(sensor.as_deref(), reason, &detail, now())?)
+                    Ok(store.count_rejection(sensor.as_ref(), reason, &detail, now())?)
                 })
                 .await
             {

@@ -12,7 +12,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use greenwatch_model::{Timestamp, TrafficClass};
+use greenwatch_model::{neutralise_csv_formula, Timestamp, TrafficClass};
 use greenwatch_observe::TopRow;
 use serde::Deserialize;
 
@@ -98,92 +98,129 @@ fn write_csv(o: &Overview, part: &str) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     match part {
         "series" => {
-            w.write_record(["bucket", "class", "packets", "bytes", "sources"])?;
+            write_row(&mut w, ["bucket", "class", "packets", "bytes", "sources"])?;
             for s in &o.series {
                 for p in &s.points {
-                    w.write_record([
-                        p.bucket.to_rfc3339(),
-                        s.class.to_string(),
-                        p.packets.to_string(),
-                        p.bytes.to_string(),
-                        p.sources.to_string(),
-                    ])?;
+                    write_row(
+                        &mut w,
+                        [
+                            p.bucket.to_rfc3339(),
+                            s.class.to_string(),
+                            p.packets.to_string(),
+                            p.bytes.to_string(),
+                            p.sources.to_string(),
+                        ],
+                    )?;
                 }
             }
         }
         "ports" => {
-            w.write_record(["rank", "port", "protocol", "packets", "bytes", "sources"])?;
+            write_row(
+                &mut w,
+                ["rank", "port", "protocol", "packets", "bytes", "sources"],
+            )?;
             for r in &o.top_ports {
-                w.write_record([
-                    r.rank.to_string(),
-                    r.port.map(|p| p.to_string()).unwrap_or_default(),
-                    r.protocol.map(|p| p.name()).unwrap_or_default(),
-                    r.packets.to_string(),
-                    r.bytes.to_string(),
-                    r.sources.to_string(),
-                ])?;
+                write_row(
+                    &mut w,
+                    [
+                        r.rank.to_string(),
+                        r.port.map(|p| p.to_string()).unwrap_or_default(),
+                        r.protocol.map(|p| p.name()).unwrap_or_default(),
+                        r.packets.to_string(),
+                        r.bytes.to_string(),
+                        r.sources.to_string(),
+                    ],
+                )?;
             }
         }
         "countries" => {
-            w.write_record(["rank", "country", "name", "packets", "bytes", "sources"])?;
+            write_row(
+                &mut w,
+                ["rank", "country", "name", "packets", "bytes", "sources"],
+            )?;
             for r in &o.countries {
-                w.write_record([
-                    r.rank.to_string(),
-                    r.country.as_str().unwrap_or("").to_string(),
-                    r.name.to_string(),
-                    r.packets.to_string(),
-                    r.bytes.to_string(),
-                    r.sources.to_string(),
-                ])?;
+                write_row(
+                    &mut w,
+                    [
+                        r.rank.to_string(),
+                        r.country.as_str().unwrap_or("").to_string(),
+                        r.name.to_string(),
+                        r.packets.to_string(),
+                        r.bytes.to_string(),
+                        r.sources.to_string(),
+                    ],
+                )?;
             }
         }
         "heatmap" => {
-            w.write_record(["port", "protocol", "hour_utc", "packets"])?;
+            write_row(&mut w, ["port", "protocol", "hour_utc", "packets"])?;
             for (port, hours) in o.heatmap.ports.iter().zip(&o.heatmap.packets) {
                 for (hour, packets) in hours.iter().enumerate() {
-                    w.write_record([
-                        port.port.to_string(),
-                        port.protocol.name(),
-                        hour.to_string(),
-                        packets.to_string(),
-                    ])?;
+                    write_row(
+                        &mut w,
+                        [
+                            port.port.to_string(),
+                            port.protocol.name(),
+                            hour.to_string(),
+                            packets.to_string(),
+                        ],
+                    )?;
                 }
             }
         }
         _ => {
-            w.write_record([
-                "victim",
-                "protocol",
-                "country",
-                "asn",
-                "as_name",
-                "first",
-                "last",
-                "duration_secs",
-                "packets",
-                "bytes",
-                "peak_packets_per_minute",
-                "mean_pps",
-            ])?;
+            write_row(
+                &mut w,
+                [
+                    "victim",
+                    "protocol",
+                    "country",
+                    "asn",
+                    "as_name",
+                    "first",
+                    "last",
+                    "duration_secs",
+                    "packets",
+                    "bytes",
+                    "peak_packets_per_minute",
+                    "mean_pps",
+                ],
+            )?;
             for row in &o.dos {
-                w.write_record([
-                    row.attack.victim.to_string(),
-                    row.attack.protocol.name(),
-                    row.attack.country.as_str().unwrap_or("").to_string(),
-                    row.attack.asn.to_string(),
-                    row.as_name.clone().unwrap_or_default(),
-                    row.attack.first.to_rfc3339(),
-                    row.attack.last.to_rfc3339(),
-                    format!("{:.1}", row.attack.duration_secs),
-                    row.attack.packets.to_string(),
-                    row.attack.bytes.to_string(),
-                    row.attack.peak_packets_per_minute.to_string(),
-                    format!("{:.3}", row.attack.mean_pps),
-                ])?;
+                write_row(
+                    &mut w,
+                    [
+                        row.attack.victim.to_string(),
+                        row.attack.protocol.name(),
+                        row.attack.country.as_str().unwrap_or("").to_string(),
+                        row.attack.asn.to_string(),
+                        row.as_name.clone().unwrap_or_default(),
+                        row.attack.first.to_rfc3339(),
+                        row.attack.last.to_rfc3339(),
+                        format!("{:.1}", row.attack.duration_secs),
+                        row.attack.packets.to_string(),
+                        row.attack.bytes.to_string(),
+                        row.attack.peak_packets_per_minute.to_string(),
+                        format!("{:.3}", row.attack.mean_pps),
+                    ],
+                )?;
             }
         }
     }
     w.into_inner().map_err(|e| e.into_error().into())
+}
+
+/// One CSV row, every cell through [`neutralise_csv_formula`] (AS names and other stored text
+/// must not run as spreadsheet formulas).
+fn write_row<S: AsRef<str>>(
+    w: &mut csv::Writer<Vec<u8>>,
+    cells: impl IntoIterator<Item = S>,
+) -> Result<(), csv::Error> {
+    w.write_record(
+        cells
+            .into_iter()
+            .map(|c| neutralise_csv_formula(c.as_ref()).into_owned()),
+    )
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,25 +1,33 @@
 //! The sensor network in the portal: `/sensors` (the sensors a viewer may see; members
-//! register their organisation's sensors, get the token once, revoke it), `/sensors/{name}`
-//! (health, last seen, packets per hour, top ports and sources), `/sensors/compare` (top
+//! register their organisation's sensors, get the token once, revoke it),
+//! `/sensors/{org}/{name}` (names are per organisation; health, last seen, and for a window
+//! of at most 31 days packets per hour, top ports and sources), `/sensors/compare` (top
 //! ports side by side, sources several sensors saw), and the same as JSON under
-//! `/api/v1/sensors`. Addresses are anonymised for viewers outside the owner organisation
+//! `/api/v1/sensors`. What sensors observed is computed through the result cache, so
+//! repeated requests cost one computation per data generation. Addresses are anonymised for viewers outside the owner organisation
 //! (`docs/anonymisation.md`); every form carries the session's CSRF token; registrations and
 //! revocations are audited with the member's login.
 
 use super::account::{now, refused, shown, CsrfOnly, Member, Outcome};
 use crate::auth::SessionCsrf;
 use crate::error::{ApiError, PageError, PortalError};
+use crate::range::WindowQuery;
 use crate::sensor_data::{self, Comparison, SensorDetail, SensorView};
 use crate::views::{json_island, render, Layout, Nav};
 use crate::{AppState, Visitor};
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form, Json};
 use greenwatch_auth::{new_secret, secret_hash};
-use greenwatch_model::access::{Role, Tlp, Viewer};
-use greenwatch_model::sensor::{AddressBlock, Sensor};
+use greenwatch_model::access::{may_administer, AdminAction, Tlp, Viewer};
+use greenwatch_model::sensor::{AddressBlock, Sensor, SensorRef};
 use greenwatch_store::{AccountStore, NewSensor, SensorStore};
+use std::sync::Arc;
+
+/// Sensors one organisation may register through the portal (the operator's CLI is not
+/// bounded): every sensor is a token, a row on every sensor page and comparison.
+const SENSORS_PER_ORGANISATION: usize = 256;
 
 async fn list(state: &AppState, viewer: Viewer) -> Result<Vec<SensorView>, PortalError> {
     state.read(move |s| sensor_data::sensors(s, &viewer)).await
@@ -27,18 +35,26 @@ async fn list(state: &AppState, viewer: Viewer) -> Result<Vec<SensorView>, Porta
 
 async fn detail(
     state: &AppState,
-    viewer: Viewer,
-    name: String,
+    viewer: &Viewer,
+    (org, name): (String, String),
+    window: &WindowQuery,
 ) -> Result<SensorDetail, PortalError> {
-    let wanted = name.clone();
+    let wanted = SensorRef::new(org, name);
+    let shown = wanted.to_string();
     state
-        .read(move |s| sensor_data::sensor_detail(s, &viewer, &wanted))
+        .reads(viewer)
         .await?
-        .ok_or_else(|| PortalError::NotFound(format!("No sensor {name}.")))
+        .sensor(wanted, window)
+        .await?
+        .ok_or_else(|| PortalError::NotFound(format!("No sensor {shown}.")))
 }
 
-async fn comparison(state: &AppState, viewer: Viewer) -> Result<Comparison, PortalError> {
-    state.read(move |s| sensor_data::compare(s, &viewer)).await
+async fn comparison(
+    state: &AppState,
+    viewer: &Viewer,
+    window: &WindowQuery,
+) -> Result<Arc<Comparison>, PortalError> {
+    state.reads(viewer).await?.sensor_comparison(window).await
 }
 
 #[derive(Template)]
@@ -64,18 +80,21 @@ async fn sensors_page(
     outcome: Outcome,
 ) -> Result<Response, PageError> {
     let sensors = list(state, visitor.viewer.clone()).await?;
+    // The organisations the member may register sensors for: their own, or any (the operator).
     let orgs = match member {
-        Some(m) if m.role == Role::Admin => {
-            state
-                .read(|s| {
-                    Ok(greenwatch_store::AccountStore::orgs(s.store)?
-                        .into_iter()
-                        .map(|o| o.slug)
-                        .collect())
-                })
-                .await?
+        Some(m) => {
+            let all = state
+                .read(|s| Ok(greenwatch_store::AccountStore::orgs(s.store)?))
+                .await?;
+            let mut orgs: Vec<String> = all
+                .into_iter()
+                .map(|o| o.slug)
+                .filter(|org| *org == m.org || may_register(m, org, false))
+                .collect();
+            // Own organisation first: the form's default.
+            orgs.sort_by_key(|org| *org != m.org);
+            orgs
         }
-        Some(m) => vec![m.org.clone()],
         None => Vec::new(),
     };
     let status = outcome.status();
@@ -119,12 +138,13 @@ struct SensorPage {
 pub async fn page(
     State(state): State<AppState>,
     visitor: Visitor,
-    Path(name): Path<String>,
+    Path(sensor): Path<(String, String)>,
+    Query(window): Query<WindowQuery>,
 ) -> Result<Response, PageError> {
-    let detail = detail(&state, visitor.viewer.clone(), name).await?;
+    let detail = detail(&state, &visitor.viewer, sensor, &window).await?;
     let page = SensorPage {
         layout: Layout::new(
-            format!("Sensor {}", detail.sensor.name),
+            format!("Sensor {}", detail.sensor.id),
             Some(Nav::Sensors),
             Some(&visitor),
         ),
@@ -137,23 +157,27 @@ pub async fn page(
 pub async fn api(
     State(state): State<AppState>,
     visitor: Visitor,
-    Path(name): Path<String>,
+    Path(sensor): Path<(String, String)>,
+    Query(window): Query<WindowQuery>,
 ) -> Result<Json<SensorDetail>, ApiError> {
-    Ok(Json(detail(&state, visitor.viewer, name).await?))
+    Ok(Json(
+        detail(&state, &visitor.viewer, sensor, &window).await?,
+    ))
 }
 
 #[derive(Template)]
 #[template(path = "sensors-compare.html")]
 struct ComparePage {
     layout: Layout,
-    comparison: Comparison,
+    comparison: Arc<Comparison>,
 }
 
 pub async fn compare_page(
     State(state): State<AppState>,
     visitor: Visitor,
+    Query(window): Query<WindowQuery>,
 ) -> Result<Response, PageError> {
-    let comparison = comparison(&state, visitor.viewer.clone()).await?;
+    let comparison = comparison(&state, &visitor.viewer, &window).await?;
     Ok(render(&ComparePage {
         layout: Layout::new("Sensors compared", Some(Nav::Sensors), Some(&visitor)),
         comparison,
@@ -163,8 +187,9 @@ pub async fn compare_page(
 pub async fn api_compare(
     State(state): State<AppState>,
     visitor: Visitor,
-) -> Result<Json<Comparison>, ApiError> {
-    Ok(Json(comparison(&state, visitor.viewer).await?))
+    Query(window): Query<WindowQuery>,
+) -> Result<Json<Arc<Comparison>>, ApiError> {
+    Ok(Json(comparison(&state, &visitor.viewer, &window).await?))
 }
 
 #[derive(serde::Deserialize)]
@@ -183,14 +208,20 @@ pub struct RegisterForm {
     tlp: String,
 }
 
+/// Whether `member` may register a sensor of `org` (`outside`: on a block outside its
+/// constituency).
+fn may_register(member: &Member, org: &str, outside: bool) -> bool {
+    let action = AdminAction::RegisterSensor {
+        org,
+        outside_constituency: outside,
+    };
+    may_administer(&member.org, member.role, &action)
+}
+
 /// The sensor a registration form describes, for `org`.
 fn new_sensor(form: &RegisterForm, org: String, token: &str) -> Result<NewSensor, PortalError> {
     let name = form.name.trim().to_string();
-    if !Sensor::valid_name(&name) {
-        return Err(PortalError::BadRequest(format!(
-            "Sensor name {name:?}: use 1-64 lower-case letters, digits, '-' and '.'."
-        )));
-    }
+    Sensor::check_name(&name).map_err(PortalError::BadRequest)?;
     let address_block: AddressBlock = form.block.trim().parse().map_err(PortalError::BadRequest)?;
     let tlp: Tlp = form.tlp.parse().map_err(PortalError::BadRequest)?;
     Ok(NewSensor {
@@ -210,26 +241,48 @@ pub async fn register(
     Form(form): Form<RegisterForm>,
 ) -> Result<Response, PageError> {
     let member = Member::posting(visitor.clone(), csrf, &form.csrf)?;
-    // Members register for their own organisation; admins for any.
-    let org = if member.role == Role::Admin && !form.org.is_empty() {
-        form.org.clone()
+    // Members register for their own organisation; the operator for any
+    // (`may_administer`, docs/access-control.md).
+    let asked = form.org.trim();
+    let org = if !asked.is_empty() && may_register(&member, asked, false) {
+        asked.to_string()
     } else {
         member.org.clone()
     };
     let token = new_secret().map_err(|e| PortalError::Internal(e.to_string()))?;
     let login = member.login.clone();
-    // Admins (the operator) may register any block; members only their constituency's.
-    let anywhere = member.role == Role::Admin;
+    let (actor_org, actor_role) = (member.org.clone(), member.role);
     let done = match new_sensor(&form, org, &token) {
         Err(e) => Err(e),
         Ok(sensor) => {
             state
                 .write(move |store| {
-                    if !anywhere {
-                        store
-                            .constituency(&sensor.org)?
-                            .admit(&sensor.org, sensor.address_block)
-                            .map_err(PortalError::BadRequest)?;
+                    let registered = store
+                        .sensors()?
+                        .iter()
+                        .filter(|s| s.org == sensor.org)
+                        .count();
+                    if registered >= SENSORS_PER_ORGANISATION {
+                        return Err(PortalError::BadRequest(format!(
+                            "{} has {registered} sensors, the most one organisation may \
+                             register here; revoke unused ones or ask the operator",
+                            sensor.org
+                        )));
+                    }
+                    // Outside the constituency only the operator registers a block.
+                    let admitted = store
+                        .constituency(&sensor.org)?
+                        .admit(&sensor.org, sensor.address_block);
+                    let action = AdminAction::RegisterSensor {
+                        org: &sensor.org,
+                        outside_constituency: admitted.is_err(),
+                    };
+                    if !may_administer(&actor_org, actor_role, &action) {
+                        return Err(PortalError::BadRequest(
+                            admitted
+                                .err()
+                                .unwrap_or_else(|| format!("You may not {action}.")),
+                        ));
                     }
                     store
                         .register_sensor(&sensor, &login, now())
@@ -250,28 +303,29 @@ pub async fn revoke(
     State(state): State<AppState>,
     visitor: Visitor,
     csrf: Option<Extension<SessionCsrf>>,
-    Path(name): Path<String>,
+    Path((sensor_org, name)): Path<(String, String)>,
     Form(form): Form<CsrfOnly>,
 ) -> Result<Response, PageError> {
+    let sensor = SensorRef::new(sensor_org, name);
     let member = Member::posting(visitor.clone(), csrf, &form.csrf)?;
-    let (org, admin, login) = (
-        member.org.clone(),
-        member.role == Role::Admin,
-        member.login.clone(),
-    );
+    let (org, role, login) = (member.org.clone(), member.role, member.login.clone());
     let done = state
         .write(move |store| {
-            // Another organisation's sensor answers as if it did not exist.
-            match store.sensor(&name)? {
-                Some(s) if s.org == org || admin => {
-                    store.revoke_sensor(&name, &login, now()).map_err(refused)?;
+            // A sensor the member may not revoke answers as if it did not exist.
+            match store.sensor(&sensor)? {
+                Some(s)
+                    if may_administer(&org, role, &AdminAction::RevokeSensor { org: &s.org }) =>
+                {
+                    store
+                        .revoke_sensor(&sensor, &login, now())
+                        .map_err(refused)?;
                     Ok(Outcome {
-                        notice: Some(format!("The token of sensor {name} is revoked.")),
+                        notice: Some(format!("The token of sensor {sensor} is revoked.")),
                         ..Outcome::default()
                     })
                 }
                 _ => Err(PortalError::BadRequest(format!(
-                    "Your organisation has no sensor {name}."
+                    "Your organisation has no sensor {sensor}."
                 ))),
             }
         })

@@ -17,7 +17,7 @@ use super::account::{role_name, when, Member};
 use crate::auth::SessionCsrf;
 use crate::error::{ApiError, PageError, PortalError};
 use crate::paging::{self, PageQuery};
-use crate::uploads::{safe_file_name, JobStatus, UploadJob, UploadKind};
+use crate::uploads::{safe_file_name, JobStatus, UploadJob, UploadKind, RUNNING_PER_ORGANISATION};
 use crate::views::{int, render, Layout};
 use crate::{AppState, Visitor};
 use askama::Template;
@@ -33,8 +33,9 @@ use greenwatch_ingest::{
 };
 use greenwatch_model::access::{Label, Tlp, Viewer};
 use greenwatch_model::account::AuditEntry;
+use greenwatch_model::sensor::{Sensor, SensorRef};
 use greenwatch_model::{BucketWidth, Timestamp};
-use greenwatch_store::AccountStore;
+use greenwatch_store::{AccountStore, SensorStore};
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
@@ -94,7 +95,7 @@ impl Default for Fields {
             csrf: None,
             kind: UploadKind::Capture,
             tlp: Tlp::Amber,
-            sensor: "upload".into(),
+            sensor: Sensor::UPLOADED.into(),
             format: FeedFormat::Auto,
             report: None,
         }
@@ -142,6 +143,27 @@ impl Fields {
             _ => {}
         }
         Ok(())
+    }
+}
+
+/// A capture names a sensor only if the uploader's organisation registered it; without a
+/// name it is stored under the reserved `upload`, which no sensor can claim.
+async fn check_sensor(state: &AppState, org: &str, name: &str) -> Result<(), PortalError> {
+    if name == Sensor::UPLOADED {
+        return Ok(());
+    }
+    let wanted = SensorRef::new(org, name);
+    let registered = state
+        .read(move |s| Ok(s.store.sensor(&wanted)?.is_some()))
+        .await?;
+    if registered {
+        Ok(())
+    } else {
+        Err(bad(format!(
+            "sensor {name}: your organisation has no sensor of that name (register it on \
+             /sensors, or leave the field empty to store the capture under `{}`)",
+            Sensor::UPLOADED
+        )))
     }
 }
 
@@ -195,6 +217,17 @@ async fn accept(
                         .into(),
                 ));
             }
+        }
+        check_sensor(state, &uploader.org, &fields.sensor).await?;
+        if !state.uploads().may_start(&uploader.org) {
+            return Err(PortalError::Rejected {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                detail: format!(
+                    "{} uploads of your organisation are still being ingested; wait for one \
+                     to finish",
+                    RUNNING_PER_ORGANISATION
+                ),
+            });
         }
         let name = safe_file_name(field.file_name().unwrap_or(""));
         let id = new_secret()

@@ -1,18 +1,18 @@
 //! Registered sensors, their latest health and the collector's refusal counts in the
 //! embedded store.
 
-use super::accounts::{append_audit, entry};
+use super::accounts::{append_org_audit, entry};
 use super::SqliteStore;
 use crate::sensors::{NewSensor, RejectionCount, SensorStore};
 use crate::StoreError;
-use greenwatch_model::sensor::{Sensor, SensorHealth};
+use greenwatch_model::sensor::{Sensor, SensorHealth, SensorRef};
 use greenwatch_model::Timestamp;
 use rusqlite::{params, OptionalExtension, Row};
 
 pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS sensors (
-    name TEXT PRIMARY KEY,
     org TEXT NOT NULL REFERENCES orgs(slug),
+    name TEXT NOT NULL,
     address_block TEXT NOT NULL,
     location TEXT NOT NULL,
     tlp TEXT NOT NULL,
@@ -20,7 +20,8 @@ CREATE TABLE IF NOT EXISTS sensors (
     created_at INTEGER NOT NULL,
     revoked_at INTEGER,
     last_seen INTEGER,
-    health TEXT
+    health TEXT,
+    PRIMARY KEY (org, name)
 );
 CREATE TABLE IF NOT EXISTS sensor_rejections (
     sensor TEXT NOT NULL,
@@ -31,6 +32,35 @@ CREATE TABLE IF NOT EXISTS sensor_rejections (
     PRIMARY KEY (sensor, reason)
 );
 ";
+
+/// Stores made while sensor names were unique across organisations keyed `sensors` by name
+/// alone; names are per organisation now (one organisation's name must not tell another that
+/// a hidden sensor exists), so the table is rebuilt with its (org, name) key.
+pub(super) fn migrate(conn: &rusqlite::Connection) -> Result<(), StoreError> {
+    let sql: Option<String> = conn
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'sensors'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if sql.is_some_and(|sql| sql.contains("name TEXT PRIMARY KEY")) {
+        conn.execute_batch(
+            "BEGIN;
+             ALTER TABLE sensors RENAME TO sensors_by_name;",
+        )?;
+        conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(
+            "INSERT INTO sensors (org, name, address_block, location, tlp, token_hash,
+                                  created_at, revoked_at, last_seen, health)
+             SELECT org, name, address_block, location, tlp, token_hash,
+                    created_at, revoked_at, last_seen, health FROM sensors_by_name;
+             DROP TABLE sensors_by_name;
+             COMMIT;",
+        )?;
+    }
+    Ok(())
+}
 
 /// `sensor_rejections.sensor` for requests that named no sensor (a primary key column
 /// cannot hold NULL usefully).
@@ -91,36 +121,40 @@ impl SensorStore for SqliteStore {
         )?;
         if inserted == 0 {
             return Err(StoreError::Conflict(format!(
-                "a sensor named {:?} already exists",
-                s.name
+                "{} already has a sensor named {:?}",
+                s.org, s.name
             )));
         }
-        append_audit(
+        // Filed under the sensor's organisation, whoever registered it.
+        append_org_audit(
             &tx,
             &entry(
                 now,
                 actor,
                 "sensor.register",
-                &s.name,
+                &SensorRef::new(&s.org, &s.name).to_string(),
                 format!("org {} block {} tlp {}", s.org, s.address_block, s.tlp),
             ),
+            Some(&s.org),
         )?;
         tx.commit()?;
         Ok(())
     }
 
     fn sensors(&self) -> Result<Vec<Sensor>, StoreError> {
-        let mut stmt = self.conn.prepare("SELECT * FROM sensors ORDER BY name")?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT * FROM sensors ORDER BY name, org")?;
         let rows = stmt.query_map([], sensor_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn sensor(&self, name: &str) -> Result<Option<Sensor>, StoreError> {
+    fn sensor(&self, sensor: &SensorRef) -> Result<Option<Sensor>, StoreError> {
         Ok(self
             .conn
             .query_row(
-                "SELECT * FROM sensors WHERE name = ?1",
-                [name],
+                "SELECT * FROM sensors WHERE org = ?1 AND name = ?2",
+                [&sensor.org, &sensor.name],
                 sensor_from_row,
             )
             .optional()?)
@@ -137,20 +171,33 @@ impl SensorStore for SqliteStore {
             .optional()?)
     }
 
-    fn revoke_sensor(&mut self, name: &str, actor: &str, now: Timestamp) -> Result<(), StoreError> {
+    fn revoke_sensor(
+        &mut self,
+        sensor: &SensorRef,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         let changed = tx.execute(
-            "UPDATE sensors SET revoked_at = ?2 WHERE name = ?1 AND revoked_at IS NULL",
-            params![name, now.0],
+            "UPDATE sensors SET revoked_at = ?3
+             WHERE org = ?1 AND name = ?2 AND revoked_at IS NULL",
+            params![sensor.org, sensor.name, now.0],
         )?;
         if changed == 0 {
             return Err(StoreError::Conflict(format!(
-                "no sensor {name:?} with a live token"
+                "no sensor {sensor} with a live token"
             )));
         }
-        append_audit(
+        append_org_audit(
             &tx,
-            &entry(now, actor, "sensor.revoke", name, String::new()),
+            &entry(
+                now,
+                actor,
+                "sensor.revoke",
+                &sensor.to_string(),
+                String::new(),
+            ),
+            Some(&sensor.org),
         )?;
         tx.commit()?;
         Ok(())
@@ -158,31 +205,37 @@ impl SensorStore for SqliteStore {
 
     fn record_sensor_health(
         &mut self,
-        name: &str,
+        sensor: &SensorRef,
         health: &SensorHealth,
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let health = serde_json::to_string(health).expect("health serialises");
         self.conn.execute(
-            "UPDATE sensors SET last_seen = ?2, health = ?3 WHERE name = ?1",
-            params![name, now.0, health],
+            "UPDATE sensors SET last_seen = ?3, health = ?4 WHERE org = ?1 AND name = ?2",
+            params![sensor.org, sensor.name, now.0, health],
         )?;
         Ok(())
     }
 
     fn count_rejection(
         &mut self,
-        sensor: Option<&str>,
+        sensor: Option<&SensorRef>,
         reason: &str,
         error: &str,
         now: Timestamp,
     ) -> Result<(), StoreError> {
+        let sensor = sensor.map(SensorRef::to_string);
         self.conn.execute(
             "INSERT INTO sensor_rejections (sensor, reason, count, last_at, last_error)
              VALUES (?1, ?2, 1, ?3, ?4)
              ON CONFLICT (sensor, reason) DO UPDATE SET
                  count = count + 1, last_at = excluded.last_at, last_error = excluded.last_error",
-            params![sensor.unwrap_or(UNKNOWN_SENSOR), reason, now.0, error],
+            params![
+                sensor.as_deref().unwrap_or(UNKNOWN_SENSOR),
+                reason,
+                now.0,
+                error
+            ],
         )?;
         Ok(())
     }
@@ -225,6 +278,76 @@ mod tests {
         (dir, store)
     }
 
+    fn tokyo() -> SensorRef {
+        SensorRef::new("cert-jp", "tokyo-1")
+    }
+
+    #[test]
+    fn names_are_per_organisation_and_old_stores_are_rekeyed() {
+        let (dir, mut store) = store();
+        let org = Organisation {
+            slug: "cert-kr".into(),
+            name: "KrCERT/CC".into(),
+            created_at: Timestamp(0),
+        };
+        store.create_org(&org, "test").unwrap();
+        store
+            .register_sensor(&new_sensor("tokyo-1", "h1"), "admin", Timestamp(5))
+            .unwrap();
+        let mut other = new_sensor("tokyo-1", "h2");
+        other.org = "cert-kr".into();
+        store
+            .register_sensor(&other, "admin", Timestamp(6))
+            .expect("another organisation's name is no conflict");
+        let again = store.register_sensor(&new_sensor("tokyo-1", "h3"), "admin", Timestamp(7));
+        let Err(StoreError::Conflict(message)) = again else {
+            panic!("{again:?}")
+        };
+        assert_eq!(message, "cert-jp already has a sensor named \"tokyo-1\"");
+        store
+            .revoke_sensor(&SensorRef::new("cert-kr", "tokyo-1"), "admin", Timestamp(8))
+            .unwrap();
+        assert!(store
+            .sensor(&tokyo())
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_none());
+
+        // A store made when names were unique keeps its sensors under the new key.
+        let old = dir.path().join("old.sqlite");
+        {
+            let conn = rusqlite::Connection::open(&old).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE orgs (slug TEXT PRIMARY KEY);
+                 INSERT INTO orgs VALUES ('cert-jp');
+                 CREATE TABLE sensors (name TEXT PRIMARY KEY, org TEXT NOT NULL REFERENCES orgs(slug),
+                     address_block TEXT NOT NULL, location TEXT NOT NULL, tlp TEXT NOT NULL,
+                     token_hash TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL,
+                     revoked_at INTEGER, last_seen INTEGER, health TEXT);
+                 INSERT INTO sensors (name, org, address_block, location, tlp, token_hash, created_at)
+                     VALUES ('tokyo-1', 'cert-jp', '198.51.100.0/24', 'Tokyo', 'GREEN', 'h', 1);",
+            )
+            .unwrap();
+        }
+        migrate(&rusqlite::Connection::open(&old).unwrap()).unwrap();
+        let conn = rusqlite::Connection::open(&old).unwrap();
+        let sql: String = conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE name = 'sensors'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(sql.contains("PRIMARY KEY (org, name)"), "{sql}");
+        let kept: (String, String) = conn
+            .query_row("SELECT org, name FROM sensors", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!(kept, ("cert-jp".into(), "tokyo-1".into()));
+    }
+
     fn new_sensor(name: &str, token_hash: &str) -> NewSensor {
         NewSensor {
             name: name.into(),
@@ -257,14 +380,14 @@ mod tests {
         assert!(store.sensor_by_token("h2").unwrap().is_none());
 
         store
-            .revoke_sensor("tokyo-1", "admin", Timestamp(9))
+            .revoke_sensor(&tokyo(), "admin", Timestamp(9))
             .unwrap();
         assert_eq!(
-            store.sensor("tokyo-1").unwrap().unwrap().revoked_at,
+            store.sensor(&tokyo()).unwrap().unwrap().revoked_at,
             Some(Timestamp(9))
         );
         assert!(store
-            .revoke_sensor("tokyo-1", "admin", Timestamp(10))
+            .revoke_sensor(&tokyo(), "admin", Timestamp(10))
             .is_err());
         let actions: Vec<String> = store
             .audit_log(10)
@@ -287,10 +410,10 @@ mod tests {
                 ..SensorHealth::default()
             };
             store
-                .record_sensor_health("tokyo-1", &health, Timestamp(packets as i64))
+                .record_sensor_health(&tokyo(), &health, Timestamp(packets as i64))
                 .unwrap();
         }
-        let sensor = store.sensor("tokyo-1").unwrap().unwrap();
+        let sensor = store.sensor(&tokyo()).unwrap().unwrap();
         assert_eq!(sensor.health.unwrap().packets_seen, 20);
         assert_eq!(sensor.last_seen, Some(Timestamp(20)));
 
@@ -301,14 +424,14 @@ mod tests {
             .count_rejection(None, "bad_token", "unknown token again", Timestamp(2))
             .unwrap();
         store
-            .count_rejection(Some("tokyo-1"), "malformed", "bad magic", Timestamp(3))
+            .count_rejection(Some(&tokyo()), "malformed", "bad magic", Timestamp(3))
             .unwrap();
         let counts = store.rejections().unwrap();
         assert_eq!(counts.len(), 2);
         assert_eq!(counts[0].sensor, None);
         assert_eq!(counts[0].count, 2);
         assert_eq!(counts[0].last_error, "unknown token again");
-        assert_eq!(counts[1].sensor.as_deref(), Some("tokyo-1"));
+        assert_eq!(counts[1].sensor.as_deref(), Some("cert-jp/tokyo-1"));
         assert_eq!(counts[1].reason, "malformed");
     }
 }
