@@ -244,3 +244,29 @@ impl Drop for PooledStore {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// With every computing slot taken, the next cache miss is answered "busy" after the
+    /// wait instead of queueing; a slot given back is taken again.
+    #[tokio::test(start_paused = true)]
+    async fn computations_past_the_bound_are_refused_busy_not_queued() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = AppState::new(
+            dir.path().to_path_buf(),
+            NetDb::from_snapshots(Vec::new()),
+            Catalogue::shipped(),
+        );
+        let mut held = Vec::new();
+        for _ in 0..COMPUTING_AT_ONCE {
+            held.push(state.computing_slot().await.unwrap());
+        }
+        let busy = state.computing_slot().await.unwrap_err();
+        assert!(matches!(busy, PortalError::Busy(5)), "{busy:?}");
+        assert_eq!(busy.status(), axum::http::StatusCode::SERVICE_UNAVAILABLE);
+        held.pop();
+        assert!(state.computing_slot().await.is_ok());
+    }
+}

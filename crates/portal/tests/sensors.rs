@@ -320,3 +320,76 @@ async fn only_the_owner_and_the_operator_administer_an_organisations_sensors() {
         "{filed:?}"
     );
 }
+
+/// A sensor page reads one window, never the sensor's whole history: with a capture 60 days
+/// before the newest one, the default page counts only the last 7 days, an explicit window
+/// reaches the old one, and a window past 31 days is refused (the probe's single request cost
+/// ~3 s of CPU and 300 MiB by scanning everything).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sensor_page_reads_one_bounded_window() {
+    let mut f = fixture();
+    let (member, _) = sign_in(&mut f.store, "ana@cert-a", "cert-a", Role::Member, 1);
+    let sensor = greenwatch_store::NewSensor {
+        name: "a-paris".into(),
+        org: "cert-a".into(),
+        address_block: "203.0.113.0/24".parse().unwrap(),
+        location: String::new(),
+        tlp: greenwatch_model::access::Tlp::Clear,
+        token_hash: "hash".into(),
+    };
+    f.store
+        .register_sensor(&sensor, "test", Timestamp(1))
+        .unwrap();
+    let label = |tlp| greenwatch_model::access::Label {
+        owner: "cert-a".into(),
+        tlp,
+    };
+    let recent = f.clear.clone();
+    let mut old = f.clear.clone();
+    let shift = 60 * 86_400;
+    for bucket in &mut old.buckets {
+        bucket.bucket -= shift;
+        for flow in &mut bucket.flows {
+            flow.bucket -= shift;
+        }
+    }
+    old.backscatter.clear();
+    use greenwatch_model::access::Tlp;
+    store_sensor_capture(
+        &mut f.store,
+        "recent",
+        "a-paris",
+        label(Tlp::Clear),
+        &recent,
+    );
+    store_sensor_capture(&mut f.store, "old", "a-paris", label(Tlp::Clear), &old);
+    let packets = |uri: &str| {
+        let (app, member) = (f.app.clone(), member.clone());
+        let uri = uri.to_string();
+        async move {
+            let reply = get_as(&app, &uri, Some(&member)).await;
+            assert_eq!(reply.status, StatusCode::OK, "{uri}: {}", reply.body);
+            reply.json()["packets"].as_u64().unwrap()
+        }
+    };
+    let recent_packets: u64 = recent.flows().map(|f| f.packets).sum();
+    assert_eq!(
+        packets("/api/v1/sensors/cert-a/a-paris").await,
+        recent_packets
+    );
+    let first = old.buckets[0].bucket;
+    let from = Timestamp::from_secs(first).to_rfc3339();
+    let to = Timestamp::from_secs(first + 2 * 86_400).to_rfc3339();
+    let old_window = format!("/api/v1/sensors/cert-a/a-paris?from={from}&to={to}");
+    assert_eq!(
+        packets(&old_window).await,
+        old.flows().map(|f| f.packets).sum::<u64>()
+    );
+    let too_long = format!(
+        "/api/v1/sensors/cert-a/a-paris?from={}",
+        Timestamp::from_secs(first).to_rfc3339()
+    );
+    let refused = get_as(&f.app, &format!("{too_long}&to=2026-12-31"), Some(&member)).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.body.contains("at most 31 days"), "{}", refused.body);
+}
