@@ -1,6 +1,15 @@
-//! Login rate limiting: after too many failed logins for one account or from one address within
-//! a window, further attempts are refused until the window has passed. A success clears the
-//! account's failures (not the address's: one address guessing many accounts stays limited).
+//! Login rate limiting (`docs/access-control.md`, "Login limits"):
+//!
+//! - per client address: after 20 failures within 15 minutes, every attempt from that address
+//!   waits until the oldest of them leaves the window (one address guessing many accounts);
+//! - per login and address: 5 failures in a row are free, then each further attempt waits 1
+//!   minute after the last failure, twice as long after each further one, at most 15 minutes.
+//!   A success clears them; they are forgotten once 15 minutes have passed after the wait.
+//!   Nothing counts per login alone: wrong passwords for alice from one address never delay
+//!   alice from another, so nobody can lock an account out by guessing its password.
+//!
+//! IPv6 clients count per /64 (one subscriber's network): counted per address, one client
+//! would have 2^64 times the limits.
 //!
 //! An attempt is reserved before its password is checked ([`LoginLimiter::begin`]): the check
 //! and the reservation happen under one lock, and a reserved attempt counts as a failure until
@@ -16,6 +25,16 @@ use std::sync::{Arc, Mutex, MutexGuard};
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct RetryAfter(pub u64);
 
+/// The window failures from one address are counted in, and how long a login's failures
+/// from an address are remembered after its wait.
+const WINDOW_SECS: i64 = 15 * 60;
+/// Failures from one address within the window before it waits.
+const PER_ADDRESS: usize = 20;
+/// Failures in a row of one login from one address before its attempts wait.
+const FREE_FAILURES: u32 = 5;
+const FIRST_DELAY_SECS: i64 = 60;
+const MAX_DELAY_SECS: i64 = WINDOW_SECS;
+
 /// Records are keyed by a hash of the login, so a client posting huge logins cannot make the
 /// limiter keep them.
 type LoginKey = [u8; 16];
@@ -23,40 +42,43 @@ type LoginKey = [u8; 16];
 /// Below this many records no sweep runs; above, one runs whenever the count has doubled.
 const SWEEP_FLOOR: usize = 4096;
 
+#[derive(Default)]
 pub struct LoginLimiter {
-    window_secs: i64,
-    per_login: usize,
-    per_address: usize,
     ledger: Arc<Mutex<Ledger>>,
 }
 
+#[derive(Default)]
 struct Ledger {
-    by_login: HashMap<LoginKey, Record>,
-    by_address: HashMap<IpAddr, Record>,
+    by_pair: HashMap<(LoginKey, IpAddr), Pair>,
+    by_address: HashMap<IpAddr, Address>,
     /// Record count at which expired records are next swept out: records of clients that
     /// never come back would otherwise stay forever.
     sweep_at: usize,
 }
 
-/// Failures of one login or one address within the window, and its attempts in flight.
+/// Failures from one address within the window, and its attempts in flight.
 #[derive(Default)]
-struct Record {
+struct Address {
     /// Times (s) of failures still in the window, in order.
     failures: Vec<i64>,
     in_flight: usize,
 }
 
-impl Record {
-    /// Seconds until one more attempt fits under `limit`, attempts in flight counting as
+impl Address {
+    /// Seconds until one more attempt fits under the limit, attempts in flight counting as
     /// failures made `now`.
-    fn wait(&mut self, limit: usize, now: i64, window: i64) -> i64 {
-        self.failures.retain(|&t| now - t < window);
+    fn wait(&mut self, now: i64) -> i64 {
+        self.failures.retain(|&t| now - t < WINDOW_SECS);
         let counted = self.failures.len() + self.in_flight;
-        if counted < limit {
+        if counted < PER_ADDRESS {
             return 0;
         }
-        let oldest_counted = self.failures.get(counted - limit).copied().unwrap_or(now);
-        oldest_counted + window - now
+        let oldest_counted = self
+            .failures
+            .get(counted - PER_ADDRESS)
+            .copied()
+            .unwrap_or(now);
+        oldest_counted + WINDOW_SECS - now
     }
 
     fn fail(&mut self, at: i64) {
@@ -71,10 +93,43 @@ impl Record {
     }
 }
 
-impl Default for LoginLimiter {
-    /// 5 failures per login and 20 per address within 15 minutes.
-    fn default() -> Self {
-        LoginLimiter::new(15 * 60, 5, 20)
+/// Failures in a row of one login from one address, and its attempts in flight.
+#[derive(Default)]
+struct Pair {
+    failures: u32,
+    last_failure: i64,
+    in_flight: u32,
+}
+
+/// How long after its last failure a login with `failures` in a row from one address waits.
+fn delay_after(failures: u32) -> i64 {
+    if failures < FREE_FAILURES {
+        return 0;
+    }
+    // Capped before shifting: 2^4 minutes already passes the maximum.
+    let doublings = (failures - FREE_FAILURES).min(4);
+    (FIRST_DELAY_SECS << doublings).min(MAX_DELAY_SECS)
+}
+
+impl Pair {
+    /// Seconds until the next attempt, attempts in flight counting as failures made `now`.
+    fn wait(&mut self, now: i64) -> i64 {
+        if self.in_flight == 0
+            && now - self.last_failure >= delay_after(self.failures) + WINDOW_SECS
+        {
+            self.failures = 0;
+        }
+        let failures = self.failures + self.in_flight;
+        let last = if self.in_flight > 0 {
+            now
+        } else {
+            self.last_failure
+        };
+        (last + delay_after(failures) - now).max(0)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.failures == 0 && self.in_flight == 0
     }
 }
 
@@ -85,25 +140,20 @@ fn login_key(login: &str) -> LoginKey {
     key
 }
 
+/// The address limits count under: IPv4 (mapped or not) as is, IPv6 by its /64.
+fn client_key(address: IpAddr) -> IpAddr {
+    match address.to_canonical() {
+        IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !0u128 << 64).into()),
+        v4 => v4,
+    }
+}
+
 fn lock(ledger: &Mutex<Ledger>) -> MutexGuard<'_, Ledger> {
     // The ledger stays consistent between statements: a panic elsewhere cannot tear it.
     ledger.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl LoginLimiter {
-    pub fn new(window_secs: i64, per_login: usize, per_address: usize) -> LoginLimiter {
-        LoginLimiter {
-            window_secs,
-            per_login,
-            per_address,
-            ledger: Arc::new(Mutex::new(Ledger {
-                by_login: HashMap::new(),
-                by_address: HashMap::new(),
-                sweep_at: SWEEP_FLOOR,
-            })),
-        }
-    }
-
     /// Reserves an attempt for `login` from `address` if one may go ahead now: the reservation
     /// counts as a failure until [`LoginAttempt::succeeded`] or [`LoginAttempt::failed`]
     /// settles it.
@@ -114,26 +164,25 @@ impl LoginLimiter {
         now: Timestamp,
     ) -> Result<LoginAttempt, RetryAfter> {
         let now = now.secs();
-        let window = self.window_secs;
-        let login = login_key(login);
+        let address = client_key(address);
+        let pair = (login_key(login), address);
         let mut ledger = lock(&self.ledger);
-        ledger.sweep_if_large(now, window);
+        ledger.sweep_if_large(now);
         let mut wait = 0;
-        if let Some(record) = ledger.by_login.get_mut(&login) {
-            wait = wait.max(record.wait(self.per_login, now, window));
+        if let Some(record) = ledger.by_pair.get_mut(&pair) {
+            wait = wait.max(record.wait(now));
         }
         if let Some(record) = ledger.by_address.get_mut(&address) {
-            wait = wait.max(record.wait(self.per_address, now, window));
+            wait = wait.max(record.wait(now));
         }
         if wait > 0 {
             return Err(RetryAfter(wait as u64));
         }
-        ledger.by_login.entry(login).or_default().in_flight += 1;
+        ledger.by_pair.entry(pair).or_default().in_flight += 1;
         ledger.by_address.entry(address).or_default().in_flight += 1;
         Ok(LoginAttempt {
             ledger: Arc::clone(&self.ledger),
-            login,
-            address,
+            pair,
             at: now,
             outcome: Outcome::Withdrawn,
         })
@@ -141,42 +190,46 @@ impl LoginLimiter {
 }
 
 impl Ledger {
-    fn sweep_if_large(&mut self, now: i64, window: i64) {
-        if self.by_login.len() + self.by_address.len() < self.sweep_at {
+    fn sweep_if_large(&mut self, now: i64) {
+        if self.by_pair.len() + self.by_address.len() < self.sweep_at.max(SWEEP_FLOOR) {
             return;
         }
-        for records in [
-            self.by_login.values_mut().collect::<Vec<_>>(),
-            self.by_address.values_mut().collect(),
-        ] {
-            for record in records {
-                record.failures.retain(|&t| now - t < window);
-            }
-        }
-        self.by_login.retain(|_, r| !r.is_empty());
-        self.by_address.retain(|_, r| !r.is_empty());
-        self.sweep_at = SWEEP_FLOOR.max(2 * (self.by_login.len() + self.by_address.len()));
+        // `wait` first forgets what has expired.
+        self.by_pair.retain(|_, r| {
+            r.wait(now);
+            !r.is_empty()
+        });
+        self.by_address.retain(|_, r| {
+            r.wait(now);
+            !r.is_empty()
+        });
+        self.sweep_at = 2 * (self.by_pair.len() + self.by_address.len());
     }
 
-    /// Ends an attempt in flight; `failed_at` records it as a failure.
-    fn settle(&mut self, login: &LoginKey, address: IpAddr, failed_at: Option<i64>) {
-        for record in [
-            self.by_login.get_mut(login),
-            self.by_address.get_mut(&address),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            match failed_at {
-                Some(at) => record.fail(at),
-                None => record.in_flight -= 1,
+    /// Ends an attempt in flight as `outcome` says.
+    fn settle(&mut self, pair: &(LoginKey, IpAddr), at: i64, outcome: Outcome) {
+        if let Some(record) = self.by_pair.get_mut(pair) {
+            record.in_flight -= 1;
+            match outcome {
+                Outcome::Failed => {
+                    record.failures += 1;
+                    record.last_failure = record.last_failure.max(at);
+                }
+                Outcome::Succeeded => record.failures = 0,
+                Outcome::Withdrawn => {}
+            }
+            if record.is_empty() {
+                self.by_pair.remove(pair);
             }
         }
-        if self.by_login.get(login).is_some_and(Record::is_empty) {
-            self.by_login.remove(login);
-        }
-        if self.by_address.get(&address).is_some_and(Record::is_empty) {
-            self.by_address.remove(&address);
+        if let Some(record) = self.by_address.get_mut(&pair.1) {
+            match outcome {
+                Outcome::Failed => record.fail(at),
+                Outcome::Succeeded | Outcome::Withdrawn => record.in_flight -= 1,
+            }
+            if record.is_empty() {
+                self.by_address.remove(&pair.1);
+            }
         }
     }
 }
@@ -187,8 +240,7 @@ impl Ledger {
 #[must_use = "an attempt counts as a failure until it is settled"]
 pub struct LoginAttempt {
     ledger: Arc<Mutex<Ledger>>,
-    login: LoginKey,
-    address: IpAddr,
+    pair: (LoginKey, IpAddr),
     at: i64,
     outcome: Outcome,
 }
@@ -206,8 +258,8 @@ impl LoginAttempt {
         self.outcome = Outcome::Failed;
     }
 
-    /// The password was right: the login's failures are forgotten (the address's stay, so one
-    /// address guessing many accounts stays limited).
+    /// The password was right: the login's failures from this address are forgotten (the
+    /// address's stay, so one address guessing many accounts stays limited).
     pub fn succeeded(mut self) {
         self.outcome = Outcome::Succeeded;
     }
@@ -216,12 +268,7 @@ impl LoginAttempt {
 impl Drop for LoginAttempt {
     /// Settles the attempt as its outcome says.
     fn drop(&mut self) {
-        let mut ledger = lock(&self.ledger);
-        let failed_at = (self.outcome == Outcome::Failed).then_some(self.at);
-        ledger.settle(&self.login, self.address, failed_at);
-        if self.outcome == Outcome::Succeeded {
-            ledger.by_login.remove(&self.login);
-        }
+        lock(&self.ledger).settle(&self.pair, self.at, self.outcome);
     }
 }
 
@@ -234,45 +281,111 @@ mod tests {
         Timestamp::from_secs(1_800_000_000 + secs)
     }
 
-    fn fail(limiter: &LoginLimiter, login: &str, ip: IpAddr, secs: i64) {
-        limiter.begin(login, ip, at(secs)).unwrap().failed();
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn fail(limiter: &LoginLimiter, login: &str, address: &str, secs: i64) {
+        limiter
+            .begin(login, ip(address), at(secs))
+            .unwrap()
+            .failed();
     }
 
     #[test]
-    fn a_login_is_locked_after_its_failures_until_the_window_passes() {
-        let limiter = LoginLimiter::new(900, 5, 20);
-        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+    fn after_five_failures_each_attempt_waits_twice_as_long_up_to_fifteen_minutes() {
+        let limiter = LoginLimiter::default();
         for i in 0..5 {
-            fail(&limiter, "Ana", ip, i);
+            fail(&limiter, "Ana", "192.0.2.1", i);
         }
-        assert_eq!(
-            limiter.begin("ana", ip, at(10)).err(),
-            Some(RetryAfter(890))
+        let mut now = 4;
+        for wait in [60i64, 120, 240, 480, 900, 900] {
+            let refused = limiter.begin("ana", ip("192.0.2.1"), at(now + 1)).err();
+            assert_eq!(refused, Some(RetryAfter(wait as u64 - 1)), "at {now} s");
+            now += wait;
+            fail(&limiter, "ana", "192.0.2.1", now);
+        }
+        // Forgotten once a window has passed after the wait: 5 free failures again.
+        now += 900 + 900;
+        for i in 0..5 {
+            fail(&limiter, "ana", "192.0.2.1", now + i);
+        }
+        assert!(limiter.begin("ana", ip("192.0.2.1"), at(now + 5)).is_err());
+    }
+
+    #[test]
+    fn guessing_a_password_from_one_address_never_delays_its_owner_at_another() {
+        let limiter = LoginLimiter::default();
+        for i in 0..5 {
+            fail(&limiter, "ana", "192.0.2.1", i);
+        }
+        assert!(limiter.begin("ana", ip("192.0.2.1"), at(10)).is_err());
+        limiter
+            .begin("ana", ip("198.51.100.7"), at(10))
+            .unwrap()
+            .succeeded();
+        assert!(
+            limiter.begin("ana", ip("192.0.2.1"), at(10)).is_err(),
+            "the guesser still waits"
         );
-        // Another login from another address is not affected.
-        assert!(limiter
-            .begin("bo", "192.0.2.2".parse().unwrap(), at(10))
-            .is_ok());
-        // Once the oldest failure leaves the window, one more attempt is allowed.
-        assert!(limiter.begin("ana", ip, at(900)).is_ok());
+        // The owner's own typos are forgotten by a success.
+        for i in 0..4 {
+            fail(&limiter, "ana", "198.51.100.7", 20 + i);
+        }
+        limiter
+            .begin("ana", ip("198.51.100.7"), at(30))
+            .unwrap()
+            .succeeded();
+        for i in 0..5 {
+            fail(&limiter, "ana", "198.51.100.7", 40 + i);
+        }
     }
 
     #[test]
     fn one_address_guessing_many_logins_is_limited() {
-        let limiter = LoginLimiter::new(900, 5, 20);
-        let ip: IpAddr = "2001:db8::1".parse().unwrap();
+        let limiter = LoginLimiter::default();
         for i in 0..20 {
-            fail(&limiter, &format!("user{i}"), ip, i);
+            fail(&limiter, &format!("user{i}"), "192.0.2.1", i);
         }
-        assert!(limiter.begin("user99", ip, at(30)).is_err());
+        assert_eq!(
+            limiter.begin("user99", ip("192.0.2.1"), at(30)).err(),
+            Some(RetryAfter(870))
+        );
         limiter
-            .begin("user99", "2001:db8::2".parse().unwrap(), at(30))
+            .begin("user99", ip("192.0.2.2"), at(30))
             .unwrap()
             .succeeded();
         assert!(
-            limiter.begin("user99", ip, at(30)).is_err(),
-            "success does not clear the address"
+            limiter.begin("user99", ip("192.0.2.1"), at(30)).is_err(),
+            "success elsewhere does not clear the address"
         );
+        assert!(limiter.begin("user99", ip("192.0.2.1"), at(900)).is_ok());
+    }
+
+    #[test]
+    fn ipv6_clients_count_per_64() {
+        let limiter = LoginLimiter::default();
+        for i in 0..20 {
+            fail(
+                &limiter,
+                &format!("user{i}"),
+                &format!("2001:db8::{i:x}"),
+                i,
+            );
+        }
+        assert!(limiter
+            .begin("other", ip("2001:db8::ffff:1"), at(30))
+            .is_err());
+        assert!(limiter
+            .begin("other", ip("2001:db8:0:1::1"), at(30))
+            .is_ok());
+        // An IPv4 client reaching an IPv6 listener is the same client.
+        for i in 0..20 {
+            fail(&limiter, &format!("user{i}"), "192.0.2.9", i);
+        }
+        assert!(limiter
+            .begin("other", ip("::ffff:192.0.2.9"), at(30))
+            .is_err());
     }
 
     /// `threads` attempts reserved at the same instant, each held until all have tried: how
@@ -286,18 +399,12 @@ mod tests {
         std::thread::scope(|s| {
             let handles: Vec<_> = (0..threads)
                 .map(|i| {
-                    let (login, ip) = attempt(i);
+                    let (login, address) = attempt(i);
                     let all_tried = &all_tried;
                     s.spawn(move || {
-                        let reserved = limiter.begin(&login, ip, at(0));
+                        let reserved = limiter.begin(&login, address, at(0));
                         all_tried.wait();
-                        match reserved {
-                            Ok(attempt) => {
-                                attempt.failed();
-                                true
-                            }
-                            Err(_) => false,
-                        }
+                        reserved.map(LoginAttempt::failed).is_ok()
                     })
                 })
                 .collect();
@@ -311,42 +418,45 @@ mod tests {
 
     #[test]
     fn concurrent_attempts_get_at_most_the_limit_through() {
-        let limiter = LoginLimiter::new(900, 5, 20);
-        let one_login = |i: usize| ("ana".to_string(), IpAddr::from([192, 0, 2, i as u8]));
-        assert_eq!(concurrent_reservations(&limiter, one_login, 25), 5);
-        let one_address = |i: usize| (format!("user{i}"), IpAddr::from([198, 51, 100, 1]));
+        let limiter = LoginLimiter::default();
+        let one_pair = |_| ("ana".to_string(), ip("192.0.2.1"));
+        assert_eq!(concurrent_reservations(&limiter, one_pair, 25), 5);
+        let one_address = |i: usize| (format!("user{i}"), ip("198.51.100.1"));
         assert_eq!(concurrent_reservations(&limiter, one_address, 100), 20);
     }
 
     #[test]
     fn an_attempt_in_flight_counts_until_settled_and_a_withdrawn_one_counts_for_nothing() {
-        let limiter = LoginLimiter::new(900, 1, 20);
-        let ip: IpAddr = "192.0.2.1".parse().unwrap();
-        let first = limiter.begin("ana", ip, at(0)).unwrap();
-        assert!(
-            limiter.begin("ana", ip, at(1)).is_err(),
-            "one in flight fills the limit"
+        let limiter = LoginLimiter::default();
+        for i in 0..4 {
+            fail(&limiter, "ana", "192.0.2.1", i);
+        }
+        let fifth = limiter.begin("ana", ip("192.0.2.1"), at(4)).unwrap();
+        assert_eq!(
+            limiter.begin("ana", ip("192.0.2.1"), at(5)).err(),
+            Some(RetryAfter(60)),
+            "the attempt in flight fills the free failures"
         );
-        drop(first);
-        let second = limiter.begin("ana", ip, at(2)).unwrap();
-        second.succeeded();
-        limiter.begin("ana", ip, at(3)).unwrap().failed();
-        assert_eq!(limiter.begin("ana", ip, at(4)).err(), Some(RetryAfter(899)));
+        drop(fifth);
+        limiter
+            .begin("ana", ip("192.0.2.1"), at(6))
+            .unwrap()
+            .failed();
+        assert_eq!(
+            limiter.begin("ana", ip("192.0.2.1"), at(7)).err(),
+            Some(RetryAfter(59))
+        );
     }
 
     #[test]
     fn records_of_clients_that_left_are_swept_out() {
-        let limiter = LoginLimiter::new(900, 5, 20);
+        let limiter = LoginLimiter::default();
         for i in 0..SWEEP_FLOOR as u32 {
-            fail(
-                &limiter,
-                &format!("user{i}"),
-                IpAddr::from(i.to_be_bytes()),
-                0,
-            );
+            let address = IpAddr::from(i.to_be_bytes()).to_string();
+            fail(&limiter, &format!("user{i}"), &address, 0);
         }
-        let _late = limiter.begin("late", "192.0.2.1".parse().unwrap(), at(900));
+        let _late = limiter.begin("late", ip("192.0.2.1"), at(900));
         let ledger = lock(&limiter.ledger);
-        assert_eq!((ledger.by_login.len(), ledger.by_address.len()), (1, 1));
+        assert_eq!((ledger.by_pair.len(), ledger.by_address.len()), (1, 1));
     }
 }

@@ -81,6 +81,15 @@ pub struct Session {
     pub expires_at: Timestamp,
 }
 
+/// What a new password does to the user's API tokens. A password is changed because it may be
+/// known to someone else, and a token made with it is as good as it: by default they end with
+/// it; a user may keep them on purpose (a nightly export that must not stop).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum TokensOnNewPassword {
+    Revoke,
+    Keep,
+}
+
 /// An API token for scripts, found by the hash of its secret.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ApiToken {

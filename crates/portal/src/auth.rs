@@ -6,28 +6,28 @@
 //!   silent fall-back to anonymous.
 //! - Every form that changes something carries a CSRF token checked in constant time: the
 //!   session's token, or before login a double-submit cookie (`gw_login_csrf`).
-//! - Failed logins are rate-limited per login and per client address, each attempt reserved
-//!   before its password is checked; an unknown login costs the same time as a wrong password,
+//! - Failed logins are rate-limited per client address and per login from an address (slowed
+//!   down, never locked: `greenwatch_auth::LoginLimiter`), each attempt reserved before its
+//!   password is checked; the client address is the peer's, or a trusted proxy's
+//!   `X-Forwarded-For` ([`ClientAddress`]); an unknown login costs the same time as a wrong password,
 //!   and at most a few password checks run at once (argon2id takes 19 MiB each). Logins and failures go to the audit log, never with
 //!   the password.
 
 use crate::error::{PageError, PortalError};
 use crate::views::{render, Layout};
+use crate::visitor::ClientAddress;
 use crate::{AppState, Visitor};
 use askama::Template;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
-use greenwatch_auth::{
-    check_password, new_secret, secret_hash, tokens_match, CheckMemory, RetryAfter,
-};
+use greenwatch_auth::{check_password, new_secret, secret_hash, tokens_match, CheckMemory};
 use greenwatch_model::access::Viewer;
 use greenwatch_model::account::{AuditEntry, Session, User};
 use greenwatch_model::Timestamp;
 use greenwatch_store::AccountStore;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -37,8 +37,6 @@ const LOGIN_CSRF_COOKIE: &str = "gw_login_csrf";
 const SESSION_MICROS: i64 = 12 * 3600 * 1_000_000;
 /// How long a password check waits for a free slot (see [`PasswordChecks::run`]).
 const PASSWORD_CHECK_WAIT: Duration = Duration::from_secs(2);
-/// What a client turned away for want of a slot is told to wait, in seconds.
-const BUSY_RETRY_SECS: u64 = 2;
 
 fn now() -> Timestamp {
     Timestamp(chrono::Utc::now().timestamp_micros())
@@ -179,15 +177,6 @@ fn audit(actor: &str, action: &str, target: &str, detail: String) -> AuditEntry 
     }
 }
 
-/// 429 with the seconds to wait before the next attempt.
-fn too_many_attempts(retry: RetryAfter) -> Response {
-    let mut response = PortalError::TooManyAttempts(retry.0).into_page();
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(retry.0));
-    response
-}
-
 /// Password checks at once: argon2id takes 19 MiB and tens of milliseconds of a core each, so
 /// 4 keep 76 MiB however many logins arrive together, and more would not finish sooner on a
 /// few cores anyway.
@@ -216,32 +205,21 @@ impl Default for PasswordChecks {
 impl PasswordChecks {
     /// Runs `check` on the blocking pool in a free slot, which it holds until done even if
     /// the client hangs up. When no slot frees up within [`PASSWORD_CHECK_WAIT`] the answer
-    /// is a 503 with `Retry-After`: waiting without bound would pile up requests, not get
-    /// through them sooner.
+    /// is "busy" (503 with `Retry-After`): waiting without bound would pile up requests, not
+    /// get through them sooner.
     pub(crate) async fn run<T: Send + 'static>(
         self: &Arc<Self>,
         check: impl FnOnce(&mut CheckMemory) -> T + Send + 'static,
-    ) -> Result<T, Response> {
+    ) -> Result<T, PortalError> {
         let wait = Arc::clone(&self.slots).acquire_owned();
         let slot = match tokio::time::timeout(PASSWORD_CHECK_WAIT, wait).await {
             Ok(Ok(slot)) => slot,
             Ok(Err(closed)) => {
-                let cause = format!("password check slots: {closed}");
-                return Err(PortalError::Internal(cause).into_page());
+                return Err(PortalError::Internal(format!(
+                    "password check slots: {closed}"
+                )))
             }
-            Err(_) => {
-                let mut response = PortalError::Rejected {
-                    status: StatusCode::SERVICE_UNAVAILABLE,
-                    detail: "Too many passwords are being checked at once; try again in a few \
-                             seconds."
-                        .into(),
-                }
-                .into_page();
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(BUSY_RETRY_SECS));
-                return Err(response);
-            }
+            Err(_) => return Err(PortalError::Busy(PASSWORD_CHECK_WAIT.as_secs())),
         };
         let checks = Arc::clone(self);
         tokio::task::spawn_blocking(move || {
@@ -262,13 +240,13 @@ impl PasswordChecks {
             checked
         })
         .await
-        .map_err(|e| PortalError::Internal(format!("password check failed: {e}")).into_page())
+        .map_err(|e| PortalError::Internal(format!("password check failed: {e}")))
     }
 }
 
 pub async fn login(
     State(state): State<AppState>,
-    connection: Option<Extension<ConnectInfo<SocketAddr>>>,
+    ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
@@ -279,11 +257,10 @@ pub async fn login(
         )
         .into());
     }
-    let address = connection.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0 .0.ip());
     let login = form.login.trim().to_string();
     let attempt = match state.limiter().begin(&login, address, now()) {
         Ok(attempt) => attempt,
-        Err(retry) => return Ok(too_many_attempts(retry)),
+        Err(retry) => return Err(PortalError::TooManyAttempts(retry.0).into()),
     };
     let lookup = login.clone();
     let user = state
@@ -291,7 +268,7 @@ pub async fn login(
         .await?
         .filter(|u| !u.disabled);
     let password = form.password;
-    let checked = state
+    let verified = state
         .password_checks()
         .run(move |memory| {
             // An unknown login is checked against a dummy hash: it takes as long as a wrong password.
@@ -305,11 +282,7 @@ pub async fn login(
             }
             verified
         })
-        .await;
-    let verified = match checked {
-        Ok(verified) => verified,
-        Err(refused) => return Ok(refused),
-    };
+        .await?;
     let Some(user) = verified else {
         let entry = audit(&login, "login.failure", &login, format!("from {address}"));
         state.write(move |store| Ok(store.audit(&entry)?)).await?;

@@ -16,6 +16,8 @@
 //!         outbound: Default::default(),
 //!         deliver_every: std::time::Duration::from_secs(60),
 //!     },
+//!     public_url: None,
+//!     trusted_proxies: Default::default(),
 //! };
 //! greenwatch_portal::run(config).unwrap(); // until Ctrl-C or SIGTERM
 //! ```
@@ -55,7 +57,7 @@ pub use anonymiser::load_or_make as deployment_anonymiser;
 pub use early_warning::EarlyWarning;
 pub use state::AppState;
 pub use tls::{ensure_self_signed, SelfSigned, TlsFiles};
-pub use visitor::Visitor;
+pub use visitor::{trusted_proxy, TrustedProxies, Visitor};
 
 use anyhow::Context;
 use std::net::SocketAddr;
@@ -74,6 +76,9 @@ pub struct PortalConfig {
     pub tls: Option<TlsFiles>,
     /// Detection and alert delivery in the background.
     pub early_warning: EarlyWarning,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (login limits count per
+    /// client address).
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// Every route of the portal, with uniform errors, compression and the security headers
@@ -110,7 +115,8 @@ pub async fn serve(config: PortalConfig) -> anyhow::Result<()> {
         .unwrap_or_else(|| format!("{scheme}://{address}"));
     let state = AppState::open(&config.data_dir)?
         .with_internal_webhooks(config.early_warning.outbound.webhooks_to_internal)
-        .with_public_url(&public_url);
+        .with_public_url(&public_url)
+        .with_trusted_proxies(config.trusted_proxies.clone());
     tracing::info!(%address, data = %config.data_dir.display(), "portal listening");
     tokio::spawn(warm::keep_warm(state.clone()));
     eprintln!("Greenwatch portal on {scheme}://{address}/ (Ctrl-C to stop)");

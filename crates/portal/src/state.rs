@@ -8,6 +8,7 @@ use crate::cache::ResultCache;
 use crate::data::Sources;
 use crate::error::PortalError;
 use crate::uploads::Uploads;
+use crate::visitor::TrustedProxies;
 use anyhow::Context;
 use greenwatch_auth::LoginLimiter;
 use greenwatch_feeds::Catalogue;
@@ -36,6 +37,8 @@ pub struct AppState {
     pool: Arc<StorePool>,
     limiter: Arc<LoginLimiter>,
     password_checks: Arc<PasswordChecks>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`).
+    trusted_proxies: Arc<TrustedProxies>,
     cache: Arc<ResultCache>,
     /// Slots for computing query results (`COMPUTING_AT_ONCE`).
     computing: Arc<tokio::sync::Semaphore>,
@@ -85,6 +88,7 @@ impl AppState {
             pool: Arc::new(pool),
             limiter: Arc::new(LoginLimiter::default()),
             password_checks: Arc::default(),
+            trusted_proxies: Arc::default(),
             cache: Arc::new(ResultCache::default()),
             computing: Arc::new(tokio::sync::Semaphore::new(COMPUTING_AT_ONCE)),
             uploads: Arc::new(Uploads::default()),
@@ -173,6 +177,16 @@ impl AppState {
 
     pub(crate) fn limiter(&self) -> &LoginLimiter {
         &self.limiter
+    }
+
+    /// Believes these reverse proxies' `X-Forwarded-For` (none by default).
+    pub fn with_trusted_proxies(mut self, proxies: TrustedProxies) -> AppState {
+        self.trusted_proxies = Arc::new(proxies);
+        self
+    }
+
+    pub(crate) fn trusted_proxies(&self) -> &TrustedProxies {
+        &self.trusted_proxies
     }
 
     /// Where logins and password changes check passwords.

@@ -737,7 +737,13 @@ async fn every_admin_action_on_every_organisation_is_allowed_exactly_as_the_tabl
                 // Back to the world every attempt starts from.
                 if action == "reset password" {
                     f.store
-                        .set_password(id, &victim.password_hash, "test", Timestamp(4))
+                        .set_password(
+                            id,
+                            &victim.password_hash,
+                            greenwatch_model::account::TokensOnNewPassword::Keep,
+                            "test",
+                            Timestamp(4),
+                        )
                         .unwrap();
                 }
                 f.store

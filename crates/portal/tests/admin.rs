@@ -5,6 +5,7 @@ mod common;
 use axum::http::StatusCode;
 use common::*;
 use greenwatch_model::access::Role;
+use greenwatch_model::Timestamp;
 use greenwatch_store::AccountStore;
 
 /// An admin of the operator's organisation.
@@ -303,6 +304,76 @@ async fn changing_the_password_ends_the_session() {
         "{log:?}"
     );
     assert!(log.iter().all(|e| !e.detail.contains(new)));
+}
+
+/// A new password ends the account's API tokens (a token made while the old password was
+/// known is as good as it), unless the user keeps them on purpose.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_change_ends_api_tokens_unless_kept() {
+    let mut f = fixture();
+    sign_in(&mut f.store, MEMBER, "cert-a", Role::Member, 1);
+    let id = f.store.user_by_login(MEMBER).unwrap().unwrap().id;
+    let token_works = |secret: &'static str| {
+        let app = f.app.clone();
+        async move {
+            let request = axum::http::Request::get("/api/v1/overview")
+                .header("authorization", format!("Bearer {secret}"))
+                .body(axum::body::Body::empty())
+                .unwrap();
+            send(&app, request).await.status == StatusCode::OK
+        }
+    };
+    let mut password = PASSWORD.to_string();
+    for (n, (keep, secret, next)) in [
+        (
+            false,
+            "token-one-of-the-member-0123456789",
+            "first new long password",
+        ),
+        (
+            true,
+            "token-two-of-the-member-0123456789",
+            "second new long password",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        // The change before ended every session: a fresh one for this round.
+        let session_secret = format!("{:064}", n + 7);
+        let csrf = format!("csrf-round-{n}");
+        f.store
+            .create_session(&greenwatch_model::account::Session {
+                token_hash: greenwatch_auth::secret_hash(&session_secret),
+                user_id: id,
+                csrf_token: csrf.clone(),
+                created_at: Timestamp(1),
+                expires_at: Timestamp(i64::MAX / 2),
+            })
+            .unwrap();
+        let member = format!("gw_session={session_secret}");
+        f.store
+            .create_token(
+                id,
+                "export",
+                &greenwatch_auth::secret_hash(secret),
+                "t",
+                Timestamp(1),
+            )
+            .unwrap();
+        assert!(token_works(secret).await);
+        let form = format!(
+            "csrf={csrf}&current={}&new={}&repeat={}{}",
+            form_value(&password),
+            form_value(next),
+            form_value(next),
+            if keep { "&keep_tokens=on" } else { "" }
+        );
+        let done = post_form(&f.app, "/account/password", Some(&member), &form).await;
+        assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+        assert_eq!(token_works(secret).await, keep, "kept: {keep}");
+        password = next.to_string();
+    }
 }
 
 /// `/account` and `/admin` as every kind of viewer.

@@ -234,7 +234,7 @@ async fn a_login_without_the_forms_csrf_token_is_refused() {
 }
 
 #[tokio::test]
-async fn wrong_passwords_are_refused_then_rate_limited() {
+async fn wrong_passwords_are_refused_then_slowed_down() {
     let (_dir, app, store) = fixture();
     for _ in 0..5 {
         let reply = log_in(&app, "not the password").await;
@@ -253,7 +253,10 @@ async fn wrong_passwords_are_refused_then_rate_limited() {
         .unwrap()
         .parse()
         .unwrap();
-    assert!(retry > 800 && retry <= 900, "{retry}");
+    assert!(
+        retry > 0 && retry <= 60,
+        "a minute after the 5th failure, not {retry} s"
+    );
     let failures = store
         .audit_log(10)
         .unwrap()

@@ -1,5 +1,6 @@
 //! Login limits against a live server: concurrent guesses, the bound on password checks and
-//! their memory.
+//! their memory, the client address behind trusted proxies, guesses that slow down only the
+//! guesser.
 
 mod common;
 
@@ -8,7 +9,7 @@ use greenwatch_feeds::Catalogue;
 use greenwatch_model::access::Role;
 use greenwatch_model::Timestamp;
 use greenwatch_netdb::NetDb;
-use greenwatch_portal::{router, AppState};
+use greenwatch_portal::{router, trusted_proxy, AppState, TrustedProxies};
 use greenwatch_store::{AccountStore, NewUser, SqliteStore};
 use std::net::SocketAddr;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -26,6 +27,11 @@ struct Server {
 }
 
 async fn start() -> Server {
+    start_behind(&[]).await
+}
+
+/// [`start`] believing `X-Forwarded-For` from `proxies`.
+async fn start_behind(proxies: &[&str]) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let mut store = SqliteStore::open(&dir.path().join("greenwatch.sqlite")).unwrap();
     ensure_org(&mut store, "cert-a");
@@ -43,7 +49,10 @@ async fn start() -> Server {
         dir.path().to_path_buf(),
         NetDb::from_snapshots(Vec::new()),
         Catalogue::shipped(),
-    );
+    )
+    .with_trusted_proxies(TrustedProxies::new(
+        proxies.iter().map(|p| trusted_proxy(p).unwrap()).collect(),
+    ));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
@@ -67,19 +76,38 @@ impl Answer {
     fn checked_wrong(&self) -> bool {
         self.status == 401 && self.text.contains("Wrong login or password")
     }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        let (head, _) = self.text.split_once("\r\n\r\n")?;
+        head.lines().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.eq_ignore_ascii_case(name).then(|| value.trim())
+        })
+    }
 }
 
 /// POSTs the login form over a connection of its own, as a browser would.
 async fn post_login(server: SocketAddr, login: &str, password: &str) -> Answer {
+    post_login_forwarded(server, login, password, None).await
+}
+
+/// [`post_login`] with an `X-Forwarded-For` header.
+async fn post_login_forwarded(
+    server: SocketAddr,
+    login: &str,
+    password: &str,
+    forwarded_for: Option<&str>,
+) -> Answer {
     let body = format!(
         "login={}&password={}&csrf={CSRF}",
         form_value(login),
         form_value(password)
     );
+    let forwarded = forwarded_for.map_or(String::new(), |f| format!("X-Forwarded-For: {f}\r\n"));
     let request = format!(
         "POST /login HTTP/1.1\r\nHost: {server}\r\nConnection: close\r\n\
          Content-Type: application/x-www-form-urlencoded\r\nCookie: gw_login_csrf={CSRF}\r\n\
-         Content-Length: {}\r\n\r\n{body}",
+         {forwarded}Content-Length: {}\r\n\r\n{body}",
         body.len()
     );
     let mut stream = TcpStream::connect(server).await.unwrap();
@@ -187,4 +215,92 @@ async fn a_hundred_concurrent_logins_from_one_address_check_at_most_twenty_in_bo
     // Each argon2id check holds 19 MiB: 4 at once is 76 MiB; 20 at once would be 380 MiB.
     let grown = peak_resident_bytes().saturating_sub(before);
     assert!(grown < 256 << 20, "peak memory grew by {} MiB", grown >> 20);
+}
+
+/// Where the audit log says the login failures came from, oldest first.
+fn failures_from(store: &SqliteStore) -> Vec<String> {
+    let mut from: Vec<String> = store
+        .audit_log(1000)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "login.failure")
+        .map(|e| e.detail)
+        .collect();
+    from.reverse();
+    from
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_passwords_for_alice_from_one_address_do_not_keep_her_out_from_another() {
+    let server = start_behind(&["127.0.0.1"]).await;
+    let from = |client| Some(client);
+    for i in 0..5 {
+        let guess = format!("wrong password {i}");
+        let answer =
+            post_login_forwarded(server.address, "alice", &guess, from("198.51.100.7")).await;
+        assert!(answer.checked_wrong(), "{}", answer.text);
+    }
+    // The guesser waits a minute, even with the right password...
+    let guesser = post_login_forwarded(server.address, "alice", PASSWORD, from("198.51.100.7"));
+    let guesser = guesser.await;
+    assert_eq!(guesser.status, 429, "{}", guesser.text);
+    let retry: u64 = guesser.header("retry-after").unwrap().parse().unwrap();
+    assert!(retry > 0 && retry <= 60, "{retry}");
+    // ...while alice, elsewhere, logs in at once.
+    let alice = post_login_forwarded(server.address, "alice", PASSWORD, from("203.0.113.5")).await;
+    assert_eq!(alice.status, 303, "{}", alice.text);
+    assert!(alice
+        .header("set-cookie")
+        .unwrap()
+        .starts_with("gw_session="));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_for_is_ignored_without_trusted_proxies() {
+    let server = start().await;
+    // Each guess claims another address; all come from the one peer, which is limited.
+    for i in 0..20 {
+        let (login, spoofed) = (format!("user{i}"), format!("198.51.100.{i}"));
+        let answer = post_login_forwarded(server.address, &login, "wrong", Some(&spoofed)).await;
+        assert!(answer.checked_wrong());
+    }
+    let next = post_login_forwarded(server.address, "alice", PASSWORD, Some("203.0.113.5")).await;
+    assert_eq!(next.status, 429, "{}", next.text);
+    let from = failures_from(&server.store);
+    assert_eq!(from.len(), 20);
+    assert!(from.iter().all(|f| f == "from 127.0.0.1"), "{from:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_for_from_a_peer_that_is_no_trusted_proxy_is_ignored() {
+    let server = start_behind(&["10.0.0.0/8"]).await;
+    let answer = post_login_forwarded(server.address, "alice", "wrong", Some("198.51.100.7")).await;
+    assert!(answer.checked_wrong());
+    assert_eq!(failures_from(&server.store), ["from 127.0.0.1"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trusted_proxys_forwarded_for_names_the_client_whatever_the_client_prepends() {
+    let server = start_behind(&["127.0.0.1"]).await;
+    // The client writes the left entries itself; the proxy appends the address it saw.
+    for i in 0..20 {
+        let (login, forwarded) = (format!("user{i}"), format!("203.0.113.{i}, 198.51.100.7"));
+        let answer = post_login_forwarded(server.address, &login, "wrong", Some(&forwarded)).await;
+        assert!(answer.checked_wrong());
+    }
+    let from = failures_from(&server.store);
+    assert!(from.iter().all(|f| f == "from 198.51.100.7"), "{from:?}");
+    let again = post_login_forwarded(
+        server.address,
+        "alice",
+        "wrong",
+        Some("10.9.9.9, 198.51.100.7"),
+    );
+    assert_eq!(again.await.status, 429, "that client is limited");
+    let other = post_login_forwarded(server.address, "alice", PASSWORD, Some("198.51.100.8"));
+    assert_eq!(
+        other.await.status,
+        303,
+        "another client behind the proxy is not"
+    );
 }

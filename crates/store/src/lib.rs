@@ -18,7 +18,9 @@ mod sqlite;
 
 use chrono::NaiveDate;
 use greenwatch_model::access::{Label, Viewer};
-use greenwatch_model::account::{ApiToken, AuditEntry, Constituency, Organisation, Session, User};
+use greenwatch_model::account::{
+    ApiToken, AuditEntry, Constituency, Organisation, Session, TokensOnNewPassword, User,
+};
 use greenwatch_model::sensor::SensorRef;
 use greenwatch_model::{FeedCounts, RiskEvent, Timestamp};
 use greenwatch_observe::{
@@ -271,10 +273,13 @@ pub trait AccountStore {
     fn user(&self, id: i64) -> Result<Option<User>, StoreError>;
     fn user_by_login(&self, login: &str) -> Result<Option<User>, StoreError>;
     fn users(&self) -> Result<Vec<User>, StoreError>;
+    /// Sets a user's password; every session of the user ends, and their API tokens too
+    /// unless `tokens` keeps them. Audited (with whether tokens were revoked).
     fn set_password(
         &mut self,
         id: i64,
         password_hash: &str,
+        tokens: TokensOnNewPassword,
         actor: &str,
         now: Timestamp,
     ) -> Result<(), StoreError>;

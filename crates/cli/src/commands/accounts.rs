@@ -8,7 +8,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use greenwatch_auth::{hash_password, new_password, new_secret, secret_hash};
 use greenwatch_model::access::Role;
-use greenwatch_model::account::{Constituency, Organisation};
+use greenwatch_model::account::{Constituency, Organisation, TokensOnNewPassword};
 use greenwatch_model::sensor::AddressBlock;
 use greenwatch_model::Timestamp;
 use greenwatch_store::{AccountStore, NewUser};
@@ -116,12 +116,15 @@ enum UserCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Set a user's password (ends the user's sessions).
+    /// Set a user's password (ends the user's sessions and API tokens).
     Passwd {
         login: String,
         /// Read the password from the first line of stdin.
         #[arg(long)]
         password_stdin: bool,
+        /// Keep the user's API tokens working (by default they end with the old password).
+        #[arg(long)]
+        keep_tokens: bool,
     },
 }
 
@@ -195,15 +198,28 @@ pub fn run_user(data: &DataDir, args: UserArgs) -> anyhow::Result<ExitCode> {
         UserCommand::Passwd {
             login,
             password_stdin,
+            keep_tokens,
         } => {
             let Some(user) = store.user_by_login(&login)? else {
                 bail!("no user {login:?}");
             };
             let (password, generated) = password(password_stdin)?;
-            store.set_password(user.id, &hash_password(&password)?, CLI_ACTOR, now())?;
+            let tokens = if keep_tokens {
+                TokensOnNewPassword::Keep
+            } else {
+                TokensOnNewPassword::Revoke
+            };
+            store.set_password(
+                user.id,
+                &hash_password(&password)?,
+                tokens,
+                CLI_ACTOR,
+                now(),
+            )?;
             println!(
-                "password of {} changed; its sessions have ended",
-                user.login
+                "password of {} changed; its sessions{} have ended",
+                user.login,
+                if keep_tokens { "" } else { " and API tokens" }
             );
             if generated {
                 println!("password (shown once): {password}");

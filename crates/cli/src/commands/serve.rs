@@ -9,7 +9,10 @@ use anyhow::Context;
 use clap::Args;
 use greenwatch_alert::{Outbound, Smtp, SmtpCredentials};
 use greenwatch_model::access::{Label, Tlp};
-use greenwatch_portal::{ensure_self_signed, EarlyWarning, PortalConfig, TlsFiles};
+use greenwatch_model::sensor::AddressBlock;
+use greenwatch_portal::{
+    ensure_self_signed, trusted_proxy, EarlyWarning, PortalConfig, TlsFiles, TrustedProxies,
+};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -22,9 +25,14 @@ const FIRST_ADMIN: &str = "admin";
 #[derive(Args)]
 pub struct ServeArgs {
     /// Address and port to listen on (without TLS, put a reverse proxy in front of it before
-    /// listening beyond loopback).
+    /// listening beyond loopback, and name it with --trusted-proxy).
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    /// A reverse proxy (address or block, e.g. 10.0.0.0/8; repeatable) whose X-Forwarded-For
+    /// names the client: login limits count per client, and without this every client
+    /// behind the proxy is the proxy. The header is ignored from anyone else.
+    #[arg(long = "trusted-proxy", value_name = "ADDR", value_parser = trusted_proxy)]
+    trusted_proxies: Vec<AddressBlock>,
     /// The address people and feed readers reach the portal at (e.g. https://gw.cert.example),
     /// for absolute links such as the Atom feed's; default: the listening address. Links are
     /// never taken from a request's Host header.
@@ -159,6 +167,7 @@ pub fn run(data: &DataDir, args: ServeArgs) -> anyhow::Result<ExitCode> {
         public_url: args.public_url,
         tls: args.tls.files(data)?,
         early_warning: args.warn.early_warning()?,
+        trusted_proxies: TrustedProxies::new(args.trusted_proxies),
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -10,9 +10,10 @@
 use crate::auth::{SessionCsrf, SESSION_COOKIE};
 use crate::error::{PageError, PortalError};
 use crate::views::{render, Layout};
+use crate::visitor::ClientAddress;
 use crate::{AppState, Visitor};
 use askama::Template;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
@@ -20,9 +21,9 @@ use greenwatch_auth::{
     check_password, hash_password, new_secret, secret_hash, tokens_match, AuthError,
 };
 use greenwatch_model::access::{Role, Viewer};
+use greenwatch_model::account::TokensOnNewPassword;
 use greenwatch_model::Timestamp;
 use greenwatch_store::{AccountStore, StoreError};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 pub(crate) fn now() -> Timestamp {
     Timestamp(chrono::Utc::now().timestamp_micros())
@@ -224,17 +225,19 @@ pub struct PasswordForm {
     new: String,
     #[serde(default)]
     repeat: String,
+    /// `on` to keep the account's API tokens (by default they end with the old password).
+    #[serde(default)]
+    keep_tokens: Option<String>,
 }
 
 pub async fn change_password(
     State(state): State<AppState>,
     visitor: Visitor,
     csrf: Option<Extension<SessionCsrf>>,
-    connection: Option<Extension<ConnectInfo<SocketAddr>>>,
+    ClientAddress(address): ClientAddress,
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, PageError> {
     let member = Member::posting(visitor, csrf, &form.csrf)?;
-    let address = connection.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0 .0.ip());
     let attempt = state
         .limiter()
         .begin(&member.login, address, now())
@@ -251,7 +254,7 @@ pub async fn change_password(
         .await?
         .ok_or_else(|| PortalError::Forbidden("This account no longer exists.".into()))?;
     let (current, new) = (form.current, form.new);
-    let checked = state
+    let hashed = state
         .password_checks()
         .run(move |memory| {
             if !check_password(memory, Some(&user.password_hash), &current) {
@@ -261,11 +264,7 @@ pub async fn change_password(
             attempt.succeeded();
             hash_password(&new).map(|h| Some((user.id, h)))
         })
-        .await;
-    let hashed = match checked {
-        Ok(hashed) => hashed,
-        Err(refused) => return Ok(refused),
-    };
+        .await?;
     let (id, hash) = match hashed {
         Ok(Some(change)) => change,
         Ok(None) => {
@@ -277,10 +276,15 @@ pub async fn change_password(
         Err(e) => return account_page(&state, member, shown(Err(auth_failure(e)))?).await,
     };
     let actor = member.login.clone();
+    let tokens = if form.keep_tokens.is_some() {
+        TokensOnNewPassword::Keep
+    } else {
+        TokensOnNewPassword::Revoke
+    };
     state
         .write(move |store| {
             store
-                .set_password(id, &hash, &actor, now())
+                .set_password(id, &hash, tokens, &actor, now())
                 .map_err(refused)
         })
         .await?;

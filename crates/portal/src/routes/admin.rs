@@ -24,7 +24,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
 use greenwatch_auth::{hash_password, new_password};
 use greenwatch_model::access::{may_administer, AdminAction, Role};
-use greenwatch_model::account::{Constituency, Organisation, User};
+use greenwatch_model::account::{Constituency, Organisation, TokensOnNewPassword, User};
 use greenwatch_model::sensor::AddressBlock;
 use greenwatch_store::{AccountStore, NewUser};
 
@@ -527,7 +527,8 @@ async fn change_user(
             state
                 .write(move |store| {
                     store
-                        .set_password(id, &hash, &actor, now())
+                        // A reset suggests the old password is known: its tokens end too.
+                        .set_password(id, &hash, TokensOnNewPassword::Revoke, &actor, now())
                         .map_err(refused)
                 })
                 .await?;

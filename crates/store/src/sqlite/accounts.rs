@@ -3,7 +3,9 @@
 use super::SqliteStore;
 use crate::{AccountStore, NewUser, StoreError};
 use greenwatch_model::access::Role;
-use greenwatch_model::account::{ApiToken, AuditEntry, Constituency, Organisation, Session, User};
+use greenwatch_model::account::{
+    ApiToken, AuditEntry, Constituency, Organisation, Session, TokensOnNewPassword, User,
+};
 use greenwatch_model::Timestamp;
 use rusqlite::{params, OptionalExtension, Row, Transaction};
 
@@ -362,6 +364,7 @@ impl AccountStore for SqliteStore {
         &mut self,
         id: i64,
         password_hash: &str,
+        tokens: TokensOnNewPassword,
         actor: &str,
         now: Timestamp,
     ) -> Result<(), StoreError> {
@@ -373,9 +376,19 @@ impl AccountStore for SqliteStore {
         )?;
         // A new password ends every session of the user.
         tx.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
+        let detail = match tokens {
+            TokensOnNewPassword::Revoke => {
+                let ended = tx.execute(
+                    "UPDATE api_tokens SET revoked = 1 WHERE user_id = ?1 AND revoked = 0",
+                    [id],
+                )?;
+                format!("{ended} API tokens revoked")
+            }
+            TokensOnNewPassword::Keep => "API tokens kept".to_string(),
+        };
         append_org_audit(
             &tx,
-            &entry(now, actor, "user.password", &login, String::new()),
+            &entry(now, actor, "user.password", &login, detail),
             Some(&org),
         )?;
         tx.commit()?;
@@ -734,12 +747,45 @@ mod tests {
                 ..session
             })
             .unwrap();
+        let kept = store
+            .create_token(id, "kept", "tokenhash-kept", "ana", now(55))
+            .unwrap();
         store
-            .set_password(id, "$argon2id$new", "ana", now(60))
+            .set_password(
+                id,
+                "$argon2id$new",
+                TokensOnNewPassword::Keep,
+                "ana",
+                now(60),
+            )
             .unwrap();
         assert!(
             store.session("h3", now(61)).unwrap().is_none(),
             "a new password logs out"
+        );
+        assert!(store
+            .use_token("tokenhash-kept", now(61))
+            .unwrap()
+            .is_some());
+        store
+            .set_password(
+                id,
+                "$argon2id$newer",
+                TokensOnNewPassword::Revoke,
+                "ana",
+                now(62),
+            )
+            .unwrap();
+        assert!(
+            store
+                .use_token("tokenhash-kept", now(63))
+                .unwrap()
+                .is_none(),
+            "token {kept} ends with the next password unless kept"
+        );
+        assert_eq!(
+            store.audit_log(1).unwrap()[0].detail,
+            "1 API tokens revoked"
         );
     }
 
