@@ -47,10 +47,11 @@ pub struct ServeArgs {
 /// Detection after every data change, and deliveries to the stored subscriptions.
 #[derive(Args)]
 struct WarnArgs {
-    /// Owner organisation of the alerts the detector raises.
+    /// Owner of the alerts the detector finds in shared (CLEAR, GREEN) data; alerts on an
+    /// organisation's own AMBER/RED data belong to that organisation.
     #[arg(long, default_value = "local")]
     alert_org: String,
-    /// TLP of the alerts the detector raises.
+    /// Least TLP of the alerts the detector raises (stricter when the data read is).
     #[arg(long, default_value = "amber")]
     alert_tlp: Tlp,
     /// Seconds between delivery rounds when no new alert was raised (retries, hand-written
