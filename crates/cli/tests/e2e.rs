@@ -455,7 +455,7 @@ fn query_by_sensor_matches_its_organisation_and_failures_exit_2() {
     assert!(in_a > 0 && in_b > 0);
     assert_eq!(in_a + in_b, env.total_packets());
 
-    let ambiguous = env.run(&["query", "top", "--sensor", "tokyo-1"]);
+    let ambiguous = env.run(&["query", "top", "--by", "port", "--sensor", "tokyo-1"]);
     assert_eq!(ambiguous.status.code(), Some(2));
     let said = String::from_utf8_lossy(&ambiguous.stderr);
     assert!(
@@ -463,8 +463,10 @@ fn query_by_sensor_matches_its_organisation_and_failures_exit_2() {
             && said.contains("cert-a/tokyo-1, cert-b/tokyo-1"),
         "{said}"
     );
-    let unknown = env.run(&["query", "top", "--sensor", "osaka-9"]);
+    let unknown = env.run(&["query", "top", "--by", "port", "--sensor", "osaka-9"]);
     assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr)
+        .contains("no capture was stored from a sensor named \"osaka-9\""));
     let help = String::from_utf8_lossy(&env.run(&["--help"]).stdout).to_string();
     assert!(help.contains("Exit status: 0"), "{help}");
 }

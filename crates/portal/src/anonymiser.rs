@@ -14,16 +14,23 @@ pub fn load_or_make(data_dir: &Path) -> Result<CryptoPan, PortalError> {
     let internal =
         |e: String| PortalError::Internal(format!("anonymisation key {}: {e}", path.display()));
     if !path.exists() {
+        // Written whole under a name of its own, then linked into place: a request reading
+        // the key never sees it half written, and of two requests making it at once the
+        // first link wins and both use that key.
         let secret = greenwatch_auth::new_secret().map_err(|e| internal(e.to_string()))?;
+        let draft = data_dir.join(format!("{KEY_FILE}.{}", &secret[..16]));
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        match options.open(&path) {
-            Ok(mut file) => {
-                std::io::Write::write_all(&mut file, secret.as_bytes())
-                    .map_err(|e| internal(e.to_string()))?;
-            }
+        let written = options.open(&draft).and_then(|mut file| {
+            std::io::Write::write_all(&mut file, secret.as_bytes())?;
+            file.sync_all()
+        });
+        let linked = written.and_then(|()| std::fs::hard_link(&draft, &path));
+        let _ = std::fs::remove_file(&draft);
+        match linked {
+            Ok(()) => {}
             // Another request made it first: use theirs.
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(internal(e.to_string())),
@@ -40,4 +47,27 @@ pub fn load_or_make(data_dir: &Path) -> Result<CryptoPan, PortalError> {
             .map_err(|_| internal("not hex".into()))?;
     }
     Ok(CryptoPan::new(&key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Many first requests at once all get the one key that ends up on disk, never a half
+    /// written file (seen as "expected 64 hex digits" under load before).
+    #[test]
+    fn concurrent_first_uses_agree_on_one_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let probe: std::net::IpAddr = "198.51.100.7".parse().unwrap();
+        let images: Vec<std::net::IpAddr> = std::thread::scope(|s| {
+            let made: Vec<_> = (0..16)
+                .map(|_| s.spawn(|| load_or_make(dir.path()).unwrap().anonymise(probe)))
+                .collect();
+            made.into_iter().map(|t| t.join().unwrap()).collect()
+        });
+        let kept = load_or_make(dir.path()).unwrap().anonymise(probe);
+        assert!(images.iter().all(|i| *i == kept), "{images:?}");
+        let files = std::fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(files, 1, "drafts are removed");
+    }
 }

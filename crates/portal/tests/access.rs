@@ -233,24 +233,16 @@ const B_BLOCK: &str = "198.51.100.0/24";
 /// [`world`] plus cert-a's CLEAR sensor and, when `tlp` is given, cert-b's sensor with its
 /// observations, both labelled `tlp`.
 fn sensor_world(tlp: Option<Tlp>) -> (Fixture, Vec<Option<String>>) {
-    use greenwatch_store::{NewSensor, SensorStore};
     let (mut f, cookies) = world(tlp);
-    let mut register = |name: &str, org: &str, block: &str, tlp: Tlp| {
-        let sensor = NewSensor {
-            name: name.into(),
-            org: org.into(),
-            address_block: block.parse().unwrap(),
-            location: "somewhere".into(),
-            tlp,
-            token_hash: format!("hash of {name}"),
-        };
-        f.store
-            .register_sensor(&sensor, "test", Timestamp(1))
-            .unwrap();
-    };
-    register("a-paris", "cert-a", "203.0.113.0/24", Tlp::Clear);
+    register_sensor(
+        &mut f.store,
+        "cert-a",
+        "a-paris",
+        "203.0.113.0/24",
+        Tlp::Clear,
+    );
     if let Some(tlp) = tlp {
-        register("b-tokyo", "cert-b", B_BLOCK, tlp);
+        register_sensor(&mut f.store, "cert-b", "b-tokyo", B_BLOCK, tlp);
     }
     let label = |owner: &str, tlp| Label {
         owner: owner.into(),
@@ -343,23 +335,12 @@ async fn sensor_routes_show_only_visible_sensors_and_anonymise_addresses_for_out
 /// name tells nothing of sensors the viewer cannot see.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sensor_names_shared_across_organisations_never_join_their_data() {
-    use greenwatch_store::{NewSensor, SensorStore};
     for tlp in [Tlp::Clear, Tlp::Green, Tlp::Amber] {
         let (mut f, cookies) = world(None);
-        // cert-b registers `shared`; cert-a has captures under the same name.
-        for (org, token) in [("cert-b", "hash b"), ("cert-a", "hash a")] {
-            let sensor = NewSensor {
-                name: "shared".into(),
-                org: org.into(),
-                address_block: B_BLOCK.parse().unwrap(),
-                location: "somewhere".into(),
-                tlp: Tlp::Green,
-                token_hash: token.into(),
-            };
-            // The same name in two organisations is no conflict (names are per organisation).
-            f.store
-                .register_sensor(&sensor, "test", Timestamp(1))
-                .unwrap();
+        // cert-b registers `shared`; cert-a has captures under the same name. The same name
+        // in two organisations is no conflict (names are per organisation).
+        for org in ["cert-b", "cert-a"] {
+            register_sensor(&mut f.store, org, "shared", B_BLOCK, Tlp::Green);
         }
         let amber = f.amber.clone();
         let label = Label {

@@ -172,21 +172,13 @@ async fn every_documented_answer_matches_its_schema() {
         "2026-10-05T03:00:00Z",
     );
     // The fixture's captures come from `test-sensor`: registered, the sensor paths show them.
-    let sensor = greenwatch_store::NewSensor {
-        name: "test-sensor".into(),
-        org: "cert-a".into(),
-        address_block: "198.51.100.0/24".parse().unwrap(),
-        location: "Tokyo".into(),
-        tlp: greenwatch_model::access::Tlp::Green,
-        token_hash: "not a real token's hash".into(),
-    };
-    greenwatch_store::SensorStore::register_sensor(
+    register_sensor(
         &mut f.store,
-        &sensor,
-        "test",
-        greenwatch_model::Timestamp(1),
-    )
-    .unwrap();
+        "cert-a",
+        "test-sensor",
+        "198.51.100.0/24",
+        greenwatch_model::access::Tlp::Green,
+    );
 
     let doc = document();
     let mut checked = 0;

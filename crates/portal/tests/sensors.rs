@@ -7,7 +7,7 @@ mod common;
 
 use axum::http::StatusCode;
 use common::*;
-use greenwatch_model::access::Role;
+use greenwatch_model::access::{Role, Tlp};
 use greenwatch_model::account::Constituency;
 use greenwatch_model::sensor::SensorRef;
 use greenwatch_model::Timestamp;
@@ -193,17 +193,8 @@ async fn an_organisation_registers_a_bounded_number_of_sensors() {
         .set_constituency("cert-b", &networks, "test", Timestamp(1))
         .unwrap();
     for i in 0..256 {
-        let sensor = greenwatch_store::NewSensor {
-            name: format!("b-{i}"),
-            org: "cert-b".into(),
-            address_block: "198.51.100.0/24".parse().unwrap(),
-            location: String::new(),
-            tlp: greenwatch_model::access::Tlp::Green,
-            token_hash: format!("hash {i}"),
-        };
-        f.store
-            .register_sensor(&sensor, "test", Timestamp(2))
-            .unwrap();
+        let name = format!("b-{i}");
+        register_sensor(&mut f.store, "cert-b", &name, "198.51.100.0/24", Tlp::Green);
     }
     let body =
         format!("csrf={csrf}&name=one-more&org=cert-b&block=198.51.101.0%2F24&location=&tlp=green");
@@ -231,17 +222,13 @@ async fn only_the_owner_and_the_operator_administer_an_organisations_sensors() {
         sign_in(&mut f.store, "op@operator", "operator", Role::Admin, 2);
     sign_in(&mut f.store, "ana@cert-a", "cert-a", Role::Member, 3);
     let a_paris = SensorRef::new("cert-a", "a-paris");
-    let sensor = greenwatch_store::NewSensor {
-        name: "a-paris".into(),
-        org: "cert-a".into(),
-        address_block: "203.0.113.0/24".parse().unwrap(),
-        location: String::new(),
-        tlp: greenwatch_model::access::Tlp::Amber,
-        token_hash: "hash".into(),
-    };
-    f.store
-        .register_sensor(&sensor, "test", Timestamp(1))
-        .unwrap();
+    register_sensor(
+        &mut f.store,
+        "cert-a",
+        "a-paris",
+        "203.0.113.0/24",
+        Tlp::Amber,
+    );
 
     let refused = post_form(
         &f.app,
@@ -329,17 +316,13 @@ async fn only_the_owner_and_the_operator_administer_an_organisations_sensors() {
 async fn a_sensor_page_reads_one_bounded_window() {
     let mut f = fixture();
     let (member, _) = sign_in(&mut f.store, "ana@cert-a", "cert-a", Role::Member, 1);
-    let sensor = greenwatch_store::NewSensor {
-        name: "a-paris".into(),
-        org: "cert-a".into(),
-        address_block: "203.0.113.0/24".parse().unwrap(),
-        location: String::new(),
-        tlp: greenwatch_model::access::Tlp::Clear,
-        token_hash: "hash".into(),
-    };
-    f.store
-        .register_sensor(&sensor, "test", Timestamp(1))
-        .unwrap();
+    register_sensor(
+        &mut f.store,
+        "cert-a",
+        "a-paris",
+        "203.0.113.0/24",
+        Tlp::Clear,
+    );
     let label = |tlp| greenwatch_model::access::Label {
         owner: "cert-a".into(),
         tlp,
@@ -354,7 +337,6 @@ async fn a_sensor_page_reads_one_bounded_window() {
         }
     }
     old.backscatter.clear();
-    use greenwatch_model::access::Tlp;
     store_sensor_capture(
         &mut f.store,
         "recent",

@@ -68,22 +68,9 @@ async fn finished(app: &axum::Router, job: &str, cookie: &str) -> Value {
     }
 }
 
-fn register_sensor(f: &mut Fixture, org: &str, name: &str) {
-    let sensor = greenwatch_store::NewSensor {
-        name: name.into(),
-        org: org.into(),
-        address_block: "198.51.100.0/24".parse().unwrap(),
-        location: "lab".into(),
-        tlp: greenwatch_model::access::Tlp::Amber,
-        token_hash: format!("hash of {org}/{name}"),
-    };
-    greenwatch_store::SensorStore::register_sensor(
-        &mut f.store,
-        &sensor,
-        "test",
-        greenwatch_model::Timestamp(1),
-    )
-    .unwrap();
+fn register_lab_sensor(f: &mut Fixture, org: &str, name: &str) {
+    let tlp = greenwatch_model::access::Tlp::Amber;
+    register_sensor(&mut f.store, org, name, "198.51.100.0/24", tlp);
 }
 
 fn total_packets(overview: &Value) -> u64 {
@@ -110,7 +97,7 @@ async fn an_analyst_uploads_a_capture_that_only_their_organisation_then_sees() {
     let page = get_as(&f.app, "/upload", Some(&cookie)).await;
     assert_eq!(page.status, StatusCode::OK);
     assert_eq!(form_csrf(&page.body), csrf);
-    register_sensor(&mut f, "cert-b", "lab-1");
+    register_lab_sensor(&mut f, "cert-b", "lab-1");
     let pcap = capture(&f.netdb, 2, 10_000);
     let body = multipart(
         &[
@@ -378,7 +365,7 @@ async fn an_upload_names_only_its_own_organisations_sensors() {
     let mut f = fixture();
     let (cookie, csrf) = sign_in(&mut f.store, "ana@cert-a", "cert-a", Role::Analyst, 1);
     sign_in(&mut f.store, "bo@cert-b", "cert-b", Role::Analyst, 2);
-    register_sensor(&mut f, "cert-b", "b-tokyo");
+    register_lab_sensor(&mut f, "cert-b", "b-tokyo");
     let pcap = capture(&f.netdb, 2, 2_000);
     for sensor in ["b-tokyo", "nobody-1"] {
         let body = multipart(

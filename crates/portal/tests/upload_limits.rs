@@ -15,20 +15,6 @@ const BOUNDARY: &str = "----greenwatch-test-boundary";
 /// Bytes of the oversized field: far more than the memory allowed below.
 const OVERSIZED: usize = 300 << 20;
 
-/// Peak resident size of this process since the last [`reset_peak`], bytes.
-fn peak_rss() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
-    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
-    kib * 1024
-}
-
-/// Sets the peak resident size to the current one (Linux: `clear_refs` 5), so that the
-/// fixture's own peak does not hide what comes after.
-fn reset_peak() {
-    std::fs::write("/proc/self/clear_refs", "5").unwrap();
-}
-
 /// The status line and body of the answer to a multipart POST whose `kind` field is
 /// `OVERSIZED` bytes long, written in 64 KiB pieces while the answer is read.
 async fn post_oversized_field(addr: SocketAddr, cookie: &str, csrf: &str) -> (String, String) {

@@ -485,3 +485,36 @@ pub fn store_alert(
     };
     store.raise_alert(&alert).unwrap().0
 }
+
+/// Registers sensor `org/name` listening on `block` (its token's hash made up).
+pub fn register_sensor(
+    store: &mut SqliteStore,
+    org: &str,
+    name: &str,
+    block: &str,
+    tlp: greenwatch_model::access::Tlp,
+) {
+    let sensor = greenwatch_store::NewSensor {
+        name: name.into(),
+        org: org.into(),
+        address_block: block.parse().unwrap(),
+        location: "somewhere".into(),
+        tlp,
+        token_hash: format!("hash of {org}/{name}"),
+    };
+    greenwatch_store::SensorStore::register_sensor(store, &sensor, "test", Timestamp(1)).unwrap();
+}
+
+/// Peak resident size of this process since the last [`reset_peak`], bytes.
+pub fn peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib * 1024
+}
+
+/// Sets the peak resident size to the current one (Linux: `clear_refs` 5), so that the
+/// fixture's own peak does not hide what comes after.
+pub fn reset_peak() {
+    std::fs::write("/proc/self/clear_refs", "5").unwrap();
+}
