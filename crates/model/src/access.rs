@@ -226,6 +226,11 @@ pub enum Viewer {
     User { org: String, role: Role },
     /// The command line on the machine itself: the operator sees everything.
     Local,
+    /// An organisation's own datasets only, whatever their TLP: the early-warning pass over
+    /// one organisation's data, whose alerts must carry nothing of anyone else's (its members
+    /// see their own sources in clear, so another organisation's GREEN sources must not be in
+    /// them). No person ever views as this.
+    OwnData { org: String },
 }
 
 impl Viewer {
@@ -238,6 +243,7 @@ impl Viewer {
     pub fn can_see(&self, label: &Label) -> bool {
         match (self, label.tlp) {
             (Viewer::Local, _) => true,
+            (Viewer::OwnData { org }, _) => *org == label.owner,
             (_, Tlp::Clear) => true,
             (Viewer::Anonymous, _) => false,
             (Viewer::User { .. }, Tlp::Green) => true,
@@ -256,6 +262,7 @@ impl Viewer {
             Viewer::Anonymous => ViewScope::Public,
             Viewer::User { org, .. } => ViewScope::Organisation(org.clone()),
             Viewer::Local => ViewScope::Everything,
+            Viewer::OwnData { org } => ViewScope::OwnData(org.clone()),
         }
     }
 }
@@ -266,6 +273,7 @@ pub enum ViewScope {
     Public,
     Organisation(String),
     Everything,
+    OwnData(String),
 }
 
 #[cfg(test)]
@@ -281,6 +289,33 @@ mod tests {
         assert!("orange".parse::<Tlp>().is_err());
         assert_eq!(Tlp::AmberStrict.to_string(), "TLP:AMBER+STRICT");
         assert_eq!(serde_json::to_string(&Tlp::Clear).unwrap(), "\"CLEAR\"");
+    }
+
+    #[test]
+    fn the_own_data_view_sees_one_organisations_datasets_of_every_tlp_and_nothing_else() {
+        let own = Viewer::OwnData {
+            org: "cert-a".into(),
+        };
+        for tlp in Tlp::ALL {
+            let label = |owner: &str| Label {
+                owner: owner.into(),
+                tlp,
+            };
+            assert!(own.can_see(&label("cert-a")), "{tlp}");
+            assert!(
+                !own.can_see(&label("cert-b")),
+                "{tlp}: another's, even CLEAR"
+            );
+        }
+        assert_ne!(
+            own.scope(),
+            Viewer::User {
+                org: "cert-a".into(),
+                role: Role::Member
+            }
+            .scope(),
+            "never shares a cached answer with the organisation's members"
+        );
     }
 
     #[test]

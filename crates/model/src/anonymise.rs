@@ -91,7 +91,7 @@ impl Disclosure {
     pub fn for_viewer(viewer: &Viewer, label: &Label) -> Disclosure {
         let outsider = match viewer {
             Viewer::Local => false,
-            Viewer::User { org, .. } => *org != label.owner,
+            Viewer::User { org, .. } | Viewer::OwnData { org } => *org != label.owner,
             Viewer::Anonymous => true,
         };
         Disclosure {

@@ -395,6 +395,7 @@ pub fn build(
             Viewer::Anonymous => "public".into(),
             Viewer::Local => "operator".into(),
             Viewer::User { org, .. } => format!("organisation {org}"),
+            Viewer::OwnData { org } => format!("the data of organisation {org}"),
         },
         totals: Totals {
             packets: now.packets,

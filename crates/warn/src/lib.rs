@@ -165,8 +165,9 @@ enum Scope {
     /// Every organisation's CLEAR and GREEN datasets, which every member of the community may
     /// see: alerts owned by the configured owner.
     Shared,
-    /// One organisation's own datasets (AMBER, AMBER+STRICT, RED) with the shared ones, as
-    /// its members see them: alerts owned by it.
+    /// One organisation's own datasets, of every TLP, and nobody else's: alerts owned by it.
+    /// Its members see its alerts' sources in clear, so no other organisation's data may
+    /// reach them (another's GREEN sources would be anonymised for them everywhere else).
     Organisation(String),
 }
 
@@ -191,14 +192,13 @@ impl Scope {
 
     /// Who sees exactly this scope's datasets.
     fn viewer(&self) -> Viewer {
-        let org = match self {
+        match self {
             // A member of no organisation (no slug is empty): the shared data, nobody's own.
-            Scope::Shared => String::new(),
-            Scope::Organisation(org) => org.clone(),
-        };
-        Viewer::User {
-            org,
-            role: Role::Member,
+            Scope::Shared => Viewer::User {
+                org: String::new(),
+                role: Role::Member,
+            },
+            Scope::Organisation(org) => Viewer::OwnData { org: org.clone() },
         }
     }
 
@@ -240,27 +240,16 @@ impl Scope {
     }
 }
 
-/// Raises the findings of each scope, in [`Scope::of`]'s order, as its alerts: those an
-/// organisation's scope shares with the shared scope (same key) are left to the shared
-/// alert, which its members see too.
+/// Raises the findings of each scope as its alerts. Scopes read disjoint data (the shared
+/// CLEAR/GREEN datasets, or one organisation's own), so the same surge in two scopes is two
+/// alerts, keyed apart, each naming only its scope's sources.
 fn raise_scoped<S: AlertStore + ?Sized>(
     store: &mut S,
     scoped: Vec<(Scope, Vec<NewAlert>)>,
 ) -> Result<PassOutcome, StoreError> {
-    let mut shared = HashSet::new();
     let mut outcome = PassOutcome::default();
     for (scope, alerts) in scoped {
-        let alerts: Vec<NewAlert> = alerts
-            .into_iter()
-            .filter(|a| match scope {
-                Scope::Shared => {
-                    shared.extend(a.key.clone());
-                    true
-                }
-                Scope::Organisation(_) => a.key.as_ref().is_none_or(|k| !shared.contains(k)),
-            })
-            .map(|a| scope.keyed(a))
-            .collect();
+        let alerts: Vec<NewAlert> = alerts.into_iter().map(|a| scope.keyed(a)).collect();
         outcome.findings += alerts.len();
         outcome.raised += raise(store, alerts)?;
     }

@@ -121,14 +121,15 @@ fn each_organisation_is_alerted_on_its_own_data_and_nobody_else_sees_its_sources
         "192.0.2",
         Some("198.18.5"),
     );
+    // cert-c's GREEN data surges on the same port at the same hours: the shared scope's.
     capture(
         &mut store,
         "c-green",
         "cert-c",
         Tlp::Green,
-        23,
+        5555,
         "100.64.0",
-        None,
+        Some("100.65.0"),
     );
     let pass = RecentPass::hourly(
         Allowlist::parse("").unwrap(),
@@ -165,6 +166,26 @@ fn each_organisation_is_alerted_on_its_own_data_and_nobody_else_sees_its_sources
             "{outsider:?} sees private sources: {alerts:?}"
         );
     }
+
+    // An organisation's alert reads its own data only: cert-a's members see its sources in
+    // clear, so cert-c's GREEN surge (anonymised for them everywhere else) is not in it.
+    let owned_by_a: Vec<String> = store
+        .alerts(&Viewer::Local, usize::MAX)
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.alert.label.owner == "cert-a")
+        .map(|a| serde_json::to_string(&a.alert).unwrap())
+        .collect();
+    assert!(names(&owned_by_a, a_sources), "{owned_by_a:?}");
+    assert!(
+        !names(&owned_by_a, "\"100.65.0.") && !names(&owned_by_a, "\"100.64.0."),
+        "cert-c's data in cert-a's alert: {owned_by_a:?}"
+    );
+    let shared = seen(&store, &member("local"));
+    assert!(
+        names(&shared, "\"100.65.0."),
+        "the shared surge is raised: {shared:?}"
+    );
 
     // The same surge of the two organisations: two alerts, one each, labelled for it.
     let port_alerts: Vec<_> = store
