@@ -13,6 +13,18 @@ use greenwatch_model::sensor::SensorRef;
 use greenwatch_model::Timestamp;
 use greenwatch_store::{AccountStore, SensorStore};
 
+/// Whether sensor `sensor` is revoked; `None` when it does not exist.
+fn revoked(f: &Fixture, sensor: &SensorRef) -> Option<bool> {
+    let found = f.store.sensor(sensor).unwrap();
+    found.map(|s| s.revoked_at.is_some())
+}
+
+/// The answer to `who`'s revocation of sensor `org/name`.
+async fn revoke(f: &Fixture, sensor: &str, who: &str, csrf: &str) -> Reply {
+    let uri = format!("/sensors/{sensor}/revoke");
+    post_form(&f.app, &uri, Some(who), &format!("csrf={csrf}")).await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn members_register_their_sensors_see_the_token_once_and_only_owners_revoke() {
     let mut f = fixture();
@@ -35,11 +47,10 @@ async fn members_register_their_sensors_see_the_token_once_and_only_owners_revok
     };
     let forged = post_form(&f.app, "/sensors", Some(&owner), &form("wrong", "b-1")).await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
-    assert!(f
-        .store
-        .sensor(&SensorRef::new("cert-b", "b-1"))
-        .unwrap()
-        .is_none());
+    assert_eq!(
+        revoked(&f, &SensorRef::new("cert-b", "b-1")).is_some(),
+        false
+    );
 
     let networks = Constituency {
         networks: vec!["198.51.100.0/22".parse().unwrap()],
@@ -77,36 +88,12 @@ async fn members_register_their_sensors_see_the_token_once_and_only_owners_revok
         bad.body
     );
 
-    let foreign = post_form(
-        &f.app,
-        "/sensors/cert-b/b-1/revoke",
-        Some(&other),
-        &format!("csrf={other_csrf}"),
-    )
-    .await;
+    let foreign = revoke(&f, "cert-b/b-1", &other, &other_csrf).await;
     assert_eq!(foreign.status, StatusCode::BAD_REQUEST);
-    assert!(f
-        .store
-        .sensor(&SensorRef::new("cert-b", "b-1"))
-        .unwrap()
-        .unwrap()
-        .revoked_at
-        .is_none());
-    let revoked = post_form(
-        &f.app,
-        "/sensors/cert-b/b-1/revoke",
-        Some(&owner),
-        &format!("csrf={csrf}"),
-    )
-    .await;
-    assert_eq!(revoked.status, StatusCode::OK);
-    assert!(f
-        .store
-        .sensor(&SensorRef::new("cert-b", "b-1"))
-        .unwrap()
-        .unwrap()
-        .revoked_at
-        .is_some());
+    assert_eq!(revoked(&f, &SensorRef::new("cert-b", "b-1")), Some(false));
+    let done = revoke(&f, "cert-b/b-1", &owner, &csrf).await;
+    assert_eq!(done.status, StatusCode::OK);
+    assert_eq!(revoked(&f, &SensorRef::new("cert-b", "b-1")), Some(true));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -156,19 +143,17 @@ async fn members_register_sensors_only_inside_their_constituency_and_admins_anyw
     );
     let wider = register(&member, &csrf, "b-1", "198.51.0.0/16").await;
     assert_eq!(wider.status, StatusCode::BAD_REQUEST);
-    assert!(f
-        .store
-        .sensor(&SensorRef::new("cert-b", "b-1"))
-        .unwrap()
-        .is_none());
+    assert_eq!(
+        revoked(&f, &SensorRef::new("cert-b", "b-1")).is_some(),
+        false
+    );
 
     let inside = register(&member, &csrf, "b-1", "198.51.102.0/24").await;
     assert_eq!(inside.status, StatusCode::OK, "{}", inside.body);
-    assert!(f
-        .store
-        .sensor(&SensorRef::new("cert-b", "b-1"))
-        .unwrap()
-        .is_some());
+    assert_eq!(
+        revoked(&f, &SensorRef::new("cert-b", "b-1")).is_some(),
+        true
+    );
     let by_admin = register(&admin, &admin_csrf, "b-2", "203.0.113.0/24").await;
     assert_eq!(by_admin.status, StatusCode::OK, "{}", by_admin.body);
     assert_eq!(
@@ -205,11 +190,10 @@ async fn an_organisation_registers_a_bounded_number_of_sensors() {
         "{}",
         refused.body
     );
-    assert!(f
-        .store
-        .sensor(&SensorRef::new("cert-b", "one-more"))
-        .unwrap()
-        .is_none());
+    assert_eq!(
+        revoked(&f, &SensorRef::new("cert-b", "one-more")).is_some(),
+        false
+    );
 }
 
 /// Another organisation's admin can neither revoke nor register a sensor of cert-a (the probe
@@ -230,22 +214,10 @@ async fn only_the_owner_and_the_operator_administer_an_organisations_sensors() {
         Tlp::Amber,
     );
 
-    let refused = post_form(
-        &f.app,
-        "/sensors/cert-a/a-paris/revoke",
-        Some(&admin_b),
-        &format!("csrf={admin_b_csrf}"),
-    )
-    .await;
+    let refused = revoke(&f, "cert-a/a-paris", &admin_b, &admin_b_csrf).await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert!(unescape(&refused.body).contains("Your organisation has no sensor cert-a/a-paris"));
-    assert!(f
-        .store
-        .sensor(&a_paris)
-        .unwrap()
-        .unwrap()
-        .revoked_at
-        .is_none());
+    assert_eq!(revoked(&f, &a_paris), Some(false));
 
     // cert-b's admin asking for cert-a registers for cert-b (and only inside its constituency).
     let body = |csrf: &str, name: &str| {
@@ -260,11 +232,10 @@ async fn only_the_owner_and_the_operator_administer_an_organisations_sensors() {
     .await;
     assert_eq!(elsewhere.status, StatusCode::BAD_REQUEST);
     assert!(unescape(&elsewhere.body).contains("outside the constituency of cert-b"));
-    assert!(f
-        .store
-        .sensor(&SensorRef::new("cert-a", "b-x"))
-        .unwrap()
-        .is_none());
+    assert_eq!(
+        revoked(&f, &SensorRef::new("cert-a", "b-x")).is_some(),
+        false
+    );
 
     let by_operator = post_form(
         &f.app,
@@ -274,26 +245,13 @@ async fn only_the_owner_and_the_operator_administer_an_organisations_sensors() {
     )
     .await;
     assert_eq!(by_operator.status, StatusCode::OK, "{}", by_operator.body);
-    assert!(f
-        .store
-        .sensor(&SensorRef::new("cert-a", "a-lyon"))
-        .unwrap()
-        .is_some());
-    let revoked = post_form(
-        &f.app,
-        "/sensors/cert-a/a-paris/revoke",
-        Some(&operator),
-        &format!("csrf={operator_csrf}"),
-    )
-    .await;
-    assert_eq!(revoked.status, StatusCode::OK);
-    assert!(f
-        .store
-        .sensor(&a_paris)
-        .unwrap()
-        .unwrap()
-        .revoked_at
-        .is_some());
+    assert_eq!(
+        revoked(&f, &SensorRef::new("cert-a", "a-lyon")).is_some(),
+        true
+    );
+    let done = revoke(&f, "cert-a/a-paris", &operator, &operator_csrf).await;
+    assert_eq!(done.status, StatusCode::OK);
+    assert_eq!(revoked(&f, &a_paris), Some(true));
     let filed: Vec<String> = f
         .store
         .org_audit_log("cert-a", 10)
