@@ -47,10 +47,7 @@ async fn members_register_their_sensors_see_the_token_once_and_only_owners_revok
     };
     let forged = post_form(&f.app, "/sensors", Some(&owner), &form("wrong", "b-1")).await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
-    assert_eq!(
-        revoked(&f, &SensorRef::new("cert-b", "b-1")).is_some(),
-        false
-    );
+    assert!(revoked(&f, &SensorRef::new("cert-b", "b-1")).is_none());
 
     let networks = Constituency {
         networks: vec!["198.51.100.0/22".parse().unwrap()],
@@ -143,17 +140,11 @@ async fn members_register_sensors_only_inside_their_constituency_and_admins_anyw
     );
     let wider = register(&member, &csrf, "b-1", "198.51.0.0/16").await;
     assert_eq!(wider.status, StatusCode::BAD_REQUEST);
-    assert_eq!(
-        revoked(&f, &SensorRef::new("cert-b", "b-1")).is_some(),
-        false
-    );
+    assert!(revoked(&f, &SensorRef::new("cert-b", "b-1")).is_none());
 
     let inside = register(&member, &csrf, "b-1", "198.51.102.0/24").await;
     assert_eq!(inside.status, StatusCode::OK, "{}", inside.body);
-    assert_eq!(
-        revoked(&f, &SensorRef::new("cert-b", "b-1")).is_some(),
-        true
-    );
+    assert!(revoked(&f, &SensorRef::new("cert-b", "b-1")).is_some());
     let by_admin = register(&admin, &admin_csrf, "b-2", "203.0.113.0/24").await;
     assert_eq!(by_admin.status, StatusCode::OK, "{}", by_admin.body);
     assert_eq!(
@@ -190,10 +181,7 @@ async fn an_organisation_registers_a_bounded_number_of_sensors() {
         "{}",
         refused.body
     );
-    assert_eq!(
-        revoked(&f, &SensorRef::new("cert-b", "one-more")).is_some(),
-        false
-    );
+    assert!(revoked(&f, &SensorRef::new("cert-b", "one-more")).is_none());
 }
 
 /// Another organisation's admin can neither revoke nor register a sensor of cert-a (the probe
@@ -232,10 +220,7 @@ async fn only_the_owner_and_the_operator_administer_an_organisations_sensors() {
     .await;
     assert_eq!(elsewhere.status, StatusCode::BAD_REQUEST);
     assert!(unescape(&elsewhere.body).contains("outside the constituency of cert-b"));
-    assert_eq!(
-        revoked(&f, &SensorRef::new("cert-a", "b-x")).is_some(),
-        false
-    );
+    assert!(revoked(&f, &SensorRef::new("cert-a", "b-x")).is_none());
 
     let by_operator = post_form(
         &f.app,
@@ -245,10 +230,7 @@ async fn only_the_owner_and_the_operator_administer_an_organisations_sensors() {
     )
     .await;
     assert_eq!(by_operator.status, StatusCode::OK, "{}", by_operator.body);
-    assert_eq!(
-        revoked(&f, &SensorRef::new("cert-a", "a-lyon")).is_some(),
-        true
-    );
+    assert!(revoked(&f, &SensorRef::new("cert-a", "a-lyon")).is_some());
     let done = revoke(&f, "cert-a/a-paris", &operator, &operator_csrf).await;
     assert_eq!(done.status, StatusCode::OK);
     assert_eq!(revoked(&f, &a_paris), Some(true));
