@@ -96,7 +96,8 @@ pub fn ingest_capture<S: ObservationStore + Send>(
         packets: Some(packets),
         ..FileOutcome::failed(name.to_string(), String::new())
     };
-    if let Some(existing) = store.find_capture(&content_hash)? {
+    // Per organisation: another organisation's copy of these bytes is neither found nor told.
+    if let Some(existing) = store.find_capture(&options.label.owner, &content_hash)? {
         let (status, error) = match existing.status {
             CaptureStatus::Complete => (FileStatus::AlreadyIngested, None),
             CaptureStatus::Partial(e) => (
@@ -116,8 +117,16 @@ pub fn ingest_capture<S: ObservationStore + Send>(
     // writes them in one transaction. The bounded channel keeps at most a few buckets in flight.
     let (to_store, from_reader) = mpsc::sync_channel::<StoreStage>(2);
     let (ingested, status) = std::thread::scope(|scope| -> anyhow::Result<_> {
-        let store_stage =
-            scope.spawn(|| write_stage(store, netdb, &content_hash, &options.sensor, from_reader));
+        let store_stage = scope.spawn(|| {
+            write_stage(
+                store,
+                netdb,
+                &options.label.owner,
+                &content_hash,
+                &options.sensor,
+                from_reader,
+            )
+        });
         let mut aggregator = Aggregator::new(options.bucket, NetDbEnricher::new(netdb));
         let mut status = CaptureStatus::Complete;
         let mut store_alive = true;
@@ -212,12 +221,13 @@ enum StoreStage {
 fn write_stage<S: ObservationStore>(
     store: &mut S,
     netdb: &NetDb,
+    owner: &str,
     content_hash: &str,
     sensor: &str,
     work: mpsc::Receiver<StoreStage>,
 ) -> anyhow::Result<usize> {
     let enricher = NetDbEnricher::new(netdb);
-    let mut writer = store.begin_capture(content_hash, sensor)?;
+    let mut writer = store.begin_capture(owner, content_hash, sensor)?;
     let mut flows = 0;
     for item in work {
         match item {

@@ -59,7 +59,8 @@ pub fn ingest_feed<S: RiskStore + Send>(
         counts: Some(counts),
         ..FileOutcome::failed(name.to_string(), String::new())
     };
-    if let Some(existing) = store.find_feed_file(&content_hash)? {
+    // Per organisation: another organisation's copy of these bytes is neither found nor told.
+    if let Some(existing) = store.find_feed_file(&options.label.owner, &content_hash)? {
         return Ok(outcome(FileStatus::AlreadyIngested, existing.counts));
     }
     let mut source = open_feed(
@@ -85,7 +86,7 @@ pub fn ingest_feed<S: RiskStore + Send>(
     let (bad, counts) = std::thread::scope(|scope| -> anyhow::Result<_> {
         // The transaction cannot leave its thread: the store stage owns it from begin to commit.
         let store_stage = scope.spawn(|| {
-            let mut writer = store.begin_feed_file(&content_hash)?;
+            let mut writer = store.begin_feed_file(&options.label.owner, &content_hash)?;
             let mut stage = StoreStage::new(netdb, options.catalogue);
             for message in from_parser {
                 match message {

@@ -49,7 +49,7 @@ fn event(netdb: &NetDb, ip: &str, day: &str, line: u64) -> RiskEvent {
 }
 
 fn store_events(store: &mut SqliteStore, hash: &str, tlp: Tlp, risk: &str, events: &[RiskEvent]) {
-    let mut w = store.begin_feed_file(hash).unwrap();
+    let mut w = store.begin_feed_file("cert-a", hash).unwrap();
     for e in events {
         w.write_events(
             risk,

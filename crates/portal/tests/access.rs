@@ -84,7 +84,7 @@ fn store_restricted_feed(
     fixture_netdb: &greenwatch_netdb::NetDb,
     tlp: Tlp,
 ) {
-    let mut w = store.begin_feed_file("restricted").unwrap();
+    let mut w = store.begin_feed_file("cert-b", "restricted").unwrap();
     for host in 0..20u64 {
         let ip: IpAddr = format!("2.0.0.{}", host + 1).parse().unwrap();
         let day = format!("2026-10-0{}", host % 7 + 1);

@@ -25,7 +25,7 @@ fn fixture() -> (tempfile::TempDir, Router, SqliteStore) {
         ("a", "cert-a", Tlp::Clear, 3),
         ("b", "cert-b", Tlp::Amber, 5),
     ] {
-        let mut w = store.begin_feed_file(hash).unwrap();
+        let mut w = store.begin_feed_file(owner, hash).unwrap();
         let day = "2026-10-05".parse().unwrap();
         let events: Vec<RiskEvent> = (0..hosts)
             .map(|i| RiskEvent {

@@ -396,3 +396,46 @@ async fn an_upload_names_only_its_own_organisations_sensors() {
         "only the fixture's captures"
     );
 }
+
+/// Datasets are per organisation: the same bytes uploaded by another organisation are stored
+/// for it (not "already ingested, packets 0", which also told it that someone holds the
+/// file); the same organisation uploading them again changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_file_from_two_organisations_is_two_datasets() {
+    let mut f = fixture_with(None);
+    let (b, b_csrf) = sign_in(&mut f.store, "ana@cert-b", "cert-b", Role::Analyst, 1);
+    let (c, c_csrf) = sign_in(&mut f.store, "cy@cert-c", "cert-c", Role::Analyst, 2);
+    let pcap = capture(&f.netdb, 7, 3_000);
+    let upload = |cookie: String, csrf: String| {
+        let (app, pcap) = (f.app.clone(), pcap.clone());
+        async move {
+            let fields = [("csrf", csrf.as_str()), ("kind", "capture"), ("tlp", "red")];
+            let body = multipart(&fields, Some(("secret.pcap", &pcap)));
+            let reply = post_multipart(&app, "/api/v1/uploads", ("cookie", &cookie), body).await;
+            assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.body);
+            finished(&app, reply.json()["id"].as_str().unwrap(), &cookie).await["outcome"].clone()
+        }
+    };
+    let first = upload(b.clone(), b_csrf.clone()).await;
+    assert_eq!(first["status"], "ingested", "{first}");
+    let other = upload(c.clone(), c_csrf.clone()).await;
+    assert_eq!(
+        other["status"], "ingested",
+        "cert-c stores its own copy: {other}"
+    );
+    assert_eq!(other["packets"], first["packets"]);
+    let again = upload(b.clone(), b_csrf.clone()).await;
+    assert_eq!(again["status"], "already_ingested", "{again}");
+    // Each sees the public data and its own RED copy, never the other's.
+    let public = total_packets(&get(&f.app, "/api/v1/overview").await.json());
+    for (cookie, org) in [(&b, "cert-b"), (&c, "cert-c")] {
+        let seen = get_as(&f.app, "/api/v1/overview", Some(cookie))
+            .await
+            .json();
+        assert_eq!(
+            total_packets(&seen),
+            public + first["packets"].as_u64().unwrap(),
+            "{org} sees its own RED copy and only it"
+        );
+    }
+}

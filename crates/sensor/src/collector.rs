@@ -62,7 +62,7 @@ pub fn accept_batch<S: ObservationStore + SensorStore>(
     let packets = batch.header.counts.packets;
     let status = {
         let _one_writer = ONE_WRITER.lock().unwrap_or_else(|e| e.into_inner());
-        if store.find_capture(&hash)?.is_some() {
+        if store.find_capture(&sensor.org, &hash)?.is_some() {
             "duplicate"
         } else {
             store_batch(store, netdb, sensor, &hash, batch, now)?;
@@ -100,7 +100,7 @@ fn store_batch<S: ObservationStore>(
         counts: batch.header.counts,
         ingested_at: now,
     };
-    let mut writer = store.begin_capture(hash, &sensor.name)?;
+    let mut writer = store.begin_capture(&sensor.org, hash, &sensor.name)?;
     for (bucket, flows) in batch.buckets {
         writer.write_bucket(&enriched_bucket(netdb, bucket, flows))?;
     }

@@ -83,13 +83,22 @@ pub enum StoreError {
 
 /// The storage interface for observation facts.
 pub trait ObservationStore {
-    /// The stored capture with this content hash, if any.
-    fn find_capture(&self, content_hash: &str) -> Result<Option<CaptureRecord>, StoreError>;
+    /// `owner`'s stored capture with this content hash, if any. Datasets are per
+    /// organisation: the same bytes stored by another organisation are not found, so no
+    /// answer tells one organisation what another holds.
+    fn find_capture(
+        &self,
+        owner: &str,
+        content_hash: &str,
+    ) -> Result<Option<CaptureRecord>, StoreError>;
 
-    /// Starts storing the capture with this content hash. Nothing becomes visible until
-    /// [`CaptureWriter::commit`]; dropping the writer (or the process dying) stores nothing.
+    /// Starts storing `owner`'s capture with this content hash (a conflict if `owner` stored
+    /// it before; another organisation's copy is no conflict). Nothing becomes visible until
+    /// [`CaptureWriter::commit`], whose label must name the same owner; dropping the writer
+    /// (or the process dying) stores nothing.
     fn begin_capture(
         &mut self,
+        owner: &str,
         content_hash: &str,
         sensor: &str,
     ) -> Result<Box<dyn CaptureWriter + '_>, StoreError>;
@@ -100,7 +109,8 @@ pub trait ObservationStore {
         capture: &CaptureRecord,
         observations: &Observations,
     ) -> Result<(), StoreError> {
-        let mut writer = self.begin_capture(&capture.content_hash, &capture.sensor)?;
+        let mut writer =
+            self.begin_capture(&capture.label.owner, &capture.content_hash, &capture.sensor)?;
         for bucket in &observations.buckets {
             writer.write_bucket(bucket)?;
         }
@@ -197,11 +207,19 @@ pub struct RiskCoverage {
 
 /// The storage interface for risk-feed events.
 pub trait RiskStore {
-    fn find_feed_file(&self, content_hash: &str) -> Result<Option<FeedFileRecord>, StoreError>;
+    /// `owner`'s stored feed file with this content hash, if any (per organisation, as
+    /// [`ObservationStore::find_capture`]).
+    fn find_feed_file(
+        &self,
+        owner: &str,
+        content_hash: &str,
+    ) -> Result<Option<FeedFileRecord>, StoreError>;
 
-    /// Starts storing a feed file. Nothing becomes visible until [`FeedFileWriter::commit`].
+    /// Starts storing `owner`'s feed file. Nothing becomes visible until
+    /// [`FeedFileWriter::commit`], whose label must name the same owner.
     fn begin_feed_file(
         &mut self,
+        owner: &str,
         content_hash: &str,
     ) -> Result<Box<dyn FeedFileWriter + '_>, StoreError>;
 

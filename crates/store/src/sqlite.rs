@@ -86,6 +86,7 @@ impl SqliteStore {
         // Stores made before datasets had labels: their data becomes AMBER of `local`.
         for table in ["captures", "feed_files"] {
             add_label_columns(&conn, table)?;
+            key_by_organisation(&conn, table)?;
         }
         Ok(SqliteStore { conn })
     }
@@ -201,13 +202,53 @@ fn range_sql(column: &str, range: TimeRange) -> String {
     )
 }
 
+/// The `content_hash` column of captures and feed files holds `owner/hash`: a dataset is
+/// identified per organisation (its UNIQUE constraint then keeps one copy per organisation,
+/// and another organisation's copy of the same bytes is its own dataset).
+pub(super) fn dataset_key(owner: &str, content_hash: &str) -> String {
+    format!("{owner}/{content_hash}")
+}
+
+/// The content hash of a stored [`dataset_key`].
+pub(super) fn content_hash_of(key: String) -> String {
+    match key.split_once('/') {
+        Some((_, hash)) => hash.to_string(),
+        None => key,
+    }
+}
+
+/// Stores made while a dataset was identified by its bytes alone: each row's key gets its
+/// owner in front.
+fn key_by_organisation(conn: &Connection, table: &str) -> Result<(), StoreError> {
+    conn.execute(
+        &format!(
+            "UPDATE {table} SET content_hash = owner || '/' || content_hash
+             WHERE instr(content_hash, '/') = 0"
+        ),
+        [],
+    )?;
+    Ok(())
+}
+
+/// A writer's label must name the owner it began with: the dataset's key holds it.
+pub(super) fn same_owner(began: &str, label: &Label) -> Result<(), StoreError> {
+    if began == label.owner {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict(format!(
+            "a dataset begun for {began} cannot be committed as {}'s",
+            label.owner
+        )))
+    }
+}
+
 fn capture_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(CaptureRecord, String)> {
     let status: String = row.get("status")?;
     let error: Option<String> = row.get("error")?;
     let counts: String = row.get("counts")?;
     Ok((
         CaptureRecord {
-            content_hash: row.get("content_hash")?,
+            content_hash: content_hash_of(row.get("content_hash")?),
             path: row.get("path")?,
             sensor: row.get("sensor")?,
             label: label_from_row(row)?,
@@ -253,11 +294,15 @@ fn flows_of_bucket(conn: &Connection, bucket: i64) -> Result<Vec<FlowTuple>, Sto
 }
 
 impl ObservationStore for SqliteStore {
-    fn find_capture(&self, content_hash: &str) -> Result<Option<CaptureRecord>, StoreError> {
+    fn find_capture(
+        &self,
+        owner: &str,
+        content_hash: &str,
+    ) -> Result<Option<CaptureRecord>, StoreError> {
         self.conn
             .query_row(
                 "SELECT * FROM captures WHERE content_hash = ?1",
-                [content_hash],
+                [dataset_key(owner, content_hash)],
                 capture_from_row,
             )
             .optional()?
@@ -267,18 +312,20 @@ impl ObservationStore for SqliteStore {
 
     fn begin_capture(
         &mut self,
+        owner: &str,
         content_hash: &str,
         sensor: &str,
     ) -> Result<Box<dyn CaptureWriter + '_>, StoreError> {
         let tx = self.conn.transaction()?;
         tx.execute(
-            "INSERT INTO captures (content_hash, path, sensor, status, counts, ingested_at)
-             VALUES (?1, '', ?2, 'ingesting', '{}', 0)",
-            [content_hash, sensor],
+            "INSERT INTO captures (content_hash, path, sensor, status, counts, ingested_at, owner)
+             VALUES (?1, '', ?2, 'ingesting', '{}', 0, ?3)",
+            [&dataset_key(owner, content_hash), sensor, owner],
         )?;
         let capture_id = tx.last_insert_rowid();
         Ok(Box::new(SqliteCaptureWriter {
             tx,
+            owner: owner.to_string(),
             capture_id,
             parts: FxHashMap::default(),
             buf: Vec::new(),
@@ -441,6 +488,8 @@ fn hour_of(secs: i64) -> i64 {
 /// A capture being written inside one SQLite transaction.
 struct SqliteCaptureWriter<'a> {
     tx: Transaction<'a>,
+    /// The organisation the capture was begun for (its key holds it).
+    owner: String,
     capture_id: i64,
     /// Segment parts written so far per bucket.
     parts: FxHashMap<i64, i64>,
@@ -498,6 +547,7 @@ impl CaptureWriter for SqliteCaptureWriter<'_> {
             CaptureStatus::Complete => ("complete", None),
             CaptureStatus::Partial(e) => ("partial", Some(e.as_str())),
         };
+        same_owner(&self.owner, &capture.label)?;
         let counts = serde_json::to_string(&capture.counts).expect("counts serialise");
         let tx = self.tx;
         tx.execute(
@@ -634,8 +684,11 @@ mod tests {
             store.write_capture(&rec, &obs).unwrap();
         }
         let store = SqliteStore::open(&path).unwrap();
-        assert_eq!(store.find_capture("h1").unwrap(), Some(rec.clone()));
-        assert_eq!(store.find_capture("other").unwrap(), None);
+        assert_eq!(
+            store.find_capture("cert-a", "h1").unwrap(),
+            Some(rec.clone())
+        );
+        assert_eq!(store.find_capture("cert-a", "other").unwrap(), None);
         assert_eq!(all_flows(&store, None), flows);
         assert!(all_flows(&store, Some(&SensorRef::new("cert-a", "elsewhere"))).is_empty());
         assert_eq!(
@@ -674,6 +727,30 @@ mod tests {
         // The failed second write rolled back entirely: still one capture, one flow.
         assert_eq!(store.captures().unwrap().len(), 1);
         assert_eq!(all_flows(&store, None).len(), 1);
+        // Another organisation's copy of the same bytes is its own dataset; the first
+        // organisation's lookup does not find it, and its stored hash reads back plain.
+        let mut theirs = rec.clone();
+        theirs.label.owner = "cert-b".into();
+        store.write_capture(&theirs, &obs).unwrap();
+        assert_eq!(store.captures().unwrap().len(), 2);
+        assert!(store.find_capture("cert-c", "h1").unwrap().is_none());
+        assert_eq!(store.find_capture("cert-b", "h1").unwrap(), Some(theirs));
+        // A store made while datasets were keyed by their bytes alone is re-keyed on open.
+        store
+            .conn
+            .execute(
+                "UPDATE captures SET content_hash = 'h1' WHERE owner = 'cert-a'",
+                [],
+            )
+            .unwrap();
+        let path = dir.path().join("s.sqlite");
+        drop(store);
+        let mut store = SqliteStore::open(&path).unwrap();
+        assert!(store.find_capture("cert-a", "h1").unwrap().is_some());
+        // A writer's label must name the owner it began with.
+        let mut writer = store.begin_capture("cert-c", "h2", "s").unwrap();
+        writer.write_bucket(&obs.buckets[0]).unwrap();
+        assert!(writer.commit(&rec, &[]).is_err());
     }
 
     #[test]
@@ -685,7 +762,7 @@ mod tests {
         let obs = observe(&[scan("1.2.3.4", "198.18.0.1", 23, 0)]);
         // A capture that is never committed leaves the generation alone.
         {
-            let mut writer = store.begin_capture("dropped", "s1").unwrap();
+            let mut writer = store.begin_capture("cert-a", "dropped", "s1").unwrap();
             for bucket in &obs.buckets {
                 writer.write_bucket(bucket).unwrap();
             }
@@ -806,7 +883,7 @@ mod tests {
         restricted.label.tlp = Tlp::Amber;
         store.write_capture(&restricted, &amber).unwrap();
         assert_eq!(
-            store.find_capture("b").unwrap().unwrap().label,
+            store.find_capture("cert-a", "b").unwrap().unwrap().label,
             restricted.label
         );
 

@@ -38,7 +38,7 @@ fn a_country_whose_infected_hosts_double_is_alerted_from_that_day_and_steady_one
     let dir = tempfile::tempdir().unwrap();
     let mut store = SqliteStore::open(&dir.path().join("gw.sqlite")).unwrap();
     let start = NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
-    let mut writer = store.begin_feed_file("feed-1").unwrap();
+    let mut writer = store.begin_feed_file("cert-a", "feed-1").unwrap();
     for d in 0..DAYS {
         let day = start + chrono::Days::new(d.into());
         let weekend = matches!(d % 7, 5 | 6);

@@ -112,7 +112,7 @@ pub fn store_resolvers(store: &mut SqliteStore, netdb: &NetDb) {
             });
         }
     }
-    let mut w = store.begin_feed_file("feed-1").unwrap();
+    let mut w = store.begin_feed_file("cert-a", "feed-1").unwrap();
     for e in &events {
         let day = e.time.to_datetime().date_naive();
         w.write_events("openrecursivedns", day, std::slice::from_ref(e))

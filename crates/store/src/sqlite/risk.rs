@@ -41,7 +41,7 @@ CREATE INDEX IF NOT EXISTS risk_event_segments_by_day ON risk_event_segments(ris
 fn feed_file_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(FeedFileRecord, String)> {
     Ok((
         FeedFileRecord {
-            content_hash: row.get("content_hash")?,
+            content_hash: super::content_hash_of(row.get("content_hash")?),
             path: row.get("path")?,
             format: row.get("format")?,
             report_type: row.get("report_type")?,
@@ -67,11 +67,15 @@ fn day_of(n: i64) -> Result<NaiveDate, StoreError> {
 }
 
 impl RiskStore for SqliteStore {
-    fn find_feed_file(&self, content_hash: &str) -> Result<Option<FeedFileRecord>, StoreError> {
+    fn find_feed_file(
+        &self,
+        owner: &str,
+        content_hash: &str,
+    ) -> Result<Option<FeedFileRecord>, StoreError> {
         self.conn
             .query_row(
                 "SELECT * FROM feed_files WHERE content_hash = ?1",
-                [content_hash],
+                [super::dataset_key(owner, content_hash)],
                 feed_file_from_row,
             )
             .optional()?
@@ -81,17 +85,19 @@ impl RiskStore for SqliteStore {
 
     fn begin_feed_file(
         &mut self,
+        owner: &str,
         content_hash: &str,
     ) -> Result<Box<dyn FeedFileWriter + '_>, StoreError> {
         let tx = self.conn.transaction()?;
         tx.execute(
-            "INSERT INTO feed_files (content_hash, path, format, counts, ingested_at)
-             VALUES (?1, '', '', '{}', 0)",
-            [content_hash],
+            "INSERT INTO feed_files (content_hash, path, format, counts, ingested_at, owner)
+             VALUES (?1, '', '', '{}', 0, ?2)",
+            [&super::dataset_key(owner, content_hash), owner],
         )?;
         let file_id = tx.last_insert_rowid();
         Ok(Box::new(SqliteFeedFileWriter {
             tx,
+            owner: owner.to_string(),
             file_id,
             sorted: Vec::new(),
             buf: Vec::new(),
@@ -151,6 +157,8 @@ impl RiskStore for SqliteStore {
 /// A feed file being written inside one SQLite transaction.
 struct SqliteFeedFileWriter<'a> {
     tx: Transaction<'a>,
+    /// The organisation the file was begun for (its key holds it).
+    owner: String,
     file_id: i64,
     sorted: Vec<RiskEvent>,
     buf: Vec<u8>,
@@ -193,6 +201,7 @@ impl FeedFileWriter for SqliteFeedFileWriter<'_> {
     }
 
     fn commit(self: Box<Self>, record: &FeedFileRecord) -> Result<(), StoreError> {
+        super::same_owner(&self.owner, &record.label)?;
         let counts = serde_json::to_string(&record.counts).expect("counts serialise");
         self.tx.execute(
             "UPDATE feed_files SET path = ?2, format = ?3, report_type = ?4, counts = ?5,
@@ -263,15 +272,15 @@ mod tests {
         let mut store = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
         let (d1, d2) = (date("2026-10-05"), date("2026-10-06"));
         {
-            let mut w = store.begin_feed_file("dropped").unwrap();
+            let mut w = store.begin_feed_file("cert-a", "dropped").unwrap();
             w.write_events("openrecursivedns", d1, &[event("192.0.2.1", d1, 2)])
                 .unwrap();
             // Dropped without commit: nothing of it may remain.
         }
-        assert!(store.find_feed_file("dropped").unwrap().is_none());
+        assert!(store.find_feed_file("cert-a", "dropped").unwrap().is_none());
         assert!(store.risk_coverage(&Viewer::Local).unwrap().is_empty());
 
-        let mut w = store.begin_feed_file("a").unwrap();
+        let mut w = store.begin_feed_file("cert-a", "a").unwrap();
         // Out of address order on purpose: the store sorts what is not sorted yet.
         let day1 = vec![event("2001:db8::1", d1, 2), event("192.0.2.9", d1, 3)];
         w.write_events("openrecursivedns", d1, &day1).unwrap();
@@ -305,7 +314,7 @@ mod tests {
         assert_eq!(coverage[1].risk, "openrecursivedns");
         assert_eq!((coverage[1].first_day, coverage[1].last_day), (d1, d2));
         assert_eq!(coverage[1].events, 3);
-        let stored = store.find_feed_file("a").unwrap().unwrap();
+        let stored = store.find_feed_file("cert-a", "a").unwrap().unwrap();
         assert_eq!(stored, record("a", 4));
         assert_eq!(store.feed_files().unwrap().len(), 1);
     }
