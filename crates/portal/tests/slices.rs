@@ -143,3 +143,21 @@ async fn bad_ports_and_ases_are_400_problems() {
     assert_eq!(page.status, StatusCode::BAD_REQUEST);
     assert!(page.body.contains("ICMP has no ports"));
 }
+
+/// The port index ranks the top 100 ports: asking for more is a 400 that says so, not a
+/// silently shorter answer.
+#[tokio::test]
+async fn asking_the_port_index_for_more_than_it_ranks_is_said() {
+    let f = fixture();
+    let reply = get(&f.app, "/api/v1/ports?limit=1000").await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(
+        reply.body.contains("top 100 scanned ports"),
+        "{}",
+        reply.body
+    );
+    assert_eq!(
+        get(&f.app, "/api/v1/ports?limit=100").await.status,
+        StatusCode::OK
+    );
+}

@@ -4,7 +4,7 @@
 //! Charts are drawn in the browser from the same JSON (a data island).
 
 use super::overview::{capitalised, days, describe_window, port_label, window_query, DayView};
-use crate::data::{PortKey, Slice, SliceReport};
+use crate::data::{PortKey, Slice, SliceReport, PORT_INDEX_ROWS};
 use crate::error::{ApiError, PageError, PortalError};
 use crate::paging::{self, PageQuery};
 use crate::range::{self, Window, WindowQuery};
@@ -81,6 +81,16 @@ pub async fn ports_api(
     Query(paging): Query<PageQuery>,
     OriginalUri(uri): OriginalUri,
 ) -> Result<Response, ApiError> {
+    // The index ranks the top PORT_INDEX_ROWS ports: asking for more is said, not cut short
+    // silently.
+    let asked = paging.limit.as_deref().map(str::trim).unwrap_or("");
+    if asked.parse::<usize>().is_ok_and(|n| n > PORT_INDEX_ROWS) {
+        return Err(PortalError::BadRequest(format!(
+            "limit {asked}: the port index ranks the top {PORT_INDEX_ROWS} scanned ports; \
+             ask for at most {PORT_INDEX_ROWS} (a port's own page has its details)"
+        ))
+        .into());
+    }
     let reads = state.reads(&visitor.viewer).await?;
     let (ports, json) = reads.ports(&window).await?;
     if paging.is_whole(ports.len()) {

@@ -440,6 +440,8 @@ struct JobRow {
     id: String,
     name: String,
     kind: &'static str,
+    /// The organisation the file is stored for.
+    owner: String,
     tlp: String,
     by: String,
     started: String,
@@ -452,6 +454,7 @@ impl JobRow {
             id: s.id.clone(),
             name: s.name.clone(),
             kind: s.kind.as_str(),
+            owner: s.owner.clone(),
             tlp: s.tlp.clone(),
             by: s.uploaded_by.clone(),
             started: when(s.started),
