@@ -10,7 +10,7 @@
 pub mod alerts;
 mod slices;
 
-pub use slices::{ports, slice, Slice, SliceReport, PORT_INDEX_ROWS};
+pub use slices::{scan_index, slice, Slice, SliceReport, PORT_INDEX_ROWS};
 
 use crate::countries;
 use crate::error::PortalError;

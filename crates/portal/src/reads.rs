@@ -18,7 +18,7 @@ use greenwatch_metrics::MetricTable;
 use greenwatch_model::access::Viewer;
 use greenwatch_model::sensor::SensorRef;
 use greenwatch_model::CountryCode;
-use greenwatch_observe::TopRow;
+use greenwatch_observe::{TopBy, TopRow};
 use greenwatch_store::ObservationStore;
 use serde::Serialize;
 use std::sync::Arc;
@@ -194,13 +194,29 @@ impl Reads<'_> {
         &self,
         query: &WindowQuery,
     ) -> Result<(Arc<Vec<TopRow>>, Arc<JsonDoc>), PortalError> {
+        self.scan_index(query, TopBy::Port).await
+    }
+
+    /// The scanning source ASes of the window asked for, with their JSON.
+    pub async fn asns(
+        &self,
+        query: &WindowQuery,
+    ) -> Result<(Arc<Vec<TopRow>>, Arc<JsonDoc>), PortalError> {
+        self.scan_index(query, TopBy::Asn).await
+    }
+
+    async fn scan_index(
+        &self,
+        query: &WindowQuery,
+        by: TopBy,
+    ) -> Result<(Arc<Vec<TopRow>>, Arc<JsonDoc>), PortalError> {
         let window = query.resolve(self.stored_range().await?)?;
-        let what = format!("ports {window:?}");
-        let ports = self
-            .cached(what.clone(), move |s, v| data::ports(s, v, window))
+        let what = format!("scan index {by:?} {window:?}");
+        let rows = self
+            .cached(what.clone(), move |s, v| data::scan_index(s, v, window, by))
             .await?;
-        let json = self.json(what, Arc::clone(&ports)).await?;
-        Ok((ports, json))
+        let json = self.json(what, Arc::clone(&rows)).await?;
+        Ok((rows, json))
     }
 
     /// The window of a sensor page: as any page's, but at most [`SENSOR_WINDOW_MAX_SECS`],

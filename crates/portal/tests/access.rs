@@ -49,6 +49,8 @@ const ROUTES: &[&str] = &[
     "/api/v1/countries/FR?compare=CN&from=2026-10-05T02:00:00Z&to=2026-10-05T04:00:00Z",
     "/ports/tcp/23",
     "/ports/tcp/23?from=2026-10-05T02:00:00Z",
+    "/asns",
+    "/api/v1/asns",
     "/asns/64500",
     "/asns/64502",
     "/api/v1/ports",

@@ -161,3 +161,30 @@ async fn asking_the_port_index_for_more_than_it_ranks_is_said() {
         StatusCode::OK
     );
 }
+
+/// `/asns` is an index of the scanning source ASes (it was a 404), each linking to its page,
+/// with the same rows as JSON.
+#[tokio::test]
+async fn the_as_index_ranks_scanning_source_networks_and_links_them() {
+    let f = fixture();
+    let api = get(&f.app, "/api/v1/asns").await;
+    assert_eq!(api.status, StatusCode::OK);
+    let rows: Vec<Value> = api.json().as_array().unwrap().clone();
+    assert!(!rows.is_empty());
+    let first = rows[0]["asn"].as_u64().unwrap();
+    let packets: Vec<u64> = rows
+        .iter()
+        .map(|r| r["packets"].as_u64().unwrap())
+        .collect();
+    assert!(
+        packets.windows(2).all(|w| w[0] >= w[1]),
+        "ranked by packets"
+    );
+    let page = get(&f.app, "/asns").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains(&format!("href=\"/asns/{first}?")),
+        "{}",
+        page.body
+    );
+}

@@ -71,10 +71,12 @@ impl SqliteStore {
     /// Opens (creating if needed) the database at `path`.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let conn = Connection::open(path)?;
+        // First: the pragmas and schema checks below take locks too, and a portal opening
+        // connections while others write must wait for them, not fail with "locked".
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(30))?;
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(risk::SCHEMA)?;
         conn.execute_batch(accounts::SCHEMA)?;
@@ -219,14 +221,23 @@ pub(super) fn content_hash_of(key: String) -> String {
 
 /// Stores made while a dataset was identified by its bytes alone: each row's key gets its
 /// owner in front.
+/// Only a store that needs it is written to: every connection the portal opens runs this,
+/// and a write on open from many connections at once fails with SQLITE_BUSY.
 fn key_by_organisation(conn: &Connection, table: &str) -> Result<(), StoreError> {
-    conn.execute(
-        &format!(
-            "UPDATE {table} SET content_hash = owner || '/' || content_hash
-             WHERE instr(content_hash, '/') = 0"
-        ),
+    let unkeyed: bool = conn.query_row(
+        &format!("SELECT EXISTS(SELECT 1 FROM {table} WHERE instr(content_hash, '/') = 0)"),
         [],
+        |r| r.get(0),
     )?;
+    if unkeyed {
+        conn.execute(
+            &format!(
+                "UPDATE {table} SET content_hash = owner || '/' || content_hash
+                 WHERE instr(content_hash, '/') = 0"
+            ),
+            [],
+        )?;
+    }
     Ok(())
 }
 
@@ -316,7 +327,7 @@ impl ObservationStore for SqliteStore {
         content_hash: &str,
         sensor: &str,
     ) -> Result<Box<dyn CaptureWriter + '_>, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = write_transaction(&mut self.conn)?;
         tx.execute(
             "INSERT INTO captures (content_hash, path, sensor, status, counts, ingested_at, owner)
              VALUES (?1, '', ?2, 'ingesting', '{}', 0, ?3)",
@@ -478,6 +489,14 @@ fn sensor_params(sensor: Option<&SensorRef>) -> [Option<&str>; 2] {
         sensor.map(|s| s.name.as_str()),
         sensor.map(|s| s.org.as_str()),
     ]
+}
+
+/// A write transaction: it takes the write lock at BEGIN, waiting for it under the busy
+/// timeout. A deferred one that reads first and writes later fails with "database is locked"
+/// at once when another connection committed in between (a WAL read snapshot cannot be
+/// upgraded), which many concurrent logins writing audit entries made happen.
+pub(super) fn write_transaction(conn: &mut Connection) -> rusqlite::Result<Transaction<'_>> {
+    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
 }
 
 /// Backscatter segments are per hour, whatever the flow bucket width.

@@ -264,11 +264,13 @@ fn asn_risks(sources: &Sources, viewer: &Viewer, asn: u32) -> Result<Vec<AsnRisk
     Ok(risks)
 }
 
-/// Scan ports of a window, by packets (the ports index).
-pub fn ports(
+/// The scans of a window ranked `by` port (the ports index) or source AS (the AS index), by
+/// packets, the top [`PORT_INDEX_ROWS`].
+pub fn scan_index(
     sources: &Sources,
     viewer: &Viewer,
     window: Option<Window>,
+    by: TopBy,
 ) -> Result<Vec<TopRow>, PortalError> {
     let Some(window) = window else {
         return Ok(Vec::new());
@@ -278,11 +280,11 @@ pub fn ports(
         class: Some(TrafficClass::Scan),
         ..all
     };
-    let mut ports = Top::new(TopBy::Port, scans.clone());
+    let mut ranked = Top::new(by, scans.clone());
     sources.store.scan_flows(viewer, range, None, &mut |f| {
         if scans.matches(f) {
-            ports.add(f);
+            ranked.add(f);
         }
     })?;
-    Ok(ports.finish(PORT_INDEX_ROWS))
+    Ok(ranked.finish(PORT_INDEX_ROWS))
 }

@@ -81,22 +81,26 @@ pub async fn ports_api(
     Query(paging): Query<PageQuery>,
     OriginalUri(uri): OriginalUri,
 ) -> Result<Response, ApiError> {
-    // The index ranks the top PORT_INDEX_ROWS ports: asking for more is said, not cut short
-    // silently.
-    let asked = paging.limit.as_deref().map(str::trim).unwrap_or("");
-    if asked.parse::<usize>().is_ok_and(|n| n > PORT_INDEX_ROWS) {
-        return Err(PortalError::BadRequest(format!(
-            "limit {asked}: the port index ranks the top {PORT_INDEX_ROWS} scanned ports; \
-             ask for at most {PORT_INDEX_ROWS} (a port's own page has its details)"
-        ))
-        .into());
-    }
+    within_index("scanned ports", &paging)?;
     let reads = state.reads(&visitor.viewer).await?;
     let (ports, json) = reads.ports(&window).await?;
     if paging.is_whole(ports.len()) {
         return Ok(json.response());
     }
     Ok(paging::page(&ports, &paging, reads.generation(), &uri)?)
+}
+
+/// An index ranks its top [`PORT_INDEX_ROWS`] rows: asking for more is said, not cut short
+/// silently.
+fn within_index(what: &str, paging: &PageQuery) -> Result<(), PortalError> {
+    let asked = paging.limit.as_deref().map(str::trim).unwrap_or("");
+    if asked.parse::<usize>().is_ok_and(|n| n > PORT_INDEX_ROWS) {
+        return Err(PortalError::BadRequest(format!(
+            "limit {asked}: the index ranks the top {PORT_INDEX_ROWS} {what}; ask for at most \
+             {PORT_INDEX_ROWS} (each row's own page has its details)"
+        )));
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -144,10 +148,17 @@ fn port_link(r: &TopRow) -> (String, String) {
     )
 }
 
+/// An index of what scans (ports hit, source ASes), ranked by packets.
 #[derive(Template)]
-#[template(path = "ports.html")]
-struct PortsPage {
+#[template(path = "scan-index.html")]
+struct ScanIndexPage {
     layout: Layout,
+    title: &'static str,
+    lead: &'static str,
+    /// The page's path; its JSON is under `/api/v1` with the same path.
+    path: &'static str,
+    /// The ranked column's heading.
+    column: &'static str,
     window: String,
     from: String,
     to: String,
@@ -166,14 +177,75 @@ pub async fn ports_page(
     let window = query.resolve(reads.stored_range().await?)?;
     let (ports, _) = reads.ports(&query).await?;
     let total: u64 = ports.iter().map(|r| r.packets).sum();
-    Ok(render(&PortsPage {
+    let rows = ranked_ports(&ports, total);
+    Ok(render(&ScanIndexPage {
         layout,
+        title: "Ports",
+        lead: "The destination ports that scans hit, by packets: each links to its page with \
+               its traffic over time, the countries and networks that scan it and the tools \
+               they use.",
+        path: "/ports",
+        column: "Port",
         window: window.map_or_else(String::new, describe_window),
         from: window.map_or_else(String::new, |w| range::display(w.from)),
         to: window.map_or_else(String::new, |w| range::display(w.to)),
-        rows: ranked_ports(&ports, total),
+        rows,
         query: window.map(window_query).unwrap_or_default(),
     }))
+}
+
+/// `GET /asns`: the source ASes of scans, by packets, each linking to its AS page.
+pub async fn asns_page(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Query(query): Query<WindowQuery>,
+) -> Result<Response, PageError> {
+    let layout = Layout::new("Source networks", Some(Nav::Countries), Some(&visitor));
+    let reads = state.reads(&visitor.viewer).await?;
+    let window = query.resolve(reads.stored_range().await?)?;
+    let (asns, _) = reads.asns(&query).await?;
+    let total: u64 = asns.iter().map(|r| r.packets).sum();
+    let netdb = state.netdb();
+    let names = netdb.snapshots().last();
+    let rows = asns
+        .iter()
+        .map(|r| {
+            let asn = r.asn.unwrap_or_default();
+            let name = names.and_then(|s| s.as_name(asn)).unwrap_or("");
+            let link = (format!("/asns/{asn}"), format!("AS{asn} {name}"));
+            ranked_row((r.rank, r.packets, r.sources), total, link)
+        })
+        .collect();
+    Ok(render(&ScanIndexPage {
+        layout,
+        title: "Source networks",
+        lead: "The autonomous systems that scans come from, by packets: each links to its page \
+               with its traffic, the ports it scans and its hosts of each risk.",
+        path: "/asns",
+        column: "AS",
+        window: window.map_or_else(String::new, describe_window),
+        from: window.map_or_else(String::new, |w| range::display(w.from)),
+        to: window.map_or_else(String::new, |w| range::display(w.to)),
+        rows,
+        query: window.map(window_query).unwrap_or_default(),
+    }))
+}
+
+/// `GET /api/v1/asns`: [`asns_page`]'s rows as JSON.
+pub async fn asns_api(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Query(window): Query<WindowQuery>,
+    Query(paging): Query<PageQuery>,
+    OriginalUri(uri): OriginalUri,
+) -> Result<Response, ApiError> {
+    within_index("scanning source ASes", &paging)?;
+    let reads = state.reads(&visitor.viewer).await?;
+    let (asns, json) = reads.asns(&window).await?;
+    if paging.is_whole(asns.len()) {
+        return Ok(json.response());
+    }
+    Ok(paging::page(&asns, &paging, reads.generation(), &uri)?)
 }
 
 pub struct ToolView {

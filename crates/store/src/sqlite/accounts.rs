@@ -193,7 +193,7 @@ impl AccountStore for SqliteStore {
                 org.slug
             )));
         }
-        let tx = self.conn.transaction()?;
+        let tx = super::write_transaction(&mut self.conn)?;
         let inserted = tx.execute(
             "INSERT OR IGNORE INTO orgs (slug, name, created_at) VALUES (?1, ?2, ?3)",
             params![org.slug, org.name, org.created_at.0],
@@ -240,7 +240,7 @@ impl AccountStore for SqliteStore {
         actor: &str,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = super::write_transaction(&mut self.conn)?;
         let known: Option<String> = tx
             .query_row("SELECT slug FROM orgs WHERE slug = ?1", [org], |r| r.get(0))
             .optional()?;
@@ -290,7 +290,7 @@ impl AccountStore for SqliteStore {
         actor: &str,
         now: Timestamp,
     ) -> Result<i64, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = super::write_transaction(&mut self.conn)?;
         let org_exists: bool = tx.query_row(
             "SELECT EXISTS(SELECT 1 FROM orgs WHERE slug = ?1)",
             [&user.org],
@@ -368,7 +368,7 @@ impl AccountStore for SqliteStore {
         actor: &str,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = super::write_transaction(&mut self.conn)?;
         let (login, org) = login_of(&tx, id)?;
         tx.execute(
             "UPDATE users SET password_hash = ?2 WHERE id = ?1",
@@ -402,7 +402,7 @@ impl AccountStore for SqliteStore {
         actor: &str,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = super::write_transaction(&mut self.conn)?;
         let (login, org) = login_of(&tx, id)?;
         tx.execute(
             "UPDATE users SET disabled = ?2 WHERE id = ?1",
@@ -489,7 +489,7 @@ impl AccountStore for SqliteStore {
         actor: &str,
         now: Timestamp,
     ) -> Result<i64, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = super::write_transaction(&mut self.conn)?;
         let (login, org) = login_of(&tx, user_id)?;
         tx.execute(
             "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
@@ -558,7 +558,7 @@ impl AccountStore for SqliteStore {
     }
 
     fn revoke_token(&mut self, id: i64, actor: &str, now: Timestamp) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = super::write_transaction(&mut self.conn)?;
         if tx.execute("UPDATE api_tokens SET revoked = 1 WHERE id = ?1", [id])? == 0 {
             return Err(StoreError::Conflict(format!("no token {id}")));
         }
@@ -578,7 +578,7 @@ impl AccountStore for SqliteStore {
     }
 
     fn audit(&mut self, e: &AuditEntry) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = super::write_transaction(&mut self.conn)?;
         append_audit(&tx, e)?;
         tx.commit()?;
         Ok(())

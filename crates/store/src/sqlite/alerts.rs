@@ -141,7 +141,7 @@ impl AlertStore for SqliteStore {
     }
 
     fn write_alert(&mut self, alert: &NewAlert, audit: &AuditEntry) -> Result<i64, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = super::write_transaction(&mut self.conn)?;
         let id = insert_alert(&tx, alert)?;
         let entry = AuditEntry {
             target: id.to_string(),
@@ -214,7 +214,7 @@ impl AlertStore for SqliteStore {
             SubscriptionChannel::Webhook { url, secret } => (url.clone(), Some(secret.as_str())),
             SubscriptionChannel::Email { to } => (to.join(","), None),
         };
-        let tx = self.conn.transaction()?;
+        let tx = super::write_transaction(&mut self.conn)?;
         let org_exists: Option<i64> = tx
             .query_row("SELECT 1 FROM orgs WHERE slug = ?1", [&new.org], |r| {
                 r.get(0)
@@ -289,7 +289,7 @@ impl AlertStore for SqliteStore {
         actor: &str,
         at: Timestamp,
     ) -> Result<bool, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = super::write_transaction(&mut self.conn)?;
         let removed = tx.execute(
             "DELETE FROM alert_subscriptions WHERE id = ?1 AND (?2 IS NULL OR org = ?2)",
             params![id, org],

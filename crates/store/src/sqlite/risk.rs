@@ -88,7 +88,7 @@ impl RiskStore for SqliteStore {
         owner: &str,
         content_hash: &str,
     ) -> Result<Box<dyn FeedFileWriter + '_>, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = super::write_transaction(&mut self.conn)?;
         tx.execute(
             "INSERT INTO feed_files (content_hash, path, format, counts, ingested_at, owner)
              VALUES (?1, '', '', '{}', 0, ?2)",

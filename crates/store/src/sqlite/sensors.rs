@@ -97,7 +97,7 @@ impl SensorStore for SqliteStore {
         actor: &str,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = super::write_transaction(&mut self.conn)?;
         let org_exists: bool = tx.query_row(
             "SELECT EXISTS(SELECT 1 FROM orgs WHERE slug = ?1)",
             [&s.org],
@@ -177,7 +177,7 @@ impl SensorStore for SqliteStore {
         actor: &str,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = super::write_transaction(&mut self.conn)?;
         let changed = tx.execute(
             "UPDATE sensors SET revoked_at = ?3
              WHERE org = ?1 AND name = ?2 AND revoked_at IS NULL",
