@@ -189,23 +189,8 @@ impl Reads<'_> {
         Ok((report, json))
     }
 
-    /// The scan ports of the window asked for, with their JSON.
-    pub async fn ports(
-        &self,
-        query: &WindowQuery,
-    ) -> Result<(Arc<Vec<TopRow>>, Arc<JsonDoc>), PortalError> {
-        self.scan_index(query, TopBy::Port).await
-    }
-
-    /// The scanning source ASes of the window asked for, with their JSON.
-    pub async fn asns(
-        &self,
-        query: &WindowQuery,
-    ) -> Result<(Arc<Vec<TopRow>>, Arc<JsonDoc>), PortalError> {
-        self.scan_index(query, TopBy::Asn).await
-    }
-
-    async fn scan_index(
+    /// The scans of the window asked for ranked `by` port or source AS, with their JSON.
+    pub async fn scan_index(
         &self,
         query: &WindowQuery,
         by: TopBy,

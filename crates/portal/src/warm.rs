@@ -37,7 +37,9 @@ async fn warm_once(state: &AppState, done: Option<u64>) -> Result<u64, crate::er
     let started = std::time::Instant::now();
     let window = WindowQuery::default();
     reads.overview_json(&window).await?;
-    reads.ports(&window).await?;
+    reads
+        .scan_index(&window, greenwatch_observe::TopBy::Port)
+        .await?;
     reads.risks_json().await?;
     for risk in reads.risks().await?.iter() {
         if risk.last_day.is_none() {

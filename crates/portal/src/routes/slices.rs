@@ -14,7 +14,7 @@ use askama::Template;
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::response::Response;
 use greenwatch_model::{TrafficClass, Transport};
-use greenwatch_observe::TopRow;
+use greenwatch_observe::{TopBy, TopRow};
 
 fn port_key(protocol: &str, port: &str) -> Result<PortKey, PortalError> {
     let protocol: Transport = protocol.parse().map_err(PortalError::BadRequest)?;
@@ -71,23 +71,6 @@ pub async fn asn_api(
         .slice(slice, &window)
         .await?;
     Ok(json.response())
-}
-
-/// `GET /api/v1/ports?from=&to=&limit=&cursor=`: scan ports by packets, paginated.
-pub async fn ports_api(
-    State(state): State<AppState>,
-    visitor: Visitor,
-    Query(window): Query<WindowQuery>,
-    Query(paging): Query<PageQuery>,
-    OriginalUri(uri): OriginalUri,
-) -> Result<Response, ApiError> {
-    within_index("scanned ports", &paging)?;
-    let reads = state.reads(&visitor.viewer).await?;
-    let (ports, json) = reads.ports(&window).await?;
-    if paging.is_whole(ports.len()) {
-        return Ok(json.response());
-    }
-    Ok(paging::page(&ports, &paging, reads.generation(), &uri)?)
 }
 
 /// An index ranks its top [`PORT_INDEX_ROWS`] rows: asking for more is said, not cut short
@@ -166,86 +149,143 @@ struct ScanIndexPage {
     query: String,
 }
 
+/// An index of what scans, ranked by packets: one page and one API each.
+#[derive(Copy, Clone)]
+enum ScanIndex {
+    /// The destination ports scans hit.
+    Ports,
+    /// The source ASes scans come from.
+    Asns,
+}
+
+impl ScanIndex {
+    fn by(self) -> TopBy {
+        match self {
+            ScanIndex::Ports => TopBy::Port,
+            ScanIndex::Asns => TopBy::Asn,
+        }
+    }
+
+    /// What the index ranks, for the bound's message.
+    fn ranks(self) -> &'static str {
+        match self {
+            ScanIndex::Ports => "scanned ports",
+            ScanIndex::Asns => "scanning source ASes",
+        }
+    }
+}
+
 /// `GET /ports?from=&to=`: the scanned ports of the window, each linking to its page.
 pub async fn ports_page(
-    State(state): State<AppState>,
+    state: State<AppState>,
     visitor: Visitor,
-    Query(query): Query<WindowQuery>,
+    query: Query<WindowQuery>,
 ) -> Result<Response, PageError> {
-    let layout = Layout::new("Ports", Some(Nav::Ports), Some(&visitor));
-    let reads = state.reads(&visitor.viewer).await?;
-    let window = query.resolve(reads.stored_range().await?)?;
-    let (ports, _) = reads.ports(&query).await?;
-    let total: u64 = ports.iter().map(|r| r.packets).sum();
-    let rows = ranked_ports(&ports, total);
-    Ok(render(&ScanIndexPage {
-        layout,
-        title: "Ports",
-        lead: "The destination ports that scans hit, by packets: each links to its page with \
-               its traffic over time, the countries and networks that scan it and the tools \
-               they use.",
-        path: "/ports",
-        column: "Port",
-        window: window.map_or_else(String::new, describe_window),
-        from: window.map_or_else(String::new, |w| range::display(w.from)),
-        to: window.map_or_else(String::new, |w| range::display(w.to)),
-        rows,
-        query: window.map(window_query).unwrap_or_default(),
-    }))
+    index_page(state, visitor, query, ScanIndex::Ports).await
 }
 
-/// `GET /asns`: the source ASes of scans, by packets, each linking to its AS page.
+/// `GET /asns?from=&to=`: the source ASes of scans, each linking to its AS page.
 pub async fn asns_page(
-    State(state): State<AppState>,
+    state: State<AppState>,
     visitor: Visitor,
-    Query(query): Query<WindowQuery>,
+    query: Query<WindowQuery>,
 ) -> Result<Response, PageError> {
-    let layout = Layout::new("Source networks", Some(Nav::Countries), Some(&visitor));
-    let reads = state.reads(&visitor.viewer).await?;
-    let window = query.resolve(reads.stored_range().await?)?;
-    let (asns, _) = reads.asns(&query).await?;
-    let total: u64 = asns.iter().map(|r| r.packets).sum();
-    let netdb = state.netdb();
-    let names = netdb.snapshots().last();
-    let rows = asns
-        .iter()
-        .map(|r| {
-            let asn = r.asn.unwrap_or_default();
-            let name = names.and_then(|s| s.as_name(asn)).unwrap_or("");
-            let link = (format!("/asns/{asn}"), format!("AS{asn} {name}"));
-            ranked_row((r.rank, r.packets, r.sources), total, link)
-        })
-        .collect();
-    Ok(render(&ScanIndexPage {
-        layout,
-        title: "Source networks",
-        lead: "The autonomous systems that scans come from, by packets: each links to its page \
-               with its traffic, the ports it scans and its hosts of each risk.",
-        path: "/asns",
-        column: "AS",
-        window: window.map_or_else(String::new, describe_window),
-        from: window.map_or_else(String::new, |w| range::display(w.from)),
-        to: window.map_or_else(String::new, |w| range::display(w.to)),
-        rows,
-        query: window.map(window_query).unwrap_or_default(),
-    }))
+    index_page(state, visitor, query, ScanIndex::Asns).await
 }
 
-/// `GET /api/v1/asns`: [`asns_page`]'s rows as JSON.
+/// `GET /api/v1/ports?from=&to=&limit=&cursor=`: scan ports by packets, paginated.
+pub async fn ports_api(
+    state: State<AppState>,
+    visitor: Visitor,
+    window: Query<WindowQuery>,
+    paging: Query<PageQuery>,
+    uri: OriginalUri,
+) -> Result<Response, ApiError> {
+    index_api(state, visitor, window, paging, uri, ScanIndex::Ports).await
+}
+
+/// `GET /api/v1/asns?from=&to=&limit=&cursor=`: scanning source ASes by packets, paginated.
 pub async fn asns_api(
+    state: State<AppState>,
+    visitor: Visitor,
+    window: Query<WindowQuery>,
+    paging: Query<PageQuery>,
+    uri: OriginalUri,
+) -> Result<Response, ApiError> {
+    index_api(state, visitor, window, paging, uri, ScanIndex::Asns).await
+}
+
+async fn index_api(
     State(state): State<AppState>,
     visitor: Visitor,
     Query(window): Query<WindowQuery>,
     Query(paging): Query<PageQuery>,
     OriginalUri(uri): OriginalUri,
+    index: ScanIndex,
 ) -> Result<Response, ApiError> {
-    within_index("scanning source ASes", &paging)?;
+    within_index(index.ranks(), &paging)?;
     let reads = state.reads(&visitor.viewer).await?;
-    let (asns, json) = reads.asns(&window).await?;
-    if paging.is_whole(asns.len()) {
+    let (rows, json) = reads.scan_index(&window, index.by()).await?;
+    if paging.is_whole(rows.len()) {
         return Ok(json.response());
     }
-    Ok(paging::page(&asns, &paging, reads.generation(), &uri)?)
+    Ok(paging::page(&rows, &paging, reads.generation(), &uri)?)
+}
+
+async fn index_page(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Query(query): Query<WindowQuery>,
+    index: ScanIndex,
+) -> Result<Response, PageError> {
+    let reads = state.reads(&visitor.viewer).await?;
+    let window = query.resolve(reads.stored_range().await?)?;
+    let (ranked, _) = reads.scan_index(&query, index.by()).await?;
+    let total: u64 = ranked.iter().map(|r| r.packets).sum();
+    let netdb = state.netdb();
+    let names = netdb.snapshots().last();
+    let link = |r: &TopRow| match index {
+        ScanIndex::Ports => port_link(r),
+        ScanIndex::Asns => {
+            let asn = r.asn.unwrap_or_default();
+            let name = names.and_then(|s| s.as_name(asn)).unwrap_or("");
+            (format!("/asns/{asn}"), format!("AS{asn} {name}"))
+        }
+    };
+    let rows = ranked
+        .iter()
+        .map(|r| ranked_row((r.rank, r.packets, r.sources), total, link(r)))
+        .collect();
+    let (title, nav, lead, path, column) = match index {
+        ScanIndex::Ports => (
+            "Ports",
+            Nav::Ports,
+            "The destination ports that scans hit, by packets: each links to its page with its \
+             traffic over time, the countries and networks that scan it and the tools they use.",
+            "/ports",
+            "Port",
+        ),
+        ScanIndex::Asns => (
+            "Source networks",
+            Nav::Countries,
+            "The autonomous systems that scans come from, by packets: each links to its page \
+             with its traffic, the ports it scans and its hosts of each risk.",
+            "/asns",
+            "AS",
+        ),
+    };
+    Ok(render(&ScanIndexPage {
+        layout: Layout::new(title, Some(nav), Some(&visitor)),
+        title,
+        lead,
+        path,
+        column,
+        window: window.map_or_else(String::new, describe_window),
+        from: window.map_or_else(String::new, |w| range::display(w.from)),
+        to: window.map_or_else(String::new, |w| range::display(w.to)),
+        rows,
+        query: window.map(window_query).unwrap_or_default(),
+    }))
 }
 
 pub struct ToolView {
