@@ -301,15 +301,19 @@ mod tests {
         }
     }
 
-    #[test]
-    fn bare_carriage_returns_and_line_feeds_cannot_end_the_data_early() {
-        let smtp = Smtp {
+    fn plain_relay() -> Smtp {
+        Smtp {
             relay: "127.0.0.1:25".into(),
             from: "gw@example.org".into(),
             to: vec!["soc@example.org".into()],
             credentials: None,
             security: SmtpSecurity::Plain,
-        };
+        }
+    }
+
+    #[test]
+    fn bare_carriage_returns_and_line_feeds_cannot_end_the_data_early() {
+        let smtp = plain_relay();
         let mut alert = crate::tests::alert(
             1,
             "Surge\r.\r\nMAIL FROM:<x@evil.example>",
@@ -333,13 +337,7 @@ mod tests {
 
     #[test]
     fn body_lines_starting_with_a_dot_are_stuffed() {
-        let smtp = Smtp {
-            relay: "127.0.0.1:25".into(),
-            from: "gw@example.org".into(),
-            to: vec!["soc@example.org".into()],
-            credentials: None,
-            security: SmtpSecurity::Plain,
-        };
+        let smtp = plain_relay();
         let mut alert = crate::tests::alert(1, "Surge", greenwatch_model::access::Tlp::Clear);
         alert.alert.summary = "line\n.\n.hidden".into();
         let message = smtp.message(&alert);

@@ -90,6 +90,39 @@ fn deliver_once(
 }
 
 /// Reads one HTTP/1.1 POST to `/hook` from `stream`.
+/// cert-y (made here) subscribed to `url` from the lowest severity, and a CLEAR alert raised
+/// after the subscription, so it is due.
+fn subscribed_webhook(
+    store: &mut SqliteStore,
+    url: String,
+) -> greenwatch_model::alert::Subscription {
+    use greenwatch_model::account::Organisation;
+    use greenwatch_model::alert::{NewSubscription, SubscriptionChannel};
+    use greenwatch_store::AccountStore;
+    let org = Organisation {
+        slug: "cert-y".into(),
+        name: "CERT Y".into(),
+        created_at: now(),
+    };
+    store.create_org(&org, "test").unwrap();
+    let subscription = store
+        .subscribe(&NewSubscription {
+            org: "cert-y".into(),
+            channel: SubscriptionChannel::Webhook {
+                url,
+                secret: "k".into(),
+            },
+            min_severity: Severity::Low,
+            created_by: "analyst".into(),
+            created_at: now(),
+        })
+        .unwrap();
+    store
+        .raise_alert(&new_alert("after the subscription", Tlp::Clear))
+        .unwrap();
+    subscription
+}
+
 fn read_request(stream: &std::net::TcpStream) -> Received {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut headers = Vec::new();
@@ -326,32 +359,9 @@ fn an_outsider_receives_a_detector_alert_with_its_sources_anonymised_and_the_own
 #[test]
 fn a_subscription_webhook_to_an_internal_address_is_refused_unless_the_deployment_allows_it() {
     use greenwatch_alert::Outbound;
-    use greenwatch_model::account::Organisation;
-    use greenwatch_model::alert::{NewSubscription, SubscriptionChannel};
-    use greenwatch_store::AccountStore;
     let (_dir, mut store) = store_with(&[]);
-    let org = Organisation {
-        slug: "cert-y".into(),
-        name: "CERT Y".into(),
-        created_at: now(),
-    };
-    store.create_org(&org, "test").unwrap();
     let (url, received) = webhook_receiver(vec![200]);
-    let subscription = store
-        .subscribe(&NewSubscription {
-            org: "cert-y".into(),
-            channel: SubscriptionChannel::Webhook {
-                url,
-                secret: "k".into(),
-            },
-            min_severity: Severity::Low,
-            created_by: "analyst".into(),
-            created_at: now(),
-        })
-        .unwrap();
-    store
-        .raise_alert(&new_alert("after the subscription", Tlp::Clear))
-        .unwrap();
+    let subscription = subscribed_webhook(&mut store, url);
     let refused = deliver_once(&mut store, &subscription, &Outbound::default());
     assert_eq!(refused.len(), 1);
     let reason = refused[0].delivery.outcome.clone().unwrap_err();
@@ -372,20 +382,7 @@ fn a_subscription_webhook_to_an_internal_address_is_refused_unless_the_deploymen
 #[test]
 fn a_webhook_redirect_is_not_followed_and_the_delivery_fails_naming_it() {
     use greenwatch_alert::Outbound;
-    use greenwatch_model::account::Organisation;
-    use greenwatch_model::alert::{NewSubscription, SubscriptionChannel};
-    use greenwatch_store::AccountStore;
     let (_dir, mut store) = store_with(&[]);
-    store
-        .create_org(
-            &Organisation {
-                slug: "cert-y".into(),
-                name: "CERT Y".into(),
-                created_at: now(),
-            },
-            "test",
-        )
-        .unwrap();
     // Where the redirect points: it must never be connected to.
     let target = TcpListener::bind("127.0.0.1:0").unwrap();
     let location = format!("http://{}/hook", target.local_addr().unwrap());
@@ -403,21 +400,7 @@ fn a_webhook_redirect_is_not_followed_and_the_delivery_fails_naming_it() {
         .unwrap();
         tx.send(()).unwrap();
     });
-    let subscription = store
-        .subscribe(&NewSubscription {
-            org: "cert-y".into(),
-            channel: SubscriptionChannel::Webhook {
-                url,
-                secret: "k".into(),
-            },
-            min_severity: Severity::Low,
-            created_by: "analyst".into(),
-            created_at: now(),
-        })
-        .unwrap();
-    store
-        .raise_alert(&new_alert("after the subscription", Tlp::Clear))
-        .unwrap();
+    let subscription = subscribed_webhook(&mut store, url);
     let internal = Outbound {
         webhooks_to_internal: true,
         ..Outbound::default()

@@ -319,6 +319,26 @@ mod tests {
     use greenwatch_model::alert::Severity;
     use greenwatch_model::Timestamp;
 
+    /// A detector alert of cert-a keyed by its title, seen at `at`.
+    fn detector_alert(title: &str, tlp: Tlp, at: Timestamp) -> NewAlert {
+        NewAlert {
+            key: Some(title.into()),
+            severity: Severity::High,
+            title: title.into(),
+            summary: String::new(),
+            affected: Vec::new(),
+            first_seen: at,
+            last_seen: at,
+            author: "detector".into(),
+            label: Label {
+                owner: "cert-a".into(),
+                tlp,
+            },
+            evidence: None,
+            created_at: at,
+        }
+    }
+
     #[test]
     fn a_written_alert_and_its_audit_entry_are_stored_together() {
         let dir = tempfile::tempdir().unwrap();
@@ -368,22 +388,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut store = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
         let at = Timestamp::from_secs(1_791_158_400);
-        let alert = |title: &str| NewAlert {
-            key: Some(title.into()),
-            severity: Severity::High,
-            title: title.into(),
-            summary: String::new(),
-            affected: Vec::new(),
-            first_seen: at,
-            last_seen: at,
-            author: "detector".into(),
-            label: Label {
-                owner: "cert-a".into(),
-                tlp: Tlp::Clear,
-            },
-            evidence: None,
-            created_at: at,
-        };
+        let alert = |title: &str| detector_alert(title, Tlp::Clear, at);
         let (first, _) = store.raise_alert(&alert("first")).unwrap();
         let (second, _) = store.raise_alert(&alert("second")).unwrap();
         let failed = |attempts, error: &str| Delivery {
@@ -444,22 +449,7 @@ mod tests {
             created_at: at,
         };
         store.create_org(&org, "cli").unwrap();
-        let alert = |title: &str| NewAlert {
-            key: Some(title.into()),
-            severity: Severity::High,
-            title: title.into(),
-            summary: String::new(),
-            affected: Vec::new(),
-            first_seen: at,
-            last_seen: at,
-            author: "detector".into(),
-            label: Label {
-                owner: "cert-a".into(),
-                tlp: Tlp::Amber,
-            },
-            evidence: None,
-            created_at: at,
-        };
+        let alert = |title: &str| detector_alert(title, Tlp::Amber, at);
         let (before, _) = store.raise_alert(&alert("before")).unwrap();
         let new = NewSubscription {
             org: "cert-a".into(),
