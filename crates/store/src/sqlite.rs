@@ -88,8 +88,8 @@ impl SqliteStore {
         // Stores made before datasets had labels: their data becomes AMBER of `local`.
         for table in ["captures", "feed_files"] {
             add_label_columns(&conn, table)?;
-            key_by_organisation(&conn, table)?;
         }
+        key_datasets_by_organisation(&conn)?;
         Ok(SqliteStore { conn })
     }
 
@@ -220,23 +220,27 @@ pub(super) fn content_hash_of(key: String) -> String {
 }
 
 /// Stores made while a dataset was identified by its bytes alone: each row's key gets its
-/// owner in front.
-/// Only a store that needs it is written to: every connection the portal opens runs this,
-/// and a write on open from many connections at once fails with SQLITE_BUSY.
-fn key_by_organisation(conn: &Connection, table: &str) -> Result<(), StoreError> {
-    let unkeyed: bool = conn.query_row(
-        &format!("SELECT EXISTS(SELECT 1 FROM {table} WHERE instr(content_hash, '/') = 0)"),
-        [],
+/// owner in front, once. The portal opens connections all the time, so whether it is done
+/// is one lookup in `migrations`, not a scan of every capture; and a store that needs nothing
+/// is not written to (a write on open from many connections at once fails with SQLITE_BUSY).
+fn key_datasets_by_organisation(conn: &Connection) -> Result<(), StoreError> {
+    const NAME: &str = "datasets keyed by owner";
+    conn.execute_batch("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY)")?;
+    let done: bool = conn.query_row(
+        "SELECT EXISTS(SELECT 1 FROM migrations WHERE name = ?1)",
+        [NAME],
         |r| r.get(0),
     )?;
-    if unkeyed {
-        conn.execute(
-            &format!(
-                "UPDATE {table} SET content_hash = owner || '/' || content_hash
-                 WHERE instr(content_hash, '/') = 0"
-            ),
-            [],
-        )?;
+    if !done {
+        conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE;
+             UPDATE captures SET content_hash = owner || '/' || content_hash
+                 WHERE instr(content_hash, '/') = 0;
+             UPDATE feed_files SET content_hash = owner || '/' || content_hash
+                 WHERE instr(content_hash, '/') = 0;
+             INSERT OR IGNORE INTO migrations (name) VALUES ('{NAME}');
+             COMMIT;"
+        ))?;
     }
     Ok(())
 }
@@ -757,9 +761,9 @@ mod tests {
         // A store made while datasets were keyed by their bytes alone is re-keyed on open.
         store
             .conn
-            .execute(
-                "UPDATE captures SET content_hash = 'h1' WHERE owner = 'cert-a'",
-                [],
+            .execute_batch(
+                "UPDATE captures SET content_hash = 'h1' WHERE owner = 'cert-a';
+                 DELETE FROM migrations;",
             )
             .unwrap();
         let path = dir.path().join("s.sqlite");
