@@ -23,13 +23,57 @@ pub use webhook::{
 };
 
 use greenwatch_model::access::{Role, Viewer};
-use greenwatch_model::alert::{Alert, Subscription, SubscriptionChannel};
+use greenwatch_model::alert::{Alert, AlertState, Subscription, SubscriptionChannel};
 use greenwatch_model::anonymise::{alert_as_seen, CryptoPan};
 use greenwatch_model::Timestamp;
 use greenwatch_store::{AlertStore, Delivery, StoreError};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use webhook::Destinations;
+
+/// What a triage request did: how many alerts changed state, and which of the ids asked for
+/// were refused (not found, not visible, or not the actor's organisation's to triage; the
+/// three look the same, so no answer tells whether an invisible alert exists).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Triaged {
+    pub changed: usize,
+    pub refused: Vec<i64>,
+}
+
+/// Most alerts one triage request may name.
+pub const MAX_TRIAGE: usize = 500;
+
+/// Moves the alerts `ids` to `state` for `viewer` (acknowledge, resolve, reopen), each only
+/// if `Viewer::may_triage` allows it on that alert's label; audited as `alert.state` by
+/// `actor` in one transaction.
+pub fn triage(
+    store: &mut dyn AlertStore,
+    viewer: &Viewer,
+    ids: &[i64],
+    state: AlertState,
+    actor: &str,
+    at: Timestamp,
+) -> Result<Triaged, StoreError> {
+    let mut allowed = Vec::new();
+    let mut refused = Vec::new();
+    for &id in ids.iter().take(MAX_TRIAGE) {
+        match store.alert(viewer, id)? {
+            Some(alert) if viewer.may_triage(&alert.alert.label) => allowed.push(id),
+            _ => refused.push(id),
+        }
+    }
+    allowed.sort_unstable();
+    allowed.dedup();
+    let audit = greenwatch_model::account::AuditEntry {
+        at,
+        actor: actor.to_string(),
+        action: "alert.state".into(),
+        target: String::new(),
+        detail: String::new(),
+    };
+    let changed = store.set_alert_state(&allowed, state, &audit)?;
+    Ok(Triaged { changed, refused })
+}
 
 /// Somewhere alerts are pushed to.
 pub trait Channel {
@@ -328,6 +372,7 @@ pub(crate) mod tests {
                 evidence: None,
                 created_at: Timestamp::from_secs(1_791_165_600),
             },
+            triage: Default::default(),
         }
     }
 }

@@ -17,16 +17,21 @@ pub struct Band {
 /// The baseline model of one series, fed bucket by bucket. Buckets found anomalous are fed
 /// as their expectation ("cleaned"), so a surge never becomes part of the normal it is judged
 /// against; the prediction for a bucket reads only days that ended before its day began.
+/// A bucket nobody observed (`None`: the sensor was down, or no data covers it yet) is no
+/// value at all, never a zero: a day is a level only when most of it was observed.
 pub(crate) struct Baseline<'a> {
     calendar: Calendar,
     config: &'a DetectorConfig,
-    cleaned: Vec<f64>,
-    /// Mean per bucket of each complete day fed so far (`None`: incomplete), from `first_day`.
+    cleaned: Vec<Option<f64>>,
+    /// Mean per observed bucket of each day fed so far that was observed for at least
+    /// [`OBSERVED_SHARE`] of its buckets (`None`: less), from `first_day`.
     day_means: Vec<Option<f64>>,
     first_day: i64,
 }
 
 const WEEK_DAYS: i64 = 7;
+/// The share of a day's buckets that must have been observed for the day to make a level.
+const OBSERVED_SHARE: f64 = 0.75;
 
 impl<'a> Baseline<'a> {
     pub(crate) fn new(calendar: Calendar, config: &'a DetectorConfig) -> Baseline<'a> {
@@ -39,8 +44,9 @@ impl<'a> Baseline<'a> {
         }
     }
 
-    /// Feeds the next bucket's value (its expectation if it was anomalous).
-    pub(crate) fn push(&mut self, cleaned: f64) {
+    /// Feeds the next bucket's value (its expectation if it was anomalous; `None` if nobody
+    /// observed it).
+    pub(crate) fn push(&mut self, cleaned: Option<f64>) {
         self.cleaned.push(cleaned);
         let per_day = self.calendar.buckets_per_day as i64;
         let next = self.cleaned.len() as i64 + self.calendar.first_bucket;
@@ -49,8 +55,17 @@ impl<'a> Baseline<'a> {
         }
         let day = next / per_day - 1;
         let from = day * per_day - self.calendar.first_bucket;
-        let mean =
-            (from >= 0).then(|| self.cleaned[from as usize..].iter().sum::<f64>() / per_day as f64);
+        let mean = (from >= 0)
+            .then(|| {
+                let observed: Vec<f64> = self.cleaned[from as usize..]
+                    .iter()
+                    .flatten()
+                    .copied()
+                    .collect();
+                (observed.len() as f64 >= OBSERVED_SHARE * per_day as f64)
+                    .then(|| observed.iter().sum::<f64>() / observed.len() as f64)
+            })
+            .flatten();
         let i = (day - self.first_day) as usize;
         self.day_means.resize(i, None);
         self.day_means.push(mean);
@@ -122,7 +137,7 @@ impl<'a> Baseline<'a> {
             .filter_map(|d| {
                 let mean = self.day_mean(d).filter(|m| *m > 0.0)?;
                 let i = d * per_day + phase - self.calendar.first_bucket;
-                Some(self.cleaned[i as usize] / mean)
+                Some(self.cleaned[i as usize]? / mean)
             })
             .collect();
         if ratios.len() < self.config.min_history_days {
@@ -214,10 +229,25 @@ mod tests {
         let config = DetectorConfig::default();
         let mut baseline = Baseline::new(Calendar::new(22, 24), &config);
         for _ in 0..2 + 24 + 5 {
-            baseline.push(1.0);
+            baseline.push(Some(1.0));
         }
         assert_eq!(baseline.day_mean(0), None);
         assert_eq!(baseline.day_mean(1), Some(1.0));
         assert_eq!(baseline.day_mean(2), None);
+    }
+
+    #[test]
+    fn a_day_mostly_unobserved_is_no_level_and_a_short_outage_is_left_out_of_the_mean() {
+        let config = DetectorConfig::default();
+        let mut baseline = Baseline::new(Calendar::new(0, 24), &config);
+        // Day 0: observed for 12 hours only. Day 1: down for 2 hours, 4 elsewhere.
+        for h in 0..24 {
+            baseline.push((h < 12).then_some(4.0));
+        }
+        for h in 0..24 {
+            baseline.push((h >= 2).then_some(4.0));
+        }
+        assert_eq!(baseline.day_mean(0), None);
+        assert_eq!(baseline.day_mean(1), Some(4.0));
     }
 }

@@ -88,13 +88,14 @@ pub struct SeriesKey {
     pub measure: Measure,
 }
 
-/// One dense series: `values[i]` belongs to the bucket starting at `first_secs + i * width_secs`.
+/// One dense series: `values[i]` belongs to the bucket starting at `first_secs + i * width_secs`;
+/// `None` where nobody observed (no flow of any kind was stored for that bucket).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct WatchedSeries {
     pub key: SeriesKey,
     pub first_secs: i64,
     pub width_secs: i64,
-    pub values: Vec<f64>,
+    pub values: Vec<Option<f64>>,
 }
 
 /// Accumulates watched flows into per-subject counts per bucket. Flows must come in bucket
@@ -110,6 +111,10 @@ pub struct SeriesBook<'a> {
     bucket_sources: FxHashSet<(Subject, IpAddr)>,
     /// Per subject: (bucket index, packets, sources) of non-empty buckets, in order.
     sparse: FxHashMap<Subject, Vec<(u32, u64, u64)>>,
+    /// Buckets in which any flow at all was stored (backscatter, allowlisted sources and all):
+    /// the sensors were observing then, so a subject's silence in them is a real zero. A
+    /// darknet is never silent for a whole bucket while its sensor runs.
+    observed: Vec<bool>,
 }
 
 impl<'a> SeriesBook<'a> {
@@ -126,6 +131,7 @@ impl<'a> SeriesBook<'a> {
             bucket_totals: FxHashMap::default(),
             bucket_sources: FxHashSet::default(),
             sparse: FxHashMap::default(),
+            observed: Vec::new(),
         }
     }
 
@@ -133,10 +139,18 @@ impl<'a> SeriesBook<'a> {
     /// out. Panics if flows go back in time by more than one bucket, which would mean the
     /// caller broke the ordering contract and distinct counts would be wrong.
     pub fn add(&mut self, f: &FlowTuple) {
-        if f.bucket < self.from_secs || f.bucket >= self.to_secs || !self.allowlist.watches(f) {
+        if f.bucket < self.from_secs || f.bucket >= self.to_secs {
             return;
         }
         let bucket = (f.bucket - self.from_secs) / self.width_secs;
+        let index = bucket as usize;
+        if index >= self.observed.len() {
+            self.observed.resize(index + 1, false);
+        }
+        self.observed[index] = true;
+        if !self.allowlist.watches(f) {
+            return;
+        }
         match self.current {
             Some(c) if c == bucket => {}
             Some(c) => {
@@ -181,9 +195,17 @@ impl<'a> SeriesBook<'a> {
                 if points.iter().map(pick).max().unwrap_or(0) < min_peak as u64 {
                     continue;
                 }
-                let mut values = vec![0.0; len];
+                let mut values: Vec<Option<f64>> = (0..len)
+                    .map(|i| {
+                        self.observed
+                            .get(i)
+                            .copied()
+                            .unwrap_or(false)
+                            .then_some(0.0)
+                    })
+                    .collect();
                 for point in &points {
-                    values[point.0 as usize] = pick(point) as f64;
+                    values[point.0 as usize] = Some(pick(point) as f64);
                 }
                 out.push(WatchedSeries {
                     key: SeriesKey { subject, measure },
@@ -253,11 +275,34 @@ pub(crate) mod tests {
                 .values
                 .clone()
         };
-        assert_eq!(port(Measure::Packets), vec![8.0, 0.0, 4.0]);
-        assert_eq!(port(Measure::Sources), vec![2.0, 0.0, 1.0]);
+        // The second hour saw only backscatter: observed, and port 23 scans were zero.
+        assert_eq!(
+            port(Measure::Packets),
+            vec![Some(8.0), Some(0.0), Some(4.0)]
+        );
+        assert_eq!(
+            port(Measure::Sources),
+            vec![Some(2.0), Some(0.0), Some(1.0)]
+        );
         assert!(series
             .iter()
             .any(|s| s.key.subject == Subject::Asn { asn: 64500 }));
+    }
+
+    #[test]
+    fn buckets_without_any_flow_are_unobserved_not_zero() {
+        let allow = Allowlist::default();
+        let mut book = SeriesBook::new(&allow, 0, 4 * 3600, 3600);
+        book.add(&flow(3600, "203.0.113.1", 23, 20));
+        book.add(&flow(3 * 3600, "203.0.113.1", 80, 20));
+        let series = book.finish(0.0);
+        let port23 = series
+            .iter()
+            .find(|s| {
+                s.key.measure == Measure::Packets && s.key.subject.to_string() == "port 23/tcp"
+            })
+            .unwrap();
+        assert_eq!(port23.values, vec![None, Some(20.0), None, Some(0.0)]);
     }
 
     #[test]

@@ -63,8 +63,22 @@ pub struct Detection {
     pub anomalies: Vec<Anomaly>,
 }
 
-/// Detects surges and level shifts in `values` (one per bucket, in time order, no gaps).
+/// Detects surges and level shifts in `values` (one per bucket, in time order, no gaps, every
+/// bucket observed).
 pub fn detect(values: &[f64], calendar: Calendar, config: &DetectorConfig) -> Detection {
+    let observed: Vec<Option<f64>> = values.iter().copied().map(Some).collect();
+    detect_observed(&observed, calendar, config)
+}
+
+/// [`detect`] over a series with buckets nobody observed (`None`): a sensor that was down, or
+/// time before any data. Such a bucket has no band, is never anomalous, and is left out of
+/// the baseline, so the return of traffic after it is judged against the traffic before it,
+/// never against zeros.
+pub fn detect_observed(
+    values: &[Option<f64>],
+    calendar: Calendar,
+    config: &DetectorConfig,
+) -> Detection {
     let mut baseline = Baseline::new(calendar, config);
     let window = calendar.buckets_per_day * config.scale_window_days;
     let mut bands: Vec<Option<Band>> = Vec::with_capacity(values.len());
@@ -73,7 +87,7 @@ pub fn detect(values: &[f64], calendar: Calendar, config: &DetectorConfig) -> De
     let mut recent: Vec<(usize, f64)> = Vec::new();
     let mut scratch: Vec<f64> = Vec::new();
     for (t, &x) in values.iter().enumerate() {
-        let Some(expected) = baseline.expected_next() else {
+        let (Some(x), Some(expected)) = (x, baseline.expected_next()) else {
             bands.push(None);
             baseline.push(x);
             continue;
@@ -97,15 +111,17 @@ pub fn detect(values: &[f64], calendar: Calendar, config: &DetectorConfig) -> De
         flagged[t] =
             x > band.upper && x - expected >= config.min_excess && x >= config.min_ratio * expected;
         if flagged[t] {
-            baseline.push(expected);
+            baseline.push(Some(expected));
         } else {
             recent.push((t, residual(x, expected)));
-            baseline.push(x);
+            baseline.push(Some(x));
         }
         bands.push(Some(band));
     }
-    let mut anomalies = surges(values, &bands, &flagged);
-    anomalies.extend(level_shifts(values, &bands, &flagged, calendar, config));
+    // Only buckets with a band are read from here on, and those were all observed.
+    let values: Vec<f64> = values.iter().map(|v| v.unwrap_or(0.0)).collect();
+    let mut anomalies = surges(&values, &bands, &flagged);
+    anomalies.extend(level_shifts(&values, &bands, &flagged, calendar, config));
     anomalies.sort_by_key(|a| (a.first, a.last));
     Detection { bands, anomalies }
 }
@@ -425,5 +441,24 @@ mod tests {
             (AnomalyKind::Surge, 220, 221, 221)
         );
         assert_eq!(a.observed, 140.0);
+    }
+
+    #[test]
+    fn traffic_returning_after_unobserved_days_is_no_surge() {
+        // A week of steady traffic, nine days nobody observed, then the same traffic again.
+        let mut rng = Counts(11);
+        let values: Vec<Option<f64>> = (0..28 * 24)
+            .map(|h| {
+                let down = (7 * 24..16 * 24).contains(&h);
+                (!down).then(|| rng.poisson(seasonal_mean(h, 40.0)))
+            })
+            .collect();
+        let found = detect_observed(&values, Calendar::new(0, 24), &DetectorConfig::default());
+        assert!(found.anomalies.is_empty(), "{:?}", found.anomalies);
+        assert!(found.bands[7 * 24..16 * 24].iter().all(Option::is_none));
+        // As zeros, the same hours make every hour of the return a surge.
+        let zeros: Vec<f64> = values.iter().map(|v| v.unwrap_or(0.0)).collect();
+        let storm = detect(&zeros, Calendar::new(0, 24), &DetectorConfig::default());
+        assert!(!storm.anomalies.is_empty());
     }
 }

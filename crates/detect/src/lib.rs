@@ -1,7 +1,8 @@
 //! Early warning for Greenwatch: finds surges and level shifts in observation series against a
 //! seasonal baseline (daily and weekly cycles, trend), and explains them.
 //!
-//! [`detect`] takes one series (values per bucket, no gaps) and returns every bucket's expected
+//! [`detect`] takes one series (values per bucket, no gaps; [`detect_observed`] one with
+//! buckets nobody observed, which are never zeros) and returns every bucket's expected
 //! value with its prediction interval and the anomalies found. [`SeriesBook`] builds the series
 //! Greenwatch watches (per destination port, source country, ASN and fingerprint; packets and
 //! distinct sources of scan traffic) from flow tuples, leaving out sources on the [`Allowlist`]
@@ -32,7 +33,7 @@ mod watch;
 pub use allowlist::{AllowedNetwork, Allowlist, AllowlistEntry, AllowlistError};
 pub use baseline::Band;
 pub use book::{Measure, SeriesBook, SeriesKey, Subject, WatchedSeries};
-pub use detector::{detect, Anomaly, AnomalyKind, Detection};
+pub use detector::{detect, detect_observed, Anomaly, AnomalyKind, Detection};
 pub use explain::Contributors;
 pub use risk::{watch_risks, RiskFinding, RiskSeries};
 pub use watch::{watch, Finding, Window};

@@ -4,7 +4,7 @@
 //! metric engine over the risk store); this module only looks at the numbers.
 
 use crate::watch::{evidence, severity};
-use crate::{detect, AnomalyKind, Calendar, DetectorConfig};
+use crate::{detect_observed, AnomalyKind, Calendar, DetectorConfig};
 use greenwatch_model::access::Label;
 use greenwatch_model::alert::{Evidence, NewAlert, SeriesEvidence, Severity};
 use greenwatch_model::Timestamp;
@@ -13,7 +13,7 @@ use serde::Serialize;
 const DAY_SECS: i64 = 86_400;
 
 /// Distinct hosts of `risk` in `country`, one value per UTC day from `first_day` (seconds of
-/// its midnight), no gaps.
+/// its midnight), no gaps; `None` on a day no feed of the risk reported (not a zero).
 #[derive(Clone, Debug, PartialEq)]
 pub struct RiskSeries {
     /// The risk's slug (`openresolver`).
@@ -21,7 +21,7 @@ pub struct RiskSeries {
     /// ISO country code, as the metric tables name it.
     pub country: String,
     pub first_day: i64,
-    pub hosts: Vec<f64>,
+    pub hosts: Vec<Option<f64>>,
 }
 
 /// An anomaly of one risk series.
@@ -44,7 +44,7 @@ pub fn watch_risks(series: &[RiskSeries], config: &DetectorConfig) -> Vec<RiskFi
     let mut findings = Vec::new();
     for s in series {
         let calendar = Calendar::of(s.first_day, DAY_SECS);
-        let detection = detect(&s.hosts, calendar, config);
+        let detection = detect_observed(&s.hosts, calendar, config);
         for anomaly in &detection.anomalies {
             let name = format!("risk {} country {} hosts", s.risk, s.country);
             let at = |i: usize| Timestamp::from_secs(s.first_day + i as i64 * DAY_SECS);
@@ -139,7 +139,7 @@ mod tests {
             risk: "infected".into(),
             country: country.into(),
             first_day: 1_790_000_000 / DAY_SECS * DAY_SECS,
-            hosts,
+            hosts: hosts.into_iter().map(Some).collect(),
         }
     }
 

@@ -4,7 +4,7 @@
 //! flows (a store scan), so this stays free of I/O.
 
 use crate::{
-    detect, Allowlist, Anomaly, AnomalyKind, Band, Calendar, Contributors, DetectorConfig,
+    detect_observed, Allowlist, Anomaly, AnomalyKind, Band, Calendar, Contributors, DetectorConfig,
     SeriesBook, Subject,
 };
 use greenwatch_model::access::Label;
@@ -140,7 +140,7 @@ pub fn watch<E>(
     let mut drafts: Vec<Draft> = Vec::new();
     for series in book.finish(config.min_excess) {
         let calendar = Calendar::of(series.first_secs, series.width_secs);
-        let detection = detect(&series.values, calendar, config);
+        let detection = detect_observed(&series.values, calendar, config);
         for anomaly in detection.anomalies {
             let name = format!("{} {}", series.key.subject, series.key.measure.as_str());
             let evidence = evidence(
@@ -216,12 +216,32 @@ fn merge(mut drafts: Vec<Draft>, width: i64) -> Vec<Draft> {
             {
                 m.last = m.last.max(d.last);
                 m.ratio = more_extreme(m.kind, m.ratio, d.ratio);
-                m.series.extend(d.series);
+                for series in d.series {
+                    match m.series.iter_mut().find(|s| s.series == series.series) {
+                        Some(same) => join_evidence(same, series),
+                        None => m.series.push(series),
+                    }
+                }
             }
             _ => out.push(d),
         }
     }
     out
+}
+
+/// Two anomalies of one series joined into one piece of evidence: an alert names each
+/// affected series once. Totals add up, the higher peak is kept, the charts are joined.
+fn join_evidence(into: &mut SeriesEvidence, other: SeriesEvidence) {
+    into.observed += other.observed;
+    into.expected += other.expected;
+    if other.peak_observed - other.peak_upper > into.peak_observed - into.peak_upper {
+        into.peak_observed = other.peak_observed;
+        into.peak_lower = other.peak_lower;
+        into.peak_upper = other.peak_upper;
+    }
+    into.chart.extend(other.chart);
+    into.chart.sort_by_key(|p| p.bucket);
+    into.chart.dedup_by_key(|p| p.bucket);
 }
 
 fn more_extreme(kind: AnomalyKind, a: f64, b: f64) -> f64 {
@@ -234,10 +254,11 @@ fn more_extreme(kind: AnomalyKind, a: f64, b: f64) -> f64 {
 
 /// The evidence of anomaly `a` of series `name`: its totals, its peak's interval and a chart
 /// from a few days before it to a day after.
-/// `(values, first_secs, width_secs)` is the series.
+/// `(values, first_secs, width_secs)` is the series; buckets nobody observed are left out of
+/// the chart (a gap, not a zero).
 pub(crate) fn evidence(
     name: String,
-    (values, first_secs, width_secs): (&[f64], i64, i64),
+    (values, first_secs, width_secs): (&[Option<f64>], i64, i64),
     bands: &[Option<Band>],
     a: &Anomaly,
 ) -> SeriesEvidence {
@@ -245,12 +266,14 @@ pub(crate) fn evidence(
     let from = a.first.saturating_sub(per_day * CHART_DAYS_BEFORE as usize);
     let to = (a.last + per_day).min(values.len() - 1);
     let chart = (from..=to)
-        .map(|i| ChartPoint {
-            bucket: Timestamp::from_secs(first_secs + i as i64 * width_secs),
-            observed: values[i],
-            expected: bands[i].map(|b| b.expected),
-            lower: bands[i].map(|b| b.lower),
-            upper: bands[i].map(|b| b.upper),
+        .filter_map(|i| {
+            Some(ChartPoint {
+                bucket: Timestamp::from_secs(first_secs + i as i64 * width_secs),
+                observed: values[i]?,
+                expected: bands[i].map(|b| b.expected),
+                lower: bands[i].map(|b| b.lower),
+                upper: bands[i].map(|b| b.upper),
+            })
         })
         .collect();
     SeriesEvidence {
@@ -269,6 +292,45 @@ pub(crate) fn evidence(
 mod tests {
     use super::*;
     use greenwatch_model::Transport;
+
+    #[test]
+    fn two_surges_of_one_series_joined_name_it_once() {
+        let port = Subject::Port {
+            transport: Transport::TCP,
+            port: 23,
+        };
+        let evidence = |observed: f64, at: i64| SeriesEvidence {
+            series: "port 23/tcp packets".into(),
+            kind: "surge".into(),
+            observed,
+            expected: 10.0,
+            peak_observed: observed,
+            peak_lower: 2.0,
+            peak_upper: 20.0,
+            chart: vec![ChartPoint {
+                bucket: Timestamp::from_secs(at),
+                observed,
+                expected: Some(10.0),
+                lower: Some(2.0),
+                upper: Some(20.0),
+            }],
+        };
+        let draft = |hour: i64, observed| Draft {
+            subject: port,
+            kind: AnomalyKind::Surge,
+            first: hour * 3600,
+            last: hour * 3600,
+            ratio: observed / 10.0,
+            series: vec![evidence(observed, hour * 3600)],
+        };
+        let merged = merge(vec![draft(18, 80.0), draft(20, 120.0)], 3600);
+        assert_eq!(merged.len(), 1);
+        let series = &merged[0].series;
+        assert_eq!(series.len(), 1, "one series, named once");
+        assert_eq!(series[0].observed, 200.0);
+        assert_eq!(series[0].peak_observed, 120.0);
+        assert_eq!(series[0].chart.len(), 2);
+    }
 
     #[test]
     fn packets_and_sources_of_one_surge_are_one_finding_even_with_a_gap() {

@@ -253,6 +253,18 @@ impl Viewer {
         }
     }
 
+    /// Whether this viewer may change the state of (acknowledge, resolve, reopen) an alert
+    /// labelled `label`: the state is the owner organisation's queue, so only its analysts
+    /// and admins (and the command line) move it. Others who may read the alert (GREEN and
+    /// CLEAR alerts reach the whole community) do not change it for its owner.
+    pub fn may_triage(&self, label: &Label) -> bool {
+        match self {
+            Viewer::Local => true,
+            Viewer::User { org, role } => role.may_contribute() && *org == label.owner,
+            Viewer::Anonymous | Viewer::OwnData { .. } => false,
+        }
+    }
+
     /// What decides this viewer's view of the data: two viewers with the same scope see
     /// exactly the same datasets (roles never widen it) with the same addresses anonymised
     /// (`Disclosure::for_viewer` also depends only on the organisation), so they may share
@@ -278,6 +290,25 @@ pub enum ViewScope {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_the_owners_analysts_and_admins_triage_an_alert() {
+        let label = Label {
+            owner: "cert-a".into(),
+            tlp: Tlp::Green,
+        };
+        let user = |org: &str, role| Viewer::User {
+            org: org.into(),
+            role,
+        };
+        assert!(user("cert-a", Role::Analyst).may_triage(&label));
+        assert!(user("cert-a", Role::Admin).may_triage(&label));
+        assert!(!user("cert-a", Role::Member).may_triage(&label));
+        assert!(!user("cert-b", Role::Admin).may_triage(&label));
+        assert!(!user(OPERATOR_ORG, Role::Admin).may_triage(&label));
+        assert!(!Viewer::Anonymous.may_triage(&label));
+        assert!(Viewer::Local.may_triage(&label));
+    }
+
     use super::*;
 
     #[test]

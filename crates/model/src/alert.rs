@@ -141,6 +141,100 @@ pub struct Alert {
     pub id: i64,
     #[serde(flatten)]
     pub alert: NewAlert,
+    #[serde(flatten)]
+    pub triage: Triage,
+}
+
+impl NewAlert {
+    /// `surge`, `level-up` or `level-down` for the detector's alerts (of its first affected
+    /// series), `manual` for one an analyst wrote.
+    pub fn kind(&self) -> &str {
+        self.evidence
+            .as_ref()
+            .and_then(|e| e.series.first())
+            .map_or("manual", |s| s.kind.as_str())
+    }
+}
+
+/// Where an alert stands in its owner organisation's handling, as in an incident tracker's
+/// queue: new alerts are open; an analyst acknowledges one (someone is on it) or resolves it.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertState {
+    #[default]
+    Open,
+    Acknowledged,
+    Resolved,
+}
+
+impl AlertState {
+    pub const ALL: [AlertState; 3] = [
+        AlertState::Open,
+        AlertState::Acknowledged,
+        AlertState::Resolved,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertState::Open => "open",
+            AlertState::Acknowledged => "acknowledged",
+            AlertState::Resolved => "resolved",
+        }
+    }
+}
+
+impl fmt::Display for AlertState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for AlertState {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        AlertState::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                format!("unknown alert state {s:?}: expected open, acknowledged or resolved")
+            })
+    }
+}
+
+/// An alert's state and who set it last, when.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Triage {
+    #[serde(default)]
+    pub state: AlertState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_at: Option<Timestamp>,
+}
+
+/// Which alerts a list shows: every condition given must hold. Pages are `offset`..`+limit`
+/// of the matching alerts, newest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AlertQuery {
+    /// This severity or a higher one.
+    pub min_severity: Option<Severity>,
+    /// As [`NewAlert::kind`] names it.
+    pub kind: Option<String>,
+    /// Text an affected series contains, case-insensitively (`5555/tcp`, `country CN`).
+    pub subject: Option<String>,
+    pub state: Option<AlertState>,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+/// One page of the alerts a viewer may see that match an [`AlertQuery`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AlertPage {
+    pub alerts: Vec<Alert>,
+    /// Matching alerts in all pages.
+    pub total: usize,
+    /// The highest id among all matching alerts: ids only grow, so a new alert changes it.
+    pub newest_id: i64,
 }
 
 /// Where a subscription's alerts go.

@@ -169,6 +169,7 @@ pub fn alert_as_seen(viewer: &Viewer, pan: &CryptoPan, stored: Alert) -> Alert {
     Alert {
         id: stored.id,
         alert: disclosure.alert(pan, stored.alert),
+        triage: stored.triage,
     }
 }
 

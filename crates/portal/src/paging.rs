@@ -51,7 +51,7 @@ impl PageQuery {
     }
 
     /// The (offset, limit) of the page asked for, at data generation `generation`.
-    fn bounds(&self, generation: u64) -> Result<(usize, usize), PortalError> {
+    pub fn bounds(&self, generation: u64) -> Result<(usize, usize), PortalError> {
         let limit = match self.limit.as_deref().map(str::trim) {
             None | Some("") => DEFAULT_LIMIT,
             Some(text) => match text.parse::<usize>() {
@@ -93,7 +93,28 @@ pub fn page<T: Serialize>(
     let (offset, limit) = query.bounds(generation)?;
     let start = offset.min(items.len());
     let end = start.saturating_add(limit).min(items.len());
-    let body = serde_json::to_vec(&items[start..end])
+    cut_page(
+        &items[start..end],
+        start,
+        items.len(),
+        limit,
+        generation,
+        uri,
+    )
+}
+
+/// A page the store already cut: `items` start at `offset` of `total` matching items, at
+/// most `limit` of them ([`PageQuery::bounds`]).
+pub fn cut_page<T: Serialize>(
+    items: &[T],
+    offset: usize,
+    total: usize,
+    limit: usize,
+    generation: u64,
+    uri: &Uri,
+) -> Result<Response, PortalError> {
+    let end = offset + items.len();
+    let body = serde_json::to_vec(items)
         .map_err(|e| PortalError::Internal(format!("serialising a page: {e}")))?;
     let mut response = (
         [(
@@ -104,8 +125,8 @@ pub fn page<T: Serialize>(
     )
         .into_response();
     let headers = response.headers_mut();
-    headers.insert("x-total-count", HeaderValue::from(items.len()));
-    if end < items.len() {
+    headers.insert("x-total-count", HeaderValue::from(total));
+    if end < total {
         let next = Cursor {
             generation,
             offset: end,

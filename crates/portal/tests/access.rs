@@ -64,6 +64,8 @@ const ROUTES: &[&str] = &[
     "/alerts.atom",
     "/api/v1/alerts",
     "/api/v1/alerts?limit=1",
+    "/api/v1/alerts?state=open&severity=high&subject=23%2Ftcp",
+    "/alerts?state=open&kind=surge&page=1",
     "/api/v1/alerts/1",
     "/healthz",
 ];

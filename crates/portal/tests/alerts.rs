@@ -497,3 +497,201 @@ async fn an_organisation_has_a_bounded_number_of_subscriptions() {
     .await;
     assert_eq!(made.status, StatusCode::OK, "quotas are per organisation");
 }
+
+/// Alert ids in a list page, in order.
+fn listed_ids(body: &str) -> Vec<i64> {
+    body.split("href=\"/alerts/")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next()?.parse().ok())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_alert_list_pages_filters_and_triages_in_bulk_only_the_owners_alerts() {
+    let mut f = fixture();
+    // 120 alerts of cert-a (every tenth high-severity is "Telnet"), 5 of cert-b's GREEN.
+    let mut ids = Vec::new();
+    for i in 0..120 {
+        let title = if i % 10 == 0 {
+            format!("Telnet surge {i}")
+        } else {
+            format!("Surge {i}")
+        };
+        let at = Timestamp::from_secs(1_791_158_400 + i * 3600).to_rfc3339();
+        ids.push(store_alert(&mut f.store, "cert-a", Tlp::Amber, &title, &at));
+    }
+    let foreign: Vec<i64> = (0..5)
+        .map(|i| {
+            let at = Timestamp::from_secs(1_791_158_400 + i * 3600).to_rfc3339();
+            store_alert(&mut f.store, "cert-b", Tlp::Green, &format!("B {i}"), &at)
+        })
+        .collect();
+    let (analyst, csrf) = sign_in(&mut f.store, "ana@cert-a", "cert-a", Role::Analyst, 1);
+    let (member, member_csrf) = sign_in(&mut f.store, "mem@cert-a", "cert-a", Role::Member, 2);
+
+    let first = get_as(&f.app, "/alerts", Some(&analyst)).await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert!(first.body.contains("Alerts 1–50 of 125"), "{}", first.body);
+    assert_eq!(listed_ids(&first.body).len(), 50);
+    assert_eq!(listed_ids(&first.body)[0], ids[119], "newest first");
+    assert!(first.body.contains("page=2"));
+    let third = get_as(&f.app, "/alerts?page=3", Some(&analyst)).await;
+    assert!(third.body.contains("Alerts 101–125 of 125"));
+    assert!(!third.body.contains("rel=\"next\""));
+    let bad = get_as(&f.app, "/alerts?kind=storm", Some(&analyst)).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+
+    // Acknowledge three of cert-a's and one of cert-b's at once: only cert-a's move.
+    let form = |csrf: &str, chosen: &[i64]| {
+        let mut body = format!("csrf={csrf}&state=acknowledged&back=kind%3Dsurge");
+        for id in chosen {
+            body += &format!("&id={id}");
+        }
+        body
+    };
+    let chosen = [ids[0], ids[1], ids[2], foreign[0]];
+    let by_member = post_form(
+        &f.app,
+        "/alerts/triage",
+        Some(&member),
+        &form(&member_csrf, &chosen),
+    )
+    .await;
+    assert_eq!(by_member.status, StatusCode::OK);
+    assert!(
+        by_member.body.contains("0 alert(s) acknowledged"),
+        "{}",
+        by_member.body
+    );
+    let forged = post_form(
+        &f.app,
+        "/alerts/triage",
+        Some(&analyst),
+        &form("forged", &chosen),
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let done = post_form(
+        &f.app,
+        "/alerts/triage",
+        Some(&analyst),
+        &form(&csrf, &chosen),
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::OK);
+    assert!(
+        done.body.contains("3 alert(s) acknowledged"),
+        "{}",
+        done.body
+    );
+    assert!(done.body.contains("1 left as they were"));
+    let acknowledged = get_as(&f.app, "/api/v1/alerts?state=acknowledged", Some(&analyst)).await;
+    let mut got: Vec<i64> = acknowledged
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_i64().unwrap())
+        .collect();
+    got.sort();
+    assert_eq!(got, [ids[0], ids[1], ids[2]]);
+    assert_eq!(acknowledged.json()[0]["state_by"], "ana@cert-a");
+    let open = get_as(&f.app, "/api/v1/alerts?state=open&limit=10", Some(&analyst)).await;
+    assert_eq!(open.headers["x-total-count"], "122");
+    assert!(open.headers.contains_key("link"));
+    let audit = f.store.audit_log(10).unwrap();
+    assert_eq!(
+        audit.iter().filter(|e| e.action == "alert.state").count(),
+        3
+    );
+
+    // The subject filter finds an affected series; the API pages what matched.
+    let telnet = get_as(
+        &f.app,
+        "/api/v1/alerts?subject=23%2Ftcp&severity=high&limit=5",
+        Some(&analyst),
+    )
+    .await;
+    assert_eq!(telnet.status, StatusCode::OK);
+    assert_eq!(telnet.headers["x-total-count"], "125");
+    let none = get_as(&f.app, "/api/v1/alerts?subject=5555%2Ftcp", Some(&analyst)).await;
+    assert_eq!(none.headers["x-total-count"], "0");
+    let wrong = get_as(&f.app, "/api/v1/alerts?state=closed", Some(&analyst)).await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scripts_triage_with_a_token_and_a_session_needs_its_csrf_header() {
+    let mut f = fixture();
+    let own = store_alert(
+        &mut f.store,
+        "cert-b",
+        Tlp::Amber,
+        "Own",
+        "2026-10-05T03:00:00Z",
+    );
+    let shared = store_alert(
+        &mut f.store,
+        "cert-a",
+        Tlp::Green,
+        "Shared",
+        "2026-10-05T04:00:00Z",
+    );
+    let (session, csrf) = sign_in(&mut f.store, "ana@cert-b", "cert-b", Role::Analyst, 1);
+    let user = f.store.user_by_login("ana@cert-b").unwrap().unwrap();
+    let secret = "triage-token-of-cert-b";
+    f.store
+        .create_token(
+            user.id,
+            "triage",
+            &greenwatch_auth::secret_hash(secret),
+            "test",
+            Timestamp(1),
+        )
+        .unwrap();
+    let request = |auth: (&str, &str), csrf: Option<&str>, body: String| {
+        let mut request = Request::post("/api/v1/alerts/triage")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(auth.0, auth.1);
+        if let Some(csrf) = csrf {
+            request = request.header("x-csrf-token", csrf);
+        }
+        request.body(Body::from(body)).unwrap()
+    };
+    let bearer = format!("Bearer {secret}");
+    let body = format!(r#"{{"ids": [{own}, {shared}, 999999], "state": "resolved"}}"#);
+    let reply = send(
+        &f.app,
+        request(("authorization", &bearer), None, body.clone()),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.json()["changed"], 1);
+    assert_eq!(reply.json()["refused"], serde_json::json!([shared, 999999]));
+    let cookie_header = header::COOKIE.as_str();
+    let no_header = send(
+        &f.app,
+        request((cookie_header, &session), None, body.clone()),
+    )
+    .await;
+    assert_eq!(no_header.status, StatusCode::FORBIDDEN);
+    let reopen = format!(r#"{{"ids": [{own}], "state": "open"}}"#);
+    let with_header = send(
+        &f.app,
+        request((cookie_header, &session), Some(&csrf), reopen),
+    )
+    .await;
+    assert_eq!(with_header.json()["changed"], 1);
+    let anonymous = send(
+        &f.app,
+        Request::post("/api/v1/alerts/triage")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    let bad = format!(r#"{{"ids": [{own}], "state": "closed"}}"#);
+    let refused = send(&f.app, request(("authorization", &bearer), None, bad)).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+}

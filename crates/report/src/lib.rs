@@ -463,7 +463,7 @@ fn dos_section(
 /// An alert as a report's anomaly, naming its sources as `viewer` may see them: a public
 /// report quotes a CLEAR alert with its sources anonymised (`docs/anonymisation.md`).
 fn anomaly(pan: &CryptoPan, viewer: &Viewer, stored: Alert) -> Anomaly {
-    let Alert { id, alert } = alert_as_seen(viewer, pan, stored);
+    let Alert { id, alert, .. } = alert_as_seen(viewer, pan, stored);
     Anomaly {
         id,
         severity: alert.severity.to_string(),
@@ -728,6 +728,7 @@ mod tests {
                 }),
                 created_at: Timestamp(0),
             },
+            triage: Default::default(),
         };
         let image = pan.anonymise("203.0.113.7".parse().unwrap()).to_string();
         let public = anomaly(&pan, &Viewer::Anonymous, stored.clone());

@@ -391,6 +391,31 @@ pub trait AlertStore {
         viewer: &Viewer,
         limit: usize,
     ) -> Result<Vec<greenwatch_model::alert::Alert>, StoreError>;
+    /// One page of the alerts `viewer` may see that match `query`, newest first (by first
+    /// seen, then id), with how many match in all. Visibility is `Viewer::can_see` on each
+    /// alert's label, as everywhere; the cost follows the page and the filters, not the
+    /// number of stored alerts (lists must not slow down as alerts accumulate).
+    fn alert_page(
+        &self,
+        viewer: &Viewer,
+        query: &greenwatch_model::alert::AlertQuery,
+    ) -> Result<greenwatch_model::alert::AlertPage, StoreError>;
+    /// Every alert whose key starts with `key_prefix`, oldest first, whoever may see it: the
+    /// detector's own bookkeeping (which of its findings were raised before), never shown.
+    fn alerts_keyed(
+        &self,
+        key_prefix: &str,
+    ) -> Result<Vec<greenwatch_model::alert::Alert>, StoreError>;
+    /// Sets the state of the alerts `ids` (those not already in it), with one audit entry
+    /// each (`audit` with the alert's id as target and the state before its detail), in one
+    /// transaction; returns how many changed. Whether the actor may is the caller's decision
+    /// (`Viewer::may_triage`); unknown ids are skipped.
+    fn set_alert_state(
+        &mut self,
+        ids: &[i64],
+        state: greenwatch_model::alert::AlertState,
+        audit: &AuditEntry,
+    ) -> Result<usize, StoreError>;
     /// One alert, if it exists and `viewer` may see it.
     fn alert(
         &self,

@@ -83,6 +83,7 @@ impl SqliteStore {
         accounts::migrate(&conn)?;
         create_generation_triggers(&conn)?;
         conn.execute_batch(alerts::SCHEMA)?;
+        alerts::migrate(&conn)?;
         sensors::migrate(&conn)?;
         conn.execute_batch(sensors::SCHEMA)?;
         // Stores made before datasets had labels: their data becomes AMBER of `local`.

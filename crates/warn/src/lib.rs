@@ -242,18 +242,47 @@ impl Scope {
 
 /// Raises the findings of each scope as its alerts. Scopes read disjoint data (the shared
 /// CLEAR/GREEN datasets, or one organisation's own), so the same surge in two scopes is two
-/// alerts, keyed apart, each naming only its scope's sources.
+/// alerts, keyed apart, each naming only its scope's sources. A finding that overlaps (within
+/// `slack` seconds) one raised before for the same series and kind is that alert, seen again
+/// with more data around it (a late upload moves a baseline and with it where an anomaly
+/// starts by a bucket or two): it is not raised a second time.
 fn raise_scoped<S: AlertStore + ?Sized>(
     store: &mut S,
     scoped: Vec<(Scope, Vec<NewAlert>)>,
+    slack: i64,
 ) -> Result<PassOutcome, StoreError> {
     let mut outcome = PassOutcome::default();
     for (scope, alerts) in scoped {
-        let alerts: Vec<NewAlert> = alerts.into_iter().map(|a| scope.keyed(a)).collect();
-        outcome.findings += alerts.len();
-        outcome.raised += raise(store, alerts)?;
+        let mut fresh = Vec::new();
+        for alert in alerts.into_iter().map(|a| scope.keyed(a)) {
+            outcome.findings += 1;
+            if !raised_before(store, &alert, slack)? {
+                fresh.push(alert);
+            }
+        }
+        outcome.raised += raise(store, fresh)?;
     }
     Ok(outcome)
+}
+
+/// Whether an alert of the same scope, series and kind (its key up to the first bucket)
+/// overlaps `alert` in time, within `slack` seconds.
+fn raised_before<S: AlertStore + ?Sized>(
+    store: &S,
+    alert: &NewAlert,
+    slack: i64,
+) -> Result<bool, StoreError> {
+    let Some((prefix, _)) = alert.key.as_deref().and_then(|k| k.rsplit_once(':')) else {
+        return Ok(false);
+    };
+    let (first, last) = (alert.first_seen.secs(), alert.last_seen.secs());
+    Ok(store
+        .alerts_keyed(&format!("{prefix}:"))?
+        .iter()
+        .any(|old| {
+            let old = &old.alert;
+            first <= old.last_seen.secs() + slack && old.first_seen.secs() <= last + slack
+        }))
 }
 
 /// What one pass did.
@@ -321,7 +350,7 @@ where
         .collect();
         scoped.push((scope, alerts));
     }
-    raise_scoped(store, scoped)
+    raise_scoped(store, scoped, pass.width)
 }
 
 /// The background pass over risk metrics: per [`Scope`] of the stored feed files, the daily
@@ -352,7 +381,7 @@ where
             .collect();
         scoped.push((scope, alerts));
     }
-    Ok(raise_scoped(store, scoped)?)
+    Ok(raise_scoped(store, scoped, DAY)?)
 }
 
 fn recent_risk_findings(
@@ -372,13 +401,17 @@ fn recent_risk_findings(
         let (window, raise_from) = recent_window(secs(first), secs(last), DAY, config);
         let days = ((window.to - window.from) / DAY) as usize;
         let mut by_country: FxHashMap<String, Vec<f64>> = FxHashMap::default();
-        for i in 0..days {
+        // A day on which no feed reported any host of the risk anywhere was not observed (no
+        // report came), which is not a day of zero hosts.
+        let mut reported = vec![false; days];
+        for (i, reported) in reported.iter_mut().enumerate() {
             let Some(date) = chrono::DateTime::from_timestamp(window.from + i as i64 * DAY, 0)
             else {
                 continue;
             };
             let period = Period::containing(PeriodKind::Day, date.date_naive());
             for host in engine.hosts(risk, period)? {
+                *reported = true;
                 if let Some(country) = host.country.as_str() {
                     by_country
                         .entry(country.to_string())
@@ -392,7 +425,11 @@ fn recent_risk_findings(
                 risk: entry.slug.clone(),
                 country,
                 first_day: window.from,
-                hosts,
+                hosts: hosts
+                    .into_iter()
+                    .zip(&reported)
+                    .map(|(n, &reported)| reported.then_some(n))
+                    .collect(),
             })
             .collect();
         findings.extend(

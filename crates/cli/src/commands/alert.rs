@@ -1,4 +1,5 @@
-//! `greenwatch alert list|add|deliver|subscribe|unsubscribe|subscriptions`: the stored alerts,
+//! `greenwatch alert list|triage|add|deliver|subscribe|unsubscribe|subscriptions`: the stored
+//! alerts (filtered; acknowledged, resolved or reopened),
 //! alerts written by hand, pushing them to a webhook or over SMTP once, and the stored
 //! subscriptions `greenwatch serve` delivers to.
 
@@ -9,7 +10,9 @@ use greenwatch_alert::{
     deliver_pending, valid_address, Channel, Retry, Smtp, SmtpCredentials, SmtpSecurity, Webhook,
 };
 use greenwatch_model::access::{Label, Role, Tlp, Viewer};
-use greenwatch_model::alert::{NewAlert, NewSubscription, Severity, SubscriptionChannel};
+use greenwatch_model::alert::{
+    AlertQuery, AlertState, NewAlert, NewSubscription, Severity, SubscriptionChannel,
+};
 use greenwatch_model::anonymise::CryptoPan;
 use greenwatch_model::Timestamp;
 use greenwatch_store::AlertStore;
@@ -23,10 +26,36 @@ pub struct AlertArgs {
 
 #[derive(Subcommand)]
 enum AlertCommand {
-    /// The newest alerts (all of them: the command line sees everything).
+    /// The newest alerts (all of them: the command line sees everything), filtered.
     List {
         #[arg(long, default_value_t = 50)]
         limit: usize,
+        /// This severity or a higher one.
+        #[arg(long)]
+        severity: Option<Severity>,
+        /// surge, level-up, level-down or manual.
+        #[arg(long)]
+        kind: Option<String>,
+        /// Text an affected series contains (`5555/tcp`, `country CN`).
+        #[arg(long)]
+        subject: Option<String>,
+        /// open, acknowledged or resolved.
+        #[arg(long)]
+        state: Option<AlertState>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Acknowledge, resolve or reopen alerts (audited as `alert.state` by `--actor`).
+    Triage {
+        /// Alert ids.
+        #[arg(required = true)]
+        ids: Vec<i64>,
+        /// open, acknowledged or resolved.
+        #[arg(long)]
+        state: AlertState,
+        /// Who does it, for the audit log.
+        #[arg(long)]
+        actor: String,
         #[arg(long)]
         json: bool,
     },
@@ -146,8 +175,23 @@ fn now() -> Timestamp {
 pub fn run(data: &DataDir, args: AlertArgs) -> anyhow::Result<ExitCode> {
     let mut store = data.open_store()?;
     match args.command {
-        AlertCommand::List { limit, json } => {
-            let alerts = store.alerts(&Viewer::Local, limit)?;
+        AlertCommand::List {
+            limit,
+            severity,
+            kind,
+            subject,
+            state,
+            json,
+        } => {
+            let query = AlertQuery {
+                min_severity: severity,
+                kind,
+                subject,
+                state,
+                offset: 0,
+                limit,
+            };
+            let alerts = store.alert_page(&Viewer::Local, &query)?.alerts;
             if json {
                 table::print_json(&alerts)?;
             } else {
@@ -158,12 +202,34 @@ pub fn run(data: &DataDir, args: AlertArgs) -> anyhow::Result<ExitCode> {
                             a.id.to_string(),
                             a.alert.first_seen.to_rfc3339(),
                             a.alert.severity.to_string(),
+                            a.triage.state.to_string(),
                             a.alert.label.tlp.to_string(),
                             a.alert.title.clone(),
                         ]
                     })
                     .collect();
-                table::print(&["ID", "FIRST SEEN", "SEVERITY", "TLP", "TITLE"], &rows);
+                table::print(
+                    &["ID", "FIRST SEEN", "SEVERITY", "STATE", "TLP", "TITLE"],
+                    &rows,
+                );
+            }
+        }
+        AlertCommand::Triage {
+            ids,
+            state,
+            actor,
+            json,
+        } => {
+            let done =
+                greenwatch_alert::triage(&mut store, &Viewer::Local, &ids, state, &actor, now())?;
+            if json {
+                table::print_json(&done)?;
+            } else {
+                println!("{} alert(s) {state}", done.changed);
+            }
+            if !done.refused.is_empty() {
+                eprintln!("no such alert: {:?}", done.refused);
+                return Ok(ExitCode::from(2));
             }
         }
         AlertCommand::Add {

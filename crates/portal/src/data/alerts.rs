@@ -6,7 +6,7 @@
 use super::Sources;
 use crate::error::PortalError;
 use greenwatch_model::access::Viewer;
-use greenwatch_model::alert::Alert;
+use greenwatch_model::alert::{Alert, AlertPage, AlertQuery};
 use greenwatch_model::anonymise::alert_as_seen;
 use greenwatch_store::AlertStore;
 
@@ -20,6 +20,23 @@ pub fn alerts(sources: &Sources, viewer: &Viewer, limit: usize) -> Result<Vec<Al
         .collect())
 }
 
+/// One page of the alerts `viewer` may see matching `query`: filtered and paged in the store,
+/// and only the page's alerts anonymised, so a list costs the same however many alerts are
+/// stored.
+pub fn alert_page(
+    sources: &Sources,
+    viewer: &Viewer,
+    query: &AlertQuery,
+) -> Result<AlertPage, PortalError> {
+    let mut page = sources.store.alert_page(viewer, query)?;
+    page.alerts = page
+        .alerts
+        .into_iter()
+        .map(|a| alert_as_seen(viewer, sources.pan, a))
+        .collect();
+    Ok(page)
+}
+
 /// Alert `id`, or `None` when it does not exist or `viewer` may not see it (the two must look
 /// the same to the viewer).
 pub fn alert(sources: &Sources, viewer: &Viewer, id: i64) -> Result<Option<Alert>, PortalError> {
@@ -27,11 +44,4 @@ pub fn alert(sources: &Sources, viewer: &Viewer, id: i64) -> Result<Option<Alert
         .store
         .alert(viewer, id)?
         .map(|a| alert_as_seen(viewer, sources.pan, a)))
-}
-
-/// What a page cursor over `alerts` is valid for: the highest id among them. Ids only grow
-/// and alerts are never deleted, so a new visible alert (the only thing that shifts the list)
-/// changes it and makes older cursors stale instead of skipping or repeating an item.
-pub fn list_generation(alerts: &[Alert]) -> u64 {
-    alerts.iter().map(|a| a.id).max().unwrap_or(0) as u64
 }

@@ -21,13 +21,13 @@ use axum::{Extension, Form, Json};
 use greenwatch_alert::{atom_feed, FeedInfo};
 use greenwatch_model::access::{Label, Tlp, Viewer};
 use greenwatch_model::account::AuditEntry;
-use greenwatch_model::alert::{Alert, Contributor, NewAlert, Severity};
+use greenwatch_model::alert::{Alert, AlertQuery, AlertState, Contributor, NewAlert, Severity};
 use greenwatch_store::AlertStore;
 
 /// Alerts in the overview's "latest alerts" card.
 pub const LATEST_ON_OVERVIEW: usize = 5;
-/// Alerts listed on `/alerts` (the API pages through all of them).
-const LIST_ROWS: usize = 200;
+/// Alerts per page of `/alerts`.
+const LIST_ROWS: usize = 50;
 /// Longest title and explanation of a hand-written alert, in characters.
 const MAX_TITLE: usize = 200;
 const MAX_SUMMARY: usize = 10_000;
@@ -40,6 +40,9 @@ pub struct AlertRow {
     pub tlp: String,
     pub when: String,
     pub affected: String,
+    pub state: AlertState,
+    /// `acknowledged by ana@cert-a, 2026-10-05 14:03 UTC`, when someone moved it.
+    pub state_note: String,
 }
 
 impl AlertRow {
@@ -52,6 +55,11 @@ impl AlertRow {
             tlp: a.label.tlp.to_string(),
             when: when(a.first_seen),
             affected: a.affected.join(", "),
+            state: alert.triage.state,
+            state_note: match (&alert.triage.state_by, alert.triage.state_at) {
+                (Some(by), Some(at)) => format!("{} by {by}, {}", alert.triage.state, when(at)),
+                _ => String::new(),
+            },
         }
     }
 }
@@ -117,53 +125,314 @@ fn series_link(series: &str) -> Option<String> {
 // The list page and the hand-written alert form.
 // ---------------------------------------------------------------------------------------
 
+/// Alert kinds a list may be filtered by, as `NewAlert::kind` names them.
+const KINDS: [&str; 4] = ["surge", "level-up", "level-down", "manual"];
+/// Longest subject filter, in characters.
+const MAX_SUBJECT: usize = 100;
+
+/// `?severity=&kind=&subject=&state=` (and `page=` on `/alerts`, `limit=&cursor=` in the API):
+/// which alerts a list shows. Empty fields filter nothing.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct AlertFilter {
+    #[serde(default)]
+    severity: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    page: String,
+    #[serde(default)]
+    limit: Option<String>,
+    #[serde(default)]
+    cursor: Option<String>,
+}
+
+impl AlertFilter {
+    /// The store query for these filters (no page yet); a 400 naming the bad field.
+    fn query(&self) -> Result<AlertQuery, PortalError> {
+        let given = |v: &str| Some(v.trim()).filter(|v| !v.is_empty()).map(str::to_string);
+        let kind = given(&self.kind);
+        if let Some(kind) = kind.as_deref().filter(|k| !KINDS.contains(k)) {
+            return Err(PortalError::BadRequest(format!(
+                "kind {kind:?}: expected one of {}",
+                KINDS.join(", ")
+            )));
+        }
+        let subject = given(&self.subject);
+        if subject
+            .as_deref()
+            .is_some_and(|s| s.chars().count() > MAX_SUBJECT)
+        {
+            return Err(PortalError::BadRequest(format!(
+                "subject: at most {MAX_SUBJECT} characters"
+            )));
+        }
+        Ok(AlertQuery {
+            min_severity: given(&self.severity)
+                .map(|s| s.parse())
+                .transpose()
+                .map_err(PortalError::BadRequest)?,
+            kind,
+            subject,
+            state: given(&self.state)
+                .map(|s| s.parse())
+                .transpose()
+                .map_err(PortalError::BadRequest)?,
+            offset: 0,
+            limit: 0,
+        })
+    }
+
+    /// The filters as a query string (without the page), for links and for coming back.
+    fn query_string(&self) -> String {
+        [
+            ("severity", &self.severity),
+            ("kind", &self.kind),
+            ("subject", &self.subject),
+            ("state", &self.state),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| format!("{k}={}", percent_encode(v.trim())))
+        .collect::<Vec<_>>()
+        .join("&")
+    }
+}
+
+/// `application/x-www-form-urlencoded` encoding of one value.
+fn percent_encode(value: &str) -> String {
+    form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
 #[derive(Template)]
 #[template(path = "alerts.html")]
 struct AlertsPage {
     layout: Layout,
     alerts: Vec<AlertRow>,
-    /// The session's CSRF token when the visitor may write alerts (analysts and admins).
+    /// The session's CSRF token when the visitor may write and triage alerts (analysts and
+    /// admins).
     csrf: Option<String>,
     org: String,
     severities: [Severity; 4],
+    states: [AlertState; 3],
+    kinds: [&'static str; 4],
     tlps: Vec<String>,
     notice: Option<String>,
     error: Option<String>,
+    filter: AlertFilter,
+    /// `Alerts 51–100 of 2,218`.
+    showing: String,
+    previous: Option<String>,
+    next: Option<String>,
+    /// The filters as a query string, for the triage form to come back to.
+    back: String,
 }
 
 async fn alerts_page(
     state: &AppState,
     visitor: &Visitor,
     member: Option<Member>,
+    filter: AlertFilter,
     outcome: Outcome,
 ) -> Result<Response, PageError> {
+    let mut query = filter.query()?;
+    let page: usize =
+        match filter.page.trim() {
+            "" => 1,
+            text => text.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                PortalError::BadRequest(format!("page {text:?}: expected 1 or more"))
+            })?,
+        };
+    query.offset = (page - 1).saturating_mul(LIST_ROWS);
+    query.limit = LIST_ROWS;
     let viewer = visitor.viewer.clone();
-    let alerts = state
-        .read(move |s| data::alerts(s, &viewer, LIST_ROWS))
+    let found = state
+        .read(move |s| data::alert_page(s, &viewer, &query))
         .await?;
     let writer = member.filter(|m| m.role.may_contribute());
     let status = outcome.status();
+    let back = filter.query_string();
+    let link = |page: usize| {
+        let filters = if back.is_empty() {
+            String::new()
+        } else {
+            format!("{back}&")
+        };
+        format!("/alerts?{filters}page={page}")
+    };
+    let first = (page - 1) * LIST_ROWS;
+    let showing = if found.alerts.is_empty() {
+        format!("No alerts of {} match.", views::int(found.total as u64))
+    } else {
+        format!(
+            "Alerts {}–{} of {}",
+            views::int(first as u64 + 1),
+            views::int((first + found.alerts.len()) as u64),
+            views::int(found.total as u64)
+        )
+    };
     let page = AlertsPage {
         layout: Layout::new("Alerts", Some(Nav::Alerts), Some(visitor)),
-        alerts: alerts.iter().map(AlertRow::of).collect(),
+        alerts: found.alerts.iter().map(AlertRow::of).collect(),
         org: writer.as_ref().map(|m| m.org.clone()).unwrap_or_default(),
         csrf: writer.map(|m| m.csrf),
         severities: Severity::ALL,
+        states: AlertState::ALL,
+        kinds: KINDS,
         tlps: Tlp::ALL.iter().map(|t| t.as_str().to_string()).collect(),
         notice: outcome.notice,
         error: outcome.error,
+        showing,
+        previous: (page > 1).then(|| link(page - 1)),
+        next: (first + found.alerts.len() < found.total).then(|| link(page + 1)),
+        back: back.clone(),
+        filter,
     };
     Ok((status, render(&page)).into_response())
 }
 
-/// `GET /alerts`.
+/// `GET /alerts?severity=&kind=&subject=&state=&page=`.
 pub async fn index(
     State(state): State<AppState>,
     visitor: Visitor,
     csrf: Option<Extension<SessionCsrf>>,
+    Query(filter): Query<AlertFilter>,
 ) -> Result<Response, PageError> {
     let member = Member::of(visitor.clone(), csrf);
-    alerts_page(&state, &visitor, member, Outcome::default()).await
+    alerts_page(&state, &visitor, member, filter, Outcome::default()).await
+}
+
+/// The fields of a triage form: `csrf`, `state`, one `id` per alert and where to go back to
+/// (`back`: the list's filters; `from=alert`: the one alert's page). Parsed by hand because a
+/// checkbox list repeats its field.
+struct TriageForm {
+    csrf: String,
+    state: String,
+    ids: Vec<String>,
+    back: String,
+    from_alert: bool,
+}
+
+impl TriageForm {
+    fn parse(body: &[u8]) -> TriageForm {
+        let mut form = TriageForm {
+            csrf: String::new(),
+            state: String::new(),
+            ids: Vec::new(),
+            back: String::new(),
+            from_alert: false,
+        };
+        for (key, value) in form_urlencoded::parse(body) {
+            match key.as_ref() {
+                "csrf" => form.csrf = value.into_owned(),
+                "state" => form.state = value.into_owned(),
+                "id" if form.ids.len() <= greenwatch_alert::MAX_TRIAGE => {
+                    form.ids.push(value.into_owned())
+                }
+                "back" => form.back = value.into_owned(),
+                "from" => form.from_alert = value == "alert",
+                _ => {}
+            }
+        }
+        form
+    }
+}
+
+/// Alert ids and the state to move them to, as a request gave them; a 400 naming what is
+/// wrong.
+fn triage_request(ids: &[String], state: &str) -> Result<(Vec<i64>, AlertState), PortalError> {
+    let state: AlertState = state.parse().map_err(PortalError::BadRequest)?;
+    if ids.is_empty() {
+        return Err(PortalError::BadRequest("Choose at least one alert.".into()));
+    }
+    if ids.len() > greenwatch_alert::MAX_TRIAGE {
+        return Err(PortalError::BadRequest(format!(
+            "At most {} alerts at once.",
+            greenwatch_alert::MAX_TRIAGE
+        )));
+    }
+    let ids = ids
+        .iter()
+        .map(|id| {
+            id.trim()
+                .parse::<i64>()
+                .map_err(|_| PortalError::BadRequest(format!("alert id {id:?} is not a number")))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok((ids, state))
+}
+
+/// Moves the alerts for `viewer`, audited as `actor`.
+async fn run_triage(
+    state: &AppState,
+    viewer: &Viewer,
+    actor: &str,
+    ids: Vec<i64>,
+    to: AlertState,
+) -> Result<greenwatch_alert::Triaged, PortalError> {
+    let (viewer, actor) = (viewer.clone(), actor.to_string());
+    state
+        .write(move |store| {
+            Ok(greenwatch_alert::triage(
+                store,
+                &viewer,
+                &ids,
+                to,
+                &actor,
+                now(),
+            )?)
+        })
+        .await
+}
+
+/// `POST /alerts/triage`: an analyst or admin acknowledges, resolves or reopens the checked
+/// alerts of their organisation; the browser goes back to the list (or the alert) it came from.
+pub async fn triage(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    csrf: Option<Extension<SessionCsrf>>,
+    body: axum::body::Bytes,
+) -> Result<Response, PageError> {
+    let form = TriageForm::parse(&body);
+    let member = Member::posting(visitor.clone(), csrf, &form.csrf)?;
+    let (ids, to) = match triage_request(&form.ids, &form.state) {
+        Ok(request) => request,
+        Err(e) => {
+            let filter = back_filter(&form.back);
+            return alerts_page(&state, &visitor, Some(member), filter, shown(Err(e))?).await;
+        }
+    };
+    let single = (form.from_alert && ids.len() == 1).then(|| ids[0]);
+    let done = run_triage(&state, &visitor.viewer, &member.login, ids, to).await?;
+    if let Some(id) = single {
+        return Ok(Redirect::to(&format!("/alerts/{id}")).into_response());
+    }
+    let filter = back_filter(&form.back);
+    let mut notice = format!("{} alert(s) {to}.", done.changed);
+    if !done.refused.is_empty() {
+        notice += &format!(
+            " {} left as they were: only your organisation's analysts and admins change its own alerts.",
+            done.refused.len()
+        );
+    }
+    let outcome = Outcome {
+        notice: Some(notice),
+        ..Outcome::default()
+    };
+    alerts_page(&state, &visitor, Some(member), filter, outcome).await
+}
+
+/// The list filters a triage form came from (`back`: a query string this page wrote).
+fn back_filter(back: &str) -> AlertFilter {
+    serde_urlencoded_filter(back).unwrap_or_default()
+}
+
+fn serde_urlencoded_filter(query: &str) -> Option<AlertFilter> {
+    let uri: Uri = format!("/alerts?{query}").parse().ok()?;
+    Query::<AlertFilter>::try_from_uri(&uri).ok().map(|q| q.0)
 }
 
 #[derive(serde::Deserialize)]
@@ -240,7 +509,16 @@ pub async fn create(
     let at = now();
     let alert = match form.to_alert(&member, at) {
         Ok(alert) => alert,
-        Err(e) => return alerts_page(&state, &visitor, Some(member), shown(Err(e))?).await,
+        Err(e) => {
+            return alerts_page(
+                &state,
+                &visitor,
+                Some(member),
+                AlertFilter::default(),
+                shown(Err(e))?,
+            )
+            .await
+        }
     };
     let id = state
         .write(move |store| {
@@ -304,6 +582,9 @@ struct AlertPage {
     packets: Option<String>,
     groups: Vec<ContributorGroup>,
     island: String,
+    /// The session's CSRF token when the visitor may change this alert's state.
+    triage_csrf: Option<String>,
+    states: [AlertState; 3],
 }
 
 fn contributors(
@@ -326,7 +607,7 @@ fn contributors(
     }
 }
 
-fn alert_page(visitor: &Visitor, alert: &Alert) -> AlertPage {
+fn alert_page(visitor: &Visitor, alert: &Alert, triage_csrf: Option<String>) -> AlertPage {
     let a = &alert.alert;
     let evidence = a.evidence.clone().unwrap_or_default();
     let series = evidence
@@ -377,6 +658,8 @@ fn alert_page(visitor: &Visitor, alert: &Alert) -> AlertPage {
         packets: (x.packets > 0).then(|| views::int(x.packets)),
         groups,
         island: json_island(&evidence.series),
+        triage_csrf,
+        states: AlertState::ALL,
     }
 }
 
@@ -384,33 +667,102 @@ fn alert_page(visitor: &Visitor, alert: &Alert) -> AlertPage {
 pub async fn page(
     State(state): State<AppState>,
     visitor: Visitor,
+    csrf: Option<Extension<SessionCsrf>>,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let alert = visible_alert(&state, &visitor.viewer, &id).await?;
-    Ok(render(&alert_page(&visitor, &alert)))
+    let triage_csrf = Member::of(visitor.clone(), csrf)
+        .filter(|_| visitor.viewer.may_triage(&alert.alert.label))
+        .map(|m| m.csrf);
+    Ok(render(&alert_page(&visitor, &alert, triage_csrf)))
 }
 
 // ---------------------------------------------------------------------------------------
 // The API and the feed.
 // ---------------------------------------------------------------------------------------
 
-/// `GET /api/v1/alerts?limit=&cursor=`: every alert the caller may see, newest first.
+/// `GET /api/v1/alerts?severity=&kind=&subject=&state=&limit=&cursor=`: the alerts the caller
+/// may see that match, newest first, paged in the store.
 pub async fn api_list(
     State(state): State<AppState>,
     visitor: Visitor,
-    Query(query): Query<PageQuery>,
+    Query(filter): Query<AlertFilter>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
+    let mut query = filter.query()?;
+    let paging = PageQuery {
+        limit: filter.limit.clone(),
+        cursor: filter.cursor.clone(),
+    };
+    // The cursor's generation is the newest matching id: read it first (a page of one), so
+    // a cursor from before a new alert is refused rather than skipping one.
     let viewer = visitor.viewer.clone();
-    let alerts = state
-        .read(move |s| data::alerts(s, &viewer, usize::MAX))
+    let mut probe = query.clone();
+    probe.limit = 1;
+    let newest = state
+        .read(move |s| data::alert_page(s, &viewer, &probe))
+        .await?
+        .newest_id as u64;
+    let (offset, limit) = paging.bounds(newest)?;
+    (query.offset, query.limit) = (offset, limit);
+    let viewer = visitor.viewer.clone();
+    let found = state
+        .read(move |s| data::alert_page(s, &viewer, &query))
         .await?;
-    Ok(paging::page(
-        &alerts,
-        &query,
-        data::list_generation(&alerts),
+    Ok(paging::cut_page(
+        &found.alerts,
+        offset,
+        found.total,
+        limit,
+        found.newest_id as u64,
         &uri,
     )?)
+}
+
+/// `{"ids": [..], "state": "acknowledged"}`.
+#[derive(serde::Deserialize)]
+pub struct TriageBody {
+    ids: Vec<serde_json::Value>,
+    state: String,
+}
+
+/// `POST /api/v1/alerts/triage`: as the form, for scripts with an API token (a browser
+/// session must send its CSRF token as `X-CSRF-Token`). Answers what changed and which ids
+/// were refused.
+pub async fn api_triage(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    csrf: Option<Extension<SessionCsrf>>,
+    headers: axum::http::HeaderMap,
+    Json(body): Json<TriageBody>,
+) -> Result<Json<greenwatch_alert::Triaged>, ApiError> {
+    let Some(login) = visitor.name.clone() else {
+        return Err(PortalError::Unauthorized("Send an API token to change alerts.".into()).into());
+    };
+    if let Some(Extension(SessionCsrf(expected))) = csrf {
+        let given = headers
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !greenwatch_auth::tokens_match(&expected, given) {
+            return Err(PortalError::Forbidden(
+                "A browser session must send its CSRF token as X-CSRF-Token.".into(),
+            )
+            .into());
+        }
+    }
+    let ids: Vec<String> = body
+        .ids
+        .iter()
+        .map(|v| match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .collect();
+    let (ids, to) = triage_request(&ids, &body.state)?;
+    Ok(Json(
+        run_triage(&state, &visitor.viewer, &login, ids, to).await?,
+    ))
 }
 
 /// `GET /api/v1/alerts/{id}`.

@@ -61,6 +61,8 @@ pub fn all() -> Router<AppState> {
             post(alert_subscriptions::remove),
         )
         .route("/alerts/{id}", get(alerts::page))
+        .route("/alerts/triage", post(alerts::triage))
+        .route("/api/v1/alerts/triage", post(alerts::api_triage))
         .route("/api/v1/alerts", get(alerts::api_list))
         .route("/api/v1/alerts/{id}", get(alerts::api_one))
         .route("/login", get(auth::login_page).post(auth::login))

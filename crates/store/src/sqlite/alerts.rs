@@ -6,7 +6,8 @@ use crate::{AlertStore, Delivery, FailedDelivery, StoreError};
 use greenwatch_model::access::{Label, Viewer};
 use greenwatch_model::account::AuditEntry;
 use greenwatch_model::alert::{
-    Alert, NewAlert, NewSubscription, Subscription, SubscriptionChannel,
+    Alert, AlertPage, AlertQuery, AlertState, NewAlert, NewSubscription, Severity, Subscription,
+    SubscriptionChannel, Triage,
 };
 use greenwatch_model::Timestamp;
 use rusqlite::{params, OptionalExtension};
@@ -18,7 +19,13 @@ CREATE TABLE IF NOT EXISTS alerts (
     owner TEXT NOT NULL,
     tlp TEXT NOT NULL,
     first_seen INTEGER NOT NULL,
-    body TEXT NOT NULL
+    body TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'open',
+    severity_rank INTEGER NOT NULL DEFAULT 0,
+    kind TEXT NOT NULL DEFAULT 'manual',
+    subjects TEXT NOT NULL DEFAULT '',
+    state_by TEXT,
+    state_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS alerts_by_time ON alerts(first_seen);
 CREATE TABLE IF NOT EXISTS alert_deliveries (
@@ -42,10 +49,98 @@ CREATE TABLE IF NOT EXISTS alert_subscriptions (
 );
 ";
 
-fn alert_from_row(id: i64, body: &str) -> Result<Alert, StoreError> {
+/// Indexes on the columns added for triage; created after [`migrate`] added them to an
+/// older store.
+const INDEXES: &str = "
+CREATE INDEX IF NOT EXISTS alerts_by_label ON alerts(owner, tlp);
+CREATE INDEX IF NOT EXISTS alerts_by_state ON alerts(state, first_seen);
+";
+
+/// Stores made before alerts had a state: the columns lists are filtered by are added and
+/// filled from each alert's body, once (one lookup of the table's columns on every open).
+pub(super) fn migrate(conn: &rusqlite::Connection) -> Result<(), StoreError> {
+    let has_state: bool = conn.query_row(
+        "SELECT EXISTS(SELECT 1 FROM pragma_table_info('alerts') WHERE name = 'state')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_state {
+        conn.execute_batch(
+            "BEGIN IMMEDIATE;
+             ALTER TABLE alerts ADD COLUMN state TEXT NOT NULL DEFAULT 'open';
+             ALTER TABLE alerts ADD COLUMN severity_rank INTEGER NOT NULL DEFAULT 0;
+             ALTER TABLE alerts ADD COLUMN kind TEXT NOT NULL DEFAULT 'manual';
+             ALTER TABLE alerts ADD COLUMN subjects TEXT NOT NULL DEFAULT '';
+             ALTER TABLE alerts ADD COLUMN state_by TEXT;
+             ALTER TABLE alerts ADD COLUMN state_at INTEGER;",
+        )?;
+        let filled = (|| -> Result<(), StoreError> {
+            let rows: Vec<(i64, String)> = conn
+                .prepare("SELECT id, body FROM alerts")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            for (id, body) in rows {
+                let alert = alert_from_row(id, &body, Triage::default())?.alert;
+                conn.execute(
+                    "UPDATE alerts SET severity_rank = ?2, kind = ?3, subjects = ?4 WHERE id = ?1",
+                    params![
+                        id,
+                        severity_rank(alert.severity),
+                        alert.kind(),
+                        subjects(&alert)
+                    ],
+                )?;
+            }
+            Ok(())
+        })();
+        match filled {
+            Ok(()) => conn.execute_batch("COMMIT")?,
+            Err(e) => {
+                conn.execute_batch("ROLLBACK")?;
+                return Err(e);
+            }
+        }
+    }
+    conn.execute_batch(INDEXES)?;
+    Ok(())
+}
+
+fn severity_rank(severity: Severity) -> i64 {
+    Severity::ALL
+        .iter()
+        .position(|s| *s == severity)
+        .unwrap_or(0) as i64
+}
+
+/// The affected series of an alert, one per line, lower case: what a subject filter searches.
+fn subjects(alert: &NewAlert) -> String {
+    alert.affected.join("\n").to_lowercase()
+}
+
+fn alert_from_row(id: i64, body: &str, triage: Triage) -> Result<Alert, StoreError> {
     let alert: NewAlert =
         serde_json::from_str(body).map_err(|e| StoreError::Corrupt(format!("alert {id}: {e}")))?;
-    Ok(Alert { id, alert })
+    Ok(Alert { id, alert, triage })
+}
+
+/// The columns [`alert_of_row`] reads, in its order.
+const ALERT_COLUMNS: &str = "id, body, state, state_by, state_at";
+
+fn alert_of_row(row: &rusqlite::Row<'_>) -> Result<Alert, StoreError> {
+    let id: i64 = row.get(0)?;
+    let state: String = row.get(2)?;
+    let triage = Triage {
+        state: state
+            .parse()
+            .map_err(|e| StoreError::Corrupt(format!("alert {id}: {e}")))?,
+        state_by: row.get(3)?,
+        state_at: row.get::<_, Option<i64>>(4)?.map(Timestamp),
+    };
+    alert_from_row(
+        id,
+        row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?,
+        triage,
+    )
 }
 
 impl SqliteStore {
@@ -56,25 +151,42 @@ impl SqliteStore {
         limit: usize,
         keep: impl Fn(i64) -> bool,
     ) -> Result<Vec<Alert>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, owner, tlp, body FROM alerts ORDER BY first_seen DESC, id DESC",
-        )?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {ALERT_COLUMNS}, owner, tlp FROM alerts ORDER BY first_seen DESC, id DESC"
+        ))?;
         let mut rows = stmt.query([])?;
         let mut out = Vec::new();
         while let Some(row) = rows.next()? {
-            let id: i64 = row.get(0)?;
             if out.len() == limit {
                 break;
             }
-            if !keep(id) || !viewer.can_see(&super::label_from_row(row)?) {
+            let label = super::label_from_row(row)?;
+            if !keep(row.get(0)?) || !viewer.can_see(&label) {
                 continue;
             }
-            out.push(alert_from_row(
-                id,
-                row.get_ref(3)?.as_str().map_err(rusqlite::Error::from)?,
-            )?);
+            out.push(alert_of_row(row)?);
         }
         Ok(out)
+    }
+
+    /// The labels of stored alerts `viewer` may see, and whether any stored alert is hidden
+    /// from them. The decision is `Viewer::can_see`'s; the query below only filters by the
+    /// labels it allowed.
+    fn visible_alert_labels(&self, viewer: &Viewer) -> Result<(Vec<Label>, bool), StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT DISTINCT owner, tlp FROM alerts")?;
+        let mut rows = stmt.query([])?;
+        let (mut labels, mut hidden) = (Vec::new(), false);
+        while let Some(row) = rows.next()? {
+            let label = super::label_from_row(row)?;
+            if viewer.can_see(&label) {
+                labels.push(label);
+            } else {
+                hidden = true;
+            }
+        }
+        Ok((labels, hidden))
     }
 }
 
@@ -83,8 +195,18 @@ fn insert_alert(conn: &rusqlite::Connection, alert: &NewAlert) -> Result<i64, St
     let body = serde_json::to_string(alert).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let Label { owner, tlp } = &alert.label;
     conn.execute(
-        "INSERT INTO alerts (key, owner, tlp, first_seen, body) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![alert.key, owner, tlp.as_str(), alert.first_seen.0, body],
+        "INSERT INTO alerts (key, owner, tlp, first_seen, body, severity_rank, kind, subjects)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            alert.key,
+            owner,
+            tlp.as_str(),
+            alert.first_seen.0,
+            body,
+            severity_rank(alert.severity),
+            alert.kind(),
+            subjects(alert)
+        ],
     )?;
     Ok(conn.last_insert_rowid())
 }
@@ -153,11 +275,142 @@ impl AlertStore for SqliteStore {
     }
 
     fn alerts(&self, viewer: &Viewer, limit: usize) -> Result<Vec<Alert>, StoreError> {
-        self.visible_alerts(viewer, limit, |_| true)
+        let query = AlertQuery {
+            limit,
+            ..AlertQuery::default()
+        };
+        Ok(self.alert_page(viewer, &query)?.alerts)
+    }
+
+    fn alert_page(&self, viewer: &Viewer, query: &AlertQuery) -> Result<AlertPage, StoreError> {
+        let (labels, hidden) = self.visible_alert_labels(viewer)?;
+        if labels.is_empty() {
+            return Ok(AlertPage::default());
+        }
+        let mut conditions: Vec<String> = Vec::new();
+        let mut values: Vec<rusqlite::types::Value> = Vec::new();
+        let bind = |values: &mut Vec<rusqlite::types::Value>, v: rusqlite::types::Value| {
+            values.push(v);
+            format!("?{}", values.len())
+        };
+        if hidden {
+            let pairs: Vec<String> = labels
+                .iter()
+                .map(|l| {
+                    let owner = bind(&mut values, l.owner.clone().into());
+                    let tlp = bind(&mut values, l.tlp.as_str().to_string().into());
+                    format!("({owner}, {tlp})")
+                })
+                .collect();
+            conditions.push(format!("(owner, tlp) IN (VALUES {})", pairs.join(", ")));
+        }
+        if let Some(severity) = query.min_severity {
+            let p = bind(&mut values, severity_rank(severity).into());
+            conditions.push(format!("severity_rank >= {p}"));
+        }
+        if let Some(kind) = &query.kind {
+            let p = bind(&mut values, kind.clone().into());
+            conditions.push(format!("kind = {p}"));
+        }
+        if let Some(subject) = query.subject.as_deref().filter(|s| !s.trim().is_empty()) {
+            let p = bind(&mut values, subject.trim().to_lowercase().into());
+            conditions.push(format!("instr(subjects, {p}) > 0"));
+        }
+        if let Some(state) = query.state {
+            let p = bind(&mut values, state.as_str().to_string().into());
+            conditions.push(format!("state = {p}"));
+        }
+        let filter = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        let (total, newest_id): (i64, Option<i64>) = self.conn.query_row(
+            &format!("SELECT count(*), max(id) FROM alerts {filter}"),
+            rusqlite::params_from_iter(values.iter()),
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let limit = bind(
+            &mut values,
+            (query.limit.min(i64::MAX as usize) as i64).into(),
+        );
+        let offset = bind(
+            &mut values,
+            (query.offset.min(i64::MAX as usize) as i64).into(),
+        );
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {ALERT_COLUMNS} FROM alerts {filter}
+             ORDER BY first_seen DESC, id DESC LIMIT {limit} OFFSET {offset}"
+        ))?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(values.iter()))?;
+        let mut alerts = Vec::new();
+        while let Some(row) = rows.next()? {
+            alerts.push(alert_of_row(row)?);
+        }
+        Ok(AlertPage {
+            alerts,
+            total: total as usize,
+            newest_id: newest_id.unwrap_or(0),
+        })
     }
 
     fn alert(&self, viewer: &Viewer, id: i64) -> Result<Option<Alert>, StoreError> {
-        Ok(self.visible_alerts(viewer, 1, |i| i == id)?.pop())
+        let found = self
+            .conn
+            .query_row(
+                &format!("SELECT {ALERT_COLUMNS}, owner, tlp FROM alerts WHERE id = ?1"),
+                [id],
+                |row| {
+                    let label = super::label_from_row(row)?;
+                    Ok(viewer.can_see(&label).then(|| alert_of_row(row)))
+                },
+            )
+            .optional()?
+            .flatten()
+            .transpose()?;
+        Ok(found)
+    }
+
+    fn alerts_keyed(&self, key_prefix: &str) -> Result<Vec<Alert>, StoreError> {
+        // A range over the unique index on `key`: every key starting with the prefix sorts
+        // between it and the prefix followed by the highest character.
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {ALERT_COLUMNS} FROM alerts WHERE key >= ?1 AND key < ?2 ORDER BY id"
+        ))?;
+        let mut rows = stmt.query(params![key_prefix, format!("{key_prefix}{}", char::MAX)])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(alert_of_row(row)?);
+        }
+        Ok(out)
+    }
+
+    fn set_alert_state(
+        &mut self,
+        ids: &[i64],
+        state: AlertState,
+        audit: &AuditEntry,
+    ) -> Result<usize, StoreError> {
+        let tx = super::write_transaction(&mut self.conn)?;
+        let mut changed = 0;
+        for &id in ids {
+            let n = tx.execute(
+                "UPDATE alerts SET state = ?2, state_by = ?3, state_at = ?4
+                 WHERE id = ?1 AND state <> ?2",
+                params![id, state.as_str(), audit.actor, audit.at.0],
+            )?;
+            if n > 0 {
+                changed += n;
+                let entry = AuditEntry {
+                    target: id.to_string(),
+                    detail: format!("{state}{}", audit.detail),
+                    ..audit.clone()
+                };
+                super::accounts::append_audit(&tx, &entry)?;
+            }
+        }
+        tx.commit()?;
+        Ok(changed)
     }
 
     fn undelivered(&self, viewer: &Viewer, channel: &str) -> Result<Vec<Alert>, StoreError> {
@@ -337,6 +590,123 @@ mod tests {
             evidence: None,
             created_at: at,
         }
+    }
+
+    #[test]
+    fn alert_pages_filter_in_the_store_and_show_only_what_the_viewer_may_see() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
+        let at = |h: i64| Timestamp::from_secs(1_791_158_400 + h * 3600);
+        for i in 0..30 {
+            let mut a = detector_alert(&format!("a{i}"), Tlp::Amber, at(i));
+            a.severity = Severity::ALL[(i % 4) as usize];
+            a.affected = vec![format!("port {}/tcp packets", 20 + i % 3)];
+            store.raise_alert(&a).unwrap();
+            let mut b = detector_alert(&format!("b{i}"), Tlp::Amber, at(i));
+            b.label.owner = "cert-b".into();
+            store.raise_alert(&b).unwrap();
+        }
+        let cert_a = Viewer::User {
+            org: "cert-a".into(),
+            role: greenwatch_model::access::Role::Analyst,
+        };
+        let page = |store: &SqliteStore, q: AlertQuery| store.alert_page(&cert_a, &q).unwrap();
+        let all = page(
+            &store,
+            AlertQuery {
+                limit: 10,
+                ..AlertQuery::default()
+            },
+        );
+        assert_eq!(all.total, 30, "cert-b's AMBER alerts are not counted");
+        assert_eq!(all.alerts.len(), 10);
+        assert!(all.alerts.iter().all(|a| a.alert.label.owner == "cert-a"));
+        assert_eq!(all.alerts[0].alert.title, "a29", "newest first");
+        let second = page(
+            &store,
+            AlertQuery {
+                offset: 10,
+                limit: 10,
+                ..AlertQuery::default()
+            },
+        );
+        assert_eq!(second.alerts[0].alert.title, "a19");
+        let critical = page(
+            &store,
+            AlertQuery {
+                min_severity: Some(Severity::Critical),
+                subject: Some("PORT 21/TCP".into()),
+                limit: 100,
+                ..AlertQuery::default()
+            },
+        );
+        // i % 4 == 3 and i % 3 == 1: i = 7, 19.
+        let titles: Vec<&str> = critical
+            .alerts
+            .iter()
+            .map(|a| a.alert.title.as_str())
+            .collect();
+        assert_eq!(titles, ["a19", "a7"]);
+        assert_eq!(critical.total, 2);
+        assert_eq!(
+            store
+                .alert_page(
+                    &Viewer::Anonymous,
+                    &AlertQuery {
+                        limit: 5,
+                        ..Default::default()
+                    }
+                )
+                .unwrap()
+                .total,
+            0
+        );
+
+        let ids: Vec<i64> = critical.alerts.iter().map(|a| a.id).collect();
+        let audit = AuditEntry {
+            at: at(40),
+            actor: "ana@cert-a".into(),
+            action: "alert.state".into(),
+            target: String::new(),
+            detail: String::new(),
+        };
+        assert_eq!(
+            store
+                .set_alert_state(&ids, AlertState::Acknowledged, &audit)
+                .unwrap(),
+            2
+        );
+        assert_eq!(
+            store
+                .set_alert_state(&ids, AlertState::Acknowledged, &audit)
+                .unwrap(),
+            0
+        );
+        let acknowledged = page(
+            &store,
+            AlertQuery {
+                state: Some(AlertState::Acknowledged),
+                limit: 100,
+                ..AlertQuery::default()
+            },
+        );
+        assert_eq!(acknowledged.total, 2);
+        let triage = &acknowledged.alerts[0].triage;
+        assert_eq!(triage.state_by.as_deref(), Some("ana@cert-a"));
+        assert_eq!(
+            page(
+                &store,
+                AlertQuery {
+                    state: Some(AlertState::Open),
+                    limit: 1,
+                    ..AlertQuery::default()
+                }
+            )
+            .total,
+            28
+        );
+        assert_eq!(store.audit_log(5).unwrap()[0].action, "alert.state");
+        assert_eq!(store.alerts_keyed("a1").unwrap().len(), 11, "a1, a10..a19");
     }
 
     #[test]
