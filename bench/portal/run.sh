@@ -53,6 +53,7 @@ if [ ! -f "$data/.complete" ]; then
   "$gw" --data "$data" generate traffic --out "$pcap" --truth "$pcap.truth.json" --seed 5 \
     --packets "$packets" --hours "$hours" --start "$start" >&2
   t1=$(date +%s.%N)
+  "$gw" --data "$data" org add demo-cert --name "Demo CERT" >/dev/null   # data has an existing owner
   "$gw" --data "$data" ingest pcap "$pcap" --org demo-cert --tlp clear --json > "$data/ingest-pcap.json"
   t2=$(date +%s.%N)
   rm -f "$pcap"   # the store holds what the benchmark reads; the capture is big

@@ -128,6 +128,62 @@ fn truncated_capture_keeps_what_was_valid_names_the_offset_and_fails() {
     assert_eq!(env.total_packets(), kept);
 }
 
+/// Data belongs to an organisation that exists: `ingest pcap` and `ingest feed` refuse an
+/// unknown `--org`, naming it, before storing anything, and exit 2; once the organisation is
+/// added, the same files go in. The operator's organisation (the default) needs no `org add`.
+#[test]
+fn ingest_refuses_an_unknown_organisation_naming_it() {
+    let env = Env::with_fixture_netdb();
+    let (pcap, _) = env.generate(23, 2_000, 2);
+    let feed = env.path("2026-10-05-scan_dns-test.csv");
+    assert_success(&env.run(&[
+        "generate",
+        "feed",
+        "--report",
+        "scan_dns",
+        "--rows",
+        "200",
+        "--days",
+        "1",
+        "--start",
+        "2026-10-05",
+        "--out",
+        feed.to_str().unwrap(),
+    ]));
+    let ingest = |kind: &str, file: &Path| {
+        env.run(&[
+            "ingest",
+            kind,
+            "--json",
+            "--org",
+            "cert-nowhere",
+            file.to_str().unwrap(),
+        ])
+    };
+    for (kind, file) in [("pcap", &pcap), ("feed", &feed)] {
+        let out = ingest(kind, file);
+        assert_eq!(out.status.code(), Some(2), "ingest {kind}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("unknown organisation \"cert-nowhere\"")
+                && stderr.contains("org add cert-nowhere"),
+            "{stderr}"
+        );
+    }
+    let stored = env.json(&["query", "top", "--by", "country", "--json"]);
+    assert_eq!(stored, Value::Array(vec![]), "nothing stored");
+    assert_success(&env.run(&["org", "add", "cert-nowhere", "--name", "Somewhere"]));
+    for (kind, file) in [("pcap", &pcap), ("feed", &feed)] {
+        assert_success(&ingest(kind, file));
+    }
+    let (out, summary) = env.ingest(&[&pcap]);
+    assert_success(&out);
+    assert_eq!(
+        summary["files"][0]["status"], "ingested",
+        "the operator's own copy"
+    );
+}
+
 #[test]
 fn a_bad_file_does_not_stop_the_others() {
     let env = Env::with_fixture_netdb();
@@ -430,6 +486,7 @@ fn query_by_sensor_matches_its_organisation_and_failures_exit_2() {
     let (a, _) = env.generate(21, 3_000, 2);
     let (b, _) = env.generate(22, 2_000, 2);
     for (pcap, org) in [(&a, "cert-a"), (&b, "cert-b")] {
+        env.add_org(org);
         assert_success(&env.run(&[
             "ingest",
             "pcap",

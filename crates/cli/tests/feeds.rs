@@ -354,6 +354,7 @@ fn export_writes_a_data_package_and_the_method() {
             "2026-10-05",
         ],
     );
+    env.add_org("cert-a");
     env.ingest_feed(&[&feed], &["--tlp", "clear", "--org", "cert-a"]);
     // An AMBER feed: never in open data, only in an internal export.
     let (amber, _) = env.generate_feed(

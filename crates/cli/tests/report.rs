@@ -168,6 +168,7 @@ fn http_get(port: u16, path: &str) -> (u16, String) {
 
 /// Ingests the generated capture `pcap` as `org`'s data under `tlp`.
 fn ingest_as(env: &Env, pcap: &std::path::Path, org: &str, tlp: &str) {
+    env.add_org(org);
     assert_success(&env.run(&[
         "ingest",
         "pcap",

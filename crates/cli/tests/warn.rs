@@ -104,6 +104,9 @@ fn serve_raises_the_surge_alert_and_delivers_it_signed_only_where_it_may_be_seen
     let (pcap, truth) = env.generate(5, 2_000_000, 12 * 24);
     // cert-a's AMBER capture: the detector's alerts on it are cert-a's (each organisation is
     // alerted on its own data, docs/detection.md).
+    for org in ["cert-a", "cert-b"] {
+        assert_success(&env.run(&["org", "add", org, "--name", org]));
+    }
     assert_success(&env.run(&[
         "ingest",
         "pcap",
@@ -114,9 +117,6 @@ fn serve_raises_the_surge_alert_and_delivers_it_signed_only_where_it_may_be_seen
         "cert-a",
         pcap.to_str().unwrap(),
     ]));
-    for org in ["cert-a", "cert-b"] {
-        assert_success(&env.run(&["org", "add", org, "--name", org]));
-    }
     let (outsider, owner) = (Receiver::start(), Receiver::start());
     subscribe(&env, "cert-b", &outsider, "secret-of-b");
     subscribe(&env, "cert-a", &owner, "secret-of-a");

@@ -34,7 +34,7 @@ pub struct DetectArgs {
     #[arg(long)]
     raise: bool,
     /// Owner organisation of raised alerts.
-    #[arg(long, default_value = "local")]
+    #[arg(long, default_value = greenwatch_model::access::OPERATOR_ORG)]
     org: String,
     /// TLP of raised alerts.
     #[arg(long, default_value = "amber")]

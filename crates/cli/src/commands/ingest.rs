@@ -1,16 +1,19 @@
 //! `greenwatch ingest pcap`: capture files → decode → classify → enrich → aggregate → store
 //! (`greenwatch-ingest`, the same code the portal's upload runs), one transaction per file,
-//! skipping files whose content is already stored.
+//! skipping files whose content is already stored. Data belongs to an existing organisation
+//! (`--org`; an unknown one is refused before anything is read).
 //! (`ingest feed` lives in `ingest_feed.rs`.)
 
 use crate::data_dir::DataDir;
 use crate::progress::Bar;
 use crate::table;
+use anyhow::bail;
 use clap::{Args, Subcommand};
 use greenwatch_ingest::{ingest_capture, CaptureOptions, FileOutcome};
-use greenwatch_model::access::{Label, Tlp};
+use greenwatch_model::access::{Label, Tlp, OPERATOR_ORG};
 use greenwatch_model::BucketWidth;
 use greenwatch_observe::{infer_dos, IngestCounts};
+use greenwatch_store::AccountStore;
 use serde::Serialize;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -52,8 +55,9 @@ pub struct PcapArgs {
 /// Who owns ingested data and how far it may be shared.
 #[derive(Args, Clone)]
 pub struct LabelArgs {
-    /// Owner organisation (slug) of the ingested data.
-    #[arg(long, default_value = "local")]
+    /// Owner organisation (slug) of the ingested data: one added with `greenwatch org add`, or
+    /// the operator's own (made on the first start of `serve`).
+    #[arg(long, default_value = OPERATOR_ORG)]
     pub org: String,
     /// TLP 2.0 label: clear, green, amber, amber+strict or red. Only CLEAR data is public.
     #[arg(long, default_value = "amber")]
@@ -61,11 +65,28 @@ pub struct LabelArgs {
 }
 
 impl LabelArgs {
-    pub fn label(&self) -> Label {
-        Label {
+    /// The label, once its owner is known to exist: an organisation of the store, or the
+    /// operator's. Data of an organisation that does not exist would be seen by nobody.
+    pub fn label(&self, store: &dyn AccountStore) -> anyhow::Result<Label> {
+        let orgs = store.orgs()?;
+        if self.org != OPERATOR_ORG && !orgs.iter().any(|o| o.slug == self.org) {
+            let known: Vec<&str> = orgs.iter().map(|o| o.slug.as_str()).collect();
+            bail!(
+                "unknown organisation {:?}: add it first with `greenwatch org add {} --name NAME` \
+                 (known: {})",
+                self.org,
+                self.org,
+                if known.is_empty() {
+                    "none yet".to_string()
+                } else {
+                    known.join(", ")
+                }
+            );
+        }
+        Ok(Label {
             owner: self.org.clone(),
             tlp: self.tlp,
-        }
+        })
     }
 }
 
@@ -103,6 +124,7 @@ pub fn run(data: &DataDir, args: IngestArgs) -> anyhow::Result<ExitCode> {
 /// Ingests every file; a bad file is reported and does not stop the others.
 pub fn ingest_files(data: &DataDir, args: &PcapArgs) -> anyhow::Result<IngestSummary> {
     let mut store = data.open_store()?;
+    let label = args.label.label(&store)?;
     let netdb = data.open_netdb()?;
     if netdb.snapshots().is_empty() {
         tracing::warn!(
@@ -112,7 +134,7 @@ pub fn ingest_files(data: &DataDir, args: &PcapArgs) -> anyhow::Result<IngestSum
     let options = CaptureOptions {
         sensor: args.sensor.clone(),
         bucket: args.bucket,
-        label: args.label.label(),
+        label,
     };
     let started = Instant::now();
     let mut total = IngestCounts::default();

@@ -68,6 +68,7 @@ pub fn run(data: &DataDir, args: FeedArgs) -> anyhow::Result<ExitCode> {
         (FormatArg::Intelmq, _) => FeedFormat::Intelmq,
     };
     let mut store = data.open_store()?;
+    let label = args.label.label(&store)?;
     let netdb = data.open_netdb()?;
     if netdb.snapshots().is_empty() {
         tracing::warn!(
@@ -80,7 +81,7 @@ pub fn run(data: &DataDir, args: FeedArgs) -> anyhow::Result<ExitCode> {
         format,
         mapping: mapping.as_ref(),
         report: args.report.as_deref(),
-        label: args.label.label(),
+        label,
         catalogue: &catalogue,
     };
     for path in &args.files {

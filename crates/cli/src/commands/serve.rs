@@ -19,7 +19,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 /// Organisation and login of the administrator created on first start.
-const FIRST_ORG: &str = "operator";
+const FIRST_ORG: &str = greenwatch_model::access::OPERATOR_ORG;
 const FIRST_ADMIN: &str = "admin";
 
 #[derive(Args)]
@@ -49,7 +49,7 @@ pub struct ServeArgs {
 struct WarnArgs {
     /// Owner of the alerts the detector finds in shared (CLEAR, GREEN) data; alerts on an
     /// organisation's own AMBER/RED data belong to that organisation.
-    #[arg(long, default_value = "local")]
+    #[arg(long, default_value = FIRST_ORG)]
     alert_org: String,
     /// Least TLP of the alerts the detector raises (stricter when the data read is).
     #[arg(long, default_value = "amber")]
@@ -153,7 +153,9 @@ impl TlsArgs {
     }
 }
 
-pub fn run(data: &DataDir, args: ServeArgs) -> anyhow::Result<ExitCode> {
+/// Creates the operator's first administrator when the store has no user yet, and prints its
+/// password once (also `demo`'s first step, before it adds users of its own).
+pub fn ensure_operator_admin(data: &DataDir) -> anyhow::Result<()> {
     if let Some(first) = ensure_first_admin(&mut data.open_store()?, FIRST_ORG, FIRST_ADMIN)? {
         println!(
             "Created the first administrator (organisation {FIRST_ORG}).\n  \
@@ -162,6 +164,11 @@ pub fn run(data: &DataDir, args: ServeArgs) -> anyhow::Result<ExitCode> {
             first.login, first.password, first.login
         );
     }
+    Ok(())
+}
+
+pub fn run(data: &DataDir, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    ensure_operator_admin(data)?;
     greenwatch_portal::run(PortalConfig {
         data_dir: data.root().to_path_buf(),
         listen: args.listen,

@@ -88,6 +88,15 @@ impl Env {
         (out, summary)
     }
 
+    /// Adds organisation `slug` (named after itself) unless it exists: data is ingested only
+    /// for an organisation that exists.
+    pub fn add_org(&self, slug: &str) {
+        let orgs = self.json(&["org", "list", "--json"]);
+        if !orgs.as_array().unwrap().iter().any(|o| o["slug"] == slug) {
+            assert_success(&self.run(&["org", "add", slug, "--name", slug]));
+        }
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
