@@ -236,7 +236,8 @@ pub fn generate_feed<W: Write>(
 ) -> Result<FeedTruth, GenerateError> {
     spec.validate()?;
     let report = Report::new(&spec.report_type, spec.format)?;
-    let mut population = Population::new(spec, pool, info, spec.effective_ipv6_per_mille())?;
+    let mut population =
+        Population::new(spec, pool, info, &report, spec.effective_ipv6_per_mille())?;
     let sinkholes = population.sinkholes(&report, info);
     let mut writer = FeedWriter::new(spec, &report, info, sinkholes, out)?;
     let mut tally = HostTally::new(spec.start, spec.days, spec.host_truth);

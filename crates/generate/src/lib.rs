@@ -26,13 +26,15 @@ mod pcap_writer;
 mod plan;
 mod pool;
 mod rng;
+mod sources;
 mod traffic;
 
 pub use feed::{
     feed_report_types, generate_feed, AddressInfo, BadRowKind, BadRowTruth, FeedOutput, FeedSpec,
     FeedTruth, PeriodHosts,
 };
-use greenwatch_model::{GroundTruth, Timestamp};
+use greenwatch_model::{CountryCode, GroundTruth, Timestamp};
+use sources::Profile;
 use std::io::Write;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -64,16 +66,52 @@ impl TrafficSpec {
 }
 
 /// Address space sources are drawn from (normally the routed ranges of a netdb snapshot):
-/// inclusive `(first, last)` ranges; overlapping IPv4 ranges are merged, addresses are drawn
-/// uniformly (ranges weighted by size).
+/// inclusive `(first, last)` ranges. [`SourcePool::new`] draws IPv4 addresses uniformly
+/// (overlapping ranges are merged); [`SourcePool::darknet`] knows each range's country and
+/// draws sources the way a darknet sees them (by country; see `sources.rs`). IPv6 ranges are
+/// weighted by size.
 pub struct SourcePool {
     v4: Vec<(u32, u32)>,
     v6: Vec<(u128, u128)>,
+    /// The country of each `v4` range, for weighted draws; empty for uniform ones.
+    countries: Vec<CountryCode>,
 }
 
 impl SourcePool {
     pub fn new(v4: Vec<(u32, u32)>, v6: Vec<(u128, u128)>) -> SourcePool {
-        SourcePool { v4, v6 }
+        SourcePool {
+            v4,
+            v6,
+            countries: Vec::new(),
+        }
+    }
+
+    /// A pool whose IPv4 sources are weighted like a darknet's: scanners mostly from the
+    /// countries telescopes see most (China, the United States, Russia, the Netherlands,
+    /// Germany, Brazil, India...), Mirai-infected devices from broadband networks (Brazil,
+    /// China, India, Viet Nam...), big legacy allocations damped; `v4` holds each range with
+    /// its country.
+    pub fn darknet(v4: Vec<(u32, u32, CountryCode)>, v6: Vec<(u128, u128)>) -> SourcePool {
+        let (ranges, countries) = v4.into_iter().map(|(a, b, cc)| ((a, b), cc)).unzip();
+        SourcePool {
+            v4: ranges,
+            v6,
+            countries,
+        }
+    }
+
+    /// The IPv4 pool of sources of `profile`.
+    pub(crate) fn pool4(&self, profile: Profile) -> Result<pool::Pool4, GenerateError> {
+        if self.countries.is_empty() {
+            return pool::Pool4::new(&self.v4);
+        }
+        let ranges: Vec<(u32, u32, CountryCode)> = self
+            .v4
+            .iter()
+            .zip(&self.countries)
+            .map(|(&(a, b), &cc)| (a, b, cc))
+            .collect();
+        pool::Pool4::weighted(&sources::weights(&ranges, profile))
     }
 }
 

@@ -4,6 +4,7 @@
 
 use crate::pool::{usable_v4_source, Pool4, Pool6};
 use crate::rng::{hash2, Cumulative, Permutation, Rng};
+use crate::sources::Profile;
 use crate::{GenerateError, SourcePool, TrafficSpec};
 use greenwatch_model::Transport;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -427,7 +428,10 @@ pub(crate) struct Plan {
     pub hour_counts: Vec<u64>,
     pub sensor4: Block<u32>,
     pub sensor6: Block<u128>,
+    /// Sources of scanners, probes and DoS victims.
     pub pool4: Pool4,
+    /// Sources of Mirai-infected devices.
+    pub iot4: Pool4,
     pub pool6: Option<Pool6>,
     pub generic: ScannerSet,
     pub mirai: ScannerSet,
@@ -474,20 +478,46 @@ fn block6(spec: &TrafficSpec) -> Result<Block<u128>, GenerateError> {
     })
 }
 
-/// Packets per hour following a daily sine (peak around 15:00 UTC), summing to `packets`.
-fn hour_counts(spec: &TrafficSpec) -> Vec<u64> {
+/// Packets per hour following a daily sine (peak around 15:00 UTC), quieter weekends and a
+/// level that drifts from week to week, summing to `packets`. No two weeks are alike, as on the
+/// Internet, yet the level moves smoothly (the weekly levels are joined linearly between
+/// mid-weeks), so that only the injected surges stand out. (Day-to-day and hour-to-hour noise
+/// was tried: it made the detector raise false alarms on thin per-AS series.)
+pub(crate) fn hour_counts(spec: &TrafficSpec) -> Vec<u64> {
     let start_secs = spec.start.secs();
     let weights: Vec<f64> = (0..spec.hours as i64)
         .map(|h| {
             let hour = (start_secs + h * 3600).div_euclid(3600);
             let hod = hour.rem_euclid(24) as f64 + 0.5;
+            let day = hour.div_euclid(24);
             // 1970-01-01 was a Thursday: days 2 and 3 of each week since are the weekend.
-            let weekend = matches!((hour.div_euclid(24)).rem_euclid(7), 2 | 3);
+            let weekend = matches!(day.rem_euclid(7), 2 | 3);
             let week = if weekend { WEEKEND_FACTOR } else { 1.0 };
-            week * (1.0 + DIURNAL_AMPLITUDE * (std::f64::consts::TAU * (hod - 9.0) / 24.0).sin())
+            let diurnal =
+                1.0 + DIURNAL_AMPLITUDE * (std::f64::consts::TAU * (hod - 9.0) / 24.0).sin();
+            week * diurnal * weekly_level(spec.seed, hour as f64 + 0.5)
         })
         .collect();
     apportion(spec.packets, &weights)
+}
+
+/// Spread (log-normal sigma) of the weekly level.
+const WEEK_LEVEL: f64 = 0.12;
+const LABEL_WEEK: u64 = 0x5745_454B;
+
+/// The traffic level at `hour` (hours since the epoch): each ISO week has a level of its own
+/// (log-normal, the same for the same seed whatever the capture's start), and the level moves
+/// linearly from one mid-week to the next.
+fn weekly_level(seed: u64, hour: f64) -> f64 {
+    // ISO weeks start on Monday, 1970-01-05 at hour 96; mid-week is 84 hours later.
+    let weeks = (hour - 96.0 - 84.0) / 168.0;
+    let w = weeks.floor();
+    let t = weeks - w;
+    let level = |w: f64| {
+        let mut rng = Rng::stream(hash2(seed, LABEL_WEEK), w as i64 as u64);
+        (WEEK_LEVEL * rng.normal()).exp()
+    };
+    level(w) * (1.0 - t) + level(w + 1.0) * t
 }
 
 /// Splits `total` into parts proportional to `weights` (cumulative rounding, so the parts sum
@@ -640,7 +670,8 @@ impl Plan {
         }
         let sensor4 = block4(spec)?;
         let sensor6 = block6(spec)?;
-        let pool4 = Pool4::new(&pool.v4)?;
+        let pool4 = pool.pool4(Profile::Scanners)?;
+        let iot4 = pool.pool4(Profile::Iot)?;
         let pool6 = Pool6::new(&pool.v6)?;
         let seed = spec.seed;
         let n = spec.packets;
@@ -660,7 +691,7 @@ impl Plan {
         let mirai = scanners(
             ScanKind::Mirai,
             count(300, 8, 4000),
-            &pool4,
+            &iot4,
             &tcp_ports,
             &mut rng,
         );
@@ -772,6 +803,7 @@ impl Plan {
             sensor4,
             sensor6,
             pool4,
+            iot4,
             pool6,
             generic,
             mirai,

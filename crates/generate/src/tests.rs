@@ -720,3 +720,102 @@ fn many_seeds_and_shapes_agree_with_the_truth() {
         }
     }
 }
+
+/// A pool like the real one in miniature: a legacy US /8, a Chinese and a Brazilian /16, a
+/// Dutch /20 and an unlisted country's /12, each with its country.
+fn darknet_pool() -> SourcePool {
+    let cc = |s: &str| greenwatch_model::CountryCode([s.as_bytes()[0], s.as_bytes()[1]]);
+    let range =
+        |a: [u8; 4], b: [u8; 4], c: &str| (u32::from_be_bytes(a), u32::from_be_bytes(b), cc(c));
+    SourcePool::darknet(
+        vec![
+            range([7, 0, 0, 0], [7, 255, 255, 255], "US"),
+            range([14, 0, 0, 0], [14, 0, 255, 255], "CN"),
+            range([177, 0, 0, 0], [177, 0, 255, 255], "BR"),
+            range([185, 1, 0, 0], [185, 1, 15, 255], "NL"),
+            range([41, 0, 0, 0], [41, 15, 255, 255], "ZA"),
+        ],
+        vec![],
+    )
+}
+
+#[test]
+fn darknet_sources_come_from_the_countries_telescopes_see_not_the_biggest_blocks() {
+    let pool = darknet_pool();
+    let in_range = |ip: u32, first: [u8; 4], last: [u8; 4]| {
+        (u32::from_be_bytes(first)..=u32::from_be_bytes(last)).contains(&ip)
+    };
+    let mut rng = crate::rng::Rng::new(3);
+    for (profile, top) in [
+        (crate::sources::Profile::Scanners, [14, 0, 0, 0]),
+        (crate::sources::Profile::Iot, [177, 0, 0, 0]),
+    ] {
+        let p4 = pool.pool4(profile).unwrap();
+        let draws: Vec<u32> = (0..50_000).map(|_| p4.source(&mut rng)).collect();
+        let share = |first: [u8; 4], last: [u8; 4]| {
+            draws
+                .iter()
+                .filter(|&&ip| in_range(ip, first, last))
+                .count() as f64
+                / draws.len() as f64
+        };
+        let legacy = share([7, 0, 0, 0], [7, 255, 255, 255]);
+        let mut last = top;
+        last[1] = 0;
+        last[2] = 255;
+        last[3] = 255;
+        let first_country = share(top, last);
+        // Uniformly, the /8 would be 16,777,216 of 18,157,568 addresses (92 %); weighted,
+        // it has about its country's share among the listed countries here.
+        assert!(legacy < 0.45, "{profile:?}: the legacy /8 draws {legacy}");
+        assert!(
+            first_country > legacy,
+            "{profile:?}: {first_country} vs {legacy}"
+        );
+        assert!(draws.iter().all(|&ip| crate::pool::usable_v4_source(ip)));
+        // Distinct slots are distinct addresses, each inside the pool.
+        let slots = p4.size().min(200_000);
+        let mut seen: Vec<u32> = (0..slots).map(|i| p4.at(i)).collect();
+        assert!(seen
+            .iter()
+            .all(|&ip| pool.v4.iter().any(|&(a, b)| (a..=b).contains(&ip))));
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(seen.len() as u64, slots);
+    }
+}
+
+#[test]
+fn a_darknet_pool_generates_captures_that_agree_with_the_truth() {
+    let pool = darknet_pool();
+    for seed in [31, 32] {
+        let s = spec(seed, 40_000, 30);
+        let (pcap, truth) = run(&s, &pool);
+        check(&s, &pool, &pcap, &truth);
+    }
+}
+
+#[test]
+fn weeks_differ_and_no_week_is_a_round_number() {
+    // Four weeks from a Monday: with the same hourly shape every week, each would hold
+    // exactly a quarter of the packets.
+    let s = spec(7, 2_000_000, 4 * 168);
+    let hours = crate::plan::hour_counts(&s);
+    assert_eq!(hours.iter().sum::<u64>(), 2_000_000);
+    let weeks: Vec<u64> = hours.chunks(168).map(|w| w.iter().sum()).collect();
+    for w in &weeks {
+        assert_ne!(w % 1000, 0, "a round week: {weeks:?}");
+        let off = (*w as f64 / 500_000.0 - 1.0).abs();
+        assert!(off < 0.4, "weeks stay alike in size: {weeks:?}");
+    }
+    let (lo, hi) = (weeks.iter().min().unwrap(), weeks.iter().max().unwrap());
+    assert!(*hi as f64 > *lo as f64 * 1.03, "weeks vary: {weeks:?}");
+    // Another seed, other weeks.
+    let other = crate::plan::hour_counts(&spec(8, 2_000_000, 4 * 168));
+    assert_ne!(hours, other);
+    // The level moves smoothly: no hour is far from the one a day before.
+    for h in 24..hours.len() {
+        let ratio = hours[h] as f64 / hours[h - 24] as f64;
+        assert!((0.6..1.6).contains(&ratio), "hour {h}: {ratio}");
+    }
+}

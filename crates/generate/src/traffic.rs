@@ -465,7 +465,7 @@ fn build_mix(plan: &Plan, f: &mut Frame, kind: u32, aux: u32, rng: &mut Rng) -> 
             let s = scanner_of(&plan.mirai, aux);
             let (src, ttl, port) = match s {
                 Some(s) => (s.ip, s.ttl, s.port),
-                None => (plan.pool4.source(rng), 64 - rng.range(2, 34) as u8, 0),
+                None => (plan.iot4.source(rng), 64 - rng.range(2, 34) as u8, 0),
             };
             let dport = match port {
                 0 if rng.below(10) == 0 => 2323,

@@ -1,6 +1,7 @@
 //! `greenwatch generate traffic`: a darknet capture with ground truth; `greenwatch generate
 //! feed`: a Shadowserver / IntelMQ risk feed with ground truth. Addresses are drawn from the
-//! routed address space of the imported IP data, which also attributes them.
+//! routed address space of the imported IP data, weighted by country like a darknet's
+//! sources, and the same data attributes them.
 
 use crate::data_dir::DataDir;
 use anyhow::{bail, Context};
@@ -10,6 +11,7 @@ use greenwatch_generate::{
     feed_report_types, generate, generate_feed, AddressInfo, FeedOutput, FeedSpec, FeedTruth,
     SourcePool, TrafficSpec,
 };
+use greenwatch_model::sensor::AddressBlock;
 use greenwatch_model::{Enrichment, GroundTruth, Timestamp};
 use greenwatch_netdb::{NetDb, Snapshot};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -54,6 +56,12 @@ pub struct TrafficArgs {
     /// Hours the capture spans.
     #[arg(long, default_value_t = 24)]
     pub hours: u32,
+    /// The sensor's IPv4 darknet block: the destinations of the traffic.
+    #[arg(long, default_value = "198.18.0.0/16")]
+    pub block: AddressBlock,
+    /// The sensor's IPv6 darknet block.
+    #[arg(long, default_value = "2001:db8:5e::/48")]
+    pub block6: AddressBlock,
 }
 
 #[derive(Args)]
@@ -130,14 +138,32 @@ pub fn run(data: &DataDir, args: GenerateArgs) -> anyhow::Result<ExitCode> {
 pub fn write_traffic(data: &DataDir, args: &TrafficArgs) -> anyhow::Result<GroundTruth> {
     let netdb = data.open_netdb()?;
     let snapshot = snapshot_at(data, &netdb, args.start.to_datetime().date_naive())?;
-    let pool = SourcePool::new(snapshot.routed_v4(), snapshot.routed_v6());
-    let spec = TrafficSpec::new(args.seed, args.packets, args.start, args.hours);
+    let pool = darknet_pool(snapshot);
+    let mut spec = TrafficSpec::new(args.seed, args.packets, args.start, args.hours);
+    spec.sensor_v4 = match args.block.network {
+        IpAddr::V4(a) => (a, args.block.prefix_len),
+        IpAddr::V6(_) => bail!("--block {} is not an IPv4 block", args.block),
+    };
+    spec.sensor_v6 = match args.block6.network {
+        IpAddr::V6(a) => (a, args.block6.prefix_len),
+        IpAddr::V4(_) => bail!("--block6 {} is not an IPv6 block", args.block6),
+    };
     let file = create(&args.out)?;
     let truth = generate(&spec, &pool, BufWriter::with_capacity(1 << 20, file))
         .with_context(|| format!("generating {}", args.out.display()))?;
     let truth_file = create(&args.truth)?;
     serde_json::to_writer_pretty(truth_file, &truth)?;
     Ok(truth)
+}
+
+/// The snapshot's routed ranges as sources, weighted by country like a darknet's.
+fn darknet_pool(snapshot: &Snapshot) -> SourcePool {
+    let v4 = snapshot
+        .routed_v4()
+        .into_iter()
+        .map(|(first, last)| (first, last, snapshot.enrich_v4(first).country))
+        .collect();
+    SourcePool::darknet(v4, snapshot.routed_v6())
 }
 
 fn create(path: &Path) -> anyhow::Result<std::fs::File> {
@@ -183,7 +209,7 @@ fn run_feed(data: &DataDir, args: &FeedArgs) -> anyhow::Result<ExitCode> {
     }
     let netdb = data.open_netdb()?;
     let snapshot = snapshot_at(data, &netdb, args.start)?;
-    let pool = SourcePool::new(snapshot.routed_v4(), snapshot.routed_v6());
+    let pool = darknet_pool(snapshot);
     let spec = feed_spec(args);
     let file = create(&args.out)?;
     let progress = feed_progress(args.rows);

@@ -6,6 +6,7 @@ use super::{AddressInfo, FeedSpec};
 use crate::plan::apportion;
 use crate::pool::{Pool4, Pool6};
 use crate::rng::Rng;
+use crate::sources::Profile;
 use crate::{GenerateError, SourcePool};
 use greenwatch_model::{ip_key, Enrichment};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -43,7 +44,11 @@ struct Sources {
 }
 
 impl Sources {
-    fn new(pool: &SourcePool, ipv6_per_mille: u32) -> Result<Sources, GenerateError> {
+    fn new(
+        pool: &SourcePool,
+        profile: Profile,
+        ipv6_per_mille: u32,
+    ) -> Result<Sources, GenerateError> {
         let v6 = if ipv6_per_mille > 0 {
             let Some(p) = Pool6::new(&pool.v6)? else {
                 return Err(GenerateError::Spec(
@@ -55,7 +60,7 @@ impl Sources {
             None
         };
         let v4 = if ipv6_per_mille < 1000 {
-            Some(Pool4::new(&pool.v4)?)
+            Some(pool.pool4(profile)?)
         } else {
             None
         };
@@ -118,9 +123,15 @@ impl Population {
         spec: &FeedSpec,
         pool: &SourcePool,
         info: &dyn AddressInfo,
+        report: &Report,
         ipv6_per_mille: u32,
     ) -> Result<Population, GenerateError> {
-        let sources = Sources::new(pool, ipv6_per_mille)?;
+        // Sinkholes count infected devices; the other reports hosts of exposed services.
+        let profile = match report.family {
+            Family::Sinkhole => Profile::Iot,
+            _ => Profile::Scanners,
+        };
+        let sources = Sources::new(pool, profile, ipv6_per_mille)?;
         let mut rng = Rng::stream(spec.seed, 0xFEED_0001);
         let weights: Vec<f64> = (0..spec.days).map(|_| 0.9 + 0.2 * rng.f64()).collect();
         let day_rows = apportion(spec.rows, &weights);
