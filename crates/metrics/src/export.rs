@@ -51,13 +51,27 @@ fn columns(by: GroupBy) -> Vec<(&'static str, &'static str, &'static str)> {
             "number",
             "hosts x amplification factor (request-bandwidth units)",
         ),
-        ("trend", "number", "100 x hosts / hosts in the base period"),
+        (
+            "trend",
+            "number",
+            "100 x hosts / hosts in the base period; empty unless both periods are complete",
+        ),
         ("rank", "integer", "1 = most hosts; ties share a rank"),
         ("previous_hosts", "integer", "hosts in the previous period"),
         (
             "change",
             "number",
-            "(hosts - previous_hosts) / previous_hosts",
+            "(hosts - previous_hosts) / previous_hosts; empty unless both periods are complete",
+        ),
+        (
+            "complete",
+            "boolean",
+            "Whether the data covers the whole period (false: it starts inside it, or the period is still running)",
+        ),
+        (
+            "days_with_data",
+            "integer",
+            "Days of the period on which any host of the risk was reported",
         ),
     ]);
     c
@@ -95,6 +109,8 @@ fn record(row: &MetricRow, by: GroupBy) -> Vec<String> {
         opt(row.rank.map(|r| r.to_string())),
         row.previous_hosts.to_string(),
         number(row.change),
+        row.complete.to_string(),
+        row.days_with_data.to_string(),
     ]);
     r
 }
@@ -165,10 +181,12 @@ pub fn export(
         };
         let slug = engine.risk(risk).slug.clone();
         for &kind in &options.kinds {
-            let base = Period::containing(kind, first);
+            let base = engine
+                .default_base(risk, kind)?
+                .unwrap_or_else(|| Period::containing(kind, first));
             for by in [GroupBy::Country, GroupBy::Asn] {
                 let mut rows = Vec::new();
-                let mut period = base;
+                let mut period = Period::containing(kind, first);
                 while period.start <= last {
                     let table = engine.table(risk, by, period, Some(base))?;
                     snapshots.extend(table.address_space_as_of);
@@ -313,6 +331,9 @@ mod tests {
             rank: Some(1),
             previous_hosts: 6,
             change: Some(-0.5),
+            complete: true,
+            days_with_data: 1,
+            days_in_period: 1,
         };
         let mut out = Vec::new();
         write_csv(&[&row], GroupBy::Asn, &mut out).unwrap();

@@ -27,24 +27,46 @@ impl Host {
 struct Sighting {
     key: u128,
     time: i64,
+    /// UTC day (days since 1970-01-01) it was seen on.
+    day: i64,
     asn: u32,
     country: CountryCode,
 }
 
-/// Keeps the first sighting of every address, sorted by address.
-fn distinct(mut sightings: Vec<Sighting>) -> Vec<Host> {
+/// The distinct hosts of a period, and on how many of its days any host was reported.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PeriodHosts {
+    pub hosts: Vec<Host>,
+    pub days_with_data: u32,
+}
+
+/// Keeps the first sighting of every address, sorted by address, and counts the days seen.
+fn distinct(mut sightings: Vec<Sighting>) -> PeriodHosts {
+    // Sightings come in runs of one day (segments are stored per day): keep one per run.
+    let mut days: Vec<i64> = Vec::new();
+    for s in &sightings {
+        if days.last() != Some(&s.day) {
+            days.push(s.day);
+        }
+    }
+    days.sort_unstable();
+    days.dedup();
     // Stored segments are already sorted by address, so the input is a series of sorted
     // runs: the stable sort finds and merges them, several times faster than an unstable one.
     sightings.sort_by_key(|s| (s.key, s.time));
     sightings.dedup_by_key(|s| s.key);
-    sightings
-        .into_iter()
+    let hosts = sightings
+        .drain(..)
         .map(|s| Host {
             key: s.key,
             asn: s.asn,
             country: s.country,
         })
-        .collect()
+        .collect();
+    PeriodHosts {
+        hosts,
+        days_with_data: days.len() as u32,
+    }
 }
 
 /// Distinct hosts of feed risk `slug` in `period`.
@@ -53,12 +75,13 @@ pub fn feed_hosts(
     viewer: &Viewer,
     slug: &str,
     period: Period,
-) -> Result<Vec<Host>, StoreError> {
+) -> Result<PeriodHosts, StoreError> {
     let mut sightings = Vec::new();
     store.scan_risk_events(viewer, slug, period.start, period.end(), &mut |e| {
         sightings.push(Sighting {
             key: e.ip_key(),
             time: e.time.0,
+            day: e.time.to_datetime().timestamp().div_euclid(86_400),
             asn: e.enrichment.asn,
             country: e.enrichment.country,
         })
@@ -88,7 +111,7 @@ pub fn observed_hosts(
     viewer: &Viewer,
     rule: ObservedRule,
     period: Period,
-) -> Result<Vec<Host>, StoreError> {
+) -> Result<PeriodHosts, StoreError> {
     let range = TimeRange {
         from: Some(midnight(period.start)),
         to: Some(midnight(period.end())),
@@ -99,6 +122,7 @@ pub fn observed_hosts(
             sightings.push(Sighting {
                 key: ip_key(flow.src),
                 time: flow.bucket,
+                day: flow.bucket.div_euclid(86_400),
                 asn: flow.src_asn,
                 country: flow.src_country,
             });
@@ -118,15 +142,18 @@ mod tests {
         let s = |ip: &str, time, country| Sighting {
             key: ip_key(ip.parse().unwrap()),
             time,
+            day: time / 15,
             asn: 1,
             country,
         };
-        let hosts = distinct(vec![
+        let found = distinct(vec![
             s("192.0.2.1", 20, kr),
             s("2001:db8::1", 5, jp),
             s("192.0.2.1", 10, jp),
             s("192.0.2.2", 30, kr),
         ]);
+        assert_eq!(found.days_with_data, 3, "days 0, 1 and 2");
+        let hosts = found.hosts;
         assert_eq!(hosts.len(), 3);
         assert_eq!(
             hosts[0].country, jp,

@@ -13,7 +13,7 @@
 pub mod export;
 mod hosts;
 
-pub use hosts::{feed_hosts, observed_hosts, Host};
+pub use hosts::{feed_hosts, observed_hosts, Host, PeriodHosts};
 
 use chrono::{Days, NaiveDate};
 use greenwatch_feeds::{Catalogue, Risk, RiskIndex};
@@ -86,13 +86,24 @@ pub struct MetricRow {
     pub density: Option<f64>,
     /// `hosts` × the risk's amplification factor; none for risks without one.
     pub ddos_potential: Option<f64>,
-    /// 100 × `hosts` / hosts in the base period; none when the base had none.
+    /// 100 × `hosts` / hosts in the base period; none when the base had none, or when this
+    /// period or the base is not complete.
     pub trend: Option<f64>,
     /// 1 = most hosts; ties share a rank; none for the world row and unknown groups.
     pub rank: Option<u32>,
     pub previous_hosts: u64,
-    /// (`hosts` − `previous_hosts`) / `previous_hosts`; none when the previous period had none.
+    /// (`hosts` − `previous_hosts`) / `previous_hosts`; none when the previous period had none,
+    /// or when this period or the previous one is not complete (a partial period is never
+    /// compared with a full one).
     pub change: Option<f64>,
+    /// Whether the risk's data covers the whole period: it starts on or before the period's
+    /// first day and reaches its last day. A period still running, or one in which the data
+    /// begins, is partial.
+    pub complete: bool,
+    /// Days of the period on which any host of the risk was reported (anywhere).
+    pub days_with_data: u32,
+    /// Days in the period.
+    pub days_in_period: u32,
 }
 
 impl MetricRow {
@@ -152,6 +163,7 @@ impl Count {
 struct Counts {
     world: Count,
     groups: FxHashMap<u32, Count>,
+    days_with_data: u32,
 }
 
 /// A group's key: the ASN, or the country code's two bytes.
@@ -239,11 +251,40 @@ impl<'a> Engine<'a> {
 
     /// The distinct hosts of `risk` in `period`.
     pub fn hosts(&self, risk: RiskIndex, period: Period) -> Result<Vec<Host>, MetricsError> {
+        Ok(self.period_hosts(risk, period)?.hosts)
+    }
+
+    /// The distinct hosts of `risk` in `period` and the days with data.
+    fn period_hosts(&self, risk: RiskIndex, period: Period) -> Result<PeriodHosts, MetricsError> {
         let r = self.catalogue.get(risk);
         Ok(match r.observed {
             Some(rule) => observed_hosts(self.observations, &self.viewer, rule, period)?,
             None => feed_hosts(self.risks, &self.viewer, &r.slug, period)?,
         })
+    }
+
+    /// Whether `risk`'s data covers all of `period` (see [`MetricRow::complete`]).
+    pub fn is_complete(&self, risk: RiskIndex, period: Period) -> Result<bool, MetricsError> {
+        Ok(self.coverage(risk)?.is_some_and(|(first, last)| {
+            first <= period.start && period.end() - Days::new(1) <= last
+        }))
+    }
+
+    /// The period of `kind` a page or command opens on: the last complete one, else (the
+    /// data covers no whole period yet) the one holding the newest data. `None` without data.
+    pub fn latest_period(
+        &self,
+        risk: RiskIndex,
+        kind: PeriodKind,
+    ) -> Result<Option<Period>, MetricsError> {
+        let Some((first, last)) = self.coverage(risk)? else {
+            return Ok(None);
+        };
+        let newest = Period::containing(kind, last);
+        let complete = [newest, newest.previous()]
+            .into_iter()
+            .find(|p| first <= p.start && p.end() - Days::new(1) <= last);
+        Ok(Some(complete.unwrap_or(newest)))
     }
 
     fn counts(
@@ -255,8 +296,12 @@ impl<'a> Engine<'a> {
         if let Some(c) = self.cache.borrow().get(&(risk, by, period)) {
             return Ok(c.clone());
         }
-        let mut counts = Counts::default();
-        for host in self.hosts(risk, period)? {
+        let found = self.period_hosts(risk, period)?;
+        let mut counts = Counts {
+            days_with_data: found.days_with_data,
+            ..Counts::default()
+        };
+        for host in found.hosts {
             counts.world.add(&host);
             counts
                 .groups
@@ -271,15 +316,21 @@ impl<'a> Engine<'a> {
         Ok(counts)
     }
 
-    /// The default base period of the trend index: the first period with data.
+    /// The default base period of the trend index: the first complete period (the first
+    /// period with data when none is complete yet).
     pub fn default_base(
         &self,
         risk: RiskIndex,
         kind: PeriodKind,
     ) -> Result<Option<Period>, MetricsError> {
-        Ok(self
-            .coverage(risk)?
-            .map(|(first, _)| Period::containing(kind, first)))
+        Ok(self.coverage(risk)?.map(|(first, _)| {
+            let holding = Period::containing(kind, first);
+            if holding.start == first {
+                holding
+            } else {
+                holding.next()
+            }
+        }))
     }
 
     /// The metrics table of `risk` grouped `by` for `period`, with the trend against `base`
@@ -305,6 +356,10 @@ impl<'a> Engine<'a> {
         let current = self.counts(risk, by, period)?;
         let previous = self.counts(risk, by, period.previous())?;
         let base_counts = self.counts(risk, by, base)?;
+        let complete = self.is_complete(risk, period)?;
+        // Like with like: change and trend only between complete periods.
+        let compare_previous = complete && self.is_complete(risk, period.previous())?;
+        let compare_base = complete && self.is_complete(risk, base)?;
         let last_day = period.end() - Days::new(1);
         let snapshot = self.netdb.snapshot_at(last_day);
         let space = snapshot.map(|s| s.address_space_v4());
@@ -336,10 +391,17 @@ impl<'a> Engine<'a> {
                     .amplification
                     .as_ref()
                     .map(|a| count.hosts as f64 * a.factor),
-                trend: ratio(count.hosts, base.hosts).map(|t| t * 100.0),
+                trend: ratio(count.hosts, base.hosts)
+                    .map(|t| t * 100.0)
+                    .filter(|_| compare_base),
                 rank: None,
                 previous_hosts: prev.hosts,
-                change: ratio(count.hosts, prev.hosts).map(|c| c - 1.0),
+                change: ratio(count.hosts, prev.hosts)
+                    .map(|c| c - 1.0)
+                    .filter(|_| compare_previous),
+                complete,
+                days_with_data: current.days_with_data,
+                days_in_period: period.days(),
             }
         };
         let world_space = space.as_ref().map(|s| match by {

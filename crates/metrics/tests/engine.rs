@@ -274,3 +274,63 @@ fn each_viewer_counts_only_the_files_it_may_see() {
         }
     }
 }
+
+#[test]
+fn partial_periods_are_marked_and_never_compared_with_full_ones() {
+    // Daily reports from Thursday 2026-10-01 to Thursday 2026-10-15: ISO week 40 has four
+    // days of data, week 41 all seven, week 42 four; October is still running.
+    let netdb = netdb();
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
+    let mut events = Vec::new();
+    let start = date("2026-10-01");
+    for d in 0..15u64 {
+        let day = (start + chrono::Days::new(d)).to_string() + "T06:00:00Z";
+        // Week 40 has fewer hosts in all than week 41 only because it has fewer days.
+        for h in 0..20 + d {
+            events.push(event(&netdb, &format!("10.0.{d}.{h}"), &day, d * 100 + h));
+        }
+    }
+    store_events(&mut store, "daily", Tlp::Clear, "openrecursivedns", &events);
+    let catalogue = Catalogue::shipped();
+    let engine = Engine::new(&catalogue, &store, &store, &netdb, Viewer::Anonymous);
+    let risk = catalogue.by_slug("openrecursivedns").unwrap();
+    let week = |label: &str| Period::parse(PeriodKind::Week, label).unwrap();
+    let world = |period: Period| {
+        let table = engine.table(risk, GroupBy::Country, period, None).unwrap();
+        table.rows.into_iter().find(|r| r.is_world()).unwrap()
+    };
+    let w40 = world(week("2026-W40"));
+    assert_eq!(
+        (w40.complete, w40.days_with_data, w40.days_in_period),
+        (false, 4, 7)
+    );
+    let w41 = world(week("2026-W41"));
+    assert!(w41.complete);
+    assert_eq!(w41.days_with_data, 7);
+    assert_eq!(w41.previous_hosts, w40.hosts);
+    assert_eq!(w41.change, None, "W40 is partial: no change against it");
+    let w42 = world(week("2026-W42"));
+    assert!(!w42.complete);
+    assert_eq!((w42.change, w42.trend), (None, None));
+    // The trend's base is the first complete week, W41.
+    assert_eq!(w41.trend, Some(100.0));
+    let month = world(Period::parse(PeriodKind::Month, "2026-10").unwrap());
+    assert!(!month.complete);
+    assert_eq!(month.days_with_data, 15);
+    assert_eq!(month.change, None);
+    // Pages and commands open on the last complete week, never on the running one.
+    assert_eq!(
+        engine.latest_period(risk, PeriodKind::Week).unwrap(),
+        Some(week("2026-W41"))
+    );
+    // No complete month yet: the running one, which is marked partial.
+    assert_eq!(
+        engine.latest_period(risk, PeriodKind::Month).unwrap(),
+        Some(Period::parse(PeriodKind::Month, "2026-10").unwrap())
+    );
+    assert_eq!(
+        engine.latest_period(risk, PeriodKind::Day).unwrap(),
+        Some(Period::parse(PeriodKind::Day, "2026-10-15").unwrap())
+    );
+}

@@ -361,7 +361,8 @@ pub fn risks(sources: &Sources, viewer: &Viewer) -> Result<Vec<RiskSummary>, Por
 }
 
 /// Which metric tables to compute: `risk` is a slug or `all` (every risk with data); `at`
-/// is a date or period label, by default the period of each risk's latest data.
+/// is a date or period label, by default each risk's last complete period (the running one
+/// while none is complete).
 #[derive(Clone, Debug)]
 pub struct MetricsQuery {
     pub risk: String,
@@ -396,8 +397,8 @@ pub fn metric_tables(
     for risk in risks {
         let period = match at {
             Some(period) => period,
-            None => match engine.coverage(risk)? {
-                Some((_, last)) => Period::containing(query.period, last),
+            None => match engine.latest_period(risk, query.period)? {
+                Some(period) => period,
                 None => continue,
             },
         };

@@ -51,9 +51,14 @@ pub async fn keep_reports(state: AppState) {
     }
 }
 
-/// The finished periods of `kind` between the first and the last stored day, newest first.
+/// The finished periods of `kind` between the first stored day and `last`, the last day the
+/// data covers completely, newest first: a period ending on `last` is finished (the last
+/// complete week gets its report), one running past it is not.
 pub fn finished_periods(kind: ReportKind, first: NaiveDate, last: NaiveDate) -> Vec<Period> {
-    let mut period = Period::containing(kind.period_kind(), last).previous();
+    let mut period = Period::containing(kind.period_kind(), last);
+    if period.end() - chrono::Days::new(1) > last {
+        period = period.previous();
+    }
     let mut out = Vec::new();
     while period.end() > first {
         out.push(period);
@@ -85,7 +90,10 @@ pub async fn write_missing(state: &AppState) -> Result<(), PortalError> {
                 pan: s.pan,
             };
             for kind in KINDS {
-                for period in finished_periods(kind, day(first), day(last))
+                // The last day whose every hour has passed in the data (the newest bucket is
+                // an hour wide).
+                let complete_until = day(last + 3600) - chrono::Days::new(1);
+                for period in finished_periods(kind, day(first), complete_until)
                     .into_iter()
                     .take(PER_PASS)
                 {
@@ -247,14 +255,21 @@ mod tests {
             date("2026-10-05"),
             date("2026-12-31"),
         );
-        assert!(quarters.is_empty(), "Q4 ends with the data");
+        let labels: Vec<String> = quarters.iter().map(|p| p.label()).collect();
+        assert_eq!(labels, ["2026-Q4"], "Q4 ends with the data: complete");
+        let weeks = finished_periods(ReportKind::Weekly, date("2026-10-05"), date("2026-11-01"));
+        assert_eq!(
+            weeks[0].label(),
+            "2026-W44",
+            "the last complete week has its report"
+        );
         let quarters = finished_periods(
             ReportKind::Quarterly,
             date("2026-09-30"),
             date("2027-01-01"),
         );
         let labels: Vec<String> = quarters.iter().map(|p| p.label()).collect();
-        assert_eq!(labels, ["2026-Q4", "2026-Q3"]);
+        assert_eq!(labels, ["2026-Q4", "2026-Q3"], "Q1 2027 is running");
     }
 
     #[test]

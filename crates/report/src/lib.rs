@@ -650,6 +650,9 @@ mod tests {
             rank: None,
             previous_hosts,
             change: change(hosts, previous_hosts),
+            complete: true,
+            days_with_data: 7,
+            days_in_period: 7,
         }
     }
 

@@ -19,14 +19,15 @@ pub struct MetricsArgs {
     /// Group by country or by origin ASN.
     #[arg(long, default_value = "country", value_parser = parse_by)]
     by: GroupBy,
-    /// Period length: day, week (ISO), month, quarter or year.
-    #[arg(long, default_value = "month")]
-    period: PeriodKind,
+    /// Period length: day, week (ISO), month, quarter or year. Default: what `--at` names
+    /// (`2026-W41` is a week, `2026-Q4` a quarter, `2026` a year), else month.
+    #[arg(long)]
+    period: Option<PeriodKind>,
     /// A date inside the period, or its label (2026-10-05, 2026-W41, 2026-10, 2026-Q4, 2026).
-    /// Default: the period of the risk's latest data.
+    /// Default: the last complete period (the running one while none is complete).
     #[arg(long)]
     at: Option<String>,
-    /// Base period of the trend index (default: the first period with data).
+    /// Base period of the trend index (default: the first complete period).
     #[arg(long)]
     base: Option<String>,
     /// Publication threshold: hide ASN rows with fewer hosts (never applied to totals).
@@ -45,6 +46,23 @@ pub struct MetricsArgs {
 
 fn parse_by(s: &str) -> Result<GroupBy, String> {
     s.parse()
+}
+
+/// The period kind a label names by its shape (`2026-W41`: week, `2026-Q4`: quarter,
+/// `2026-10`: month, `2026`: year); a date names none (it lies in a period of every kind).
+fn period_kind_of_label(label: &str) -> Option<PeriodKind> {
+    let label = label.trim();
+    let (year, rest) = label.split_once('-').unwrap_or((label, ""));
+    if year.len() != 4 || !year.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    match rest.as_bytes() {
+        [] => Some(PeriodKind::Year),
+        [b'W' | b'w', ..] => Some(PeriodKind::Week),
+        [b'Q' | b'q', ..] => Some(PeriodKind::Quarter),
+        [a, b] if a.is_ascii_digit() && b.is_ascii_digit() => Some(PeriodKind::Month),
+        _ => None,
+    }
 }
 
 #[derive(Args)]
@@ -75,14 +93,18 @@ pub fn run(data: &DataDir, args: MetricsArgs) -> anyhow::Result<ExitCode> {
             )
         })?]
     };
-    let parse = |text: &str| Period::parse(args.period, text).map_err(anyhow::Error::msg);
+    let kind = args
+        .period
+        .or_else(|| args.at.as_deref().and_then(period_kind_of_label))
+        .unwrap_or(PeriodKind::Month);
+    let parse = |text: &str| Period::parse(kind, text).map_err(anyhow::Error::msg);
     let base = args.base.as_deref().map(parse).transpose()?;
     let mut tables = Vec::new();
     for risk in risks {
         let period = match &args.at {
             Some(at) => parse(at)?,
-            None => match engine.coverage(risk)? {
-                Some((_, last)) => Period::containing(args.period, last),
+            None => match engine.latest_period(risk, kind)? {
+                Some(period) => period,
                 None => {
                     eprintln!("{}: no data stored", catalogue.get(risk).slug);
                     continue;
@@ -126,8 +148,15 @@ fn fmt_opt(v: Option<f64>, decimals: usize) -> String {
 
 fn print_tables(tables: &[MetricTable], rows: &[&MetricRow], by: GroupBy) {
     for t in tables {
+        let partial = match t.rows.first() {
+            Some(w) if !w.complete => format!(
+                ", PARTIAL: data on {} of {} days, no change or trend",
+                w.days_with_data, w.days_in_period
+            ),
+            _ => String::new(),
+        };
         println!(
-            "{} per {} for {} (trend base {}, address space as of {})",
+            "{} per {} for {}{partial} (trend base {}, address space as of {})",
             t.risk,
             by.as_str(),
             t.period,
@@ -213,4 +242,19 @@ pub fn run_risks(data: &DataDir, args: RisksArgs) -> anyhow::Result<ExitCode> {
         .collect();
     table::print(&["risk", "amplification", "title", "from"], &rows);
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_label_names_its_period_kind_and_a_date_none() {
+        assert_eq!(period_kind_of_label("2026-W41"), Some(PeriodKind::Week));
+        assert_eq!(period_kind_of_label("2026-Q4"), Some(PeriodKind::Quarter));
+        assert_eq!(period_kind_of_label("2026-10"), Some(PeriodKind::Month));
+        assert_eq!(period_kind_of_label("2026"), Some(PeriodKind::Year));
+        assert_eq!(period_kind_of_label("2026-10-05"), None);
+        assert_eq!(period_kind_of_label("W41"), None);
+    }
 }

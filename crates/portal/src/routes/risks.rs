@@ -194,6 +194,8 @@ pub struct RiskPage {
     pub kinds: Vec<KindOption>,
     pub period: String,
     pub period_range: String,
+    /// Why the period is partial (empty when complete).
+    pub partial: String,
     pub previous: String,
     pub next: String,
     pub base: String,
@@ -289,6 +291,14 @@ fn risk_page(
         period_range: period.map_or_else(String::new, |p| {
             format!("{} to {}", p.start, p.end() - chrono::Days::new(1))
         }),
+        partial: match world.first() {
+            Some(w) if !w.complete => format!(
+                "the data covers {} of its {} days (it starts inside it or the period is still \
+                 running), so it is not compared with other periods.",
+                w.days_with_data, w.days_in_period
+            ),
+            _ => String::new(),
+        },
         previous: period.map_or_else(String::new, |p| link(p.previous())),
         next: period
             .filter(|p| risk.last_day.is_some_and(|last| p.end() <= last))
