@@ -53,8 +53,12 @@ fn visitor_of(user: &User) -> Visitor {
             org: user.org.clone(),
             role: user.role,
         },
+        ..Visitor::anonymous()
     }
 }
+
+/// The cookie of a browser session looking at the public view.
+pub const PUBLIC_VIEW_COOKIE: &str = "gw_view";
 
 /// The value of cookie `name`, if the request has it.
 fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -107,7 +111,15 @@ pub async fn authenticate(
             .await
         {
             Ok(Some((session, user))) => {
-                request.extensions_mut().insert(visitor_of(&user));
+                let mut visitor = visitor_of(&user);
+                visitor.csrf = Some(session.csrf_token.clone());
+                // The public view: exactly the public's viewer, so every read, export and
+                // feed answers as it would without a session; only the way back remains.
+                if cookie(request.headers(), PUBLIC_VIEW_COOKIE).as_deref() == Some("public") {
+                    visitor.viewer = Viewer::Anonymous;
+                    visitor.public_view = true;
+                }
+                request.extensions_mut().insert(visitor);
                 request
                     .extensions_mut()
                     .insert(SessionCsrf(session.csrf_token));
@@ -335,6 +347,59 @@ pub async fn logout_page(
 #[derive(serde::Deserialize)]
 pub struct CsrfForm {
     csrf: String,
+}
+
+#[derive(serde::Deserialize)]
+pub struct ViewForm {
+    csrf: String,
+    /// `public` or `member`.
+    view: String,
+}
+
+/// `POST /view`: a member switches to the public view (exactly what the public sees, so they
+/// know what they may share) or back, for this browser session. The browser goes back to the
+/// page it came from.
+pub async fn switch_view(
+    csrf: Option<Extension<SessionCsrf>>,
+    headers: HeaderMap,
+    Form(form): Form<ViewForm>,
+) -> Result<Response, PageError> {
+    let Some(Extension(SessionCsrf(expected))) = csrf else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    if !tokens_match(&expected, &form.csrf) {
+        return Err(
+            PortalError::Forbidden("The form did not come from this session.".into()).into(),
+        );
+    }
+    let cookie = match form.view.as_str() {
+        "public" => set_cookie(PUBLIC_VIEW_COOKIE, "public", SESSION_MICROS / 1_000_000),
+        "member" => set_cookie(PUBLIC_VIEW_COOKIE, "", 0),
+        other => {
+            return Err(PortalError::BadRequest(format!(
+                "view {other:?}: expected public or member"
+            ))
+            .into())
+        }
+    };
+    let mut response = Redirect::to(&same_site_path(&headers)).into_response();
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
+    Ok(response)
+}
+
+/// The path of the page a form was sent from (its `Referer`, when it is this site's), else
+/// `/`: never another site, so the switch cannot be used to redirect anywhere.
+fn same_site_path(headers: &HeaderMap) -> String {
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|referer| {
+            let rest = referer.split_once("://")?.1;
+            let (authority, path) = rest.split_at(rest.find('/')?);
+            (Some(authority) == host && !path.starts_with("//")).then(|| path.to_string())
+        })
+        .unwrap_or_else(|| "/".into())
 }
 
 pub async fn logout(

@@ -39,6 +39,7 @@ mod countries;
 mod data;
 mod early_warning;
 mod error;
+mod marking;
 mod paging;
 mod range;
 mod reads;
@@ -85,6 +86,11 @@ pub struct PortalConfig {
 /// around them.
 pub fn router(state: AppState) -> axum::Router {
     routes::all()
+        // Inside authentication: the marking depends on who asks.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            marking::mark,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,

@@ -122,6 +122,19 @@ impl Reads<'_> {
             .await
     }
 
+    /// The strictest TLP of the datasets of `content` this viewer may see (`marking.rs`).
+    pub async fn marking(
+        &self,
+        content: crate::marking::Content,
+    ) -> Result<Option<greenwatch_model::access::Tlp>, PortalError> {
+        let marked = self
+            .cached(format!("marking {content:?}"), move |s, v| {
+                crate::marking::strictest_visible(s, v, content)
+            })
+            .await?;
+        Ok(*marked)
+    }
+
     /// First and last stored bucket start this viewer may see.
     pub async fn stored_range(&self) -> Result<Option<(i64, i64)>, PortalError> {
         let range = self

@@ -7,7 +7,7 @@ use crate::visitor::Visitor;
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use greenwatch_model::access::{Role, Viewer};
+use greenwatch_model::access::{Role, Tlp, Viewer};
 use serde::Serialize;
 
 /// The entries of the navigation bar.
@@ -80,6 +80,12 @@ pub struct Layout {
     pub user: Option<String>,
     /// Whether the logged-in user is an admin (the "Admin" link).
     pub admin: bool,
+    /// The strictest TLP of the page's content, when stricter than CLEAR: its banner.
+    pub marking: Option<Tlp>,
+    /// A member looking at the public view.
+    pub public_view: bool,
+    /// The session's CSRF token, for the view switch.
+    pub csrf: Option<String>,
 }
 
 impl Layout {
@@ -97,7 +103,23 @@ impl Layout {
                     }
                 )
             }),
+            marking: visitor.and_then(|v| v.marking).filter(|t| *t > Tlp::Clear),
+            public_view: visitor.is_some_and(|v| v.public_view),
+            csrf: visitor.and_then(|v| v.csrf.clone()),
         }
+    }
+
+    /// Marks the page with the strictest label of what it shows (for pages whose content the
+    /// route alone does not tell, such as a list of alerts).
+    pub fn mark(&mut self, marking: Option<crate::marking::Marking>) {
+        self.marking = marking.map(|m| m.0).filter(|t| *t > Tlp::Clear);
+    }
+
+    /// `tlp-amber`, the banner's style class.
+    pub fn marking_class(&self) -> String {
+        self.marking.map_or_else(String::new, |t| {
+            format!("tlp-{}", t.as_str().to_lowercase().replace('+', "-"))
+        })
     }
 
     /// The versioned URL of an embedded asset.

@@ -11,7 +11,7 @@ use crate::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
-use greenwatch_model::access::Viewer;
+use greenwatch_model::access::{Tlp, Viewer};
 use greenwatch_model::sensor::AddressBlock;
 use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -21,6 +21,13 @@ pub struct Visitor {
     /// Shown in the navigation bar; `None` shows the "Log in" link.
     pub name: Option<String>,
     pub viewer: Viewer,
+    /// A member looking at the public view (`/view`): `viewer` is the public's, the name and
+    /// the way back stay.
+    pub public_view: bool,
+    /// The strictest TLP of the data this request's page shows (`marking.rs`), for its banner.
+    pub marking: Option<Tlp>,
+    /// The session's CSRF token, for the view switch in every page's header.
+    pub csrf: Option<String>,
 }
 
 impl Visitor {
@@ -28,6 +35,9 @@ impl Visitor {
         Visitor {
             name: None,
             viewer: Viewer::Anonymous,
+            public_view: false,
+            marking: None,
+            csrf: None,
         }
     }
 }

@@ -139,6 +139,7 @@ async fn a_member_of_the_owner_organisation_also_sees_its_amber_capture() {
             org: "cert-b".into(),
             role: Role::Member,
         },
+        ..Visitor::anonymous()
     };
     let mut request = Request::get("/api/v1/overview")
         .body(Body::empty())

@@ -10,6 +10,7 @@ use super::account::{now, refused, shown, when, Member, Outcome};
 use crate::auth::SessionCsrf;
 use crate::data::alerts as data;
 use crate::error::{ApiError, PageError, PortalError};
+use crate::marking::Marking;
 use crate::paging::{self, PageQuery};
 use crate::views::{self, json_island, render, Layout, Nav};
 use crate::{AppState, Visitor};
@@ -74,6 +75,14 @@ pub(super) async fn latest(
         .read(move |s| data::alerts(s, &viewer, LATEST_ON_OVERVIEW))
         .await?;
     Ok(alerts.iter().map(AlertRow::of).collect())
+}
+
+/// `response` marked with the strictest label of the alerts it shows (`marking.rs`).
+fn marked(mut response: Response, alerts: &[Alert]) -> Response {
+    if let Some(marking) = Marking::strictest(alerts.iter().map(|a| &a.alert.label)) {
+        response.extensions_mut().insert(marking);
+    }
+    response
 }
 
 /// An alert id from the path; anything that is not one is simply not found.
@@ -274,8 +283,12 @@ async fn alerts_page(
             views::int(found.total as u64)
         )
     };
+    let mut layout = Layout::new("Alerts", Some(Nav::Alerts), Some(visitor));
+    layout.mark(Marking::strictest(
+        found.alerts.iter().map(|a| &a.alert.label),
+    ));
     let page = AlertsPage {
-        layout: Layout::new("Alerts", Some(Nav::Alerts), Some(visitor)),
+        layout,
         alerts: found.alerts.iter().map(AlertRow::of).collect(),
         org: writer.as_ref().map(|m| m.org.clone()).unwrap_or_default(),
         csrf: writer.map(|m| m.csrf),
@@ -291,7 +304,10 @@ async fn alerts_page(
         back: back.clone(),
         filter,
     };
-    Ok((status, render(&page)).into_response())
+    Ok(marked(
+        (status, render(&page)).into_response(),
+        &found.alerts,
+    ))
 }
 
 /// `GET /alerts?severity=&kind=&subject=&state=&page=`.
@@ -674,7 +690,9 @@ pub async fn page(
     let triage_csrf = Member::of(visitor.clone(), csrf)
         .filter(|_| visitor.viewer.may_triage(&alert.alert.label))
         .map(|m| m.csrf);
-    Ok(render(&alert_page(&visitor, &alert, triage_csrf)))
+    let mut page = alert_page(&visitor, &alert, triage_csrf);
+    page.layout.mark(Marking::strictest([&alert.alert.label]));
+    Ok(marked(render(&page), std::slice::from_ref(&alert)))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -709,14 +727,15 @@ pub async fn api_list(
     let found = state
         .read(move |s| data::alert_page(s, &viewer, &query))
         .await?;
-    Ok(paging::cut_page(
+    let response = paging::cut_page(
         &found.alerts,
         offset,
         found.total,
         limit,
         found.newest_id as u64,
         &uri,
-    )?)
+    )?;
+    Ok(marked(response, &found.alerts))
 }
 
 /// `{"ids": [..], "state": "acknowledged"}`.
@@ -770,8 +789,10 @@ pub async fn api_one(
     State(state): State<AppState>,
     visitor: Visitor,
     Path(id): Path<String>,
-) -> Result<Json<Alert>, ApiError> {
-    Ok(Json(visible_alert(&state, &visitor.viewer, &id).await?))
+) -> Result<Response, ApiError> {
+    let alert = visible_alert(&state, &visitor.viewer, &id).await?;
+    let response = Json(&alert).into_response();
+    Ok(marked(response, std::slice::from_ref(&alert)))
 }
 
 /// Alerts in the feed.
@@ -792,11 +813,12 @@ pub async fn atom(State(state): State<AppState>, visitor: Visitor) -> Result<Res
         title: "Greenwatch alerts",
         generated: now(),
     };
-    Ok((
+    let response = (
         [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
         atom_feed(&info, &alerts),
     )
-        .into_response())
+        .into_response();
+    Ok(marked(response, &alerts))
 }
 
 #[cfg(test)]

@@ -66,6 +66,7 @@ pub fn all() -> Router<AppState> {
         .route("/api/v1/alerts", get(alerts::api_list))
         .route("/api/v1/alerts/{id}", get(alerts::api_one))
         .route("/login", get(auth::login_page).post(auth::login))
+        .route("/view", post(auth::switch_view))
         .route("/logout", get(auth::logout_page).post(auth::logout))
         .route("/account", get(account::page))
         .route("/account/password", post(account::change_password))
