@@ -431,6 +431,46 @@ async fn the_risk_page_ranks_countries_and_maps_them() {
 }
 
 #[tokio::test]
+async fn the_risk_page_follows_its_top_countries_and_maps_share_and_density() {
+    let f = fixture();
+    // Resolvers are reported on five days: by day, the last one is complete and the trend
+    // follows the days before it.
+    let page = unescape(&get(&f.app, "/risks/openrecursivedns?period=day").await.body);
+    assert!(page.contains("id=\"chart-trend\""), "a trend chart");
+    assert!(
+        page.contains("id=\"map-metric\""),
+        "the map's metric can be chosen"
+    );
+    assert!(
+        page.contains("href=\"/countries/CN\""),
+        "countries link their pages"
+    );
+    assert!(!page.contains("href=\"/countries/ZZ\""));
+    let start = page.find("id=\"risk-data\">").unwrap() + "id=\"risk-data\">".len();
+    let end = start + page[start..].find("</script>").unwrap();
+    let island: serde_json::Value = serde_json::from_str(&page[start..end]).unwrap();
+    let periods = island["trend"]["periods"].as_array().unwrap();
+    assert_eq!(periods.len(), 5, "{periods:?}");
+    assert_eq!(periods.last().unwrap(), "2026-10-05");
+    let cn = island["trend"]["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["country"] == "CN")
+        .expect("CN, the top country, is followed");
+    // 30 CN resolvers, reported on the five days in turn: 6 a day.
+    assert_eq!(cn["hosts"], serde_json::json!([6, 6, 6, 6, 6]));
+    let map_cn = island["map"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["country"] == "CN")
+        .unwrap();
+    assert!(map_cn["share"].as_f64().unwrap() > 0.5);
+    assert!(map_cn["density"].as_f64().unwrap() > 0.0);
+}
+
+#[tokio::test]
 async fn assets_have_their_content_types_and_versioned_urls_are_immutable() {
     let f = fixture();
     let page = get(&f.app, "/").await.body;

@@ -172,8 +172,9 @@
   }
 
   // A world choropleth in element `id` of `points` ([{country, value}]), `unit` naming the value;
-  // `onClick`, when given, is called with the alpha-2 code of a country clicked.
-  GW.choropleth = function (id, points, unit, onClick) {
+  // `onClick`, when given, is called with the alpha-2 code of a country clicked. Counts get a
+  // legend in decades; `continuous` values (shares, densities) a gradient from 0 to the largest.
+  GW.choropleth = function (id, points, unit, onClick, continuous) {
     var el = document.getElementById(id);
     if (!el) {
       return;
@@ -185,6 +186,10 @@
       var colors = pieces.map(function (_, i) {
         return GW.green[pieces.length === 1 ? last : Math.round(i * last / (pieces.length - 1))];
       });
+      var legend = continuous
+        ? { type: "continuous", min: 0, max: max || 1, left: 10, bottom: 10, calculable: false,
+            inRange: { color: [GW.green[0], GW.green[last]] }, textStyle: { fontSize: 11 } }
+        : null;
       var chart = GW.chart(id, {
         tooltip: {
           trigger: "item",
@@ -194,7 +199,7 @@
             return name + "\n" + value;
           }
         },
-        visualMap: {
+        visualMap: legend || {
           type: "piecewise",
           pieces: pieces,
           left: 10,

@@ -176,12 +176,68 @@ pub struct KindOption {
     pub selected: bool,
 }
 
-/// The map's data: hosts per country.
+/// The map's data: hosts, share and density per country.
 #[derive(Serialize)]
 struct MapPoint<'a> {
     country: &'a str,
     name: &'static str,
     hosts: u64,
+    share: f64,
+    density: Option<f64>,
+}
+
+/// Hosts per period of the top countries of the page's period.
+#[derive(Serialize, Default)]
+struct Trend {
+    periods: Vec<String>,
+    series: Vec<TrendSeries>,
+}
+
+#[derive(Serialize)]
+struct TrendSeries {
+    country: String,
+    name: &'static str,
+    hosts: Vec<u64>,
+}
+
+/// Periods the trend chart spans, the page's included.
+const TREND_PERIODS: usize = 12;
+/// Countries the trend chart follows.
+const TREND_COUNTRIES: usize = 5;
+
+/// The trend of the top countries of `tables[last]` over `tables` (one table per period,
+/// oldest first).
+fn trend(tables: &[Arc<Vec<MetricTable>>]) -> Trend {
+    let Some(current) = tables.last().and_then(|t| t.first()) else {
+        return Trend::default();
+    };
+    let top: Vec<&str> = current
+        .rows
+        .iter()
+        .filter(|r| !r.is_world() && r.rank.is_some())
+        .filter_map(|r| r.country.as_deref())
+        .take(TREND_COUNTRIES)
+        .collect();
+    let periods: Vec<&MetricTable> = tables.iter().filter_map(|t| t.first()).collect();
+    Trend {
+        periods: periods.iter().map(|t| t.period.clone()).collect(),
+        series: top
+            .iter()
+            .map(|&code| TrendSeries {
+                country: code.to_string(),
+                name: countries::name_of(code),
+                hosts: periods
+                    .iter()
+                    .map(|t| {
+                        t.rows
+                            .iter()
+                            .find(|r| r.country.as_deref() == Some(code))
+                            .map_or(0, |r| r.hosts)
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
 }
 
 #[derive(Template)]
@@ -205,6 +261,10 @@ pub struct RiskPage {
     /// `risk=…&by=country&period=…&at=…`, for the CSV and JSON links.
     pub query: String,
     pub island: String,
+    /// Whether the trend chart has more than one period to show.
+    pub has_trend: bool,
+    pub trend_periods: usize,
+    pub kind: &'static str,
 }
 
 /// `GET /risks/{slug}?period=month&at=`: the world map and country ranking of one risk.
@@ -226,8 +286,34 @@ pub async fn page(
         .find(|r| r.slug == slug)
         .cloned()
         .ok_or_else(|| PortalError::NotFound(format!("No risk {slug:?}.")))?;
-    let tables = reads.metric_tables(query).await?;
-    Ok(render(&risk_page(layout, summary, kind, tables.first())))
+    let tables = reads.metric_tables(query.clone()).await?;
+    // The same table for the periods before, oldest first, for the trend chart; only periods
+    // the risk has data for.
+    let mut history = Vec::new();
+    if let Some(table) = tables.first() {
+        let first_day = summary.first_day;
+        let mut period = Period::parse(kind, &table.period).ok();
+        for _ in 1..TREND_PERIODS {
+            period = period
+                .map(|p| p.previous())
+                .filter(|p| first_day.is_some_and(|first| p.end() > first));
+            let Some(p) = period else { break };
+            let query = MetricsQuery {
+                at: Some(p.label()),
+                ..query.clone()
+            };
+            history.push(reads.metric_tables(query).await?);
+        }
+    }
+    history.reverse();
+    history.push(tables.clone());
+    Ok(render(&risk_page(
+        layout,
+        summary,
+        kind,
+        tables.first(),
+        trend(&history),
+    )))
 }
 
 fn row_view(r: &MetricRow) -> RowView {
@@ -257,6 +343,7 @@ fn risk_page(
     risk: RiskSummary,
     kind: PeriodKind,
     table: Option<&MetricTable>,
+    trend: Trend,
 ) -> RiskPage {
     let period = table.and_then(|t| Period::parse(kind, &t.period).ok());
     let link = |p: Period| format!("/risks/{}?period={kind}&at={}", risk.slug, p.label());
@@ -271,6 +358,8 @@ fn risk_page(
                 country: code,
                 name: countries::name_of(code),
                 hosts: r.hosts,
+                share: r.share,
+                density: r.density,
             })
         })
         .collect();
@@ -314,7 +403,10 @@ fn risk_page(
             risk.slug,
             period.map_or_else(String::new, |p| format!("&at={}", p.label()))
         ),
-        island: json_island(&map),
+        has_trend: trend.periods.len() > 1 && !trend.series.is_empty(),
+        trend_periods: trend.periods.len(),
+        kind: kind.as_str(),
+        island: json_island(&serde_json::json!({"map": map, "trend": trend})),
         slug: risk.slug,
     }
 }
