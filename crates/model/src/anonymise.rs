@@ -57,17 +57,39 @@ impl CryptoPan {
             .expect("the prefix length was valid for this address family")
     }
 
-    /// Bit i of the result (from the top) is the first bit of AES(first i bits of `addr`,
-    /// then the pad's bits from i on); `addr` is left-aligned in 128 bits, `len` bits long.
-    fn flip_mask(&self, addr: u128, len: u32) -> u128 {
-        let mut mask = 0u128;
-        for i in 0..len {
-            let keep = if i == 0 { 0 } else { !0u128 << (128 - i) };
-            let mut block = aes::Block::from((addr & keep | self.pad & !keep).to_be_bytes());
-            self.cipher.encrypt_block(&mut block);
-            mask |= ((block[0] >> 7) as u128) << (127 - i);
+    /// The address whose image is `image`: the mapping is one to one, and bit i of the mask
+    /// depends only on the bits before it, so the original is recovered bit by bit. The
+    /// portal uses it to find the source a viewer sees as an anonymised address (whoever
+    /// holds the key can reverse the mapping anyway: `docs/anonymisation.md`).
+    pub fn deanonymise(&self, image: IpAddr) -> IpAddr {
+        match image {
+            IpAddr::V4(a) => {
+                let bits = (u32::from(a) as u128) << 96;
+                IpAddr::V4(((self.invert(bits, 32) >> 96) as u32).into())
+            }
+            IpAddr::V6(a) => IpAddr::V6(self.invert(u128::from(a), 128).into()),
         }
-        mask
+    }
+
+    /// Bit i of the mask (from the top): the first bit of AES(first i bits of `addr`, then
+    /// the pad's bits from i on); `addr` is left-aligned in 128 bits.
+    fn mask_bit(&self, addr: u128, i: u32) -> u128 {
+        let keep = if i == 0 { 0 } else { !0u128 << (128 - i) };
+        let mut block = aes::Block::from((addr & keep | self.pad & !keep).to_be_bytes());
+        self.cipher.encrypt_block(&mut block);
+        ((block[0] >> 7) as u128) << (127 - i)
+    }
+
+    /// The mask of `addr`, `len` bits long: the image is `addr` XOR the mask.
+    fn flip_mask(&self, addr: u128, len: u32) -> u128 {
+        (0..len).fold(0, |mask, i| mask | self.mask_bit(addr, i))
+    }
+
+    /// The inverse of XOR with [`CryptoPan::flip_mask`].
+    fn invert(&self, image: u128, len: u32) -> u128 {
+        (0..len).fold(0, |addr, i| {
+            addr | (image ^ self.mask_bit(addr, i)) & (1u128 << (127 - i))
+        })
     }
 }
 
@@ -237,6 +259,26 @@ mod tests {
 
     fn key(text: &[u8; 32]) -> CryptoPan {
         CryptoPan::new(text)
+    }
+
+    #[test]
+    fn deanonymise_inverts_anonymise() {
+        let pan = key(b"32-char-str-for-AES-key-and-pad.");
+        for text in [
+            "192.0.2.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "2001:db8::7",
+            "::1",
+        ] {
+            let addr: IpAddr = text.parse().unwrap();
+            assert_eq!(pan.deanonymise(pan.anonymise(addr)), addr, "{text}");
+            assert_eq!(pan.anonymise(pan.deanonymise(addr)), addr, "{text}");
+        }
+        assert_eq!(
+            pan.deanonymise("192.0.125.244".parse().unwrap()),
+            "192.0.2.1".parse::<IpAddr>().unwrap()
+        );
     }
 
     #[test]

@@ -340,6 +340,22 @@ impl Snapshot {
         self.tables.names.get(asn)
     }
 
+    /// Every named AS, by number (the portal's search looks AS names up in it).
+    pub fn as_names(&self) -> impl Iterator<Item = (u32, &str)> {
+        let names = &self.tables.names;
+        names.asns.iter().enumerate().map(|(i, &asn)| {
+            let (a, b) = (names.offsets[i] as usize, names.offsets[i + 1] as usize);
+            (asn, names.text.get(a..b).unwrap_or(""))
+        })
+    }
+
+    /// Whether AS `asn` is named or originates any range in this snapshot.
+    pub fn knows_asn(&self, asn: u32) -> bool {
+        self.as_name(asn).is_some()
+            || self.tables.asn_v4.values.contains(&asn)
+            || self.tables.asn_v6.values.contains(&asn)
+    }
+
     /// IPv4 ranges (first, last) that have both an ASN and a country: "routed, allocated space".
     pub fn routed_v4(&self) -> Vec<(u32, u32)> {
         Combined::build(&self.tables.asn_v4, &self.tables.cc_v4).routed()

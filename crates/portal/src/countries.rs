@@ -33,6 +33,32 @@ pub fn name_of(alpha2: &str) -> &'static str {
     alpha2.parse().map_or("", name)
 }
 
+/// The country of an ISO 3166-1 alpha-2 code in the table (`NL`), any case.
+pub fn code(alpha2: &str) -> Option<CountryCode> {
+    let upper = alpha2.to_ascii_uppercase();
+    table().contains_key(&upper).then(|| upper.parse().ok())?
+}
+
+/// The country whose English name is `text`, any case.
+pub fn by_name(text: &str) -> Option<CountryCode> {
+    let wanted = text.trim().to_lowercase();
+    table()
+        .iter()
+        .find(|(_, e)| e.name.to_lowercase() == wanted)
+        .and_then(|(code, _)| code.parse().ok())
+}
+
+/// The countries whose English name contains `needle` (lower case), by name.
+pub fn containing(needle: &str) -> Vec<CountryCode> {
+    let mut found: Vec<(&str, CountryCode)> = table()
+        .iter()
+        .filter(|(_, e)| e.name.to_lowercase().contains(needle))
+        .filter_map(|(code, e)| Some((e.name.as_str(), code.parse().ok()?)))
+        .collect();
+    found.sort();
+    found.into_iter().map(|(_, code)| code).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -43,5 +69,9 @@ mod tests {
         assert_eq!(name(CountryCode::UNKNOWN), "Unknown");
         assert_eq!(name_of("JP"), "Japan");
         assert!(table().len() >= 249);
+        assert_eq!(code("nl"), Some("NL".parse().unwrap()));
+        assert_eq!(code("QQ"), None);
+        assert_eq!(by_name("netherlands"), Some("NL".parse().unwrap()));
+        assert!(containing("guinea").len() >= 3);
     }
 }

@@ -8,6 +8,8 @@
 //! `greenwatch query` and `greenwatch metrics`, so the portal and the command line agree.
 
 pub mod alerts;
+pub mod ip;
+pub mod search;
 mod slices;
 
 pub use slices::{scan_index, slice, Slice, SliceReport, PORT_INDEX_ROWS};

@@ -315,3 +315,21 @@ impl Reads<'_> {
             .await
     }
 }
+
+impl Reads<'_> {
+    /// An address's IP page over the window asked for (by default the last 31 days of the
+    /// data the viewer may see). Alerts naming it are not part of it: they are read fresh.
+    pub async fn ip(
+        &self,
+        ip: std::net::IpAddr,
+        query: &WindowQuery,
+    ) -> Result<Arc<data::ip::IpReport>, PortalError> {
+        let what = format!("ip {ip} {:?} {:?}", query.from, query.to);
+        let query = query.clone();
+        self.cached(what, move |s, v| {
+            let window = data::ip::ip_window(s, v, &query)?;
+            data::ip::ip_report(s, v, ip, window)
+        })
+        .await
+    }
+}

@@ -67,6 +67,17 @@ const ROUTES: &[&str] = &[
     "/api/v1/alerts?state=open&severity=high&subject=23%2Ftcp",
     "/alerts?state=open&kind=surge&page=1",
     "/api/v1/alerts/1",
+    "/search?q=land",
+    "/api/v1/search?q=AS64500",
+    "/api/v1/search?q=acme",
+    // 1.0.0.7 is named by both worlds' alerts; 8.0.243.255 is its image under the fixtures'
+    // key, 8.0.243.249 that of the open resolver 1.0.0.1.
+    "/ips/1.0.0.7",
+    "/ips/8.0.243.255",
+    "/api/v1/ips/1.0.0.7",
+    "/api/v1/ips/8.0.243.255",
+    "/api/v1/ips/2.0.0.1",
+    "/api/v1/ips/8.0.243.249?from=2026-10-01&to=2026-10-06",
     "/healthz",
 ];
 
@@ -490,7 +501,12 @@ async fn no_route_shows_an_outsider_a_stored_address_the_rule_hides() {
             for route in address_routes() {
                 // A sensor the viewer may not see answers 404; its body is checked all the same.
                 let (_, text) = body(&world.app, route, &cookies[v]).await;
-                let literals = address_literals(&text);
+                // The address a viewer asks about (an IP page's) is what they typed, not a
+                // disclosure; what the page says about it is checked all the same.
+                let literals: HashSet<IpAddr> = address_literals(&text)
+                    .difference(&address_literals(route))
+                    .copied()
+                    .collect();
                 let leaked: Vec<&IpAddr> = literals.intersection(&hide).collect();
                 assert!(
                     leaked.is_empty(),

@@ -131,6 +131,16 @@ pub trait ObservationStore {
         visit: &mut dyn FnMut(&FlowTuple),
     ) -> Result<(), StoreError>;
 
+    /// [`ObservationStore::scan_flows`] over every sensor, each flow tuple with the capture
+    /// it came from: its label (which decides how its source may be shown,
+    /// `Disclosure::for_viewer`) and its sensor (the capture's owner and sensor name).
+    fn scan_labelled_flows(
+        &self,
+        viewer: &Viewer,
+        range: TimeRange,
+        visit: &mut dyn FnMut(&FlowOrigin, &FlowTuple),
+    ) -> Result<(), StoreError>;
+
     /// A number that changes whenever any stored fact (observations, risk events, dataset
     /// labels) changes, committed with the change: equal generations answer every query
     /// alike, so results can be cached by it.
@@ -164,6 +174,13 @@ pub trait ObservationStore {
         range: TimeRange,
         sensor: Option<&SensorRef>,
     ) -> Result<Vec<(Label, Vec<BackscatterSlot>)>, StoreError>;
+}
+
+/// Where a flow tuple came from: the label and sensor of its capture.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct FlowOrigin {
+    pub label: Label,
+    pub sensor: SensorRef,
 }
 
 /// One capture being stored: buckets stream in as the aggregator closes them.
@@ -236,6 +253,17 @@ pub trait RiskStore {
         from: NaiveDate,
         to: NaiveDate,
         visit: &mut dyn FnMut(&RiskEvent),
+    ) -> Result<(), StoreError>;
+
+    /// [`RiskStore::scan_risk_events`], each event with the label of its feed file (which
+    /// decides how its address may be shown, `Disclosure::for_viewer`).
+    fn scan_labelled_risk_events(
+        &self,
+        viewer: &Viewer,
+        risk: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+        visit: &mut dyn FnMut(&Label, &RiskEvent),
     ) -> Result<(), StoreError>;
 }
 

@@ -6,7 +6,10 @@ mod risk;
 mod sensors;
 
 use crate::codec::{decode, encode};
-use crate::{CaptureRecord, CaptureStatus, CaptureWriter, ObservationStore, StoreError, TimeRange};
+use crate::{
+    CaptureRecord, CaptureStatus, CaptureWriter, FlowOrigin, ObservationStore, StoreError,
+    TimeRange,
+};
 use greenwatch_model::access::{Label, Viewer};
 use greenwatch_model::sensor::SensorRef;
 use greenwatch_model::Timestamp;
@@ -374,6 +377,47 @@ impl ObservationStore for SqliteStore {
             let bucket: i64 = row.get(0)?;
             let data = row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
             decode("flow", bucket, data, visit)?;
+        }
+        Ok(())
+    }
+
+    fn scan_labelled_flows(
+        &self,
+        viewer: &Viewer,
+        range: TimeRange,
+        visit: &mut dyn FnMut(&FlowOrigin, &FlowTuple),
+    ) -> Result<(), StoreError> {
+        let (labels, hidden) = self.visible_labels("captures", viewer)?;
+        let mut origins: HashMap<i64, FlowOrigin> = HashMap::new();
+        let mut stmt = self.conn.prepare("SELECT id, sensor FROM captures")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let id: i64 = row.get(0)?;
+            if let Some(label) = labels.get(&id) {
+                let sensor = SensorRef {
+                    org: label.owner.clone(),
+                    name: row.get(1)?,
+                };
+                let label = label.clone();
+                origins.insert(id, FlowOrigin { label, sensor });
+            }
+        }
+        let visible = hidden.then(|| labels.keys().copied().collect());
+        let sql = format!(
+            "SELECT capture_id, bucket, data FROM flow_segments WHERE {} AND {} ORDER BY bucket",
+            range_sql("bucket", range),
+            visible_sql("capture_id", &visible),
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let capture: i64 = row.get(0)?;
+            let origin = origins.get(&capture).ok_or_else(|| {
+                StoreError::Corrupt(format!("flows of unknown capture {capture}"))
+            })?;
+            let bucket: i64 = row.get(1)?;
+            let data = row.get_ref(2)?.as_blob().map_err(rusqlite::Error::from)?;
+            decode("flow", bucket, data, &mut |f: &FlowTuple| visit(origin, f))?;
         }
         Ok(())
     }

@@ -8,8 +8,10 @@ mod api_docs;
 pub mod collector;
 mod countries;
 mod docs;
+mod ips;
 mod overview;
 mod risks;
+mod search;
 mod sensors;
 mod slices;
 mod upload;
@@ -103,6 +105,10 @@ pub fn all() -> Router<AppState> {
         .route("/api/v1/sensors", get(sensors::api_list))
         .route("/api/v1/sensors/compare", get(sensors::api_compare))
         .route("/api/v1/sensors/{org}/{name}", get(sensors::api))
+        .route("/search", get(search::page))
+        .route("/api/v1/search", get(search::api))
+        .route("/ips/{ip}", get(ips::page))
+        .route("/api/v1/ips/{ip}", get(ips::api))
         .route("/healthz", get(|| async { "ok" }))
         .route("/assets/{*path}", get(assets::serve))
         .fallback(not_found)

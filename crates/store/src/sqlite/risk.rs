@@ -8,7 +8,7 @@ use crate::{
     StoreError,
 };
 use chrono::NaiveDate;
-use greenwatch_model::access::Viewer;
+use greenwatch_model::access::{Label, Viewer};
 use greenwatch_model::{RiskEvent, Timestamp};
 use rusqlite::{params, OptionalExtension, Transaction};
 
@@ -152,6 +152,47 @@ impl RiskStore for SqliteStore {
         }
         Ok(())
     }
+
+    fn scan_labelled_risk_events(
+        &self,
+        viewer: &Viewer,
+        risk: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+        visit: &mut dyn FnMut(&Label, &RiskEvent),
+    ) -> Result<(), StoreError> {
+        scan_labelled(self, viewer, risk, (from, to), visit)
+    }
+}
+
+/// [`RiskStore::scan_labelled_risk_events`] of the sqlite store.
+pub(crate) fn scan_labelled(
+    store: &SqliteStore,
+    viewer: &Viewer,
+    risk: &str,
+    (from, to): (NaiveDate, NaiveDate),
+    visit: &mut dyn FnMut(&Label, &RiskEvent),
+) -> Result<(), StoreError> {
+    let (labels, hidden) = store.visible_labels("feed_files", viewer)?;
+    let visible = hidden.then(|| labels.keys().copied().collect());
+    let mut stmt = store.conn.prepare(&format!(
+        "SELECT file_id, day, data FROM risk_event_segments
+         WHERE risk = ?1 AND day >= ?2 AND day < ?3 AND {} ORDER BY day, id",
+        visible_sql("file_id", &visible)
+    ))?;
+    let mut rows = stmt.query(params![risk, day_number(from), day_number(to)])?;
+    while let Some(row) = rows.next()? {
+        let file: i64 = row.get(0)?;
+        let label = labels
+            .get(&file)
+            .ok_or_else(|| StoreError::Corrupt(format!("events of unknown feed file {file}")))?;
+        let day: i64 = row.get(1)?;
+        let data = row.get_ref(2)?.as_blob().map_err(rusqlite::Error::from)?;
+        decode("risk event", day, data, &mut |e: &RiskEvent| {
+            visit(label, e)
+        })?;
+    }
+    Ok(())
 }
 
 /// A feed file being written inside one SQLite transaction.
