@@ -2,6 +2,7 @@
 //! `crates/portal/api/openapi.json` and checked against the routes and real answers by
 //! `tests/openapi.rs`) and a page that renders it (`/api/docs`).
 
+use super::docs::inline_markdown_html;
 use crate::views::{render, Layout};
 use crate::Visitor;
 use askama::Template;
@@ -24,6 +25,8 @@ pub async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], DOCUMENT).into_response()
 }
 
+/// Descriptions are HTML rendered from the document's Markdown by
+/// [`inline_markdown_html`](super::docs::inline_markdown_html), which escapes raw HTML.
 struct ParamView {
     name: String,
     place: String,
@@ -55,6 +58,11 @@ fn text(v: &Value) -> String {
     v.as_str().unwrap_or_default().to_string()
 }
 
+/// A description's Markdown as HTML (code spans, emphasis, links; raw HTML escaped).
+fn markdown(v: &Value) -> String {
+    inline_markdown_html(v.as_str().unwrap_or_default())
+}
+
 /// The schema a response or parameter refers to, as a short name.
 fn schema_name(schema: &Value) -> String {
     if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
@@ -83,7 +91,7 @@ pub async fn page(visitor: Visitor) -> Response {
                     name: text(&p["name"]),
                     place: text(&p["in"]),
                     required: p["required"].as_bool().unwrap_or(false),
-                    description: text(&p["description"]),
+                    description: markdown(&p["description"]),
                     example: p.get("example").map(text).unwrap_or_default(),
                 })
                 .collect();
@@ -99,7 +107,7 @@ pub async fn page(visitor: Visitor) -> Response {
                         .unwrap_or_default();
                     (
                         code.clone(),
-                        text(&r["description"]),
+                        markdown(&r["description"]),
                         format!("{media} {schema}").trim().to_string(),
                     )
                 })
@@ -109,7 +117,7 @@ pub async fn page(visitor: Visitor) -> Response {
                 anchor: format!("{method}{}", path.replace(['/', '{', '}', '.'], "-")),
                 path: path.clone(),
                 summary: text(&op["summary"]),
-                description: text(&op["description"]),
+                description: markdown(&op["description"]),
                 params,
                 responses,
             });
@@ -126,7 +134,7 @@ pub async fn page(visitor: Visitor) -> Response {
         .collect();
     render(&ApiDocsPage {
         layout: Layout::new("API", None, Some(&visitor)),
-        intro: text(&doc["info"]["description"]),
+        intro: markdown(&doc["info"]["description"]),
         operations,
         schemas,
     })
