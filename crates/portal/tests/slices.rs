@@ -188,3 +188,23 @@ async fn the_as_index_ranks_scanning_source_networks_and_links_them() {
         page.body
     );
 }
+
+/// An AS page's breadcrumb leads to the AS index (it said "Countries", linking to
+/// `/countries`); a port page's to the port index.
+#[tokio::test]
+async fn an_as_page_breadcrumb_leads_to_the_as_index() {
+    let f = fixture();
+    let page = get(&f.app, "/asns/64502").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let crumbs = page
+        .body
+        .lines()
+        .find(|l| l.contains("class=\"crumbs\""))
+        .unwrap_or_else(|| panic!("no breadcrumb: {}", page.body));
+    assert!(crumbs.contains("<a href=\"/asns\">ASes</a>"), "{crumbs}");
+    assert!(!crumbs.contains("Countries"), "{crumbs}");
+    let port = get(&f.app, "/ports/tcp/23").await;
+    assert!(port
+        .body
+        .contains("<p class=\"crumbs\"><a href=\"/ports\">Ports</a>"));
+}
