@@ -97,7 +97,9 @@ pub struct ClassSeries {
 /// One source country (all classes), ranked by packets.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CountryRow {
-    pub rank: u32,
+    /// Among the known countries, 1 for the most packets; `null` for the row of sources no IP
+    /// data places in a country, which is no country and is neither ranked nor counted as one.
+    pub rank: Option<u32>,
     /// ISO 3166-1 alpha-2; `null` when unknown.
     pub country: CountryCode,
     pub name: &'static str,
@@ -214,11 +216,7 @@ pub fn overview(
         totals,
         series: finish_series(series),
         top_ports,
-        countries: countries
-            .finish(usize::MAX)
-            .into_iter()
-            .map(country_row)
-            .collect(),
+        countries: country_rows(countries.finish(usize::MAX)),
         heatmap,
         dos: dos_rows(sources, viewer, slots),
     })
@@ -262,10 +260,26 @@ fn finish_series(series: Vec<(TrafficClass, Series)>) -> Vec<ClassSeries> {
         .collect()
 }
 
-fn country_row(row: TopRow) -> CountryRow {
+/// The source countries by packets, the known ones ranked 1, 2, 3, ... (the sources of no
+/// known country keep their place by packets, unranked: ranking them left a gap in the ranks
+/// of the countries, and counting them made one country too many).
+fn country_rows(rows: Vec<TopRow>) -> Vec<CountryRow> {
+    let mut rank = 0;
+    rows.into_iter()
+        .map(|row| {
+            let known = row.country.unwrap_or_default().is_known();
+            if known {
+                rank += 1;
+            }
+            country_row(row, known.then_some(rank))
+        })
+        .collect()
+}
+
+fn country_row(row: TopRow, rank: Option<u32>) -> CountryRow {
     let country = row.country.unwrap_or_default();
     CountryRow {
-        rank: row.rank,
+        rank,
         country,
         name: countries::name(country),
         packets: row.packets,

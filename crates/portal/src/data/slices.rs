@@ -3,8 +3,8 @@
 //! accumulator, as for the overview; the ASN slice adds the AS's hosts of each risk.
 
 use super::{
-    class_series, country_row, finish_series, metric_tables, window_scope, ClassSeries, CountryRow,
-    MetricsQuery, PortKey, Sources, Totals, MIN_HOSTS, TOP_PORTS,
+    class_series, country_rows, finish_series, metric_tables, window_scope, ClassSeries,
+    CountryRow, MetricsQuery, PortKey, Sources, Totals, MIN_HOSTS, TOP_PORTS,
 };
 use crate::error::PortalError;
 use crate::range::Window;
@@ -196,11 +196,7 @@ pub fn slice(
             report.last_seen = Some(Timestamp::from_secs(last));
         }
         report.series = finish_series(series);
-        report.countries = countries
-            .finish(SLICE_ROWS)
-            .into_iter()
-            .map(country_row)
-            .collect();
+        report.countries = country_rows(countries.finish(SLICE_ROWS));
         if let Slice::Port(_) = slice {
             report.asns = asns
                 .finish(SLICE_ROWS)

@@ -120,6 +120,9 @@ pub struct CountriesPage {
     pub from: String,
     pub to: String,
     pub rows: Vec<IndexRow>,
+    /// Packets of the sources no IP data places in a country (not ranked), said under the
+    /// table; empty when there are none.
+    pub unplaced: String,
     /// `from=…&to=…` of the window shown, for the country links.
     pub query: String,
 }
@@ -146,9 +149,9 @@ pub async fn index(
         rows: overview
             .countries
             .iter()
-            .filter(|r| r.country.is_known())
-            .map(|r| IndexRow {
-                rank: r.rank,
+            .filter_map(|r| Some((r.rank?, r)))
+            .map(|(rank, r)| IndexRow {
+                rank,
                 code: r.country.to_string(),
                 name: r.name,
                 packets: views::int(r.packets),
@@ -156,6 +159,19 @@ pub async fn index(
                 sources: views::int(r.sources),
             })
             .collect(),
+        unplaced: overview
+            .countries
+            .iter()
+            .find(|r| r.rank.is_none())
+            .map(|r| {
+                format!(
+                    "{} packets ({}) from {} sources that no IP data places in a country are not ranked.",
+                    views::int(r.packets),
+                    views::percent(r.packets, total),
+                    views::int(r.sources)
+                )
+            })
+            .unwrap_or_default(),
         query: window.map(window_query).unwrap_or_default(),
     }))
 }

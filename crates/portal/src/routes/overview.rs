@@ -142,7 +142,7 @@ fn write_csv(o: &Overview, part: &str) -> Result<Vec<u8>, csv::Error> {
                 write_row(
                     &mut w,
                     [
-                        r.rank.to_string(),
+                        r.rank.map(|n| n.to_string()).unwrap_or_default(),
                         r.country.as_str().unwrap_or("").to_string(),
                         r.name.to_string(),
                         r.packets.to_string(),
@@ -232,6 +232,10 @@ const COUNTRY_ROWS: usize = 20;
 /// DoS attacks shown in the table (the CSV has them all).
 const DOS_ROWS: usize = 25;
 
+/// What an anonymised address beside its AS and country means, said wherever a page shows one.
+pub(crate) const ANONYMISED_NOTE: &str = "Anonymised address (Crypto-PAn, prefix-preserving): \
+     the country and network shown are those of the real address, not of the address shown.";
+
 pub struct Stat {
     pub label: String,
     pub value: String,
@@ -257,6 +261,12 @@ pub struct CountryView {
     pub sources: String,
 }
 
+pub struct UnplacedView {
+    pub packets: String,
+    pub share: String,
+    pub sources: String,
+}
+
 pub struct DayView {
     pub day: String,
     pub by_class: Vec<String>,
@@ -270,6 +280,8 @@ pub struct HeatView {
 
 pub struct DosView {
     pub victim: String,
+    /// The victim is shown anonymised (its country and AS are still the real address's).
+    pub anonymised: bool,
     pub protocol: String,
     pub country: String,
     pub asn: String,
@@ -300,10 +312,14 @@ pub struct OverviewPage {
     pub ports: Vec<PortView>,
     pub countries: Vec<CountryView>,
     pub countries_total: usize,
+    /// The packets of sources no IP data places in a country, under the table, unranked.
+    pub unplaced: Option<UnplacedView>,
     pub hours: Vec<String>,
     pub heat: Vec<HeatView>,
     pub dos: Vec<DosView>,
     pub dos_total: usize,
+    /// Some victim shown is anonymised: the table says what that means.
+    pub dos_anonymised: bool,
     /// `from=…&to=…` of the window shown, for the CSV links.
     pub query: String,
     pub island: String,
@@ -361,14 +377,11 @@ fn overview_page(
         value: views::int(class_packets(c)),
         note: views::percent(class_packets(c), total),
     }));
+    // The sources of no known country are no country: counted neither here nor in the table.
+    let known_countries = o.countries.iter().filter(|c| c.rank.is_some()).count();
     stats.push(Stat {
         label: "Source countries".into(),
-        value: o
-            .countries
-            .iter()
-            .filter(|c| c.country.is_known())
-            .count()
-            .to_string(),
+        value: views::int(known_countries as u64),
         note: String::new(),
     });
     stats.push(Stat {
@@ -401,17 +414,27 @@ fn overview_page(
         countries: o
             .countries
             .iter()
+            .filter_map(|r| Some((r.rank?, r)))
             .take(COUNTRY_ROWS)
-            .map(|r| CountryView {
-                rank: r.rank,
-                code: r.country.as_str().unwrap_or("-").to_string(),
+            .map(|(rank, r)| CountryView {
+                rank,
+                code: r.country.to_string(),
                 name: r.name,
                 packets: views::int(r.packets),
                 share: views::percent(r.packets, total),
                 sources: views::int(r.sources),
             })
             .collect(),
-        countries_total: o.countries.len(),
+        countries_total: known_countries,
+        unplaced: o
+            .countries
+            .iter()
+            .find(|r| r.rank.is_none())
+            .map(|r| UnplacedView {
+                packets: views::int(r.packets),
+                share: views::percent(r.packets, total),
+                sources: views::int(r.sources),
+            }),
         hours: (0..24).map(|h| format!("{h:02}")).collect(),
         heat: o
             .heatmap
@@ -429,6 +452,7 @@ fn overview_page(
             .take(DOS_ROWS)
             .map(|row| DosView {
                 victim: row.attack.victim.to_string(),
+                anonymised: row.attack.victim.anonymised(),
                 protocol: row.attack.protocol.name(),
                 country: format!("{} {}", row.attack.country, row.country_name),
                 asn: match &row.as_name {
@@ -447,6 +471,11 @@ fn overview_page(
             })
             .collect(),
         dos_total: o.dos.len(),
+        dos_anonymised: o
+            .dos
+            .iter()
+            .take(DOS_ROWS)
+            .any(|d| d.attack.victim.anonymised()),
         query: window.map(window_query).unwrap_or_default(),
         island,
         latest_alerts: Vec::new(),

@@ -92,7 +92,8 @@ fn within_index(what: &str, paging: &PageQuery) -> Result<(), PortalError> {
 
 /// A ranked row of a page's table, with where it links.
 pub struct RankedRow {
-    pub rank: u32,
+    /// The rank, or "–" for the row of no known country (which is not ranked).
+    pub rank: String,
     pub href: String,
     pub label: String,
     pub packets: String,
@@ -102,12 +103,12 @@ pub struct RankedRow {
 
 /// A table row: `(rank, packets, sources)` of `total` packets, linking `href` (none: empty).
 fn ranked_row(
-    (rank, packets, sources): (u32, u64, u64),
+    (rank, packets, sources): (Option<u32>, u64, u64),
     total: u64,
     (href, label): (String, String),
 ) -> RankedRow {
     RankedRow {
-        rank,
+        rank: rank.map_or_else(|| "–".into(), |r| r.to_string()),
         href,
         label,
         packets: views::int(packets),
@@ -118,7 +119,7 @@ fn ranked_row(
 
 fn ranked_ports(rows: &[TopRow], total: u64) -> Vec<RankedRow> {
     rows.iter()
-        .map(|r| ranked_row((r.rank, r.packets, r.sources), total, port_link(r)))
+        .map(|r| ranked_row((Some(r.rank), r.packets, r.sources), total, port_link(r)))
         .collect()
 }
 
@@ -254,7 +255,7 @@ async fn index_page(
     };
     let rows = ranked
         .iter()
-        .map(|r| ranked_row((r.rank, r.packets, r.sources), total, link(r)))
+        .map(|r| ranked_row((Some(r.rank), r.packets, r.sources), total, link(r)))
         .collect();
     let (title, nav, lead, path, column) = match index {
         ScanIndex::Ports => (
@@ -405,7 +406,11 @@ fn slice_page(
                 let asn = a.row.asn.unwrap_or_default();
                 let name = format!("AS{asn} {}", a.as_name.as_deref().unwrap_or(""));
                 let link = (format!("/asns/{asn}"), name.trim().to_string());
-                ranked_row((a.row.rank, a.row.packets, a.row.sources), total, link)
+                ranked_row(
+                    (Some(a.row.rank), a.row.packets, a.row.sources),
+                    total,
+                    link,
+                )
             })
             .collect(),
         ports: ranked_ports(&r.top_ports, total),
