@@ -6,6 +6,14 @@ use greenwatch_netdb::NetDb;
 use greenwatch_store::SqliteStore;
 use std::path::{Path, PathBuf};
 
+/// The embedded store's file in the data directory.
+const STORE_FILE: &str = "greenwatch.sqlite";
+
+/// How a data directory comes to hold a store, for the errors of commands that only read.
+const HOW_TO_CREATE: &str =
+    "store data there first with `greenwatch --data <dir> ingest pcap|feed ...`, \
+     or build a demo directory with `greenwatch --data <dir> demo`";
+
 pub struct DataDir {
     root: PathBuf,
 }
@@ -29,9 +37,47 @@ impl DataDir {
         Ok(&self.root)
     }
 
+    fn store_path(&self) -> PathBuf {
+        self.root.join(STORE_FILE)
+    }
+
+    /// The store, made (with the directory) when there is none yet: for the commands that
+    /// create data (`ingest`, `demo`, `org add`, ...).
     pub fn open_store(&self) -> anyhow::Result<SqliteStore> {
-        let path = self.ensure()?.join("greenwatch.sqlite");
+        let path = self.ensure()?.join(STORE_FILE);
         SqliteStore::open(&path).with_context(|| format!("opening store {}", path.display()))
+    }
+
+    /// The store of a directory that already holds one, for the commands that only read: a
+    /// mistyped `--data` is refused, naming the path, instead of reading a new empty store.
+    pub fn open_existing_store(&self) -> anyhow::Result<SqliteStore> {
+        self.require_store()?;
+        self.open_store()
+    }
+
+    /// Refuses a data directory that does not exist, or holds no store yet.
+    pub fn require_store(&self) -> anyhow::Result<()> {
+        self.require_dir()?;
+        if !self.store_path().is_file() {
+            anyhow::bail!(
+                "data directory {} holds no store yet (no {STORE_FILE}): {}",
+                self.root.display(),
+                HOW_TO_CREATE
+            );
+        }
+        Ok(())
+    }
+
+    /// Refuses a data directory that does not exist (`serve` may start on an empty one).
+    pub fn require_dir(&self) -> anyhow::Result<()> {
+        if !self.root.is_dir() {
+            anyhow::bail!(
+                "data directory {} does not exist: check --data (or GREENWATCH_DATA), {}",
+                self.root.display(),
+                HOW_TO_CREATE
+            );
+        }
+        Ok(())
     }
 
     pub fn open_netdb(&self) -> anyhow::Result<NetDb> {

@@ -173,6 +173,13 @@ fn now() -> Timestamp {
 }
 
 pub fn run(data: &DataDir, args: AlertArgs) -> anyhow::Result<ExitCode> {
+    // Listing, triage and delivery read alerts that must exist: a mistyped --data is refused.
+    if !matches!(
+        args.command,
+        AlertCommand::Add { .. } | AlertCommand::Subscribe(_)
+    ) {
+        data.require_store()?;
+    }
     let mut store = data.open_store()?;
     match args.command {
         AlertCommand::List {

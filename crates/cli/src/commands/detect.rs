@@ -110,7 +110,7 @@ pub fn run_allowlist(data: &DataDir, args: AllowlistArgs) -> anyhow::Result<Exit
 }
 
 pub fn run(data: &DataDir, args: DetectArgs) -> anyhow::Result<ExitCode> {
-    let mut store = data.open_store()?;
+    let mut store = data.open_existing_store()?;
     let allowlist = load_allowlist(data)?;
     let width = match args.bucket {
         DetectBucket::Hour => 3600,

@@ -47,7 +47,7 @@ struct MetricsExportArgs {
 pub fn run(data: &DataDir, args: ExportArgs) -> anyhow::Result<ExitCode> {
     let ExportCommand::Metrics(args) = args.command;
     let catalogue = data.catalogue()?;
-    let store = data.open_store()?;
+    let store = data.open_existing_store()?;
     let netdb = data.open_netdb()?;
     let viewer = if args.all_data {
         Viewer::Local

@@ -128,7 +128,7 @@ enum QueryCommand {
 }
 
 pub fn run(data: &DataDir, args: QueryArgs) -> anyhow::Result<ExitCode> {
-    let store = data.open_store()?;
+    let store = data.open_existing_store()?;
     let netdb = data.open_netdb()?;
     match args.command {
         QueryCommand::Top {

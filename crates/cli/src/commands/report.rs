@@ -46,7 +46,7 @@ pub fn run(data: &DataDir, args: ReportArgs) -> anyhow::Result<ExitCode> {
         Kind::Observation => ReportKind::Observation,
     };
     let period = kind.period(&args.at)?;
-    let store = data.open_store()?;
+    let store = data.open_existing_store()?;
     let netdb = data.open_netdb()?;
     let catalogue = data.catalogue()?;
     let sources = Sources {

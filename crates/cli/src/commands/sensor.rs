@@ -202,7 +202,7 @@ struct SensorList {
 }
 
 fn list(data: &DataDir, json: bool) -> anyhow::Result<ExitCode> {
-    let store = data.open_store()?;
+    let store = data.open_existing_store()?;
     let captures = store.captures()?;
     let mut rejections = store.rejections()?;
     let sensors: Vec<SensorReport> = store

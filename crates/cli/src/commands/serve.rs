@@ -168,6 +168,8 @@ pub fn ensure_operator_admin(data: &DataDir) -> anyhow::Result<()> {
 }
 
 pub fn run(data: &DataDir, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    // An empty directory made on purpose starts an empty portal; a mistyped path does not.
+    data.require_dir()?;
     ensure_operator_admin(data)?;
     greenwatch_portal::run(PortalConfig {
         data_dir: data.root().to_path_buf(),
