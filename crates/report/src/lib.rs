@@ -19,7 +19,7 @@
 
 mod render;
 
-pub use render::{write_report_dir, ReportFiles, Variant};
+pub use render::{int, write_report_dir, ReportFiles, Variant};
 
 use chrono::NaiveDate;
 use greenwatch_feeds::Catalogue;

@@ -58,6 +58,25 @@ pub fn write_report_dir(report: &Report, dir: &Path) -> Result<(), ReportError> 
     Ok(())
 }
 
+/// A count with thousands separators, `1,234,567`, as the portal writes them.
+pub fn int(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
+/// A signed difference with thousands separators and its sign, `+1,234` or `-56`.
+fn signed(n: i64) -> String {
+    let sign = if n < 0 { '-' } else { '+' };
+    format!("{sign}{}", int(n.unsigned_abs()))
+}
+
 fn percent(change: Option<f64>) -> String {
     change.map_or("new".into(), |c| format!("{:+.1} %", c * 100.0))
 }
@@ -82,10 +101,10 @@ fn ranked_table(out: &mut String, what: &str, rows: &[RankedRow]) {
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             r.rank,
             escape_markup(&r.key),
-            r.packets,
-            r.sources,
+            int(r.packets),
+            int(r.sources),
             r.previous_rank.map_or("-".into(), |p| p.to_string()),
-            r.previous_packets,
+            int(r.previous_packets),
             percent(r.change)
         );
     }
@@ -138,13 +157,13 @@ pub fn render_html(report: &Report, variant: Variant) -> String {
          <dt>Distinct sources</dt><dd>{}</dd>\
          <dt>Packets in {}</dt><dd>{} ({})</dd>\
          <dt>DoS attacks</dt><dd>{}</dd><dt>Notable anomalies</dt><dd>{}</dd></dl>",
-        t.packets,
-        t.sources,
+        int(t.packets),
+        int(t.sources),
         escape_markup(&report.previous_period),
-        t.previous_packets,
+        int(t.previous_packets),
         percent(t.change),
-        report.dos.attacks,
-        report.anomalies.len()
+        int(report.dos.attacks),
+        int(report.anomalies.len() as u64)
     );
     chart(
         &mut out,
@@ -173,10 +192,10 @@ pub fn render_html(report: &Report, variant: Variant) -> String {
         out,
         "</section><section id=\"dos\"><h2>DoS activity (inferred from backscatter)</h2>\
          <p>{} attacks on {} victims ({} backscatter packets); {} in {} ({}).</p>",
-        d.attacks,
-        d.victims,
-        d.backscatter_packets,
-        d.previous_attacks,
+        int(d.attacks),
+        int(d.victims),
+        int(d.backscatter_packets),
+        int(d.previous_attacks),
         escape_markup(&report.previous_period),
         percent(d.change)
     );
@@ -192,7 +211,7 @@ pub fn render_html(report: &Report, variant: Variant) -> String {
             out,
             "<tr><td>{}</td><td>{}</td></tr>",
             escape_markup(&r.key),
-            r.attacks
+            int(r.attacks)
         );
     }
     out.push_str("</tbody></table></section><section id=\"anomalies\"><h2>Notable anomalies</h2>");
@@ -226,12 +245,12 @@ pub fn render_html(report: &Report, variant: Variant) -> String {
     for m in &report.movers {
         let _ = write!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:+} ({})</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} ({})</td></tr>",
             escape_markup(&m.risk),
             escape_markup(&m.country),
-            m.hosts,
-            m.previous_hosts,
-            m.delta,
+            int(m.hosts),
+            int(m.previous_hosts),
+            signed(m.delta),
             percent(m.change)
         );
     }
@@ -242,14 +261,14 @@ pub fn render_html(report: &Report, variant: Variant) -> String {
             let ports: Vec<String> = s
                 .top_ports
                 .iter()
-                .map(|p| format!("{} ({})", escape_markup(&p.key), p.packets))
+                .map(|p| format!("{} ({})", escape_markup(&p.key), int(p.packets)))
                 .collect();
             let _ = write!(
                 out,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 escape_markup(&s.sensor),
-                s.packets,
-                s.sources,
+                int(s.packets),
+                int(s.sources),
                 ports.join(", ")
             );
         }
@@ -321,6 +340,56 @@ mod tests {
         let end = start + html[start..].find("</script>").unwrap();
         let island: Report = serde_json::from_str(&html[start..end]).unwrap();
         assert_eq!(island.anomalies[0].title, title);
+    }
+
+    #[test]
+    fn counts_are_written_with_thousands_separators() {
+        assert_eq!(int(0), "0");
+        assert_eq!(int(999), "999");
+        assert_eq!(int(1_000), "1,000");
+        assert_eq!(int(1_234_567), "1,234,567");
+        assert_eq!(int(u64::MAX), "18,446,744,073,709,551,615");
+        assert_eq!(signed(-1_234), "-1,234");
+        assert_eq!(signed(0), "+0");
+        assert_eq!(signed(56_000), "+56,000");
+        let mut report = report_with_alert("t");
+        report.totals.packets = 1_234_567;
+        report.totals.sources = 45_678;
+        report.totals.previous_packets = 2_000;
+        report.dos.attacks = 1_500;
+        report.dos.backscatter_packets = 9_876_543;
+        report.top_ports = vec![RankedRow {
+            rank: 1,
+            key: "23/tcp".into(),
+            packets: 654_321,
+            sources: 12_345,
+            previous_packets: 100_000,
+            previous_rank: Some(2),
+            change: Some(5.5),
+        }];
+        report.movers = vec![crate::Mover {
+            risk: "openrecursivedns".into(),
+            country: "DE".into(),
+            hosts: 12_000,
+            previous_hosts: 13_500,
+            delta: -1_500,
+            change: Some(-0.111),
+        }];
+        for variant in [Variant::Screen, Variant::Print] {
+            let html = render_html(&report, variant);
+            for shown in [
+                "<dd id=\"total-packets\">1,234,567</dd>",
+                "<dd>45,678</dd>",
+                "<dd>2,000 (",
+                "<dd>1,500</dd>",
+                "1,500 attacks",
+                "9,876,543 backscatter packets",
+                "<td>654,321</td><td>12,345</td><td>2</td><td>100,000</td>",
+                "<td>12,000</td><td>13,500</td><td>-1,500 (",
+            ] {
+                assert!(html.contains(shown), "{shown} in {html}");
+            }
+        }
     }
 
     #[test]
