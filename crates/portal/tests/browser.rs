@@ -171,6 +171,103 @@ async fn an_alert_page_draws_the_observed_series_over_its_expected_band() {
         // The band is stacked: the lower bound, then the interval's width on top of it.
         assert_eq!(values("lower"), [80.0; 4]);
         assert_eq!(values("interval"), [40.0; 4]);
+        // The legend has its own space: it overlaps neither axis (with its labels) nor the
+        // plotting area.
+        let boxes = browser.script(
+            "const chart = echarts.getInstanceByDom(document.getElementById('chart-series-0'));
+             const model = chart.getModel();
+             const box = component => {
+               const group = chart.getViewOfComponentModel(component).group;
+               const rect = group.getBoundingRect().clone();
+               const m = group.getComputedTransform();
+               if (m) rect.applyTransform(m);
+               return [rect.x, rect.y, rect.x + rect.width, rect.y + rect.height];
+             };
+             const grid = model.getComponent('grid').coordinateSystem.getRect();
+             return {
+               legend: box(model.getComponent('legend')),
+               x: box(model.getComponent('xAxis')),
+               y: box(model.getComponent('yAxis')),
+               grid: [grid.x, grid.y, grid.x + grid.width, grid.y + grid.height],
+             };",
+        );
+        let rect =
+            |name: &str| -> [f64; 4] { serde_json::from_value(boxes[name].clone()).unwrap() };
+        let overlap =
+            |a: [f64; 4], b: [f64; 4]| a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
+        let legend = rect("legend");
+        for other in ["x", "y", "grid"] {
+            assert!(
+                !overlap(legend, rect(other)),
+                "the legend overlaps {other}: {boxes}"
+            );
+        }
+    })
+    .await
+    .unwrap();
+}
+
+/// The widest element of the page that sticks out of the viewport: (scrollWidth, innerWidth,
+/// the tags and classes of elements past the right edge that are not inside a scrolling box).
+const OVERFLOW: &str = "const vw = window.innerWidth;
+  const scrolls = el => { for (let p = el.parentElement; p; p = p.parentElement) {
+    const o = getComputedStyle(p).overflowX; if (o === 'auto' || o === 'scroll' || o === 'hidden') return true; }
+    return false; };
+  const out = [...document.querySelectorAll('body *')]
+    .filter(el => el.getBoundingClientRect().right > vw + 0.5 && !scrolls(el))
+    .slice(0, 12)
+    .map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && el.className.baseVal === undefined ? '.' + el.className : '')
+      + ' ' + Math.round(el.getBoundingClientRect().right));
+  return [document.documentElement.scrollWidth, vw, out];";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_fit_a_phone_screen_without_scrolling_sideways() {
+    let f = fixture();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = f
+        .app
+        .clone()
+        .into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    tokio::task::spawn_blocking(move || {
+        let browser = Browser::start();
+        // A 375 px wide phone (an iPhone's CSS width), through the DevTools protocol: a
+        // desktop window cannot be made that narrow.
+        browser.call(
+            "POST",
+            "/goog/cdp/execute",
+            Some(serde_json::json!({
+                "cmd": "Emulation.setDeviceMetricsOverride",
+                "params": {"width": 375, "height": 812, "deviceScaleFactor": 1, "mobile": false}
+            })),
+        );
+        for path in [
+            "/",
+            "/countries",
+            "/countries/CN",
+            "/ports",
+            "/ports/tcp/23",
+            "/asns",
+            "/asns/64502",
+            "/risks/openrecursivedns",
+            "/method",
+            "/api/docs",
+        ] {
+            browser.open(&format!("{base}{path}"));
+            if path == "/" {
+                browser.chart_points();
+            }
+            let measured = browser.script(OVERFLOW);
+            let (scroll, inner) = (measured[0].as_u64().unwrap(), measured[1].as_u64().unwrap());
+            assert_eq!(inner, 375, "the viewport is a phone's");
+            assert!(
+                scroll <= inner,
+                "{path} scrolls sideways at {inner} px: {scroll} px wide, past the edge: {}",
+                measured[2]
+            );
+        }
     })
     .await
     .unwrap();

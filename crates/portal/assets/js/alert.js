@@ -14,8 +14,9 @@
     var band = function (p) { return p.lower == null || p.upper == null ? null : p.upper - p.lower; };
     GW.chart("chart-series-" + i, {
       color: ["#b42318", "#2e7d4f", "#a9d4b7"],
-      grid: { left: 64, right: 24, top: 32, bottom: 40 },
-      legend: { data: ["observed", "expected"] },
+      // The legend has the top 40 px to itself; the grid's labels stay inside the grid.
+      legend: { data: ["observed", "expected"], top: 0, left: "center" },
+      grid: { left: 16, right: 24, top: 48, bottom: 16, containLabel: true },
       tooltip: { trigger: "axis" },
       xAxis: { type: "time" },
       yAxis: { type: "value", axisLabel: { formatter: GW.short } },
