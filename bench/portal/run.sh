@@ -7,6 +7,8 @@
 # separately with one curl request.
 #
 #   bench/portal/run.sh [PACKETS] [FEED_ROWS]      (default 25000000 and 2000000)
+# With ALERTS (default 100000) detector alerts stored beside the data, so the alert list, its
+# API and the overview's latest alerts are timed against a store full of alerts.
 # env: BENCH_DIR (default .cache/bench-portal; the data dir is reused when it exists: delete
 #      it, or change PACKETS/FEED_ROWS, to rebuild), PORT (default 18089), DURATION (wrk
 #      seconds per endpoint, default 15), CONNECTIONS (default 64), THREADS (default 2),
@@ -78,6 +80,33 @@ else
   echo "reusing the data set in $data"
   cat "$data/build.txt"
 fi
+# --- stored alerts: lists must not slow down as alerts accumulate (issue 13) ----------------
+alerts="${ALERTS:-100000}"
+python3 - "$data/greenwatch.sqlite" "$alerts" <<'PY'
+import json, sqlite3, sys
+db, want = sys.argv[1], int(sys.argv[2])
+con = sqlite3.connect(db, timeout=60)
+have = con.execute("SELECT count(*) FROM alerts WHERE key LIKE 'bench:%'").fetchone()[0]
+if have < want:
+    kinds = ["surge", "level-up", "level-down"]
+    sev = ["low", "medium", "high", "critical"]
+    rows = []
+    for i in range(have, want):
+        port = 1 + i % 5000
+        first = 1759276800 + (i % 8760) * 3600
+        kind = kinds[i % 3]
+        body = {"key": f"bench:{i}", "severity": sev[i % 4], "title": f"Surge on port {port}/tcp: 3.0x the expected traffic",
+                "summary": "bench", "affected": [f"port {port}/tcp packets"], "first_seen": first * 1_000_000,
+                "last_seen": first * 1_000_000, "author": "detector", "label": {"owner": "demo-cert", "tlp": "CLEAR"},
+                "evidence": {"series": [{"series": f"port {port}/tcp packets", "kind": kind, "observed": 300.0, "expected": 100.0,
+                             "peak_observed": 300.0, "peak_lower": 80.0, "peak_upper": 120.0, "chart": []}],
+                             "explanation": {"packets": 300, "sources": [], "countries": [], "asns": [], "ports": [], "fingerprints": []}},
+                "created_at": first * 1_000_000}
+        rows.append((body["key"], "demo-cert", "CLEAR", first * 1_000_000, json.dumps(body), i % 4, kind, f"port {port}/tcp packets"))
+    con.executemany("INSERT INTO alerts (key, owner, tlp, first_seen, body, severity_rank, kind, subjects) VALUES (?,?,?,?,?,?,?,?)", rows)
+    con.commit()
+print(f"stored alerts: {con.execute('SELECT count(*) FROM alerts').fetchone()[0]:,}")
+PY
 echo "data dir size: $(du -sh "$data" | cut -f1)"
 
 # --- the server --------------------------------------------------------------------------------
@@ -116,6 +145,12 @@ endpoints=(
   "/risks/openrecursivedns"
   "/api/v1/countries/US?compare=CN,DE"
   "/countries/US?compare=CN,DE"
+  "/countries/JP"
+  "/asns/4134"
+  "/ports/tcp/23"
+  "/alerts"
+  "/alerts?severity=high&state=open"
+  "/api/v1/alerts?limit=5"
 )
 
 # Every endpoint must answer 200 before it is loaded. This first request after the start is

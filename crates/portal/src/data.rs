@@ -149,6 +149,22 @@ pub struct Overview {
     pub heatmap: Heatmap,
     /// Attacks inferred from backscatter, most recent first.
     pub dos: Vec<DosRow>,
+    /// The source countries of each class apart (scanners and DoS victims are not one
+    /// population), by packets.
+    pub countries_by_class: Vec<ClassCountries>,
+    /// How much address space received the traffic: distinct IPv4 /24 and IPv6 /64
+    /// destination networks in the window.
+    pub darknet_v4_24s: u64,
+    pub darknet_v6_64s: u64,
+    /// The end of the newest stored hour the viewer may see (not only of the window).
+    pub newest_data: Option<Timestamp>,
+}
+
+/// The source countries of one traffic class.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClassCountries {
+    pub class: TrafficClass,
+    pub countries: Vec<CountryRow>,
 }
 
 impl Overview {
@@ -162,6 +178,10 @@ impl Overview {
             countries: Vec::new(),
             heatmap: Heatmap::default(),
             dos: Vec::new(),
+            countries_by_class: Vec::new(),
+            darknet_v4_24s: 0,
+            darknet_v6_64s: 0,
+            newest_data: None,
         }
     }
 }
@@ -186,6 +206,17 @@ pub fn overview(
     let mut countries = Top::new(TopBy::Country, all.clone());
     let mut port_hours: FxHashMap<PortKey, [u64; 24]> = FxHashMap::default();
     let mut totals = Totals::default();
+    let mut by_class: Vec<(TrafficClass, Top)> = TrafficClass::ALL
+        .into_iter()
+        .map(|class| {
+            let filter = FlowFilter {
+                class: Some(class),
+                ..all.clone()
+            };
+            (class, Top::new(TopBy::Country, filter))
+        })
+        .collect();
+    let mut networks: rustc_hash::FxHashSet<std::net::IpAddr> = Default::default();
     sources.store.scan_flows(viewer, range, None, &mut |f| {
         if !all.matches(f) {
             return;
@@ -195,6 +226,10 @@ pub fn overview(
         }
         ports.add(f);
         countries.add(f);
+        for (_, top) in &mut by_class {
+            top.add(f);
+        }
+        networks.insert(f.dst_net);
         if scans.matches(f) && !f.transport.is_icmp() {
             let key = PortKey {
                 port: f.dst_port,
@@ -219,6 +254,19 @@ pub fn overview(
         countries: country_rows(countries.finish(usize::MAX)),
         heatmap,
         dos: dos_rows(sources, viewer, slots),
+        countries_by_class: by_class
+            .into_iter()
+            .map(|(class, top)| ClassCountries {
+                class,
+                countries: country_rows(top.finish(usize::MAX)),
+            })
+            .collect(),
+        darknet_v4_24s: networks.iter().filter(|n| n.is_ipv4()).count() as u64,
+        darknet_v6_64s: networks.iter().filter(|n| n.is_ipv6()).count() as u64,
+        newest_data: sources
+            .store
+            .flow_bucket_range(viewer)?
+            .map(|(_, last)| Timestamp::from_secs(last + 3600)),
     })
 }
 
@@ -508,15 +556,28 @@ fn name_or_world(code: &str) -> &'static str {
     }
 }
 
+/// The metric tables of every risk per country (or AS) for each risk's default month, which
+/// country (AS) pages take their risk rows from: one computation shared by all of them.
+pub fn all_risks_by(by: GroupBy) -> MetricsQuery {
+    MetricsQuery {
+        risk: "all".into(),
+        by,
+        period: PeriodKind::Month,
+        at: None,
+    }
+}
+
 /// The report of `country` compared with `compare` over `window` (`None`: nothing stored), as
 /// `viewer` may see it. The observations are one pass over the window's flow tuples, with the
-/// overview's accumulators filtered by source country.
+/// overview's accumulators filtered by source country; the risk rows come from `risk_tables`
+/// (the viewer's [`all_risks_by`] country tables).
 pub fn country(
     sources: &Sources,
     viewer: &Viewer,
     country: CountryCode,
     compare: &[CountryCode],
     window: Option<Window>,
+    risk_tables: &[MetricTable],
 ) -> Result<CountryReport, PortalError> {
     let mut report = CountryReport {
         country,
@@ -590,18 +651,12 @@ pub fn country(
         report.series = finish_series(series);
         report.top_ports = ports.finish(TOP_PORTS);
     }
-    let query = MetricsQuery {
-        risk: "all".into(),
-        by: GroupBy::Country,
-        period: PeriodKind::Month,
-        at: None,
-    };
     let codes: Vec<String> = std::iter::once(country)
         .chain(compare.iter().copied())
         .map(|c| c.to_string())
         .chain(std::iter::once(WORLD.to_string()))
         .collect();
-    for table in metric_tables(sources, viewer, &query)? {
+    for table in risk_tables {
         let (rows, _) = table.publishable(MIN_HOSTS);
         let Some(first) = rows.first() else {
             continue;

@@ -60,7 +60,7 @@ impl Content {
                 Content::Observations
             }
             ["countries", ..] | ["api", "v1", "countries", ..] | ["ips", ..] => Content::Both,
-            ["api", "v1", "ips" | "search", ..] | ["search"] => Content::Both,
+            ["api", "v1", "ips", ..] => Content::Both,
             ["risks"] | ["api", "v1", "risks"] => Content::Both,
             ["risks", slug] => feeds_or_both(Some(slug)),
             ["api", "v1", "metrics" | "metrics.csv"] => feeds_or_both(risk),
@@ -217,6 +217,12 @@ mod tests {
         assert_eq!(of("/alerts/3", None), Content::Alerts);
         assert_eq!(of("/login", None), Content::Nothing);
         assert_eq!(of("/method", None), Content::Nothing);
+        assert_eq!(
+            of("/search", None),
+            Content::Nothing,
+            "search reads no stored data"
+        );
+        assert_eq!(of("/ips/192.0.2.1", None), Content::Both);
     }
 
     #[test]

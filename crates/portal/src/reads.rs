@@ -14,7 +14,7 @@ use crate::AppState;
 use axum::body::Bytes;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use greenwatch_metrics::MetricTable;
+use greenwatch_metrics::{GroupBy, MetricTable};
 use greenwatch_model::access::Viewer;
 use greenwatch_model::sensor::SensorRef;
 use greenwatch_model::CountryCode;
@@ -167,9 +167,13 @@ impl Reads<'_> {
         query: &WindowQuery,
     ) -> Result<Arc<CountryReport>, PortalError> {
         let window = query.resolve(self.stored_range().await?)?;
+        // Shared by every country page: computed once per generation, not once per country.
+        let risk_tables = self
+            .metric_tables(data::all_risks_by(GroupBy::Country))
+            .await?;
         self.cached(
             format!("country {country:?} {compare:?} {window:?}"),
-            move |s, v| data::country(s, v, country, &compare, window),
+            move |s, v| data::country(s, v, country, &compare, window, &risk_tables),
         )
         .await
     }
@@ -195,8 +199,15 @@ impl Reads<'_> {
     ) -> Result<(Arc<SliceReport>, Arc<JsonDoc>), PortalError> {
         let window = query.resolve(self.stored_range().await?)?;
         let what = format!("slice {slice:?} {window:?}");
+        // An AS page's risk rows: the AS tables every AS page shares.
+        let risk_tables = match slice {
+            Slice::Asn(_) => self.metric_tables(data::all_risks_by(GroupBy::Asn)).await?,
+            Slice::Port(_) => Arc::new(Vec::new()),
+        };
         let report = self
-            .cached(what.clone(), move |s, v| data::slice(s, v, slice, window))
+            .cached(what.clone(), move |s, v| {
+                data::slice(s, v, slice, window, &risk_tables)
+            })
             .await?;
         let json = self.json(what, Arc::clone(&report)).await?;
         Ok((report, json))

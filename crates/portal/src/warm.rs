@@ -1,6 +1,7 @@
 //! Keeps the public's first pages fast: whenever the stored data changes (a new data
 //! generation), the answers the public asks for first (the default overview, the risk list
-//! and each risk's default table, the ports index) are computed in the background and land
+//! and each risk's default table, the risk rows of country and AS pages, the ports index) are
+//! computed in the background and land
 //! in the result cache, so the first visitor after an ingest does not wait for a pass over
 //! millions of flow tuples.
 
@@ -41,6 +42,13 @@ async fn warm_once(state: &AppState, done: Option<u64>) -> Result<u64, crate::er
         .scan_index(&window, greenwatch_observe::TopBy::Port)
         .await?;
     reads.risks_json().await?;
+    // The risk rows every country and AS page shows.
+    reads
+        .metric_tables(crate::data::all_risks_by(GroupBy::Country))
+        .await?;
+    reads
+        .metric_tables(crate::data::all_risks_by(GroupBy::Asn))
+        .await?;
     for risk in reads.risks().await?.iter() {
         if risk.last_day.is_none() {
             continue;

@@ -2,7 +2,9 @@
 //! (Debian packages `chromium` and `chromium-driver`; `.ci/run` installs them). Logs in through
 //! the form, checks that every overview chart is drawn with data and that the analyst sees their
 //! organisation's AMBER capture, uploads a capture through the upload form and sees it in the
-//! charts, then opens a risk page's map and a country page; and draws an alert's chart with its band.
+//! charts, sees the TLP:AMBER banner and switches to the public view and back, searches a
+//! country from the header, then opens a risk page's map and a country page; and draws an
+//! alert's chart with its band.
 
 mod common;
 #[path = "common/webdriver.rs"]
@@ -87,12 +89,24 @@ async fn an_analyst_logs_in_uploads_a_capture_and_sees_the_charts_drawn_with_it(
         assert_eq!(who, LOGIN);
         browser.chart_points();
         assert_eq!(browser.island_packets(), public + amber, "the member also sees cert-b's AMBER capture");
+        // The page says it shows AMBER data; the public view shows exactly the public's.
+        let banner = browser.script("const b = document.getElementById('tlp-banner'); return b ? b.textContent : '';");
+        assert!(banner.as_str().unwrap().contains("TLP:AMBER"), "{banner}");
+        browser.click("#view-switch");
+        browser.wait_for("return document.getElementById('public-view-banner') ? true : null;");
+        browser.chart_points();
+        assert_eq!(browser.island_packets(), public, "the public view is the public's overview");
+        assert!(browser.url().ends_with('/'), "the switch comes back to the page");
+        browser.click("#view-switch");
+        browser.wait_for("return document.getElementById('public-view-banner') ? null : true;");
+        browser.chart_points();
+        assert_eq!(browser.island_packets(), public + amber);
 
         // Upload a capture through the form: the script shows the upload, then the job page
         // reloads itself until the ingest is done.
         browser.open(&format!("{base}/upload"));
         browser.type_into("input[name=file]", upload_path.to_str().unwrap());
-        browser.click("button[type=submit]");
+        browser.click("main button[type=submit]");
         let state = browser.wait_for(
             "const job = document.getElementById('upload-job');
              return job && job.dataset.state !== 'ingesting' ? job.dataset.state : null;",
@@ -101,6 +115,14 @@ async fn an_analyst_logs_in_uploads_a_capture_and_sees_the_charts_drawn_with_it(
         browser.open(&format!("{base}/"));
         browser.chart_points();
         assert_eq!(browser.island_packets(), public + amber + uploaded, "the upload is in the charts");
+
+        // The header's search box lands on the page that knows what was typed.
+        browser.type_into("form.search input[name=q]", "CN");
+        browser.script("document.querySelector('form.search').submit(); return true;");
+        let landed = browser.wait_for(&format!(
+            "return location.href.startsWith('{base}/countries/CN') ? location.href : null;"
+        ));
+        assert!(landed.as_str().unwrap().ends_with("/countries/CN"), "{landed}");
 
         browser.open(&format!("{base}/risks/openrecursivedns"));
         let map = browser.wait_for(

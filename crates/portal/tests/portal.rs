@@ -11,7 +11,7 @@ use common::*;
 use greenwatch_feeds::Catalogue;
 use greenwatch_metrics::{Engine, GroupBy};
 use greenwatch_model::access::{Role, Viewer};
-use greenwatch_model::{Period, PeriodKind, TrafficClass};
+use greenwatch_model::{Period, PeriodKind, Timestamp, TrafficClass};
 use greenwatch_netdb::NetDb;
 use greenwatch_observe::{infer_dos, FlowFilter, Observations, Top, TopBy};
 use greenwatch_portal::{router, AppState, Visitor};
@@ -229,7 +229,9 @@ async fn every_overview_table_downloads_as_csv() {
         let disposition = reply.headers[header::CONTENT_DISPOSITION].to_str().unwrap();
         assert!(disposition.contains(&format!("greenwatch-overview-{part}-2026-10-05")));
         let lines: Vec<&str> = reply.body.lines().collect();
-        assert_eq!(lines[0], header_row);
+        // The last column is the TLP marking of the data (the public's: CLEAR).
+        assert_eq!(lines[0], format!("{header_row},tlp"));
+        assert!(lines[1..].iter().all(|l| l.ends_with(",CLEAR")), "{part}");
         assert_eq!(lines.len() - 1, rows, "{part}");
     }
     for part in ["countries", "dos"] {
@@ -413,7 +415,13 @@ async fn the_overview_page_holds_its_tables_and_chart_data() {
     let start = page.find("id=\"overview-data\">").unwrap() + "id=\"overview-data\">".len();
     let end = start + page[start..].find("</script>").unwrap();
     let island: Value = serde_json::from_str(&page[start..end]).unwrap();
-    assert_eq!(island, get(&f.app, "/api/v1/overview").await.json());
+    let mut api = get(&f.app, "/api/v1/overview").await.json();
+    // The API's answer is the island plus its TLP marking.
+    assert_eq!(
+        api.as_object_mut().unwrap().remove("tlp"),
+        Some("CLEAR".into())
+    );
+    assert_eq!(island, api);
     assert!(
         page.contains("<span class=\"cc\">US</span> United States"),
         "country names in the table"
@@ -592,4 +600,36 @@ fn the_store_is_shared_by_concurrent_requests() {
             assert_eq!(r.await.unwrap(), StatusCode::OK);
         }
     });
+}
+
+#[tokio::test]
+async fn the_overview_says_how_much_darknet_it_covers_how_fresh_it_is_and_splits_countries_by_class(
+) {
+    let f = fixture();
+    let overview = get(&f.app, "/api/v1/overview").await.json();
+    let nets: std::collections::BTreeSet<String> = f
+        .clear
+        .flows()
+        .filter(|flow| flow.dst_net.is_ipv4())
+        .map(|flow| flow.dst_net.to_string())
+        .collect();
+    assert_eq!(overview["darknet_v4_24s"], nets.len() as u64);
+    let last = f.clear.flows().map(|flow| flow.bucket).max().unwrap();
+    assert_eq!(
+        overview["newest_data"],
+        Timestamp::from_secs(last + 3600).to_rfc3339()
+    );
+    let by_class = overview["countries_by_class"].as_array().unwrap();
+    assert_eq!(by_class.len(), 4);
+    let scan = by_class.iter().find(|c| c["class"] == "scan").unwrap();
+    let scan_packets: u64 = scan["countries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["packets"].as_u64().unwrap())
+        .sum();
+    assert_eq!(scan_packets, overview["totals"]["by_class"]["scan"]);
+    let page = get(&f.app, "/").await.body;
+    assert!(page.contains("id=\"country-class\""));
+    assert!(page.contains("Darknet seen") && page.contains("Newest data"));
 }

@@ -10,37 +10,53 @@
   GW.classSeries("chart-series", data.series);
   GW.topPorts("chart-ports", data.top_ports);
 
-  var top = data.countries.slice(0, 20);
-  GW.chart("chart-countries", {
-    grid: { left: 150, right: 24, top: 8, bottom: 28 },
-    xAxis: { type: "value", axisLabel: { formatter: GW.short } },
-    yAxis: {
-      type: "category",
-      inverse: true,
-      data: top.map(function (r) {
-        var name = r.name.length > 18 ? r.name.slice(0, 17) + "…" : r.name;
-        return (r.country || "--") + "  " + name;
-      })
-    },
-    tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
-    series: [{
-      name: "packets",
-      type: "bar",
-      itemStyle: { color: "#3b6ea5" },
-      data: top.map(function (r) { return r.packets; })
-    }]
-  });
-
-  GW.choropleth(
-    "chart-map",
-    data.countries
-      .filter(function (r) { return r.country; })
-      .map(function (r) { return { country: r.country, value: r.packets }; }),
-    "packets",
-    function (code) {
-      window.location.href = "/countries/" + encodeURIComponent(code) + window.location.search;
+  // The source countries of all traffic, or of one class (scanners and DoS victims are
+  // different populations), as the select chooses.
+  function countriesOf(cls) {
+    if (!cls) {
+      return data.countries;
     }
-  );
+    var found = (data.countries_by_class || []).filter(function (c) { return c.class === cls; })[0];
+    return found ? found.countries : [];
+  }
+  function drawCountries(cls) {
+    var rows = countriesOf(cls);
+    var top = rows.slice(0, 20);
+    GW.chart("chart-countries", {
+      grid: { left: 150, right: 24, top: 8, bottom: 28 },
+      xAxis: { type: "value", axisLabel: { formatter: GW.short } },
+      yAxis: {
+        type: "category",
+        inverse: true,
+        data: top.map(function (r) {
+          var name = r.name.length > 18 ? r.name.slice(0, 17) + "…" : r.name;
+          return (r.country || "--") + "  " + name;
+        })
+      },
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      series: [{
+        name: "packets",
+        type: "bar",
+        itemStyle: { color: "#3b6ea5" },
+        data: top.map(function (r) { return r.packets; })
+      }]
+    });
+    GW.choropleth(
+      "chart-map",
+      rows
+        .filter(function (r) { return r.country; })
+        .map(function (r) { return { country: r.country, value: r.packets }; }),
+      cls ? cls + " packets" : "packets",
+      function (code) {
+        window.location.href = "/countries/" + encodeURIComponent(code) + window.location.search;
+      }
+    );
+  }
+  var classSelect = document.getElementById("country-class");
+  if (classSelect) {
+    classSelect.addEventListener("change", function () { drawCountries(classSelect.value); });
+  }
+  drawCountries(classSelect ? classSelect.value : "");
 
   var hours = [];
   for (var h = 0; h < 24; h++) {

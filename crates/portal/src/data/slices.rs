@@ -3,14 +3,14 @@
 //! accumulator, as for the overview; the ASN slice adds the AS's hosts of each risk.
 
 use super::{
-    class_series, country_rows, finish_series, metric_tables, window_scope, ClassSeries,
-    CountryRow, MetricsQuery, PortKey, Sources, Totals, MIN_HOSTS, TOP_PORTS,
+    class_series, country_rows, finish_series, window_scope, ClassSeries, CountryRow, PortKey,
+    Sources, Totals, MIN_HOSTS, TOP_PORTS,
 };
 use crate::error::PortalError;
 use crate::range::Window;
-use greenwatch_metrics::GroupBy;
+use greenwatch_metrics::MetricTable;
 use greenwatch_model::access::Viewer;
-use greenwatch_model::{Fingerprint, PeriodKind, Timestamp, TrafficClass};
+use greenwatch_model::{Fingerprint, Timestamp, TrafficClass};
 use greenwatch_observe::{FlowFilter, FlowTuple, Top, TopBy, TopRow};
 use greenwatch_store::ObservationStore;
 use rustc_hash::FxHashSet;
@@ -114,6 +114,7 @@ pub fn slice(
     viewer: &Viewer,
     slice: Slice,
     window: Option<Window>,
+    risk_tables: &[MetricTable],
 ) -> Result<SliceReport, PortalError> {
     let names = sources.netdb.snapshots().last();
     let as_name = |asn: u32| names.and_then(|s| s.as_name(asn)).map(str::to_owned);
@@ -221,22 +222,20 @@ pub fn slice(
             .collect();
     }
     if let Slice::Asn(asn) = slice {
-        report.risks = asn_risks(sources, viewer, asn)?;
+        report.risks = asn_risks(sources, risk_tables, asn)?;
     }
     Ok(report)
 }
 
 /// The AS's row of every risk with data, latest month (rows under the publication threshold
 /// are not shown, as in the ASN ranking).
-fn asn_risks(sources: &Sources, viewer: &Viewer, asn: u32) -> Result<Vec<AsnRisk>, PortalError> {
-    let query = MetricsQuery {
-        risk: "all".into(),
-        by: GroupBy::Asn,
-        period: PeriodKind::Month,
-        at: None,
-    };
+fn asn_risks(
+    sources: &Sources,
+    risk_tables: &[MetricTable],
+    asn: u32,
+) -> Result<Vec<AsnRisk>, PortalError> {
     let mut risks = Vec::new();
-    for table in metric_tables(sources, viewer, &query)? {
+    for table in risk_tables {
         let (rows, _) = table.publishable(MIN_HOSTS);
         let Some(row) = rows.iter().find(|r| r.asn == Some(asn)) else {
             continue;

@@ -389,6 +389,32 @@ fn overview_page(
         value: o.dos.len().to_string(),
         note: "inferred from backscatter".into(),
     });
+    // How much of the darknet the viewer's sensors make up, and how fresh their data is.
+    stats.push(Stat {
+        label: "Darknet seen".into(),
+        value: format!("{} /24", views::int(o.darknet_v4_24s)),
+        note: if o.darknet_v6_64s > 0 {
+            format!(
+                "{} IPv4 addresses, {} IPv6 /64",
+                views::int(o.darknet_v4_24s * 256),
+                views::int(o.darknet_v6_64s)
+            )
+        } else {
+            format!("{} IPv4 addresses", views::int(o.darknet_v4_24s * 256))
+        },
+    });
+    if let Some(newest) = o.newest_data {
+        let age = (chrono::Utc::now().timestamp() - newest.secs()).max(0);
+        stats.push(Stat {
+            label: "Newest data".into(),
+            value: range::display(newest.secs()),
+            note: match age / 3600 {
+                0 => "within the hour".into(),
+                h if h < 48 => format!("{h} hours ago"),
+                h => format!("{} days ago", h / 24),
+            },
+        });
+    }
     OverviewPage {
         layout,
         has_data: window.is_some() && total > 0,
