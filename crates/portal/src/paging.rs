@@ -52,6 +52,14 @@ impl PageQuery {
 
     /// The (offset, limit) of the page asked for, at data generation `generation`.
     pub fn bounds(&self, generation: u64) -> Result<(usize, usize), PortalError> {
+        let asked = self.asked()?;
+        asked.check_generation(generation)?;
+        Ok((asked.offset, asked.limit))
+    }
+
+    /// The page asked for, its cursor's generation not yet checked: for a list cut by the
+    /// store, whose generation is known only with the page ([`Asked::check_generation`]).
+    pub fn asked(&self) -> Result<Asked, PortalError> {
         let limit = match self.limit.as_deref().map(str::trim) {
             None | Some("") => DEFAULT_LIMIT,
             Some(text) => match text.parse::<usize>() {
@@ -63,22 +71,39 @@ impl PageQuery {
                 }
             },
         };
-        let offset = match self.cursor.as_deref() {
-            None | Some("") => 0,
-            Some(text) => {
-                let cursor = Cursor::decode(text).ok_or_else(|| {
-                    PortalError::BadRequest(format!("cursor {text:?} is not one this API issued"))
-                })?;
-                if cursor.generation != generation {
-                    return Err(PortalError::BadRequest(
-                        "the data changed since this cursor was issued; start again without a cursor"
-                            .into(),
-                    ));
-                }
-                cursor.offset
-            }
+        let cursor = match self.cursor.as_deref() {
+            None | Some("") => None,
+            Some(text) => Some(Cursor::decode(text).ok_or_else(|| {
+                PortalError::BadRequest(format!("cursor {text:?} is not one this API issued"))
+            })?),
         };
-        Ok((offset, limit))
+        Ok(Asked {
+            offset: cursor.map_or(0, |c| c.offset),
+            limit,
+            generation: cursor.map(|c| c.generation),
+        })
+    }
+}
+
+/// A page asked for: where it starts, how long it is, and the generation its cursor was
+/// issued at (none for the first page).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Asked {
+    pub offset: usize,
+    pub limit: usize,
+    generation: Option<u64>,
+}
+
+impl Asked {
+    /// A 400 when the cursor was issued at another generation than `generation`.
+    pub fn check_generation(&self, generation: u64) -> Result<(), PortalError> {
+        match self.generation {
+            Some(issued) if issued != generation => Err(PortalError::BadRequest(
+                "the data changed since this cursor was issued; start again without a cursor"
+                    .into(),
+            )),
+            _ => Ok(()),
+        }
     }
 }
 

@@ -712,26 +712,20 @@ pub async fn api_list(
         limit: filter.limit.clone(),
         cursor: filter.cursor.clone(),
     };
-    // The cursor's generation is the newest matching id: read it first (a page of one), so
-    // a cursor from before a new alert is refused rather than skipping one.
-    let viewer = visitor.viewer.clone();
-    let mut probe = query.clone();
-    probe.limit = 1;
-    let newest = state
-        .read(move |s| data::alert_page(s, &viewer, &probe))
-        .await?
-        .newest_id as u64;
-    let (offset, limit) = paging.bounds(newest)?;
-    (query.offset, query.limit) = (offset, limit);
+    let asked = paging.asked()?;
+    (query.offset, query.limit) = (asked.offset, asked.limit);
     let viewer = visitor.viewer.clone();
     let found = state
         .read(move |s| data::alert_page(s, &viewer, &query))
         .await?;
+    // The cursor's generation is the newest matching id: a cursor from before a new alert is
+    // refused rather than skipping one.
+    asked.check_generation(found.newest_id as u64)?;
     let response = paging::cut_page(
         &found.alerts,
-        offset,
+        asked.offset,
         found.total,
-        limit,
+        asked.limit,
         found.newest_id as u64,
         &uri,
     )?;
