@@ -75,6 +75,49 @@ fn organisations_users_and_tokens_are_created_listed_and_audited_without_secrets
     assert_eq!(secret.len(), 64);
     let tokens = env.json(&["token", "list", "ana@cert-a.example", "--json"]);
     assert!(!tokens.to_string().contains(&secret));
+    assert_eq!(
+        tokens[0]["scopes"],
+        serde_json::json!(["read"]),
+        "read by default"
+    );
+    assert!(tokens[0]["expires_at"].is_string(), "expires by default");
+    let out = env.run(&[
+        "token",
+        "add",
+        "ana@cert-a.example",
+        "--name",
+        "uploads",
+        "--scope",
+        "upload,read",
+        "--expires",
+        "never",
+    ]);
+    assert_success(&out);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("scopes read,upload, never expires"));
+    let bad = env.run(&[
+        "token",
+        "add",
+        "ana@cert-a.example",
+        "--name",
+        "x",
+        "--scope",
+        "admin",
+    ]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown token scope \"admin\""));
+    let long = env.run(&[
+        "token",
+        "add",
+        "ana@cert-a.example",
+        "--name",
+        "x",
+        "--expires",
+        "5y",
+    ]);
+    assert!(String::from_utf8_lossy(&long.stderr).contains("1 to 366 days"));
+    let tokens = env.json(&["token", "list", "ana@cert-a.example", "--json"]);
+    assert_eq!(tokens[1]["expires_at"], serde_json::Value::Null);
+    assert_success(&env.run(&["token", "revoke", &tokens[1]["id"].to_string()]));
     assert_success(&env.run(&["token", "revoke", &tokens[0]["id"].to_string()]));
 
     let audit = env.json(&["audit", "--json"]);
@@ -88,6 +131,8 @@ fn organisations_users_and_tokens_are_created_listed_and_audited_without_secrets
         actions,
         [
             "token.revoke",
+            "token.revoke",
+            "token.create",
             "token.create",
             "user.create",
             "user.create",

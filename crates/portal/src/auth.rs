@@ -2,8 +2,9 @@
 //!
 //! - A session is a 256-bit random cookie (`gw_session`: HttpOnly, Secure, SameSite=Strict);
 //!   the store keeps only its hash, with the session's CSRF token and expiry (12 h).
-//! - Scripts send `Authorization: Bearer <token>`; a wrong or revoked token is a 401, never a
-//!   silent fall-back to anonymous.
+//! - Scripts send `Authorization: Bearer <token>`; a wrong, revoked or expired token is a
+//!   401, never a silent fall-back to anonymous. A token acts only within its scopes
+//!   ([`scope_needed`]): a request outside them is a 403 that names the scope it needs.
 //! - Every form that changes something carries a CSRF token checked in constant time: the
 //!   session's token, or before login a double-submit cookie (`gw_login_csrf`).
 //! - Failed logins are rate-limited per client address and per login from an address (slowed
@@ -19,13 +20,13 @@ use crate::visitor::ClientAddress;
 use crate::{AppState, Visitor};
 use askama::Template;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use greenwatch_auth::{check_password, new_secret, secret_hash, tokens_match, CheckMemory};
 use greenwatch_model::access::Viewer;
-use greenwatch_model::account::{AuditEntry, Session, User};
+use greenwatch_model::account::{AuditEntry, Session, TokenScope, User};
 use greenwatch_model::Timestamp;
 use greenwatch_store::AccountStore;
 use std::sync::{Arc, Mutex};
@@ -79,6 +80,28 @@ fn set_cookie(name: &str, value: &str, max_age_secs: i64) -> HeaderValue {
     .expect("cookie values are hex")
 }
 
+/// The scope an API token needs for `method` on `path`: `read` for every GET, the write
+/// scope of each API write route, and `None` for every other write (forms belong to
+/// browser sessions and their CSRF tokens; a token never posts them). The one place that
+/// says what a token may do: a new API write route is added here, or no token reaches it.
+pub fn scope_needed(method: &Method, path: &str) -> Option<TokenScope> {
+    if method == Method::GET || method == Method::HEAD {
+        return Some(TokenScope::Read);
+    }
+    if method != Method::POST {
+        return None;
+    }
+    let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    match parts.as_slice() {
+        ["", "api", "v1", "uploads"] => Some(TokenScope::Upload),
+        ["", "api", "v1", "alerts", "triage"] => Some(TokenScope::Triage),
+        ["", "api", "v1", "sensors"] | ["", "api", "v1", "sensors", _, _, "revoke"] => {
+            Some(TokenScope::Sensor)
+        }
+        _ => None,
+    }
+}
+
 /// Middleware: turns a bearer token or a session cookie into the request's [`Visitor`].
 pub async fn authenticate(
     State(state): State<AppState>,
@@ -95,7 +118,33 @@ pub async fn authenticate(
             .write(move |store| Ok(store.use_token(&hash, now())?))
             .await
         {
-            Ok(Some((_, user))) => {
+            Ok(Some((token, user))) => {
+                let at = now();
+                if token.expired(at) {
+                    let when = token.expires_at.map(|t| t.to_string()).unwrap_or_default();
+                    return PortalError::Unauthorized(format!(
+                        "API token {} expired at {when}; create a new one on /account.",
+                        token.id
+                    ))
+                    .into_problem();
+                }
+                match scope_needed(request.method(), request.uri().path()) {
+                    Some(scope) if token.allows(scope) => {}
+                    Some(scope) => {
+                        return PortalError::Forbidden(format!(
+                            "API token {} has scopes {}; this request needs scope {scope}.",
+                            token.id,
+                            TokenScope::list(&token.scopes)
+                        ))
+                        .into_problem()
+                    }
+                    None => {
+                        return PortalError::Forbidden(
+                            "API tokens cannot post forms; use the JSON API (/api/docs).".into(),
+                        )
+                        .into_problem()
+                    }
+                }
                 request.extensions_mut().insert(visitor_of(&user));
             }
             Ok(None) => {

@@ -198,7 +198,7 @@ async fn an_api_token_is_shown_once_works_as_bearer_and_stops_when_revoked() {
         &f.app,
         "/account/tokens",
         Some(&member),
-        &csrf_form(&csrf, "name=nightly+script"),
+        &csrf_form(&csrf, "name=nightly+script&scope_read=on"),
     )
     .await;
     assert_eq!(created.status, StatusCode::OK, "{}", created.body);
@@ -355,7 +355,11 @@ async fn a_password_change_ends_api_tokens_unless_kept() {
         f.store
             .create_token(
                 id,
-                "export",
+                &greenwatch_model::account::NewApiToken::new(
+                    "export",
+                    &greenwatch_model::account::TokenScope::ALL,
+                    None,
+                ),
                 &greenwatch_auth::secret_hash(secret),
                 "t",
                 Timestamp(1),

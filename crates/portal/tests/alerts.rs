@@ -217,7 +217,11 @@ async fn the_atom_feed_gives_the_public_clear_alerts_and_a_token_its_organisatio
     f.store
         .create_token(
             user.id,
-            "feed",
+            &greenwatch_model::account::NewApiToken::new(
+                "feed",
+                &greenwatch_model::account::TokenScope::ALL,
+                None,
+            ),
             &greenwatch_auth::secret_hash(secret),
             "test",
             Timestamp(1),
@@ -643,7 +647,11 @@ async fn scripts_triage_with_a_token_and_a_session_needs_its_csrf_header() {
     f.store
         .create_token(
             user.id,
-            "triage",
+            &greenwatch_model::account::NewApiToken::new(
+                "triage",
+                &greenwatch_model::account::TokenScope::ALL,
+                None,
+            ),
             &greenwatch_auth::secret_hash(secret),
             "test",
             Timestamp(1),

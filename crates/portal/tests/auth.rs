@@ -272,7 +272,17 @@ async fn api_tokens_authenticate_scripts_and_bad_tokens_are_401() {
     let user = store.user_by_login("ana@cert-b.example").unwrap().unwrap();
     let secret = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
     let id = store
-        .create_token(user.id, "test", &secret_hash(secret), "test", Timestamp(2))
+        .create_token(
+            user.id,
+            &greenwatch_model::account::NewApiToken::new(
+                "test",
+                &greenwatch_model::account::TokenScope::ALL,
+                None,
+            ),
+            &secret_hash(secret),
+            "test",
+            Timestamp(2),
+        )
         .unwrap();
     let with = |token: &str| {
         Request::get(METRICS)

@@ -315,3 +315,179 @@ async fn a_sensor_page_reads_one_bounded_window() {
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert!(refused.body.contains("at most 31 days"), "{}", refused.body);
 }
+
+/// A token acts only within its scopes and until its expiry: a read token reads but cannot
+/// upload, triage or register sensors (403 naming the scope), no token posts a form, an
+/// expired token is a 401 that says so, and a `sensor` token registers and revokes the
+/// organisation's sensors through the API.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_tokens_act_only_within_their_scopes_and_until_they_expire() {
+    use axum::body::Body;
+    use axum::http::{header, Request};
+    use greenwatch_model::account::{NewApiToken, TokenScope};
+    let mut f = fixture();
+    sign_in(&mut f.store, "ana@cert-b.example", "cert-b", Role::Admin, 1);
+    let user = f
+        .store
+        .user_by_login("ana@cert-b.example")
+        .unwrap()
+        .unwrap();
+    f.store
+        .set_constituency(
+            "cert-b",
+            &Constituency {
+                networks: vec!["198.51.100.0/22".parse().unwrap()],
+            },
+            "test",
+            Timestamp(1),
+        )
+        .unwrap();
+    let now = Timestamp(chrono::Utc::now().timestamp_micros());
+    let mut token = |name: &str, scopes: &[TokenScope], expires: Option<Timestamp>| {
+        let secret = format!("{name:0>64}");
+        f.store
+            .create_token(
+                user.id,
+                &NewApiToken::new(name, scopes, expires),
+                &greenwatch_auth::secret_hash(&secret),
+                "test",
+                Timestamp(1),
+            )
+            .unwrap();
+        secret
+    };
+    let reader = token("reader", &[TokenScope::Read], None);
+    let uploader = token("uploader", &[TokenScope::Upload], None);
+    let provisioner = token("provisioner", &[TokenScope::Sensor], None);
+    let expired = token("expired", &TokenScope::ALL, Some(Timestamp(now.0 - 1)));
+    let current = token(
+        "current",
+        &[TokenScope::Read],
+        Some(Timestamp(now.0 + 3_600_000_000)),
+    );
+
+    let call = |method: &str, uri: &str, secret: &str, body: &str, kind: &str| {
+        Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {secret}"))
+            .header(header::CONTENT_TYPE, kind)
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    let json = "application/json";
+    let get = |secret: &str| call("GET", "/api/v1/overview", secret, "", json);
+    assert_eq!(send(&f.app, get(&reader)).await.status, StatusCode::OK);
+    assert_eq!(send(&f.app, get(&current)).await.status, StatusCode::OK);
+    let no_read = send(&f.app, get(&uploader)).await;
+    assert_eq!(no_read.status, StatusCode::FORBIDDEN);
+    assert!(
+        no_read.body.contains("needs scope read"),
+        "{}",
+        no_read.body
+    );
+    let late = send(&f.app, get(&expired)).await;
+    assert_eq!(late.status, StatusCode::UNAUTHORIZED);
+    assert!(late.body.contains("expired"), "{}", late.body);
+
+    let sensor = r#"{"name": "b-api", "block": "198.51.100.0/24", "tlp": "green"}"#;
+    for (uri, body, scope) in [
+        ("/api/v1/uploads", "", "upload"),
+        (
+            "/api/v1/alerts/triage",
+            r#"{"ids": [1], "state": "acknowledged"}"#,
+            "triage",
+        ),
+        ("/api/v1/sensors", sensor, "sensor"),
+    ] {
+        let refused = send(&f.app, call("POST", uri, &reader, body, json)).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{uri}");
+        assert!(
+            refused.body.contains(&format!("needs scope {scope}")),
+            "{uri}: {}",
+            refused.body
+        );
+    }
+    assert!(revoked(&f, &SensorRef::new("cert-b", "b-api")).is_none());
+    let form = send(
+        &f.app,
+        call(
+            "POST",
+            "/account/tokens",
+            &reader,
+            "name=more&scope_upload=on",
+            "application/x-www-form-urlencoded",
+        ),
+    )
+    .await;
+    assert_eq!(form.status, StatusCode::FORBIDDEN, "{}", form.body);
+    assert!(f
+        .store
+        .tokens(user.id)
+        .unwrap()
+        .iter()
+        .all(|t| t.name != "more"));
+
+    let made = send(
+        &f.app,
+        call("POST", "/api/v1/sensors", &provisioner, sensor, json),
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    let made = made.json();
+    assert_eq!(made["sensor"], "cert-b/b-api");
+    let sensor_token = made["token"].as_str().unwrap();
+    let stored = f
+        .store
+        .sensor_by_token(&greenwatch_auth::secret_hash(sensor_token))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (stored.org.as_str(), stored.name.as_str()),
+        ("cert-b", "b-api")
+    );
+    let outside = r#"{"name": "b-far", "block": "203.0.113.0/24", "tlp": "green"}"#;
+    let far = send(
+        &f.app,
+        call("POST", "/api/v1/sensors", &provisioner, outside, json),
+    )
+    .await;
+    assert_eq!(far.status, StatusCode::BAD_REQUEST, "{}", far.body);
+    let gone = send(
+        &f.app,
+        call(
+            "POST",
+            "/api/v1/sensors/cert-b/b-api/revoke",
+            &provisioner,
+            "",
+            json,
+        ),
+    )
+    .await;
+    assert_eq!(gone.status, StatusCode::OK, "{}", gone.body);
+    assert_eq!(revoked(&f, &SensorRef::new("cert-b", "b-api")), Some(true));
+    let foreign = send(
+        &f.app,
+        call(
+            "POST",
+            "/api/v1/sensors/cert-a/nothing/revoke",
+            &provisioner,
+            "",
+            json,
+        ),
+    )
+    .await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+
+    let used: Vec<(String, bool)> = f
+        .store
+        .tokens(user.id)
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.name, t.last_used_at.is_some()))
+        .collect();
+    assert!(
+        used.contains(&("expired".into(), false)),
+        "an expired token is not used: {used:?}"
+    );
+}

@@ -328,7 +328,11 @@ async fn a_script_uploads_with_an_api_token_and_no_csrf() {
     f.store
         .create_token(
             user.id,
-            "ci",
+            &greenwatch_model::account::NewApiToken::new(
+                "ci",
+                &greenwatch_model::account::TokenScope::ALL,
+                None,
+            ),
             &greenwatch_auth::secret_hash(&secret),
             "test",
             greenwatch_model::Timestamp(1),

@@ -19,7 +19,8 @@ mod sqlite;
 use chrono::NaiveDate;
 use greenwatch_model::access::{Label, Viewer};
 use greenwatch_model::account::{
-    ApiToken, AuditEntry, Constituency, Organisation, Session, TokensOnNewPassword, User,
+    ApiToken, AuditEntry, Constituency, NewApiToken, Organisation, Session, TokensOnNewPassword,
+    User,
 };
 use greenwatch_model::sensor::SensorRef;
 use greenwatch_model::{FeedCounts, RiskEvent, Timestamp};
@@ -351,16 +352,18 @@ pub trait AccountStore {
     /// Removes sessions that expired before `now`; returns how many.
     fn purge_sessions(&mut self, now: Timestamp) -> Result<u64, StoreError>;
 
-    /// Stores a token (by hash); returns its id.
+    /// Stores a token (by hash) with its scopes and expiry; returns its id.
     fn create_token(
         &mut self,
         user_id: i64,
-        name: &str,
+        token: &NewApiToken,
         token_hash: &str,
         actor: &str,
         now: Timestamp,
     ) -> Result<i64, StoreError>;
-    /// The unrevoked token with this hash and its (enabled) user; records the use.
+    /// The unrevoked token with this hash and its (enabled) user, expired or not (so the
+    /// caller can say "expired" rather than "unknown"); records the use only of a token that
+    /// has not expired at `now`.
     fn use_token(
         &mut self,
         token_hash: &str,

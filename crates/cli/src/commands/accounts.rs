@@ -8,7 +8,10 @@ use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use greenwatch_auth::{hash_password, new_password, new_secret, secret_hash};
 use greenwatch_model::access::Role;
-use greenwatch_model::account::{Constituency, Organisation, TokensOnNewPassword};
+use greenwatch_model::account::{
+    parse_token_lifetime, token_expiry, Constituency, NewApiToken, Organisation, TokenScope,
+    TokensOnNewPassword,
+};
 use greenwatch_model::sensor::AddressBlock;
 use greenwatch_model::Timestamp;
 use greenwatch_store::{AccountStore, NewUser};
@@ -243,6 +246,13 @@ enum TokenCommand {
         /// What the token is for.
         #[arg(long)]
         name: String,
+        /// What it may do, comma-separated: read (every GET), upload (captures and feed
+        /// files), sensor (register and revoke sensors), triage (change alert states).
+        #[arg(long, default_value = "read", value_parser = TokenScope::parse_list)]
+        scope: std::vec::Vec<TokenScope>,
+        /// How long it works: 30d, 12w, 6m, 1y (at most 366 days), or never.
+        #[arg(long, default_value = "90d", value_parser = parse_token_lifetime)]
+        expires: std::option::Option<i64>,
     },
     /// List a user's tokens.
     List {
@@ -263,14 +273,28 @@ pub fn run_token(data: &DataDir, args: TokenArgs) -> anyhow::Result<ExitCode> {
             .id)
     };
     match args.command {
-        TokenCommand::Add { login, name } => {
+        TokenCommand::Add {
+            login,
+            name,
+            scope,
+            expires,
+        } => {
             let id = user_id(&store, &login)?;
             let secret = new_secret()?;
-            let token = store.create_token(id, &name, &secret_hash(&secret), CLI_ACTOR, now())?;
-            println!("token {token} for {login}; secret (shown once): {secret}");
+            let at = now();
+            let asked = NewApiToken::new(&name, &scope, token_expiry(at, expires));
+            let token = store.create_token(id, &asked, &secret_hash(&secret), CLI_ACTOR, at)?;
+            let until = asked
+                .expires_at
+                .map_or_else(|| "never expires".to_string(), |t| format!("expires {t}"));
+            println!(
+                "token {token} for {login} (scopes {}, {until}); secret (shown once): {secret}",
+                TokenScope::list(&scope)
+            );
         }
         TokenCommand::List { login, json } => {
             let tokens = store.tokens(user_id(&store, &login)?)?;
+            let at = now();
             if json {
                 table::print_json(&tokens)?;
             } else {
@@ -280,15 +304,37 @@ pub fn run_token(data: &DataDir, args: TokenArgs) -> anyhow::Result<ExitCode> {
                         vec![
                             t.id.to_string(),
                             t.name.clone(),
+                            TokenScope::list(&t.scopes),
                             t.created_at.to_string(),
                             t.last_used_at
                                 .map(|t| t.to_string())
                                 .unwrap_or_else(|| "-".into()),
-                            if t.revoked { "revoked" } else { "active" }.into(),
+                            t.expires_at
+                                .map(|t| t.to_string())
+                                .unwrap_or_else(|| "never".into()),
+                            if t.revoked {
+                                "revoked"
+                            } else if t.expired(at) {
+                                "expired"
+                            } else {
+                                "active"
+                            }
+                            .into(),
                         ]
                     })
                     .collect();
-                table::print(&["id", "name", "created", "last used", "state"], &rows);
+                table::print(
+                    &[
+                        "id",
+                        "name",
+                        "scopes",
+                        "created",
+                        "last used",
+                        "expires",
+                        "state",
+                    ],
+                    &rows,
+                );
             }
         }
         TokenCommand::Revoke { id } => {

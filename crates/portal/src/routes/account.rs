@@ -21,7 +21,10 @@ use greenwatch_auth::{
     check_password, hash_password, new_secret, secret_hash, tokens_match, AuthError,
 };
 use greenwatch_model::access::{Role, Viewer};
-use greenwatch_model::account::TokensOnNewPassword;
+use greenwatch_model::account::{
+    parse_token_lifetime, token_expiry, NewApiToken, TokenScope, TokensOnNewPassword,
+    TOKEN_DEFAULT_LIFETIME_DAYS,
+};
 use greenwatch_model::Timestamp;
 use greenwatch_store::{AccountStore, StoreError};
 
@@ -101,6 +104,48 @@ impl Member {
     }
 }
 
+impl Member {
+    /// The user behind a JSON API write: an API token's user (its scope was checked by
+    /// [`crate::auth::scope_needed`]), or a browser session that sent its CSRF token as
+    /// `X-CSRF-Token`; 401 for the public.
+    pub fn calling_api(
+        visitor: Visitor,
+        csrf: Option<Extension<SessionCsrf>>,
+        headers: &axum::http::HeaderMap,
+    ) -> Result<Member, PortalError> {
+        let session = csrf.is_some();
+        if let Some(Extension(SessionCsrf(expected))) = &csrf {
+            let given = headers
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if !tokens_match(expected, given) {
+                return Err(PortalError::Forbidden(
+                    "A browser session must send its CSRF token as X-CSRF-Token.".into(),
+                ));
+            }
+        }
+        let (Some(login), Viewer::User { org, role }) =
+            (visitor.name.clone(), visitor.viewer.clone())
+        else {
+            return Err(PortalError::Unauthorized(
+                "Send an API token (Authorization: Bearer …) to change anything.".into(),
+            ));
+        };
+        Ok(Member {
+            csrf: if session {
+                visitor.csrf.clone().unwrap_or_default()
+            } else {
+                String::new()
+            },
+            visitor,
+            login,
+            org,
+            role,
+        })
+    }
+}
+
 pub(super) fn to_login() -> Response {
     Redirect::to("/login").into_response()
 }
@@ -108,9 +153,12 @@ pub(super) fn to_login() -> Response {
 struct TokenRow {
     id: i64,
     name: String,
+    scopes: String,
     created: String,
     last_used: String,
-    revoked: bool,
+    expires: String,
+    /// `active`, `expired` or `revoked`.
+    status: &'static str,
 }
 
 #[derive(Template)]
@@ -122,6 +170,8 @@ struct AccountPage {
     role: &'static str,
     csrf: String,
     tokens: Vec<TokenRow>,
+    /// Every token scope, for the new-token form.
+    scope_choices: Vec<&'static str>,
     notice: Option<String>,
     error: Option<String>,
     /// A token just created: (name, secret), shown this once.
@@ -180,6 +230,7 @@ async fn account_page(
         })
         .await?;
     let status = outcome.status();
+    let at = now();
     let page = AccountPage {
         layout: Layout::new("Account", None, Some(&member.visitor)),
         login: member.login,
@@ -191,12 +242,21 @@ async fn account_page(
             .rev()
             .map(|t| TokenRow {
                 id: t.id,
-                name: t.name,
+                scopes: TokenScope::list(&t.scopes).replace(',', ", "),
                 created: when(t.created_at),
                 last_used: t.last_used_at.map_or_else(|| "never".into(), when),
-                revoked: t.revoked,
+                expires: t.expires_at.map_or_else(|| "never".into(), when),
+                status: if t.revoked {
+                    "revoked"
+                } else if t.expired(at) {
+                    "expired"
+                } else {
+                    "active"
+                },
+                name: t.name,
             })
             .collect(),
+        scope_choices: TokenScope::ALL.iter().map(|s| s.as_str()).collect(),
         notice: outcome.notice,
         error: outcome.error,
         new_token: outcome.created,
@@ -309,6 +369,50 @@ pub struct TokenForm {
     csrf: String,
     #[serde(default)]
     name: String,
+    /// `90d`, `1y`, `never`… ([`parse_token_lifetime`]); empty: the default lifetime.
+    #[serde(default)]
+    expires: String,
+    #[serde(default)]
+    scope_read: Option<String>,
+    #[serde(default)]
+    scope_upload: Option<String>,
+    #[serde(default)]
+    scope_sensor: Option<String>,
+    #[serde(default)]
+    scope_triage: Option<String>,
+}
+
+impl TokenForm {
+    /// The token the form asks for, created at `at`.
+    fn token(&self, at: Timestamp) -> Result<NewApiToken, PortalError> {
+        let name = self.name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(PortalError::BadRequest(
+                "A token needs a name of 1 to 100 characters (what it is for).".into(),
+            ));
+        }
+        let ticked = [
+            (&self.scope_read, TokenScope::Read),
+            (&self.scope_upload, TokenScope::Upload),
+            (&self.scope_sensor, TokenScope::Sensor),
+            (&self.scope_triage, TokenScope::Triage),
+        ];
+        let scopes: Vec<TokenScope> = ticked
+            .into_iter()
+            .filter(|(on, _)| on.is_some())
+            .map(|(_, scope)| scope)
+            .collect();
+        if scopes.is_empty() {
+            return Err(PortalError::BadRequest(
+                "Tick at least one scope: what the token may do.".into(),
+            ));
+        }
+        let lifetime = match self.expires.trim() {
+            "" => Some(TOKEN_DEFAULT_LIFETIME_DAYS),
+            other => parse_token_lifetime(other).map_err(PortalError::BadRequest)?,
+        };
+        Ok(NewApiToken::new(name, &scopes, token_expiry(at, lifetime)))
+    }
 }
 
 pub async fn create_token(
@@ -318,29 +422,33 @@ pub async fn create_token(
     Form(form): Form<TokenForm>,
 ) -> Result<Response, PageError> {
     let member = Member::posting(visitor, csrf, &form.csrf)?;
-    let name = form.name.trim().to_string();
-    let done = if name.is_empty() || name.chars().count() > 100 {
-        Err(PortalError::BadRequest(
-            "A token needs a name of 1 to 100 characters (what it is for).".into(),
-        ))
-    } else {
-        let secret = new_secret().map_err(|e| PortalError::Internal(e.to_string()))?;
-        let (login, hash, token_name) = (member.login.clone(), secret_hash(&secret), name.clone());
-        state
-            .write(move |store| {
-                let user = store.user_by_login(&login)?.ok_or_else(|| {
-                    PortalError::Forbidden("This account no longer exists.".into())
-                })?;
-                store
-                    .create_token(user.id, &token_name, &hash, &login, now())
-                    .map_err(refused)
-            })
-            .await
-            .map(|_| Outcome {
-                notice: Some(format!("Token “{name}” created.")),
-                created: Some((name, secret)),
-                ..Outcome::default()
-            })
+    let at = now();
+    let done = match form.token(at) {
+        Err(e) => Err(e),
+        Ok(token) => {
+            let secret = new_secret().map_err(|e| PortalError::Internal(e.to_string()))?;
+            let (login, hash, asked) = (member.login.clone(), secret_hash(&secret), token.clone());
+            state
+                .write(move |store| {
+                    let user = store.user_by_login(&login)?.ok_or_else(|| {
+                        PortalError::Forbidden("This account no longer exists.".into())
+                    })?;
+                    store
+                        .create_token(user.id, &asked, &hash, &login, at)
+                        .map_err(refused)
+                })
+                .await
+                .map(|_| Outcome {
+                    notice: Some(format!(
+                        "Token “{}” created with scopes {}, expiring {}.",
+                        token.name,
+                        TokenScope::list(&token.scopes),
+                        token.expires_at.map_or_else(|| "never".into(), when)
+                    )),
+                    created: Some((token.name, secret)),
+                    ..Outcome::default()
+                })
+        }
     };
     account_page(&state, member, shown(done)?).await
 }

@@ -749,21 +749,7 @@ pub async fn api_triage(
     headers: axum::http::HeaderMap,
     Json(body): Json<TriageBody>,
 ) -> Result<Json<greenwatch_alert::Triaged>, ApiError> {
-    let Some(login) = visitor.name.clone() else {
-        return Err(PortalError::Unauthorized("Send an API token to change alerts.".into()).into());
-    };
-    if let Some(Extension(SessionCsrf(expected))) = csrf {
-        let given = headers
-            .get("x-csrf-token")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        if !greenwatch_auth::tokens_match(&expected, given) {
-            return Err(PortalError::Forbidden(
-                "A browser session must send its CSRF token as X-CSRF-Token.".into(),
-            )
-            .into());
-        }
-    }
+    let login = Member::calling_api(visitor.clone(), csrf, &headers)?.login;
     let ids: Vec<String> = body
         .ids
         .iter()

@@ -102,7 +102,14 @@ pub fn all() -> Router<AppState> {
         .route("/sensors/compare", get(sensors::compare_page))
         .route("/sensors/{org}/{name}", get(sensors::page))
         .route("/sensors/{org}/{name}/revoke", post(sensors::revoke))
-        .route("/api/v1/sensors", get(sensors::api_list))
+        .route(
+            "/api/v1/sensors",
+            get(sensors::api_list).post(sensors::api_register),
+        )
+        .route(
+            "/api/v1/sensors/{org}/{name}/revoke",
+            post(sensors::api_revoke),
+        )
         .route("/api/v1/sensors/compare", get(sensors::api_compare))
         .route("/api/v1/sensors/{org}/{name}", get(sensors::api))
         .route("/search", get(search::page))

@@ -234,6 +234,86 @@ fn new_sensor(form: &RegisterForm, org: String, token: &str) -> Result<NewSensor
     })
 }
 
+/// Registers the sensor `form` describes for `member` (for the organisation asked when the
+/// member may register for it, else the member's own); the token's secret is `token`.
+async fn register_sensor(
+    state: &AppState,
+    member: &Member,
+    form: &RegisterForm,
+    token: &str,
+) -> Result<String, PortalError> {
+    // Members register for their own organisation; the operator for any
+    // (`may_administer`, docs/access-control.md).
+    let asked = form.org.trim();
+    let org = if !asked.is_empty() && may_register(member, asked, false) {
+        asked.to_string()
+    } else {
+        member.org.clone()
+    };
+    let sensor = new_sensor(form, org, token)?;
+    let login = member.login.clone();
+    let (actor_org, actor_role) = (member.org.clone(), member.role);
+    state
+        .write(move |store| {
+            let registered = store
+                .sensors()?
+                .iter()
+                .filter(|s| s.org == sensor.org)
+                .count();
+            if registered >= SENSORS_PER_ORGANISATION {
+                return Err(PortalError::BadRequest(format!(
+                    "{} has {registered} sensors, the most one organisation may \
+                     register here; revoke unused ones or ask the operator",
+                    sensor.org
+                )));
+            }
+            // Outside the constituency only the operator registers a block.
+            let admitted = store
+                .constituency(&sensor.org)?
+                .admit(&sensor.org, sensor.address_block);
+            let action = AdminAction::RegisterSensor {
+                org: &sensor.org,
+                outside_constituency: admitted.is_err(),
+            };
+            if !may_administer(&actor_org, actor_role, &action) {
+                return Err(PortalError::BadRequest(
+                    admitted
+                        .err()
+                        .unwrap_or_else(|| format!("You may not {action}.")),
+                ));
+            }
+            store
+                .register_sensor(&sensor, &login, now())
+                .map_err(refused)?;
+            Ok(SensorRef::new(sensor.org, sensor.name))
+        })
+        .await
+        .map(|sensor| sensor.to_string())
+}
+
+/// Revokes the token of `sensor` for `member`; a sensor the member may not revoke answers
+/// as if it did not exist.
+async fn revoke_sensor(
+    state: &AppState,
+    member: &Member,
+    sensor: SensorRef,
+) -> Result<SensorRef, PortalError> {
+    let (org, role, login) = (member.org.clone(), member.role, member.login.clone());
+    state
+        .write(move |store| match store.sensor(&sensor)? {
+            Some(s) if may_administer(&org, role, &AdminAction::RevokeSensor { org: &s.org }) => {
+                store
+                    .revoke_sensor(&sensor, &login, now())
+                    .map_err(refused)?;
+                Ok(sensor)
+            }
+            _ => Err(PortalError::NotFound(format!(
+                "Your organisation has no sensor {sensor}."
+            ))),
+        })
+        .await
+}
+
 pub async fn register(
     State(state): State<AppState>,
     visitor: Visitor,
@@ -241,61 +321,14 @@ pub async fn register(
     Form(form): Form<RegisterForm>,
 ) -> Result<Response, PageError> {
     let member = Member::posting(visitor.clone(), csrf, &form.csrf)?;
-    // Members register for their own organisation; the operator for any
-    // (`may_administer`, docs/access-control.md).
-    let asked = form.org.trim();
-    let org = if !asked.is_empty() && may_register(&member, asked, false) {
-        asked.to_string()
-    } else {
-        member.org.clone()
-    };
     let token = new_secret().map_err(|e| PortalError::Internal(e.to_string()))?;
-    let login = member.login.clone();
-    let (actor_org, actor_role) = (member.org.clone(), member.role);
-    let done = match new_sensor(&form, org, &token) {
-        Err(e) => Err(e),
-        Ok(sensor) => {
-            state
-                .write(move |store| {
-                    let registered = store
-                        .sensors()?
-                        .iter()
-                        .filter(|s| s.org == sensor.org)
-                        .count();
-                    if registered >= SENSORS_PER_ORGANISATION {
-                        return Err(PortalError::BadRequest(format!(
-                            "{} has {registered} sensors, the most one organisation may \
-                             register here; revoke unused ones or ask the operator",
-                            sensor.org
-                        )));
-                    }
-                    // Outside the constituency only the operator registers a block.
-                    let admitted = store
-                        .constituency(&sensor.org)?
-                        .admit(&sensor.org, sensor.address_block);
-                    let action = AdminAction::RegisterSensor {
-                        org: &sensor.org,
-                        outside_constituency: admitted.is_err(),
-                    };
-                    if !may_administer(&actor_org, actor_role, &action) {
-                        return Err(PortalError::BadRequest(
-                            admitted
-                                .err()
-                                .unwrap_or_else(|| format!("You may not {action}.")),
-                        ));
-                    }
-                    store
-                        .register_sensor(&sensor, &login, now())
-                        .map_err(refused)?;
-                    Ok(Outcome {
-                        notice: Some(format!("Sensor {} registered.", sensor.name)),
-                        created: Some((sensor.name, token)),
-                        ..Outcome::default()
-                    })
-                })
-                .await
-        }
-    };
+    let done = register_sensor(&state, &member, &form, &token)
+        .await
+        .map(|_| Outcome {
+            notice: Some(format!("Sensor {} registered.", form.name.trim())),
+            created: Some((form.name.trim().to_string(), token)),
+            ..Outcome::default()
+        });
     sensors_page(&state, visitor, Some(&member), shown(done)?).await
 }
 
@@ -306,29 +339,51 @@ pub async fn revoke(
     Path((sensor_org, name)): Path<(String, String)>,
     Form(form): Form<CsrfOnly>,
 ) -> Result<Response, PageError> {
-    let sensor = SensorRef::new(sensor_org, name);
     let member = Member::posting(visitor.clone(), csrf, &form.csrf)?;
-    let (org, role, login) = (member.org.clone(), member.role, member.login.clone());
-    let done = state
-        .write(move |store| {
-            // A sensor the member may not revoke answers as if it did not exist.
-            match store.sensor(&sensor)? {
-                Some(s)
-                    if may_administer(&org, role, &AdminAction::RevokeSensor { org: &s.org }) =>
-                {
-                    store
-                        .revoke_sensor(&sensor, &login, now())
-                        .map_err(refused)?;
-                    Ok(Outcome {
-                        notice: Some(format!("The token of sensor {sensor} is revoked.")),
-                        ..Outcome::default()
-                    })
-                }
-                _ => Err(PortalError::BadRequest(format!(
-                    "Your organisation has no sensor {sensor}."
-                ))),
-            }
+    let done = revoke_sensor(&state, &member, SensorRef::new(sensor_org, name))
+        .await
+        .map(|sensor| Outcome {
+            notice: Some(format!("The token of sensor {sensor} is revoked.")),
+            ..Outcome::default()
         })
-        .await;
+        .map_err(|e| match e {
+            PortalError::NotFound(m) => PortalError::BadRequest(m),
+            other => other,
+        });
     sensors_page(&state, visitor, Some(&member), shown(done)?).await
+}
+
+/// `POST /api/v1/sensors`: registers a sensor (`{"name", "block", "tlp", "location"?,
+/// "org"?}`) for an API token with scope `sensor`; answers 201 with the sensor's token,
+/// shown this once.
+pub async fn api_register(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    csrf: Option<Extension<SessionCsrf>>,
+    headers: axum::http::HeaderMap,
+    Json(form): Json<RegisterForm>,
+) -> Result<Response, ApiError> {
+    let member = Member::calling_api(visitor, csrf, &headers)?;
+    let token = new_secret().map_err(|e| PortalError::Internal(e.to_string()))?;
+    let sensor = register_sensor(&state, &member, &form, &token).await?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(serde_json::json!({ "sensor": sensor, "token": token })),
+    )
+        .into_response())
+}
+
+/// `POST /api/v1/sensors/{org}/{name}/revoke`: revokes a sensor's token (scope `sensor`).
+pub async fn api_revoke(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    csrf: Option<Extension<SessionCsrf>>,
+    headers: axum::http::HeaderMap,
+    Path((sensor_org, name)): Path<(String, String)>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let member = Member::calling_api(visitor, csrf, &headers)?;
+    let sensor = revoke_sensor(&state, &member, SensorRef::new(sensor_org, name)).await?;
+    Ok(Json(
+        serde_json::json!({ "sensor": sensor.to_string(), "revoked": true }),
+    ))
 }

@@ -4,7 +4,8 @@ use super::SqliteStore;
 use crate::{AccountStore, NewUser, StoreError};
 use greenwatch_model::access::Role;
 use greenwatch_model::account::{
-    ApiToken, AuditEntry, Constituency, Organisation, Session, TokensOnNewPassword, User,
+    ApiToken, AuditEntry, Constituency, NewApiToken, Organisation, Session, TokenScope,
+    TokensOnNewPassword, User,
 };
 use greenwatch_model::Timestamp;
 use rusqlite::{params, OptionalExtension, Row, Transaction};
@@ -43,7 +44,11 @@ CREATE TABLE IF NOT EXISTS api_tokens (
     token_hash TEXT NOT NULL UNIQUE,
     created_at INTEGER NOT NULL,
     last_used_at INTEGER,
-    revoked INTEGER NOT NULL DEFAULT 0
+    revoked INTEGER NOT NULL DEFAULT 0,
+    -- Comma-separated `TokenScope`s; tokens from before scopes keep what they could do.
+    scopes TEXT NOT NULL DEFAULT 'read,upload,triage',
+    -- Microseconds; NULL: never.
+    expires_at INTEGER
 );
 CREATE TABLE IF NOT EXISTS audit_log (
     id INTEGER PRIMARY KEY,
@@ -59,12 +64,28 @@ CREATE TABLE IF NOT EXISTS audit_log (
 
 /// Stores made before audit entries named their organisation: the column is added and old
 /// entries are given their actor's organisation (what they did is all that is known of them).
+/// Stores made before API tokens had scopes and an expiry: the columns are added.
 pub(super) fn migrate(conn: &rusqlite::Connection) -> Result<(), StoreError> {
     let has_org: bool = conn.query_row(
         "SELECT EXISTS(SELECT 1 FROM pragma_table_info('audit_log') WHERE name = 'org')",
         [],
         |r| r.get(0),
     )?;
+    let has_scopes: bool = conn.query_row(
+        "SELECT EXISTS(SELECT 1 FROM pragma_table_info('api_tokens') WHERE name = 'scopes')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_scopes {
+        // Tokens made before scopes could read, upload and triage: they keep exactly that,
+        // and never expire, as they were promised.
+        conn.execute_batch(
+            "BEGIN;
+             ALTER TABLE api_tokens ADD COLUMN scopes TEXT NOT NULL DEFAULT 'read,upload,triage';
+             ALTER TABLE api_tokens ADD COLUMN expires_at INTEGER;
+             COMMIT;",
+        )?;
+    }
     if !has_org {
         let [cli, system] = MACHINE_ACTORS;
         conn.execute_batch(&format!(
@@ -121,6 +142,14 @@ fn token_from_row(row: &Row<'_>) -> rusqlite::Result<ApiToken> {
         created_at: Timestamp(row.get("created_at")?),
         last_used_at: row.get::<_, Option<i64>>("last_used_at")?.map(Timestamp),
         revoked: row.get("revoked")?,
+        scopes: scopes_from(row.get("scopes")?)?,
+        expires_at: row.get::<_, Option<i64>>("expires_at")?.map(Timestamp),
+    })
+}
+
+fn scopes_from(list: String) -> rusqlite::Result<Vec<TokenScope>> {
+    TokenScope::parse_list(&list).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
     })
 }
 
@@ -484,17 +513,30 @@ impl AccountStore for SqliteStore {
     fn create_token(
         &mut self,
         user_id: i64,
-        name: &str,
+        token: &NewApiToken,
         token_hash: &str,
         actor: &str,
         now: Timestamp,
     ) -> Result<i64, StoreError> {
         let tx = super::write_transaction(&mut self.conn)?;
         let (login, org) = login_of(&tx, user_id)?;
+        let scopes = TokenScope::list(&token.scopes);
         tx.execute(
-            "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![user_id, name, token_hash, now.0],
+            "INSERT INTO api_tokens (user_id, name, token_hash, created_at, scopes, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                user_id,
+                token.name,
+                token_hash,
+                now.0,
+                scopes,
+                token.expires_at.map(|t| t.0)
+            ],
         )?;
+        let name = &token.name;
+        let expiry = token
+            .expires_at
+            .map_or("never expires".to_string(), |t| format!("expires {t}"));
         let id = tx.last_insert_rowid();
         append_org_audit(
             &tx,
@@ -503,7 +545,7 @@ impl AccountStore for SqliteStore {
                 actor,
                 "token.create",
                 &login,
-                format!("token {id} {name:?}"),
+                format!("token {id} {name:?} scopes {scopes}, {expiry}"),
             ),
             Some(&org),
         )?;
@@ -519,7 +561,7 @@ impl AccountStore for SqliteStore {
         let sql = format!(
             "SELECT api_tokens.id AS t_id, api_tokens.user_id, api_tokens.name, api_tokens.token_hash,
                     api_tokens.created_at AS t_created, api_tokens.last_used_at, api_tokens.revoked,
-                    {USER_COLUMNS}
+                    api_tokens.scopes, api_tokens.expires_at, {USER_COLUMNS}
              FROM api_tokens JOIN users ON users.id = api_tokens.user_id
              WHERE api_tokens.token_hash = ?1 AND api_tokens.revoked = 0 AND users.disabled = 0"
         );
@@ -535,12 +577,14 @@ impl AccountStore for SqliteStore {
                         created_at: Timestamp(r.get("t_created")?),
                         last_used_at: r.get::<_, Option<i64>>("last_used_at")?.map(Timestamp),
                         revoked: r.get("revoked")?,
+                        scopes: scopes_from(r.get("scopes")?)?,
+                        expires_at: r.get::<_, Option<i64>>("expires_at")?.map(Timestamp),
                     },
                     user_from_row(r)?,
                 ))
             })
             .optional()?;
-        if let Some((token, _)) = &found {
+        if let Some((token, _)) = found.as_ref().filter(|(t, _)| !t.expired(now)) {
             self.conn.execute(
                 "UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1",
                 params![token.id, now.0],
@@ -748,7 +792,13 @@ mod tests {
             })
             .unwrap();
         let kept = store
-            .create_token(id, "kept", "tokenhash-kept", "ana", now(55))
+            .create_token(
+                id,
+                &NewApiToken::new("kept", &TokenScope::ALL, None),
+                "tokenhash-kept",
+                "ana",
+                now(55),
+            )
             .unwrap();
         store
             .set_password(
@@ -796,7 +846,13 @@ mod tests {
             .create_user(&new_user("ana"), "admin", now(1))
             .unwrap();
         let token = store
-            .create_token(id, "nightly export", "tokenhash-7f3a", "ana", now(2))
+            .create_token(
+                id,
+                &NewApiToken::new("nightly export", &TokenScope::ALL, None),
+                "tokenhash-7f3a",
+                "ana",
+                now(2),
+            )
             .unwrap();
         let (t, user) = store.use_token("tokenhash-7f3a", now(3)).unwrap().unwrap();
         assert_eq!((t.id, user.id), (token, id));
@@ -844,7 +900,15 @@ mod tests {
         store
             .set_user_disabled(ana, true, "root@operator.example", now(4))
             .unwrap();
-        let token = store.create_token(ana, "ci", "tok", "ana", now(5)).unwrap();
+        let token = store
+            .create_token(
+                ana,
+                &NewApiToken::new("ci", &TokenScope::ALL, None),
+                "tok",
+                "ana",
+                now(5),
+            )
+            .unwrap();
         store.revoke_token(token, "cli", now(6)).unwrap();
         let constituency = Constituency {
             networks: vec!["198.51.100.0/24".parse().unwrap()],
@@ -948,6 +1012,56 @@ mod tests {
     }
 
     #[test]
+    fn tokens_made_before_scopes_keep_what_they_could_do_and_never_expire() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite");
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE api_tokens (
+                     id INTEGER PRIMARY KEY,
+                     user_id INTEGER NOT NULL REFERENCES users(id),
+                     name TEXT NOT NULL,
+                     token_hash TEXT NOT NULL UNIQUE,
+                     created_at INTEGER NOT NULL,
+                     last_used_at INTEGER,
+                     revoked INTEGER NOT NULL DEFAULT 0
+                 );",
+            )
+            .unwrap();
+            conn.execute_batch(SCHEMA).unwrap();
+            conn.execute_batch(
+                "INSERT INTO orgs VALUES ('cert-a', 'CERT A', 0);
+                 INSERT INTO users (login, org, role, password_hash, created_at)
+                     VALUES ('ana', 'cert-a', 'admin', 'x', 0);
+                 INSERT INTO api_tokens (user_id, name, token_hash, created_at)
+                     VALUES (1, 'nightly', 'old-hash', 0);",
+            )
+            .unwrap();
+        }
+        let mut store = SqliteStore::open(&path).unwrap();
+        let (old, _) = store.use_token("old-hash", now(5)).unwrap().unwrap();
+        assert_eq!(
+            old.scopes,
+            [TokenScope::Read, TokenScope::Upload, TokenScope::Triage]
+        );
+        assert_eq!(old.expires_at, None);
+        let new = NewApiToken::new("short", &[TokenScope::Sensor], Some(now(10)));
+        store
+            .create_token(1, &new, "new-hash", "ana", now(6))
+            .unwrap();
+        let (made, _) = store.use_token("new-hash", now(7)).unwrap().unwrap();
+        assert_eq!((made.scopes, made.expires_at), (new.scopes, new.expires_at));
+        let (late, _) = store.use_token("new-hash", now(10)).unwrap().unwrap();
+        assert!(late.expired(now(10)));
+        assert_eq!(
+            late.last_used_at,
+            Some(now(7)),
+            "an expired token is not used"
+        );
+    }
+
+    #[test]
     fn a_disabled_user_loses_sessions_and_tokens_until_enabled_again() {
         let (_dir, mut store) = store();
         let id = store.create_user(&new_user("ana"), "cli", now(1)).unwrap();
@@ -959,7 +1073,15 @@ mod tests {
             expires_at: now(1000),
         };
         store.create_session(&session).unwrap();
-        store.create_token(id, "ci", "tok", "ana", now(2)).unwrap();
+        store
+            .create_token(
+                id,
+                &NewApiToken::new("ci", &TokenScope::ALL, None),
+                "tok",
+                "ana",
+                now(2),
+            )
+            .unwrap();
         store.set_user_disabled(id, true, "admin", now(20)).unwrap();
         assert!(store.user(id).unwrap().unwrap().disabled);
         assert!(store.session("h1", now(21)).unwrap().is_none());
