@@ -11,6 +11,7 @@ pub mod alerts;
 pub mod ip;
 pub mod search;
 mod slices;
+mod tally;
 
 pub use slices::{scan_index, slice, Slice, SliceReport, PORT_INDEX_ROWS};
 
@@ -24,8 +25,7 @@ use greenwatch_model::anonymise::{CryptoPan, Disclosure, Shown};
 use greenwatch_model::{CountryCode, Period, PeriodKind, Timestamp, TrafficClass, Transport};
 use greenwatch_netdb::NetDb;
 use greenwatch_observe::{
-    infer_dos, BackscatterSlot, DosAttack, FlowFilter, FlowTuple, Series, SeriesPoint, Top, TopBy,
-    TopRow,
+    infer_dos, BackscatterSlot, DosAttack, FlowFilter, FlowTuple, SeriesPoint, Top, TopBy, TopRow,
 };
 use greenwatch_store::{ObservationStore, RiskStore, SqliteStore, TimeRange};
 use rustc_hash::FxHashMap;
@@ -84,6 +84,36 @@ impl Totals {
         self.packets += f.packets;
         self.bytes += f.bytes;
         *self.by_class.entry(f.class).or_default() += f.packets;
+    }
+}
+
+/// [`Totals`] summed in arrays, for passes over millions of flow tuples.
+#[derive(Clone, Copy, Default)]
+struct ClassSums {
+    packets: [u64; 4],
+    bytes: u64,
+    /// Bit `class.code()`: the class had a flow.
+    seen: u8,
+}
+
+impl ClassSums {
+    fn add(&mut self, f: &FlowTuple) {
+        let class = f.class.code();
+        self.packets[class as usize] += f.packets;
+        self.bytes += f.bytes;
+        self.seen |= 1 << class;
+    }
+
+    fn totals(&self) -> Totals {
+        Totals {
+            packets: self.packets.iter().sum(),
+            bytes: self.bytes,
+            by_class: TrafficClass::ALL
+                .into_iter()
+                .filter(|c| self.seen & (1 << c.code()) != 0)
+                .map(|c| (c, self.packets[c.code() as usize]))
+                .collect(),
+        }
     }
 }
 
@@ -187,7 +217,10 @@ impl Overview {
 }
 
 /// The overview of `window` (`None`: nothing stored) as `viewer` may see it. One pass over the
-/// window's flow tuples feeds every accumulator.
+/// window's flow tuples feeds every table: packets and bytes are sums per key, and the distinct
+/// sources of each row (country, class and country, scanned port, hour) come from one
+/// [`tally::SourceBook`] entry per source instead of one hash set per table (`observe::Top`),
+/// which made a month's overview cost seconds.
 pub fn overview(
     sources: &Sources,
     viewer: &Viewer,
@@ -197,76 +230,100 @@ pub fn overview(
         return Ok(Overview::empty());
     };
     let (range, all) = window_scope(window);
-    let scans = FlowFilter {
-        class: Some(TrafficClass::Scan),
-        ..all.clone()
-    };
-    let mut series = class_series(&all);
-    let mut ports = Top::new(TopBy::Port, scans.clone());
-    let mut countries = Top::new(TopBy::Country, all.clone());
+    let mut hourly = tally::HourlyClasses::new(window.from, window.to);
+    let mut book = tally::SourceBook::default();
+    let mut ports: FxHashMap<(Transport, u16), (u64, u64)> = FxHashMap::default();
+    let mut countries: FxHashMap<CountryCode, (u64, u64)> = FxHashMap::default();
+    let mut class_countries: FxHashMap<(TrafficClass, CountryCode), (u64, u64)> =
+        FxHashMap::default();
     let mut port_hours: FxHashMap<PortKey, [u64; 24]> = FxHashMap::default();
-    let mut totals = Totals::default();
-    let mut by_class: Vec<(TrafficClass, Top)> = TrafficClass::ALL
-        .into_iter()
-        .map(|class| {
-            let filter = FlowFilter {
-                class: Some(class),
-                ..all.clone()
-            };
-            (class, Top::new(TopBy::Country, filter))
-        })
-        .collect();
-    let mut networks: rustc_hash::FxHashSet<std::net::IpAddr> = Default::default();
+    let mut totals = ClassSums::default();
+    let mut networks = tally::Networks::default();
     sources.store.scan_flows(viewer, range, None, &mut |f| {
         if !all.matches(f) {
             return;
         }
-        for (_, s) in &mut series {
-            s.add(f);
-        }
-        ports.add(f);
-        countries.add(f);
-        for (_, top) in &mut by_class {
-            top.add(f);
-        }
-        networks.insert(f.dst_net);
-        if scans.matches(f) && !f.transport.is_icmp() {
-            let key = PortKey {
+        hourly.add(f.bucket, f.class, f.src, f.packets, f.bytes);
+        let add = |t: &mut (u64, u64)| {
+            t.0 += f.packets;
+            t.1 += f.bytes;
+        };
+        add(countries.entry(f.src_country).or_default());
+        add(class_countries.entry((f.class, f.src_country)).or_default());
+        networks.add(f.dst_net);
+        let scan_port =
+            (f.class == TrafficClass::Scan && !f.transport.is_icmp()).then_some(PortKey {
                 port: f.dst_port,
                 protocol: f.transport,
-            };
+            });
+        if let Some(key) = scan_port {
+            add(ports.entry((f.transport, f.dst_port)).or_default());
             let hour = f.bucket.rem_euclid(86_400) / 3600;
             port_hours.entry(key).or_default()[hour as usize] += f.packets;
         }
+        book.add(f.src, f.src_country, f.class, scan_port);
         totals.add(f);
     })?;
-    let top_ports = ports.finish(TOP_PORTS);
+    let counted = book.counts();
+    let port_sources = &counted.by_port;
+    let top_ports = tally::ranked(
+        ports,
+        TOP_PORTS,
+        |(protocol, port)| port_sources[&PortKey { port, protocol }],
+        |row, (protocol, port)| TopRow {
+            port: Some(port),
+            protocol: Some(protocol),
+            ..row
+        },
+    );
     let heatmap = heatmap(&top_ports, &port_hours);
+    let countries = country_top_rows(countries, |c| counted.by_country[&c]);
+    let class_sources = &counted.by_class_country;
+    let countries_by_class = TrafficClass::ALL
+        .into_iter()
+        .map(|class| {
+            let mine: FxHashMap<CountryCode, (u64, u64)> = class_countries
+                .iter()
+                .filter(|((c, _), _)| *c == class)
+                .map(|((_, country), t)| (*country, *t))
+                .collect();
+            ClassCountries {
+                class,
+                countries: country_rows(country_top_rows(mine, |c| class_sources[&(class, c)])),
+            }
+        })
+        .collect();
     let slots = sources
         .store
         .labelled_backscatter_slots(viewer, range, None)?;
+    let (darknet_v4_24s, darknet_v6_64s) = networks.counts();
     Ok(Overview {
         from: Some(Timestamp::from_secs(window.from)),
         to: Some(Timestamp::from_secs(window.to)),
-        totals,
-        series: finish_series(series),
+        totals: totals.totals(),
+        series: hourly.finish(),
         top_ports,
-        countries: country_rows(countries.finish(usize::MAX)),
+        countries: country_rows(countries),
         heatmap,
         dos: dos_rows(sources, viewer, slots),
-        countries_by_class: by_class
-            .into_iter()
-            .map(|(class, top)| ClassCountries {
-                class,
-                countries: country_rows(top.finish(usize::MAX)),
-            })
-            .collect(),
-        darknet_v4_24s: networks.iter().filter(|n| n.is_ipv4()).count() as u64,
-        darknet_v6_64s: networks.iter().filter(|n| n.is_ipv6()).count() as u64,
+        countries_by_class,
+        darknet_v4_24s,
+        darknet_v6_64s,
         newest_data: sources
             .store
             .flow_bucket_range(viewer)?
             .map(|(_, last)| Timestamp::from_secs(last + 3600)),
+    })
+}
+
+/// Country rows of `observe::Top` (by packets, ties by country), every country.
+fn country_top_rows(
+    totals: FxHashMap<CountryCode, (u64, u64)>,
+    sources: impl Fn(CountryCode) -> u64,
+) -> Vec<TopRow> {
+    tally::ranked(totals, usize::MAX, sources, |row, country| TopRow {
+        country: Some(country),
+        ..row
     })
 }
 
@@ -282,30 +339,6 @@ fn window_scope(window: Window) -> (TimeRange, FlowFilter) {
         ..FlowFilter::default()
     };
     (range, all)
-}
-
-/// One hourly series per class of the flows `all` matches.
-fn class_series(all: &FlowFilter) -> Vec<(TrafficClass, Series)> {
-    TrafficClass::ALL
-        .into_iter()
-        .map(|class| {
-            let filter = FlowFilter {
-                class: Some(class),
-                ..all.clone()
-            };
-            (class, Series::new(filter, SERIES_SECS))
-        })
-        .collect()
-}
-
-fn finish_series(series: Vec<(TrafficClass, Series)>) -> Vec<ClassSeries> {
-    series
-        .into_iter()
-        .map(|(class, s)| ClassSeries {
-            class,
-            points: s.finish(),
-        })
-        .collect()
 }
 
 /// The source countries by packets, the known ones ranked 1, 2, 3, ... (the sources of no
@@ -597,7 +630,7 @@ pub fn country(
             country: Some(country),
             ..all.clone()
         };
-        let mut series = class_series(&mine);
+        let mut hourly = tally::HourlyClasses::new(window.from, window.to);
         let mut ports = Top::new(
             TopBy::Port,
             FlowFilter {
@@ -605,10 +638,10 @@ pub fn country(
                 ..mine.clone()
             },
         );
-        let mut world = Totals::default();
-        let mut per_country: Vec<(CountryCode, Totals)> = std::iter::once(country)
+        let mut world = ClassSums::default();
+        let mut per_country: Vec<(CountryCode, ClassSums)> = std::iter::once(country)
             .chain(compare.iter().copied())
-            .map(|c| (c, Totals::default()))
+            .map(|c| (c, ClassSums::default()))
             .collect();
         sources.store.scan_flows(viewer, range, None, &mut |f| {
             if !all.matches(f) {
@@ -618,11 +651,16 @@ pub fn country(
             if let Some((_, t)) = per_country.iter_mut().find(|(c, _)| *c == f.src_country) {
                 t.add(f);
             }
-            for (_, s) in &mut series {
-                s.add(f);
+            if f.src_country == country {
+                hourly.add(f.bucket, f.class, f.src, f.packets, f.bytes);
+                ports.add(f);
             }
-            ports.add(f);
         })?;
+        let world = world.totals();
+        let per_country: Vec<(CountryCode, Totals)> = per_country
+            .into_iter()
+            .map(|(c, sums)| (c, sums.totals()))
+            .collect();
         let share = |t: &Totals| {
             if world.packets == 0 {
                 0.0
@@ -648,7 +686,7 @@ pub fn country(
             share: share(&world),
             totals: world,
         });
-        report.series = finish_series(series);
+        report.series = hourly.finish();
         report.top_ports = ports.finish(TOP_PORTS);
     }
     let codes: Vec<String> = std::iter::once(country)

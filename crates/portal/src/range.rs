@@ -74,6 +74,29 @@ impl WindowQuery {
     }
 }
 
+/// The windows of the range picker's presets, relative to the stored range (first and last
+/// bucket start): the last 24 hours, 7 days (the default window) and 30 days, and all data
+/// when it fits one request. The public's first views: `warm.rs` computes them ahead.
+pub fn presets(stored: Option<(i64, i64)>) -> Vec<(&'static str, Window)> {
+    let Some((first, last)) = stored else {
+        return Vec::new();
+    };
+    let end = last.div_euclid(3600) * 3600 + 3600;
+    let start = first.div_euclid(3600) * 3600;
+    let mut windows = vec![
+        ("Last 24 hours", end - 86_400),
+        ("Last 7 days", end - 7 * 86_400),
+        ("Last 30 days", end - 30 * 86_400),
+    ];
+    if end - start <= MAX_SECS {
+        windows.push(("All data", start));
+    }
+    windows
+        .into_iter()
+        .map(|(label, from)| (label, Window { from, to: end }))
+        .collect()
+}
+
 /// How a bound is shown in the range picker: a bare date at midnight, RFC 3339 otherwise.
 pub fn display(secs: i64) -> String {
     let t = Timestamp::from_secs(secs);

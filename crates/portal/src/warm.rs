@@ -1,7 +1,7 @@
 //! Keeps the public's first pages fast: whenever the stored data changes (a new data
-//! generation), the answers the public asks for first (the default overview, the risk list
-//! and each risk's default table, the risk rows of country and AS pages, the ports index) are
-//! computed in the background and land
+//! generation), the answers the public asks for first (the default overview and the overviews
+//! of the range picker's presets, the risk list and each risk's default table, the risk rows of
+//! country and AS pages, the ports and AS indexes) are computed in the background and land
 //! in the result cache, so the first visitor after an ingest does not wait for a pass over
 //! millions of flow tuples.
 
@@ -38,16 +38,19 @@ async fn warm_once(state: &AppState, done: Option<u64>) -> Result<u64, crate::er
     let started = std::time::Instant::now();
     let window = WindowQuery::default();
     reads.overview_json(&window).await?;
-    reads
-        .scan_index(&window, greenwatch_observe::TopBy::Port)
-        .await?;
-    reads.risks_json().await?;
     // The risk rows every country and AS page shows.
     reads
         .metric_tables(crate::data::all_risks_by(GroupBy::Country))
         .await?;
     reads
         .metric_tables(crate::data::all_risks_by(GroupBy::Asn))
+        .await?;
+    reads.risks_json().await?;
+    reads
+        .scan_index(&window, greenwatch_observe::TopBy::Port)
+        .await?;
+    reads
+        .scan_index(&window, greenwatch_observe::TopBy::Asn)
         .await?;
     for risk in reads.risks().await?.iter() {
         if risk.last_day.is_none() {
@@ -60,6 +63,17 @@ async fn warm_once(state: &AppState, done: Option<u64>) -> Result<u64, crate::er
             at: None,
         };
         reads.metric_rows_json(query).await?;
+    }
+    // Last, the range picker's other presets (the last 24 hours, 30 days, all data): the
+    // risk rows above are what every country and AS page waits for.
+    for (label, preset) in crate::range::presets(reads.stored_range().await?) {
+        if label != "Last 7 days" {
+            let query = WindowQuery {
+                from: Some(crate::range::display(preset.from)),
+                to: Some(crate::range::display(preset.to)),
+            };
+            reads.overview_json(&query).await?;
+        }
     }
     tracing::info!(
         generation,

@@ -1,21 +1,21 @@
 //! Slices of the observations: everything one destination port drew, or everything one
 //! source AS sent, in a window. One pass over the window's flow tuples feeds every
-//! accumulator, as for the overview; the ASN slice adds the AS's hosts of each risk.
+//! accumulator, as for the overview (sums per key, distinct sources as packed pairs counted
+//! once at the end, `tally`); the ASN slice adds the AS's hosts of each risk.
 
 use super::{
-    class_series, country_rows, finish_series, window_scope, ClassSeries, CountryRow, PortKey,
-    Sources, Totals, MIN_HOSTS, TOP_PORTS,
+    country_rows, tally, window_scope, ClassSeries, CountryRow, PortKey, Sources, Totals,
+    MIN_HOSTS, TOP_PORTS,
 };
 use crate::error::PortalError;
 use crate::range::Window;
 use greenwatch_metrics::MetricTable;
 use greenwatch_model::access::Viewer;
-use greenwatch_model::{Fingerprint, Timestamp, TrafficClass};
-use greenwatch_observe::{FlowFilter, FlowTuple, Top, TopBy, TopRow};
+use greenwatch_model::{CountryCode, Fingerprint, Timestamp, TrafficClass, Transport};
+use greenwatch_observe::{FlowFilter, FlowTuple, TopBy, TopRow};
 use greenwatch_store::ObservationStore;
-use rustc_hash::FxHashSet;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
-use std::net::IpAddr;
 
 /// Rows of the top lists of a slice (countries, ASNs, ports).
 pub const SLICE_ROWS: usize = 25;
@@ -150,74 +150,110 @@ pub fn slice(
     };
     if let Some(window) = window {
         let (range, all) = window_scope(window);
-        let mut series = class_series(&all);
-        let mut countries = Top::new(TopBy::Country, all.clone());
-        let mut asns = Top::new(TopBy::Asn, all.clone());
-        let mut ports = Top::new(
-            TopBy::Port,
-            FlowFilter {
-                class: Some(TrafficClass::Scan),
-                ..all.clone()
-            },
-        );
-        let mut addresses: FxHashSet<IpAddr> = FxHashSet::default();
-        let mut tools: Vec<(u64, FxHashSet<IpAddr>)> = Fingerprint::ALL
-            .iter()
-            .map(|_| (0, FxHashSet::default()))
-            .collect();
+        let mut hourly = tally::HourlyClasses::new(window.from, window.to);
+        let mut countries: FxHashMap<CountryCode, (u64, u64)> = FxHashMap::default();
+        let mut asns: FxHashMap<u32, (u64, u64)> = FxHashMap::default();
+        let mut ports: FxHashMap<(Transport, u16), (u64, u64)> = FxHashMap::default();
+        let mut tools = [0u64; Fingerprint::ALL.len()];
+        // Distinct sources per row: packed pairs sorted once (`tally`), not a set per table.
+        let mut addresses = tally::PairCounter::default();
+        let mut country_sources = tally::PairCounter::default();
+        let mut asn_sources = tally::PairCounter::default();
+        let mut port_sources = tally::PairCounter::default();
+        let mut tool_sources = tally::PairCounter::default();
         let (mut first, mut last) = (i64::MAX, i64::MIN);
         sources.store.scan_flows(viewer, range, None, &mut |f| {
             if !all.matches(f) || !slice.holds(f) {
                 return;
             }
             report.totals.add(f);
-            addresses.insert(f.src);
+            addresses.add(0, f.src);
             first = first.min(f.bucket);
             last = last.max(f.bucket);
-            for (_, s) in &mut series {
-                s.add(f);
+            hourly.add(f.bucket, f.class, f.src, f.packets, f.bytes);
+            let add = |t: &mut (u64, u64)| {
+                t.0 += f.packets;
+                t.1 += f.bytes;
+            };
+            add(countries.entry(f.src_country).or_default());
+            country_sources.add(tally::country_key(f.src_country), f.src);
+            add(asns.entry(f.src_asn).or_default());
+            asn_sources.add(f.src_asn, f.src);
+            if f.class == TrafficClass::Scan && !f.transport.is_icmp() {
+                add(ports.entry((f.transport, f.dst_port)).or_default());
+                let key = PortKey {
+                    port: f.dst_port,
+                    protocol: f.transport,
+                };
+                port_sources.add(tally::port_key(key), f.src);
             }
-            countries.add(f);
-            asns.add(f);
-            ports.add(f);
             if let Some(tool) = f.fingerprint {
                 let i = Fingerprint::ALL
                     .iter()
                     .position(|t| *t == tool)
                     .expect("a known tool");
-                tools[i].0 += f.packets;
-                tools[i].1.insert(f.src);
+                tools[i] += f.packets;
+                tool_sources.add(i as u32, f.src);
             }
         })?;
         report.from = Some(Timestamp::from_secs(window.from));
         report.to = Some(Timestamp::from_secs(window.to));
-        report.sources = addresses.len() as u64;
+        report.sources = addresses.counts().get(&0).copied().unwrap_or(0);
         if first <= last {
             report.first_seen = Some(Timestamp::from_secs(first));
             report.last_seen = Some(Timestamp::from_secs(last));
         }
-        report.series = finish_series(series);
-        report.countries = country_rows(countries.finish(SLICE_ROWS));
+        report.series = hourly.finish();
+        let country_sources = country_sources.counts();
+        report.countries = country_rows(tally::ranked(
+            countries,
+            SLICE_ROWS,
+            |c| country_sources[&tally::country_key(c)],
+            |row, country| TopRow {
+                country: Some(country),
+                ..row
+            },
+        ));
         if let Slice::Port(_) = slice {
-            report.asns = asns
-                .finish(SLICE_ROWS)
-                .into_iter()
-                .map(|row| AsnRow {
-                    as_name: row.asn.and_then(as_name),
-                    row,
-                })
-                .collect();
+            let asn_sources = asn_sources.counts();
+            report.asns = tally::ranked(
+                asns,
+                SLICE_ROWS,
+                |asn| asn_sources[&asn],
+                |row, asn| TopRow {
+                    asn: Some(asn),
+                    ..row
+                },
+            )
+            .into_iter()
+            .map(|row| AsnRow {
+                as_name: row.asn.and_then(as_name),
+                row,
+            })
+            .collect();
         } else {
-            report.top_ports = ports.finish(TOP_PORTS);
+            let port_sources = port_sources.counts();
+            report.top_ports = tally::ranked(
+                ports,
+                TOP_PORTS,
+                |(protocol, port)| port_sources[&tally::port_key(PortKey { port, protocol })],
+                |row, (protocol, port)| TopRow {
+                    port: Some(port),
+                    protocol: Some(protocol),
+                    ..row
+                },
+            );
         }
+        let tool_sources = tool_sources.counts();
         report.tools = Fingerprint::ALL
             .iter()
             .zip(tools)
-            .filter(|(_, (packets, _))| *packets > 0)
-            .map(|(fingerprint, (packets, sources))| ToolRow {
+            .enumerate()
+            .filter(|(_, (_, packets))| *packets > 0)
+            .map(|(i, (fingerprint, packets))| ToolRow {
                 fingerprint: *fingerprint,
                 packets,
-                sources: sources.len() as u64,
+                sources: tool_sources[&(i as u32)],
             })
             .collect();
     }
@@ -260,7 +296,7 @@ fn asn_risks(
 }
 
 /// The scans of a window ranked `by` port (the ports index) or source AS (the AS index), by
-/// packets, the top [`PORT_INDEX_ROWS`].
+/// packets, the top [`PORT_INDEX_ROWS`] (`by` is [`TopBy::Port`] or [`TopBy::Asn`]).
 pub fn scan_index(
     sources: &Sources,
     viewer: &Viewer,
@@ -275,11 +311,43 @@ pub fn scan_index(
         class: Some(TrafficClass::Scan),
         ..all
     };
-    let mut ranked = Top::new(by, scans.clone());
+    // Keys: a packed port (`tally::port_key`) or an AS number.
+    let mut totals: FxHashMap<u32, (u64, u64)> = FxHashMap::default();
+    let mut distinct = tally::PairCounter::default();
     sources.store.scan_flows(viewer, range, None, &mut |f| {
-        if scans.matches(f) {
-            ranked.add(f);
+        if !scans.matches(f) {
+            return;
         }
+        let key = match by {
+            TopBy::Port if f.transport.is_icmp() => return,
+            TopBy::Port => tally::port_key(PortKey {
+                port: f.dst_port,
+                protocol: f.transport,
+            }),
+            _ => f.src_asn,
+        };
+        let t = totals.entry(key).or_default();
+        t.0 += f.packets;
+        t.1 += f.bytes;
+        distinct.add(key, f.src);
     })?;
-    Ok(ranked.finish(PORT_INDEX_ROWS))
+    let counts = distinct.counts();
+    // Ranked as `observe::Top` ranks them: ties by (transport, port) or AS number, which is the
+    // order of the packed keys.
+    Ok(tally::ranked(
+        totals,
+        PORT_INDEX_ROWS,
+        |key| counts[&key],
+        |row, key| match by {
+            TopBy::Port => TopRow {
+                port: Some(key as u16),
+                protocol: Some(Transport((key >> 16) as u8)),
+                ..row
+            },
+            _ => TopRow {
+                asn: Some(key),
+                ..row
+            },
+        },
+    ))
 }

@@ -578,31 +578,15 @@ pub(super) fn days(series: &[ClassSeries]) -> Vec<DayView> {
 
 /// Quick windows relative to the latest stored data.
 fn presets(stored: Option<(i64, i64)>) -> Vec<Preset> {
-    let Some((first, last)) = stored else {
-        return Vec::new();
-    };
-    let end = last.div_euclid(3600) * 3600 + 3600;
-    let start = first.div_euclid(3600) * 3600;
-    let link = |from: i64| format!("/?{}", window_query(Window { from, to: end }));
-    let mut presets = vec![
-        Preset {
-            label: "Last 24 hours",
-            href: link(end - 86_400),
-        },
-        Preset {
-            label: "Last 7 days",
-            href: "/".into(),
-        },
-        Preset {
-            label: "Last 30 days",
-            href: link(end - 30 * 86_400),
-        },
-    ];
-    if end - start <= range::MAX_SECS {
-        presets.push(Preset {
-            label: "All data",
-            href: link(start),
-        });
-    }
-    presets
+    range::presets(stored)
+        .into_iter()
+        .map(|(label, window)| Preset {
+            label,
+            href: if label == "Last 7 days" {
+                "/".into()
+            } else {
+                format!("/?{}", window_query(window))
+            },
+        })
+        .collect()
 }
