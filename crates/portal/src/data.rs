@@ -22,6 +22,7 @@ use greenwatch_feeds::{Catalogue, RiskIndex};
 use greenwatch_metrics::{Engine, GroupBy, MetricRow, MetricTable, WORLD};
 use greenwatch_model::access::{Label, Viewer};
 use greenwatch_model::anonymise::{CryptoPan, Disclosure, Shown};
+use greenwatch_model::sensor::SensorRef;
 use greenwatch_model::{CountryCode, Period, PeriodKind, Timestamp, TrafficClass, Transport};
 use greenwatch_netdb::NetDb;
 use greenwatch_observe::{
@@ -216,15 +217,17 @@ impl Overview {
     }
 }
 
-/// The overview of `window` (`None`: nothing stored) as `viewer` may see it. One pass over the
-/// window's flow tuples feeds every table: packets and bytes are sums per key, and the distinct
-/// sources of each row (country, class and country, scanned port, hour) come from one
-/// [`tally::SourceBook`] entry per source instead of one hash set per table (`observe::Top`),
-/// which made a month's overview cost seconds.
+/// The overview of `window` (`None`: nothing stored) as `viewer` may see it, of every sensor
+/// or of one (`sensor`: the captures stored under it, as `scan_flows` selects them). One pass
+/// over the window's flow tuples feeds every table: packets and bytes are sums per key, and
+/// the distinct sources of each row (country, class and country, scanned port, hour) come from
+/// packed pairs sorted once ([`tally::SourceBook`]) instead of one hash set per table
+/// (`observe::Top`), which made a month's overview cost seconds.
 pub fn overview(
     sources: &Sources,
     viewer: &Viewer,
     window: Option<Window>,
+    sensor: Option<&SensorRef>,
 ) -> Result<Overview, PortalError> {
     let Some(window) = window else {
         return Ok(Overview::empty());
@@ -239,7 +242,7 @@ pub fn overview(
     let mut port_hours: FxHashMap<PortKey, [u64; 24]> = FxHashMap::default();
     let mut totals = ClassSums::default();
     let mut networks = tally::Networks::default();
-    sources.store.scan_flows(viewer, range, None, &mut |f| {
+    sources.store.scan_flows(viewer, range, sensor, &mut |f| {
         if !all.matches(f) {
             return;
         }
@@ -295,7 +298,7 @@ pub fn overview(
         .collect();
     let slots = sources
         .store
-        .labelled_backscatter_slots(viewer, range, None)?;
+        .labelled_backscatter_slots(viewer, range, sensor)?;
     let (darknet_v4_24s, darknet_v6_64s) = networks.counts();
     Ok(Overview {
         from: Some(Timestamp::from_secs(window.from)),

@@ -143,20 +143,30 @@ impl Reads<'_> {
         Ok(*range)
     }
 
-    /// The overview of the window asked for (defaults from the stored range).
-    pub async fn overview(&self, query: &WindowQuery) -> Result<Arc<Overview>, PortalError> {
+    /// The overview of the window asked for (defaults from the stored range), of every
+    /// sensor or of one (the caller checked the viewer may see it).
+    pub async fn overview(
+        &self,
+        query: &WindowQuery,
+        sensor: Option<&SensorRef>,
+    ) -> Result<Arc<Overview>, PortalError> {
         let window = query.resolve(self.stored_range().await?)?;
-        self.cached(format!("overview {window:?}"), move |s, v| {
-            data::overview(s, v, window)
+        let sensor = sensor.cloned();
+        self.cached(overview_key(window, sensor.as_ref()), move |s, v| {
+            data::overview(s, v, window, sensor.as_ref())
         })
         .await
     }
 
     /// [`Reads::overview`] as JSON.
-    pub async fn overview_json(&self, query: &WindowQuery) -> Result<Arc<JsonDoc>, PortalError> {
-        let overview = self.overview(query).await?;
+    pub async fn overview_json(
+        &self,
+        query: &WindowQuery,
+        sensor: Option<&SensorRef>,
+    ) -> Result<Arc<JsonDoc>, PortalError> {
+        let overview = self.overview(query, sensor).await?;
         let window = query.resolve(self.stored_range().await?)?;
-        self.json(format!("overview {window:?}"), overview).await
+        self.json(overview_key(window, sensor), overview).await
     }
 
     /// A country's report, compared with others, for the window asked for.
@@ -271,6 +281,15 @@ impl Reads<'_> {
         }))
     }
 
+    /// The sensors this viewer may see, by name (read on every request: registering or
+    /// revoking a sensor does not move the data generation).
+    pub async fn sensors(&self) -> Result<Vec<sensor_data::SensorView>, PortalError> {
+        let viewer = self.viewer.clone();
+        self.state
+            .read(move |s| sensor_data::sensors(s, &viewer))
+            .await
+    }
+
     /// The visible sensors compared over the window asked for.
     pub async fn sensor_comparison(
         &self,
@@ -342,5 +361,13 @@ impl Reads<'_> {
             data::ip::ip_report(s, v, ip, window)
         })
         .await
+    }
+}
+
+/// The result-cache key of an overview.
+fn overview_key(window: Option<Window>, sensor: Option<&SensorRef>) -> String {
+    match sensor {
+        Some(sensor) => format!("overview {window:?} sensor {sensor}"),
+        None => format!("overview {window:?}"),
     }
 }

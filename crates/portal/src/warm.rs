@@ -37,7 +37,7 @@ async fn warm_once(state: &AppState, done: Option<u64>) -> Result<u64, crate::er
     }
     let started = std::time::Instant::now();
     let window = WindowQuery::default();
-    reads.overview_json(&window).await?;
+    reads.overview_json(&window, None).await?;
     // The risk rows every country and AS page shows.
     reads
         .metric_tables(crate::data::all_risks_by(GroupBy::Country))
@@ -72,7 +72,7 @@ async fn warm_once(state: &AppState, done: Option<u64>) -> Result<u64, crate::er
                 from: Some(crate::range::display(preset.from)),
                 to: Some(crate::range::display(preset.to)),
             };
-            reads.overview_json(&query).await?;
+            reads.overview_json(&query, None).await?;
         }
     }
     tracing::info!(

@@ -491,3 +491,97 @@ async fn api_tokens_act_only_within_their_scopes_and_until_they_expire() {
         "an expired token is not used: {used:?}"
     );
 }
+
+/// The overview can show one sensor's traffic: only the sensors the visitor may see are
+/// offered and answered (another is a 404, as if it did not exist), and the page keeps the
+/// sensor in its CSV links and range presets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_overview_shows_one_sensor_the_visitor_may_see() {
+    let mut f = fixture();
+    ensure_org(&mut f.store, "cert-a");
+    ensure_org(&mut f.store, "cert-b");
+    register_sensor(
+        &mut f.store,
+        "cert-a",
+        "test-sensor",
+        "203.0.113.0/24",
+        Tlp::Clear,
+    );
+    register_sensor(
+        &mut f.store,
+        "cert-b",
+        "test-sensor",
+        "198.51.100.0/24",
+        Tlp::Amber,
+    );
+    let (member_b, _) = sign_in(&mut f.store, "bo@cert-b", "cert-b", Role::Member, 1);
+    let clear: u64 = f.clear.flows().map(|f| f.packets).sum();
+    let amber: u64 = f.amber.flows().map(|f| f.packets).sum();
+    let packets = |uri: &str, who: Option<&str>| {
+        let (app, uri, who) = (f.app.clone(), uri.to_string(), who.map(str::to_string));
+        async move {
+            let reply = get_as(&app, &uri, who.as_deref()).await;
+            assert_eq!(reply.status, StatusCode::OK, "{uri}: {}", reply.body);
+            reply.json()["totals"]["packets"].as_u64().unwrap()
+        }
+    };
+    let a = "/api/v1/overview?sensor=cert-a/test-sensor";
+    let b = "/api/v1/overview?sensor=cert-b%2Ftest-sensor";
+    assert_eq!(packets("/api/v1/overview", None).await, clear);
+    assert_eq!(packets(a, None).await, clear);
+    assert_eq!(
+        packets("/api/v1/overview", Some(&member_b)).await,
+        clear + amber
+    );
+    assert_eq!(packets(a, Some(&member_b)).await, clear);
+    assert_eq!(packets(b, Some(&member_b)).await, amber);
+    // The public may not see cert-b's sensor: the same answer as a sensor that does not exist.
+    for missing in [b, "/api/v1/overview?sensor=cert-b/nowhere"] {
+        let reply = get_as(&f.app, missing, None).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{missing}");
+        assert!(reply.body.contains("no sensor cert-b/"), "{}", reply.body);
+    }
+    let bad = get_as(&f.app, "/api/v1/overview?sensor=tokyo", None).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad.body.contains("expected ORGANISATION/NAME"),
+        "{}",
+        bad.body
+    );
+    let csv = get_as(
+        &f.app,
+        "/api/v1/overview.csv?part=countries&sensor=cert-b/test-sensor",
+        Some(&member_b),
+    )
+    .await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    let disposition = csv.headers["content-disposition"].to_str().unwrap();
+    assert!(
+        disposition.contains("-cert-b-test-sensor-"),
+        "{disposition}"
+    );
+
+    // The page offers the visible sensors only, and keeps the one chosen.
+    let public = get_as(&f.app, "/", None).await;
+    assert!(public
+        .body
+        .contains(r#"<option value="cert-a/test-sensor">"#));
+    assert!(!public.body.contains("cert-b/test-sensor"));
+    let page = get_as(&f.app, "/?sensor=cert-b/test-sensor", Some(&member_b)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body
+            .contains(r#"<option value="cert-b/test-sensor" selected>"#),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("&#38;sensor=cert-b%2Ftest-sensor\" download>"),
+        "{}",
+        page.body
+    );
+    assert!(page
+        .body
+        .contains("&#38;sensor=cert-b%2Ftest-sensor\">Last 24 hours</a>"));
+}

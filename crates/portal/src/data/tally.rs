@@ -551,7 +551,7 @@ pub(crate) mod tests {
             },
         ] {
             for viewer in viewers() {
-                let fast = data::overview(&sources, &viewer, Some(window)).unwrap();
+                let fast = data::overview(&sources, &viewer, Some(window), None).unwrap();
                 assert!(fast.totals.packets > 0, "{viewer:?}");
                 let mut slow = fast.clone();
                 reference(&store, &viewer, window, &mut slow);

@@ -212,7 +212,7 @@ impl AlertFilter {
 }
 
 /// `application/x-www-form-urlencoded` encoding of one value.
-fn percent_encode(value: &str) -> String {
+pub(super) fn percent_encode(value: &str) -> String {
     form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 

@@ -137,7 +137,7 @@ pub async fn index(
     let overview = state
         .reads(&visitor.viewer)
         .await?
-        .overview(&params.window())
+        .overview(&params.window(), None)
         .await?;
     let window = window_of(overview.from, overview.to);
     let total = overview.totals.packets;

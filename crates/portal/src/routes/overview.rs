@@ -6,12 +6,15 @@
 use crate::data::{ClassSeries, Overview};
 use crate::error::{ApiError, PageError, PortalError};
 use crate::range::{self, Window, WindowQuery};
+use crate::reads::Reads;
+use crate::sensor_data::SensorView;
 use crate::views::{self, render, Layout, Nav};
 use crate::{AppState, Visitor};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use greenwatch_model::sensor::SensorRef;
 use greenwatch_model::{neutralise_csv_formula, Timestamp, TrafficClass};
 use greenwatch_observe::TopRow;
 use serde::Deserialize;
@@ -22,6 +25,8 @@ pub struct OverviewParams {
     to: Option<String>,
     /// Which table a CSV download holds.
     part: Option<String>,
+    /// One sensor's traffic only (`ORGANISATION/NAME`; empty: every sensor).
+    sensor: Option<String>,
 }
 
 impl OverviewParams {
@@ -31,18 +36,44 @@ impl OverviewParams {
             to: self.to.clone(),
         }
     }
+
+    /// The sensor asked for, among the `visible` ones: a sensor the viewer may not see is
+    /// answered as one that does not exist.
+    fn sensor(&self, visible: &[SensorView]) -> Result<Option<SensorRef>, PortalError> {
+        let Some(asked) = self.sensor.as_deref().filter(|s| !s.is_empty()) else {
+            return Ok(None);
+        };
+        let sensor: SensorRef = asked.parse().map_err(PortalError::BadRequest)?;
+        if visible.iter().any(|s| s.id == sensor) {
+            Ok(Some(sensor))
+        } else {
+            Err(PortalError::NotFound(format!("no sensor {sensor}")))
+        }
+    }
 }
 
-/// `GET /api/v1/overview?from=&to=`.
+/// The sensor `params` asks for, checked against the sensors the viewer may see (read only
+/// when one is asked for).
+async fn asked_sensor(
+    reads: &Reads<'_>,
+    params: &OverviewParams,
+) -> Result<Option<SensorRef>, PortalError> {
+    if params.sensor.as_deref().is_none_or(str::is_empty) {
+        return Ok(None);
+    }
+    params.sensor(&reads.sensors().await?)
+}
+
+/// `GET /api/v1/overview?from=&to=&sensor=`.
 pub async fn api(
     State(state): State<AppState>,
     visitor: Visitor,
     Query(params): Query<OverviewParams>,
 ) -> Result<Response, ApiError> {
-    let json = state
-        .reads(&visitor.viewer)
-        .await?
-        .overview_json(&params.window())
+    let reads = state.reads(&visitor.viewer).await?;
+    let sensor = asked_sensor(&reads, &params).await?;
+    let json = reads
+        .overview_json(&params.window(), sensor.as_ref())
         .await?;
     Ok(json.response())
 }
@@ -64,16 +95,15 @@ pub async fn csv(
         ))
         .into());
     }
-    let overview = state
-        .reads(&visitor.viewer)
-        .await?
-        .overview(&params.window())
-        .await?;
+    let reads = state.reads(&visitor.viewer).await?;
+    let sensor = asked_sensor(&reads, &params).await?;
+    let overview = reads.overview(&params.window(), sensor.as_ref()).await?;
     let body = write_csv(&overview, part)
         .map_err(|e| PortalError::Internal(format!("writing CSV: {e}")))?;
     let day = |t: Option<Timestamp>| t.map_or("none".into(), |t| range::display(t.secs()));
+    let of_sensor = sensor.map_or(String::new(), |s| format!("-{}-{}", s.org, s.name));
     let name = format!(
-        "greenwatch-overview-{part}-{}-{}.csv",
+        "greenwatch-overview-{part}{of_sensor}-{}-{}.csv",
         day(overview.from),
         day(overview.to)
     );
@@ -291,6 +321,13 @@ pub struct DosView {
     pub peak: String,
 }
 
+/// A sensor of the sensor picker.
+pub struct SensorChoice {
+    /// `ORGANISATION/NAME`.
+    pub value: String,
+    pub selected: bool,
+}
+
 /// A link of the range picker.
 pub struct Preset {
     pub label: &'static str,
@@ -322,13 +359,17 @@ pub struct OverviewPage {
     pub dos_anonymised: bool,
     /// `from=…&to=…` of the window shown, for the CSV links.
     pub query: String,
+    /// `&sensor=…` when one sensor is shown: kept by the CSV links and the range picker.
+    pub sensor_query: String,
+    /// The sensors the visitor may see, for the sensor picker.
+    pub sensors: Vec<SensorChoice>,
     pub island: String,
     /// The newest alerts the visitor may see (read past the cache: alerts do not move the
     /// data generation).
     pub latest_alerts: Vec<super::alerts::AlertRow>,
 }
 
-/// `GET /?from=&to=`: the overview page.
+/// `GET /?from=&to=&sensor=`: the overview page.
 pub async fn page(
     State(state): State<AppState>,
     visitor: Visitor,
@@ -337,9 +378,28 @@ pub async fn page(
     let layout = Layout::new("Overview", Some(Nav::Overview), Some(&visitor));
     let reads = state.reads(&visitor.viewer).await?;
     let stored = reads.stored_range().await?;
-    let overview = reads.overview(&params.window()).await?;
-    let json = reads.overview_json(&params.window()).await?;
+    let visible = reads.sensors().await?;
+    let sensor = params.sensor(&visible)?;
+    let overview = reads.overview(&params.window(), sensor.as_ref()).await?;
+    let json = reads
+        .overview_json(&params.window(), sensor.as_ref())
+        .await?;
     let mut page = overview_page(layout, &overview, stored, json.island());
+    if let Some(sensor) = &sensor {
+        let value = super::alerts::percent_encode(&sensor.to_string());
+        page.sensor_query = format!("&sensor={value}");
+        for preset in &mut page.presets {
+            let joint = if preset.href.contains('?') { '&' } else { '?' };
+            preset.href = format!("{}{joint}sensor={value}", preset.href);
+        }
+    }
+    page.sensors = visible
+        .iter()
+        .map(|s| SensorChoice {
+            value: s.id.to_string(),
+            selected: sensor.as_ref() == Some(&s.id),
+        })
+        .collect();
     page.latest_alerts = super::alerts::latest(&state, &visitor.viewer).await?;
     Ok(render(&page))
 }
@@ -503,6 +563,8 @@ fn overview_page(
             .take(DOS_ROWS)
             .any(|d| d.attack.victim.anonymised()),
         query: window.map(window_query).unwrap_or_default(),
+        sensor_query: String::new(),
+        sensors: Vec::new(),
         island,
         latest_alerts: Vec::new(),
     }
