@@ -365,10 +365,14 @@ impl ObservationStore for SqliteStore {
         visit: &mut dyn FnMut(&FlowTuple),
     ) -> Result<(), StoreError> {
         let visible = self.visible("captures", viewer)?;
+        // `+capture_id`: the visibility list must not steer SQLite to the (capture, bucket)
+        // index, whose order is not the bucket order asked for: it would then copy every
+        // segment BLOB of the window into a temporary sort (spilling to disk), which cost more
+        // than decoding them.
         let sql = format!(
             "SELECT bucket, data FROM flow_segments WHERE {} AND {} AND {} ORDER BY bucket",
             range_sql("bucket", range),
-            visible_sql("capture_id", &visible),
+            visible_sql("+capture_id", &visible),
             SENSOR_SQL
         );
         let mut stmt = self.conn.prepare(&sql)?;
@@ -406,7 +410,7 @@ impl ObservationStore for SqliteStore {
         let sql = format!(
             "SELECT capture_id, bucket, data FROM flow_segments WHERE {} AND {} ORDER BY bucket",
             range_sql("bucket", range),
-            visible_sql("capture_id", &visible),
+            visible_sql("+capture_id", &visible), // as in `scan_flows`
         );
         let mut stmt = self.conn.prepare(&sql)?;
         let mut rows = stmt.query([])?;
