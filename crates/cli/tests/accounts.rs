@@ -152,10 +152,10 @@ fn bad_account_requests_are_refused_with_the_reason() {
     let env = Env {
         dir: tempfile::tempdir().unwrap(),
     };
+    assert_success(&env.run(&["org", "add", "cert-a", "--name", "A"]));
     let out = env.run(&["user", "add", "x@y.example", "--org", "nowhere"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no organisation \"nowhere\""));
-    assert_success(&env.run(&["org", "add", "cert-a", "--name", "A"]));
     let out = env.run(&["org", "add", "cert-a", "--name", "A again"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("exists"));
     let out = with_stdin(

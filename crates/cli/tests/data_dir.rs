@@ -35,6 +35,11 @@ fn reading_commands_refuse_a_data_directory_that_does_not_exist() {
         &["alert", "list"],
         &["alert", "subscriptions"],
         &["sensor", "list"],
+        &["org", "list"],
+        &["user", "list"],
+        &["user", "add", "ana@cert.example", "--org", "cert-a"],
+        &["token", "list", "ana@cert.example"],
+        &["audit"],
         &["serve", "--listen", "127.0.0.1:0"],
     ] {
         let out = env.run(args);

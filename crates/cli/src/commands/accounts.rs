@@ -57,7 +57,12 @@ enum OrgCommand {
 }
 
 pub fn run_org(data: &DataDir, args: OrgArgs) -> anyhow::Result<ExitCode> {
-    let mut store = data.open_store()?;
+    // Adding an organisation is how a deployment starts; everything else needs a store that
+    // exists already, so a mistyped --data is refused instead of answering from a new one.
+    let mut store = match args.command {
+        OrgCommand::Add { .. } => data.open_store()?,
+        _ => data.open_existing_store()?,
+    };
     match args.command {
         OrgCommand::Add { slug, name } => {
             let org = Organisation {
@@ -157,7 +162,7 @@ fn password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
 }
 
 pub fn run_user(data: &DataDir, args: UserArgs) -> anyhow::Result<ExitCode> {
-    let mut store = data.open_store()?;
+    let mut store = data.open_existing_store()?;
     match args.command {
         UserCommand::Add {
             login,
@@ -265,7 +270,7 @@ enum TokenCommand {
 }
 
 pub fn run_token(data: &DataDir, args: TokenArgs) -> anyhow::Result<ExitCode> {
-    let mut store = data.open_store()?;
+    let mut store = data.open_existing_store()?;
     let user_id = |store: &dyn AccountStore, login: &str| -> anyhow::Result<i64> {
         Ok(store
             .user_by_login(login)?
@@ -355,7 +360,7 @@ pub struct AuditArgs {
 }
 
 pub fn run_audit(data: &DataDir, args: AuditArgs) -> anyhow::Result<ExitCode> {
-    let store = data.open_store()?;
+    let store = data.open_existing_store()?;
     let log = store.audit_log(args.limit)?;
     if args.json {
         table::print_json(&log)?;

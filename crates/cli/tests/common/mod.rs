@@ -91,10 +91,21 @@ impl Env {
     /// Adds organisation `slug` (named after itself) unless it exists: data is ingested only
     /// for an organisation that exists.
     pub fn add_org(&self, slug: &str) {
-        let orgs = self.json(&["org", "list", "--json"]);
-        if !orgs.as_array().unwrap().iter().any(|o| o["slug"] == slug) {
+        if !self.has_org(slug) {
             assert_success(&self.run(&["org", "add", slug, "--name", slug]));
         }
+    }
+
+    /// Whether organisation `slug` exists (`org list` refuses a data directory without a
+    /// store: there is none then).
+    pub fn has_org(&self, slug: &str) -> bool {
+        self.data().join("greenwatch.sqlite").is_file()
+            && self
+                .json(&["org", "list", "--json"])
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|o| o["slug"] == slug)
     }
 
     pub fn path(&self, name: &str) -> PathBuf {

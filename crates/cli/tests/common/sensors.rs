@@ -11,13 +11,7 @@ use std::time::{Duration, Instant};
 impl Env {
     /// Registers sensor `name` of organisation `org` and writes its token to a file.
     pub fn register_sensor(&self, name: &str, org: &str, tlp: &str) -> PathBuf {
-        if !self
-            .json(&["org", "list", "--json"])
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|o| o["slug"] == org)
-        {
+        if !self.has_org(org) {
             assert_success(&self.run(&["org", "add", org, "--name", org]));
             let networks = ["org", "networks", org, "--network", "198.51.100.0/24"];
             assert_success(&self.run(&networks));
