@@ -28,8 +28,10 @@
 //! assert_eq!(week.by_country["JP"], week.hosts);
 //! ```
 
+mod columns;
 mod population;
 mod report;
+mod tables;
 mod text;
 mod truth;
 mod values;

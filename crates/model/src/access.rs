@@ -95,10 +95,37 @@ pub enum Role {
 }
 
 impl Role {
+    pub const ALL: [Role; 3] = [Role::Member, Role::Analyst, Role::Admin];
+
+    /// The role's name, as stored and typed (`member`, `analyst`, `admin`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Member => "member",
+            Role::Analyst => "analyst",
+            Role::Admin => "admin",
+        }
+    }
+
     /// Whether this role may add data and alerts (upload files, write alerts): analysts and
     /// admins; members only read.
     pub fn may_contribute(self) -> bool {
         matches!(self, Role::Analyst | Role::Admin)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| format!("unknown role {s:?}: expected member, analyst or admin"))
     }
 }
 
@@ -290,6 +317,17 @@ pub enum ViewScope {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn roles_read_back_from_their_names_and_refuse_others() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>(), Ok(role));
+            assert_eq!(role.to_string(), role.as_str());
+        }
+        let err = "Admin".parse::<Role>().unwrap_err();
+        assert_eq!(err, "unknown role \"Admin\": expected member, analyst or admin");
+    }
+
     #[test]
     fn only_the_owners_analysts_and_admins_triage_an_alert() {
         let label = Label {

@@ -3,7 +3,6 @@
 //! (`/assets/portal.css?v=1a2b3c4d5e6f`), so a versioned URL can be cached for a year.
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rust_embed::Embed;
@@ -67,20 +66,15 @@ fn content_type(path: &str) -> &'static str {
 
 #[derive(Deserialize)]
 pub struct Version {
-    v: Option<String>,
+    pub v: Option<String>,
 }
 
-/// `GET /assets/{*path}`.
-pub async fn serve(
-    Path(path): Path<String>,
-    Query(version): Query<Version>,
-    headers: HeaderMap,
-) -> Response {
-    let (Some(file), Some(current)) = (Assets::get(&path), versions().get(&path)) else {
-        return crate::error::PortalError::NotFound(format!("no asset {path}")).into_page();
-    };
+/// The answer to `GET /assets/{path}?v=`: the file with its caching headers, or `None` when
+/// there is no such asset (the route answers the 404 page).
+pub fn answer(path: &str, version: Option<&str>, headers: &HeaderMap) -> Option<Response> {
+    let (file, current) = (Assets::get(path)?, versions().get(path)?);
     let etag = format!("\"{current}\"");
-    let cache = if version.v.as_deref() == Some(current.as_str()) {
+    let cache = if version == Some(current.as_str()) {
         IMMUTABLE
     } else {
         REVALIDATE
@@ -96,14 +90,14 @@ pub async fn serve(
             Cow::Borrowed(data) => Body::from(Bytes::from_static(data)),
             Cow::Owned(data) => Body::from(data),
         };
-        ([(header::CONTENT_TYPE, content_type(&path))], body).into_response()
+        ([(header::CONTENT_TYPE, content_type(path))], body).into_response()
     };
     let h = response.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     if let Ok(tag) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, tag);
     }
-    response
+    Some(response)
 }
 
 #[cfg(test)]

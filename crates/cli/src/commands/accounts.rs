@@ -113,7 +113,7 @@ enum UserCommand {
         #[arg(long)]
         org: String,
         /// member, analyst or admin.
-        #[arg(long, default_value = "member", value_parser = parse_role)]
+        #[arg(long, default_value = "member")]
         role: Role,
         /// Read the password from the first line of stdin.
         #[arg(long)]
@@ -134,17 +134,6 @@ enum UserCommand {
         #[arg(long)]
         keep_tokens: bool,
     },
-}
-
-fn parse_role(s: &str) -> Result<Role, String> {
-    match s {
-        "member" => Ok(Role::Member),
-        "analyst" => Ok(Role::Analyst),
-        "admin" => Ok(Role::Admin),
-        _ => Err(format!(
-            "unknown role {s:?}: expected member, analyst or admin"
-        )),
-    }
 }
 
 /// The password from stdin, or a generated one that is printed.

@@ -10,7 +10,8 @@
 
 use crate::commands::accounts::CLI_ACTOR;
 use crate::commands::generate::{self, write_traffic, GenerateArgs, TrafficArgs};
-use crate::commands::ingest::{ingest_files, LabelArgs, PcapArgs};
+use crate::commands::ingest::{ingest_files, PcapArgs};
+use crate::commands::label::LabelArgs;
 use crate::commands::metrics::{self, MetricsArgs};
 use crate::commands::query::{self, QueryArgs};
 use crate::commands::{export, ingest};
@@ -127,7 +128,7 @@ const DEMO_FEEDS: [(&str, u64, u64, bool, &str, &str); 10] = [
 ];
 
 /// Roles each demo organisation gets a user of.
-const DEMO_ROLES: [(&str, Role); 2] = [("member", Role::Member), ("analyst", Role::Analyst)];
+const DEMO_ROLES: [Role; 2] = [Role::Member, Role::Analyst];
 
 pub fn run(data: &DataDir, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let start = Timestamp::parse("2026-10-05T00:00:00Z").expect("valid literal");
@@ -263,8 +264,8 @@ fn accounts(data: &DataDir) -> anyhow::Result<()> {
             store.set_constituency(slug, &constituency, CLI_ACTOR, now())?;
             println!("added organisation {slug} ({name}), constituency {networks:?}");
         }
-        for (role_name, role) in DEMO_ROLES {
-            let login = format!("{role_name}@{slug}.example");
+        for role in DEMO_ROLES {
+            let login = format!("{role}@{slug}.example");
             if store.user_by_login(&login)?.is_some() {
                 continue;
             }
@@ -276,9 +277,7 @@ fn accounts(data: &DataDir) -> anyhow::Result<()> {
                 password_hash: hash_password(&password)?,
             };
             store.create_user(&user, CLI_ACTOR, now())?;
-            println!(
-                "added user {login} ({role_name} of {slug}); password (shown once): {password}"
-            );
+            println!("added user {login} ({role} of {slug}); password (shown once): {password}");
         }
     }
     let registered = store.sensors()?;

@@ -2,7 +2,7 @@
 //! (`greenwatch-ingest`, the same code the portal's upload runs), one transaction per file,
 //! skipping files whose content is already stored.
 
-use super::ingest::LabelArgs;
+use super::label::LabelArgs;
 use crate::data_dir::DataDir;
 use crate::progress::Bar;
 use crate::table;

@@ -8,6 +8,7 @@ pub mod export;
 pub mod generate;
 pub mod ingest;
 pub mod ingest_feed;
+pub mod label;
 pub mod metrics;
 pub mod netdb;
 pub mod query;

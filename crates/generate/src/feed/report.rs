@@ -2,7 +2,7 @@
 //! published columns resolved to value generators ([`Col`]), and its IntelMQ classification
 //! and keys.
 
-use super::values::{Col, Device};
+use super::columns::{Col, Device};
 use super::FeedOutput;
 use crate::GenerateError;
 
@@ -228,7 +228,7 @@ impl Report {
 
 /// The value generator of one published column.
 fn resolve(family: Family, column: &str) -> Col {
-    use super::values::tables::*;
+    use super::tables::*;
     let common = match column {
         "timestamp" => Some(Col::Timestamp),
         "severity" => Some(Col::Severity),

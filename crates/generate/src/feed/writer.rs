@@ -4,8 +4,9 @@
 
 use super::population::{key_ip, RowDesc};
 use super::report::{Family, JsonValue, Report};
+use super::tables;
 use super::text::{push_base64, push_csv_field, push_date_time, push_json_str};
-use super::values::{tables, RowView};
+use super::values::RowView;
 use super::{AddressInfo, BadRowKind, BadRowTruth, FeedOutput, FeedSpec};
 use crate::rng::{hash2, Rng};
 use greenwatch_model::{CountryCode, Enrichment};

@@ -37,14 +37,6 @@ pub(super) fn when(t: Timestamp) -> String {
     t.to_datetime().format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-pub(super) fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Member => "member",
-        Role::Analyst => "analyst",
-        Role::Admin => "admin",
-    }
-}
-
 /// A store refusal (duplicate, unknown reference, invalid slug) is the client's mistake: 400
 /// with the store's reason. Anything else stays an internal error.
 pub(super) fn refused(e: StoreError) -> PortalError {
@@ -235,7 +227,7 @@ async fn account_page(
         layout: Layout::new("Account", None, Some(&member.visitor)),
         login: member.login,
         org: member.org,
-        role: role_name(member.role),
+        role: member.role.as_str(),
         csrf: member.csrf,
         tokens: tokens
             .into_iter()

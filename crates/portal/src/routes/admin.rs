@@ -11,9 +11,7 @@
 //! every form carries the session's CSRF token, every write is audited with the admin's login
 //! as actor, and refused input is shown on the page with a 400.
 
-use super::account::{
-    auth_failure, now, refused, role_name, shown, to_login, when, Member, Outcome,
-};
+use super::account::{auth_failure, now, refused, shown, to_login, when, Member, Outcome};
 use crate::auth::SessionCsrf;
 use crate::error::{PageError, PortalError};
 use crate::views::{render, Layout};
@@ -217,7 +215,7 @@ async fn admin_page(
                 may_enable: may(&member, &AdminAction::EnableUser { org: &u.org }),
                 may_reset: other && may(&member, &AdminAction::ResetPassword { org: &u.org }),
                 id: u.id,
-                role: role_name(u.role),
+                role: u.role.as_str(),
                 disabled: u.disabled,
                 created: when(u.created_at),
                 login: u.login,
@@ -399,12 +397,7 @@ pub async fn create_user(
         },
     )?;
     let login = form.login.trim().to_string();
-    let role = match form.role.as_str() {
-        "member" => Some(Role::Member),
-        "analyst" => Some(Role::Analyst),
-        "admin" => Some(Role::Admin),
-        _ => None,
-    };
+    let role: Option<Role> = form.role.parse().ok();
     let done = match role {
         _ if login.is_empty()
             || login.chars().count() > 254
@@ -454,7 +447,7 @@ async fn create(
         .write(move |store| store.create_user(&user, &actor, now()).map_err(refused))
         .await?;
     Ok(Outcome {
-        notice: Some(format!("User {login} ({}, {org}) added.", role_name(role))),
+        notice: Some(format!("User {login} ({}, {org}) added.", role.as_str())),
         created: Some((login, password)),
         ..Outcome::default()
     })

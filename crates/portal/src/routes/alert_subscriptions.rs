@@ -57,7 +57,7 @@ fn manager(member: Option<Member>) -> Result<Member, PortalError> {
         Some(m) => Err(PortalError::Forbidden(format!(
             "Managing alert subscriptions needs the analyst or admin role; {} is a {}.",
             m.login,
-            super::account::role_name(m.role)
+            m.role.as_str()
         ))),
         None => Err(PortalError::Unauthorized(
             "Log in to manage alert subscriptions.".into(),

@@ -518,7 +518,7 @@ pub async fn create(
         return Err(PortalError::Forbidden(format!(
             "Writing alerts needs the analyst or admin role; {} is a {}.",
             member.login,
-            super::account::role_name(member.role)
+            member.role.as_str()
         ))
         .into());
     }

@@ -117,7 +117,7 @@ pub fn all() -> Router<AppState> {
         .route("/ips/{ip}", get(ips::page))
         .route("/api/v1/ips/{ip}", get(ips::api))
         .route("/healthz", get(|| async { "ok" }))
-        .route("/assets/{*path}", get(assets::serve))
+        .route("/assets/{*path}", get(asset))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }
@@ -143,4 +143,14 @@ async fn method_not_allowed(uri: Uri) -> Response {
         &uri,
         PortalError::MethodNotAllowed(format!("{} does not accept this method.", uri.path())),
     )
+}
+
+/// `GET /assets/{*path}`: an embedded browser file, or the 404 page.
+async fn asset(
+    axum::extract::Path(path): axum::extract::Path<String>,
+    axum::extract::Query(version): axum::extract::Query<assets::Version>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    assets::answer(&path, version.v.as_deref(), &headers)
+        .unwrap_or_else(|| PortalError::NotFound(format!("no asset {path}")).into_page())
 }

@@ -13,7 +13,7 @@
 //! The data belongs to the uploader's organisation and carries the TLP chosen (AMBER unless
 //! another is chosen). Each finished upload is written to the audit log.
 
-use super::account::{role_name, when, Member};
+use super::account::{when, Member};
 use crate::auth::SessionCsrf;
 use crate::error::{ApiError, PageError, PortalError};
 use crate::paging::{self, PageQuery};
@@ -68,7 +68,7 @@ impl Uploader {
         if !role.may_contribute() {
             return Err(PortalError::Forbidden(format!(
                 "Uploading needs the analyst or admin role; {login} is a {}.",
-                role_name(*role)
+                role.as_str()
             )));
         }
         Ok(Uploader {

@@ -100,28 +100,11 @@ pub(super) fn migrate(conn: &rusqlite::Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn role_str(role: Role) -> &'static str {
-    match role {
-        Role::Member => "member",
-        Role::Analyst => "analyst",
-        Role::Admin => "admin",
-    }
-}
-
 fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
     let role: String = row.get("role")?;
-    let role = match role.as_str() {
-        "member" => Role::Member,
-        "analyst" => Role::Analyst,
-        "admin" => Role::Admin,
-        other => {
-            return Err(rusqlite::Error::FromSqlConversionFailure(
-                0,
-                rusqlite::types::Type::Text,
-                format!("unknown role {other:?}").into(),
-            ))
-        }
-    };
+    let role: Role = role.parse().map_err(|e: String| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+    })?;
     Ok(User {
         id: row.get("id")?,
         login: row.get("login")?,
@@ -337,7 +320,7 @@ impl AccountStore for SqliteStore {
             params![
                 user.login,
                 user.org,
-                role_str(user.role),
+                Role::as_str(user.role),
                 user.password_hash,
                 now.0
             ],
@@ -349,7 +332,7 @@ impl AccountStore for SqliteStore {
             )));
         }
         let id = tx.last_insert_rowid();
-        let detail = format!("org {}, role {}", user.org, role_str(user.role));
+        let detail = format!("org {}, role {}", user.org, Role::as_str(user.role));
         append_org_audit(
             &tx,
             &entry(now, actor, "user.create", &user.login, detail),
