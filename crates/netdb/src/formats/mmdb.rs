@@ -73,76 +73,89 @@ impl Format for Mmdb {
     }
 
     fn parse(&self, path: &Path, data: &[u8], out: &mut Collected) -> Result<(), NetDbError> {
-        let reader = maxminddb::Reader::from_source(data)
-            .map_err(|e| super::input(path, format!("not a readable MaxMind DB: {e}")))?;
-        let mut seen = Seen::default();
-        let walk_err = |e| super::input(path, format!("cannot walk the search tree: {e}"));
-        let v4_root = IpNetwork::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0).expect("prefix 0");
-        if reader.metadata.ip_version != 6 {
-            let iter = reader.within::<Rec>(v4_root).map_err(walk_err)?;
-            walk(iter, path, out, &mut seen);
-        } else {
-            // An IPv6 tree holds IPv4 under ::/96. `within(::/0)` would convert networks there to
-            // IPv4 and panics (u8 underflow) on a record at a prefix shorter than /96 on the
-            // all-zero path, so the tree is walked in pieces that never hit that case:
-            // 1. a record on the zero path above ::/96 covers ::/d and, through ::/96, all IPv4;
-            if let Ok((rec, d)) = reader.lookup_prefix::<Rec>(IpAddr::V6(Ipv6Addr::UNSPECIFIED)) {
-                if d < 96 {
-                    let end = u128::MAX >> d;
-                    record(
-                        Range::V6(0, end),
-                        rec,
-                        path,
-                        format_args!("::/{d}"),
-                        out,
-                        &mut seen,
-                    );
-                    let rec = reader
-                        .lookup::<Rec>(IpAddr::V6(Ipv6Addr::UNSPECIFIED))
-                        .map_err(walk_err)?;
-                    record(
-                        Range::V4(0, u32::MAX),
-                        rec,
-                        path,
-                        "0.0.0.0/0",
-                        out,
-                        &mut seen,
-                    );
-                }
-            }
-            // 2. the IPv4 subtree (empty if step 1 found a shorter record);
-            walk(
-                reader.within::<Rec>(v4_root).map_err(walk_err)?,
-                path,
-                out,
-                &mut seen,
-            );
-            // 3. the 96 subtrees branching off the zero path (aliases of the IPv4 subtree such
-            //    as ::ffff:0:0/96 and 2002::/16 are skipped by `within`).
-            for i in 0..96u8 {
-                let net = IpNetwork::new(IpAddr::V6(Ipv6Addr::from(1u128 << (127 - i))), i + 1)
-                    .expect("valid prefix");
-                walk(
-                    reader.within::<Rec>(net).map_err(walk_err)?,
+        // maxminddb 0.24 indexes its data section without bounds checks: a crafted file makes
+        // it panic (found by `fuzz/` target `netdb`). A panic there is a corrupt input, not a
+        // crash of the import; what it left in `out` is dropped with the error.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parse_tree(path, data, out)))
+            .unwrap_or_else(|_| {
+                Err(super::input(
                     path,
+                    "not a readable MaxMind DB: its data section is corrupt",
+                ))
+            })
+    }
+}
+
+fn parse_tree(path: &Path, data: &[u8], out: &mut Collected) -> Result<(), NetDbError> {
+    let reader = maxminddb::Reader::from_source(data)
+        .map_err(|e| super::input(path, format!("not a readable MaxMind DB: {e}")))?;
+    let mut seen = Seen::default();
+    let walk_err = |e| super::input(path, format!("cannot walk the search tree: {e}"));
+    let v4_root = IpNetwork::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0).expect("prefix 0");
+    if reader.metadata.ip_version != 6 {
+        let iter = reader.within::<Rec>(v4_root).map_err(walk_err)?;
+        walk(iter, path, out, &mut seen);
+    } else {
+        // An IPv6 tree holds IPv4 under ::/96. `within(::/0)` would convert networks there to
+        // IPv4 and panics (u8 underflow) on a record at a prefix shorter than /96 on the
+        // all-zero path, so the tree is walked in pieces that never hit that case:
+        // 1. a record on the zero path above ::/96 covers ::/d and, through ::/96, all IPv4;
+        if let Ok((rec, d)) = reader.lookup_prefix::<Rec>(IpAddr::V6(Ipv6Addr::UNSPECIFIED)) {
+            if d < 96 {
+                let end = u128::MAX >> d;
+                record(
+                    Range::V6(0, end),
+                    rec,
+                    path,
+                    format_args!("::/{d}"),
+                    out,
+                    &mut seen,
+                );
+                let rec = reader
+                    .lookup::<Rec>(IpAddr::V6(Ipv6Addr::UNSPECIFIED))
+                    .map_err(walk_err)?;
+                record(
+                    Range::V4(0, u32::MAX),
+                    rec,
+                    path,
+                    "0.0.0.0/0",
                     out,
                     &mut seen,
                 );
             }
         }
-        if !seen.asn && !seen.country {
-            return Err(super::input(
+        // 2. the IPv4 subtree (empty if step 1 found a shorter record);
+        walk(
+            reader.within::<Rec>(v4_root).map_err(walk_err)?,
+            path,
+            out,
+            &mut seen,
+        );
+        // 3. the 96 subtrees branching off the zero path (aliases of the IPv4 subtree such
+        //    as ::ffff:0:0/96 and 2002::/16 are skipped by `within`).
+        for i in 0..96u8 {
+            let net = IpNetwork::new(IpAddr::V6(Ipv6Addr::from(1u128 << (127 - i))), i + 1)
+                .expect("valid prefix");
+            walk(
+                reader.within::<Rec>(net).map_err(walk_err)?,
                 path,
-                format!(
-                    "MaxMind DB of type {:?} has no autonomous_system_number or country iso_code ({} usable records)",
-                    reader.metadata.database_type, seen.good
-                ),
-            ));
+                out,
+                &mut seen,
+            );
         }
-        out.has_asn |= seen.asn;
-        out.has_country |= seen.country;
-        Ok(())
     }
+    if !seen.asn && !seen.country {
+        return Err(super::input(
+            path,
+            format!(
+                "MaxMind DB of type {:?} has no autonomous_system_number or country iso_code ({} usable records)",
+                reader.metadata.database_type, seen.good
+            ),
+        ));
+    }
+    out.has_asn |= seen.asn;
+    out.has_country |= seen.country;
+    Ok(())
 }
 
 #[derive(Default)]
