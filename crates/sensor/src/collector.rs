@@ -11,7 +11,6 @@ use greenwatch_netdb::NetDb;
 use greenwatch_observe::{BackscatterSlot, ClosedBucket, Enricher, FlowTuple};
 use greenwatch_store::{CaptureRecord, CaptureStatus, ObservationStore, SensorStore, StoreError};
 use serde::Serialize;
-use std::sync::Mutex;
 
 /// What the collector answers for a stored (or already stored) batch.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -42,10 +41,6 @@ pub fn batch_capture_hash(sensor: &SensorRef, id: &BatchId) -> String {
     hash_label(blake3::hash(key.as_bytes()))
 }
 
-/// One batch at a time between "is it stored?" and "store it", across the store's
-/// connections, so two copies of a batch arriving together are stored once.
-static ONE_WRITER: Mutex<()> = Mutex::new(());
-
 /// Stores `bytes` from `sensor` unless that batch id is stored already, and records the
 /// sensor's health. A malformed batch changes nothing.
 pub fn accept_batch<S: ObservationStore + SensorStore>(
@@ -60,14 +55,12 @@ pub fn accept_batch<S: ObservationStore + SensorStore>(
     let id = batch.id();
     let hash = batch_capture_hash(&sensor.reference(), &id);
     let packets = batch.header.counts.packets;
-    let status = {
-        let _one_writer = ONE_WRITER.lock().unwrap_or_else(|e| e.into_inner());
-        if store.find_capture(&sensor.org, &hash)?.is_some() {
-            "duplicate"
-        } else {
-            store_batch(store, netdb, sensor, &hash, batch, now)?;
-            "stored"
-        }
+    // The store keeps a batch id once, however many collectors (threads or processes on one
+    // store) race for it: the losers are told it is stored already.
+    let status = match store_batch(store, netdb, sensor, &hash, batch, now) {
+        Ok(()) => "stored",
+        Err(StoreError::AlreadyStored { .. }) => "duplicate",
+        Err(e) => return Err(e.into()),
     };
     if let Some(health) = health {
         store.record_sensor_health(&sensor.reference(), health, now)?;
@@ -244,5 +237,47 @@ mod tests {
         ));
         assert_eq!(stored_packets(&store), 1);
         assert_eq!(store.captures().unwrap().len(), 1);
+    }
+
+    /// Collectors on one store, each with its own connection (as two `serve` processes on
+    /// one data directory have), receive the same retried batch at once: it is stored once,
+    /// every other copy is answered "duplicate", none is an error.
+    #[test]
+    fn a_batch_raced_by_collectors_on_one_store_is_stored_once() {
+        let (dir, store, sensor) = setup();
+        drop(store);
+        let path = dir.path().join("s.sqlite");
+        let packets: Vec<Packet> = (0..2_000)
+            .map(|i| scan(&format!("192.0.2.{}", i % 250), 23, 1_790_000_000 + i))
+            .collect();
+        let bytes = batch(7, &packets);
+        for round in 0..5 {
+            let barrier = std::sync::Barrier::new(4);
+            let answers: Vec<&str> = std::thread::scope(|scope| {
+                let collectors: Vec<_> = (0..4)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            let mut store = SqliteStore::open(&path).unwrap();
+                            let netdb = NetDb::from_snapshots(Vec::new());
+                            barrier.wait();
+                            accept_batch(&mut store, &netdb, &sensor, &bytes, None, Timestamp(1))
+                                .unwrap()
+                                .status
+                        })
+                    })
+                    .collect();
+                collectors.into_iter().map(|c| c.join().unwrap()).collect()
+            });
+            let stored = answers.iter().filter(|a| **a == "stored").count();
+            assert_eq!(
+                stored,
+                usize::from(round == 0),
+                "round {round}: {answers:?}"
+            );
+            assert!(answers.iter().all(|a| *a == "stored" || *a == "duplicate"));
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.captures().unwrap().len(), 1);
+        assert_eq!(stored_packets(&store), 2_000);
     }
 }

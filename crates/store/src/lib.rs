@@ -80,6 +80,11 @@ pub enum StoreError {
     /// The request conflicts with what is stored (a duplicate name, an unknown reference).
     #[error("{0}")]
     Conflict(String),
+    /// The organisation's dataset (capture or feed file) with this content hash is stored
+    /// already: what `begin_capture` and `begin_feed_file` answer instead of a second copy,
+    /// however many writers race for it.
+    #[error("{owner}'s dataset {content_hash} is stored already")]
+    AlreadyStored { owner: String, content_hash: String },
 }
 
 /// The storage interface for observation facts.
@@ -93,8 +98,11 @@ pub trait ObservationStore {
         content_hash: &str,
     ) -> Result<Option<CaptureRecord>, StoreError>;
 
-    /// Starts storing `owner`'s capture with this content hash (a conflict if `owner` stored
-    /// it before; another organisation's copy is no conflict). Nothing becomes visible until
+    /// Starts storing `owner`'s capture with this content hash. Idempotence is the backend's
+    /// to keep, whatever the number of writers and processes: when `owner` has stored it
+    /// already (or another writer committed it first), the answer is
+    /// [`StoreError::AlreadyStored`], and at most one of writers racing for the same hash
+    /// commits; another organisation's copy is no conflict. Nothing becomes visible until
     /// [`CaptureWriter::commit`], whose label must name the same owner; dropping the writer
     /// (or the process dying) stores nothing.
     fn begin_capture(
@@ -233,8 +241,9 @@ pub trait RiskStore {
         content_hash: &str,
     ) -> Result<Option<FeedFileRecord>, StoreError>;
 
-    /// Starts storing `owner`'s feed file. Nothing becomes visible until
-    /// [`FeedFileWriter::commit`], whose label must name the same owner.
+    /// Starts storing `owner`'s feed file; [`StoreError::AlreadyStored`] when `owner` has
+    /// stored it already, as [`ObservationStore::begin_capture`]. Nothing becomes visible
+    /// until [`FeedFileWriter::commit`], whose label must name the same owner.
     fn begin_feed_file(
         &mut self,
         owner: &str,

@@ -208,6 +208,22 @@ fn range_sql(column: &str, range: TimeRange) -> String {
     )
 }
 
+/// A UNIQUE violation on a dataset's key: another writer stored it first (the write
+/// transaction waited for it), or it was stored before.
+pub(crate) fn already_stored(e: rusqlite::Error, owner: &str, content_hash: &str) -> StoreError {
+    match e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
+        {
+            StoreError::AlreadyStored {
+                owner: owner.to_string(),
+                content_hash: content_hash.to_string(),
+            }
+        }
+        other => other.into(),
+    }
+}
+
 /// The `content_hash` column of captures and feed files holds `owner/hash`: a dataset is
 /// identified per organisation (its UNIQUE constraint then keeps one copy per organisation,
 /// and another organisation's copy of the same bytes is its own dataset).
@@ -340,7 +356,8 @@ impl ObservationStore for SqliteStore {
             "INSERT INTO captures (content_hash, path, sensor, status, counts, ingested_at, owner)
              VALUES (?1, '', ?2, 'ingesting', '{}', 0, ?3)",
             [&dataset_key(owner, content_hash), sensor, owner],
-        )?;
+        )
+        .map_err(|e| already_stored(e, owner, content_hash))?;
         let capture_id = tx.last_insert_rowid();
         Ok(Box::new(SqliteCaptureWriter {
             tx,
@@ -819,6 +836,12 @@ mod tests {
         drop(store);
         let mut store = SqliteStore::open(&path).unwrap();
         assert!(store.find_capture("cert-a", "h1").unwrap().is_some());
+        // A stored dataset is not begun again: the store says so, whoever asks.
+        assert!(matches!(
+            store.begin_capture("cert-a", "h1", "s").map(|_| ()),
+            Err(StoreError::AlreadyStored { ref owner, ref content_hash })
+                if owner == "cert-a" && content_hash == "h1"
+        ));
         // A writer's label must name the owner it began with.
         let mut writer = store.begin_capture("cert-c", "h2", "s").unwrap();
         writer.write_bucket(&obs.buckets[0]).unwrap();

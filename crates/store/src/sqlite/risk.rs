@@ -93,7 +93,8 @@ impl RiskStore for SqliteStore {
             "INSERT INTO feed_files (content_hash, path, format, counts, ingested_at, owner)
              VALUES (?1, '', '', '{}', 0, ?2)",
             [&super::dataset_key(owner, content_hash), owner],
-        )?;
+        )
+        .map_err(|e| super::already_stored(e, owner, content_hash))?;
         let file_id = tx.last_insert_rowid();
         Ok(Box::new(SqliteFeedFileWriter {
             tx,
@@ -305,6 +306,20 @@ mod tests {
 
     fn date(s: &str) -> NaiveDate {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_stored_feed_file_is_not_begun_again_by_its_owner() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
+        let writer = store.begin_feed_file("cert-a", "f1").unwrap();
+        writer.commit(&record("f1", 0)).unwrap();
+        assert!(matches!(
+            store.begin_feed_file("cert-a", "f1").map(|_| ()),
+            Err(StoreError::AlreadyStored { ref owner, .. }) if owner == "cert-a"
+        ));
+        // Another organisation's copy of the same bytes is its own dataset.
+        assert!(store.begin_feed_file("cert-b", "f1").is_ok());
     }
 
     #[test]
