@@ -1,34 +1,43 @@
 //! The data directory: where the embedded store and the imported IP data live.
 
 use anyhow::Context;
+use greenwatch_datadir::DataLayout;
 use greenwatch_feeds::{Catalogue, CatalogueError};
 use greenwatch_netdb::NetDb;
 use greenwatch_store::SqliteStore;
 use std::path::{Path, PathBuf};
-
-/// The embedded store's file in the data directory.
-const STORE_FILE: &str = "greenwatch.sqlite";
 
 /// How a data directory comes to hold a store, for the errors of commands that only read.
 const HOW_TO_CREATE: &str =
     "store data there first with `greenwatch --data <dir> ingest pcap|feed ...`, \
      or build a demo directory with `greenwatch --data <dir> demo`";
 
+/// The data directory `--data` names: its layout (`greenwatch_datadir`), opened as each
+/// command needs it.
 pub struct DataDir {
     root: PathBuf,
+    layout: DataLayout,
 }
 
 impl DataDir {
     pub fn new(root: PathBuf) -> DataDir {
-        DataDir { root }
+        DataDir {
+            layout: DataLayout::new(&root),
+            root,
+        }
     }
 
     pub fn root(&self) -> &Path {
         &self.root
     }
 
+    /// Where each file of the deployment lives.
+    pub fn layout(&self) -> &DataLayout {
+        &self.layout
+    }
+
     pub fn netdb_dir(&self) -> PathBuf {
-        self.root.join("netdb")
+        self.layout.netdb_dir()
     }
 
     fn ensure(&self) -> anyhow::Result<&Path> {
@@ -38,13 +47,14 @@ impl DataDir {
     }
 
     fn store_path(&self) -> PathBuf {
-        self.root.join(STORE_FILE)
+        self.layout.store_file()
     }
 
     /// The store, made (with the directory) when there is none yet: for the commands that
     /// create data (`ingest`, `demo`, `org add`, ...).
     pub fn open_store(&self) -> anyhow::Result<SqliteStore> {
-        let path = self.ensure()?.join(STORE_FILE);
+        self.ensure()?;
+        let path = self.store_path();
         SqliteStore::open(&path).with_context(|| format!("opening store {}", path.display()))
     }
 
@@ -60,8 +70,9 @@ impl DataDir {
         self.require_dir()?;
         if !self.store_path().is_file() {
             anyhow::bail!(
-                "data directory {} holds no store yet (no {STORE_FILE}): {}",
+                "data directory {} holds no store yet (no {}): {}",
                 self.root.display(),
+                self.store_path().display(),
                 HOW_TO_CREATE
             );
         }
@@ -87,6 +98,6 @@ impl DataDir {
 
     /// The shipped risk catalogue with the operator's `<data>/risks.toml` laid over it.
     pub fn catalogue(&self) -> Result<Catalogue, CatalogueError> {
-        Catalogue::shipped_with_overrides(&self.root.join("risks.toml"))
+        Catalogue::shipped_with_overrides(&self.layout.risks_file())
     }
 }

@@ -12,9 +12,7 @@ use crate::AppState;
 use greenwatch_alert::{Outbound, Outcome, Persistence, Retry};
 use greenwatch_model::access::Label;
 use greenwatch_store::ObservationStore;
-use greenwatch_warn::{
-    allowlist_path, load_allowlist, watch_recent, watch_recent_risks, Deliveries, RecentPass,
-};
+use greenwatch_warn::{load_allowlist, watch_recent, watch_recent_risks, Deliveries, RecentPass};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, Notify};
@@ -144,7 +142,7 @@ async fn pass_once(
     if done == Some(generation) {
         return Ok((generation, 0));
     }
-    let allowlist_path = allowlist_path(state.data_dir());
+    let allowlist_path = greenwatch_datadir::DataLayout::new(state.data_dir()).allowlist_file();
     let label = config.label.clone();
     let (catalogue, netdb) = (state.catalogue(), state.netdb());
     let outcome = state

@@ -31,7 +31,6 @@
 //!   scripts or styles (page data travels in `<script type="application/json">` islands);
 //! - the store is blocking (SQLite): every query runs on the blocking thread pool.
 
-mod anonymiser;
 mod assets;
 mod auth;
 mod cache;
@@ -54,7 +53,6 @@ mod views;
 mod visitor;
 mod warm;
 
-pub use anonymiser::load_or_make as deployment_anonymiser;
 pub use early_warning::EarlyWarning;
 pub use state::AppState;
 pub use tls::{ensure_self_signed, SelfSigned, TlsFiles};

@@ -32,7 +32,7 @@ const KINDS: [ReportKind; 3] = [
 ];
 
 fn reports_dir(state: &AppState) -> PathBuf {
-    state.data_dir().join("reports")
+    greenwatch_datadir::DataLayout::new(state.data_dir()).reports_dir()
 }
 
 /// Runs forever: writes the missing public reports now and after every change of the data.

@@ -2,7 +2,6 @@
 //! pool of store connections. SQLite is blocking, so queries run on tokio's blocking pool,
 //! each on a connection checked out of the pool (WAL lets readers run side by side).
 
-use crate::anonymiser;
 use crate::auth::PasswordChecks;
 use crate::cache::ResultCache;
 use crate::data::Sources;
@@ -11,6 +10,7 @@ use crate::uploads::Uploads;
 use crate::visitor::TrustedProxies;
 use anyhow::Context;
 use greenwatch_auth::LoginLimiter;
+use greenwatch_datadir::DataLayout;
 use greenwatch_feeds::Catalogue;
 use greenwatch_model::anonymise::CryptoPan;
 use greenwatch_netdb::NetDb;
@@ -53,18 +53,18 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Opens what the data directory holds (same layout as the command line's: the store in
-    /// `greenwatch.sqlite`, IP data in `netdb/`, operator risks in `risks.toml`).
+    /// Opens what the data directory holds (`greenwatch_datadir::DataLayout`).
     pub fn open(data_dir: &Path) -> anyhow::Result<AppState> {
         anyhow::ensure!(
             data_dir.is_dir(),
             "no data directory at {} (create one with `greenwatch demo` or `greenwatch ingest`)",
             data_dir.display()
         );
-        let netdb_dir = data_dir.join("netdb");
+        let layout = DataLayout::new(data_dir);
+        let netdb_dir = layout.netdb_dir();
         let netdb = NetDb::open(&netdb_dir)
             .with_context(|| format!("opening IP data in {}", netdb_dir.display()))?;
-        let catalogue = Catalogue::shipped_with_overrides(&data_dir.join("risks.toml"))?;
+        let catalogue = Catalogue::shipped_with_overrides(&layout.risks_file())?;
         let state = AppState::new(data_dir.to_path_buf(), netdb, catalogue);
         // Fail at start, not on the first request, when the store cannot be opened.
         state
@@ -75,10 +75,10 @@ impl AppState {
     }
 
     /// State over an already loaded netdb and catalogue (tests build these in memory); the
-    /// store is `<data_dir>/greenwatch.sqlite`.
+    /// store is the data directory's.
     pub fn new(data_dir: PathBuf, netdb: NetDb, catalogue: Catalogue) -> AppState {
         let pool = StorePool {
-            path: data_dir.join("greenwatch.sqlite"),
+            path: DataLayout::new(&data_dir).store_file(),
             idle: Mutex::new(Vec::new()),
         };
         AppState {
@@ -171,7 +171,9 @@ impl AppState {
         if let Some(pan) = self.anonymiser.get() {
             return Ok(pan);
         }
-        let pan = anonymiser::load_or_make(&self.data_dir)?;
+        let pan = DataLayout::new(&self.data_dir)
+            .anonymiser()
+            .map_err(|e| PortalError::Internal(e.to_string()))?;
         Ok(self.anonymiser.get_or_init(|| pan))
     }
 

@@ -29,7 +29,7 @@ use greenwatch_netdb::NetDb;
 use greenwatch_store::{AlertStore, ObservationStore, RiskStore, StoreError, TimeRange};
 use rustc_hash::FxHashMap;
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -60,12 +60,7 @@ pub enum WarnError {
     },
 }
 
-/// Where a data directory keeps the operator's allowlist.
-pub fn allowlist_path(data_dir: &Path) -> PathBuf {
-    data_dir.join("allowlist.txt")
-}
-
-/// The operator's allowlist at `path` ([`allowlist_path`]) if there is one, else the shipped
+/// The operator's allowlist at `path` (`DataLayout::allowlist_file`) if there is one, else the shipped
 /// list.
 pub fn load_allowlist(path: &Path) -> Result<Allowlist, WarnError> {
     let shown = || path.display().to_string();

@@ -267,7 +267,7 @@ pub fn run(data: &DataDir, args: AlertArgs) -> anyhow::Result<ExitCode> {
             println!("{id}");
         }
         AlertCommand::Deliver(args) => {
-            let pan = greenwatch_portal::deployment_anonymiser(data.root())?;
+            let pan = data.layout().anonymiser()?;
             return deliver(&mut store, &pan, args);
         }
         AlertCommand::Subscribe(args) => {

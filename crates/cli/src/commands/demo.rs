@@ -144,7 +144,7 @@ pub fn run(data: &DataDir, args: DemoArgs) -> anyhow::Result<ExitCode> {
     // The operator's administrator first: `serve` makes it only while there is no user at all.
     super::serve::ensure_operator_admin(data)?;
     accounts(data)?;
-    let capture_dir = data.netdb_dir().with_file_name("captures");
+    let capture_dir = data.layout().demo_captures_dir();
     std::fs::create_dir_all(&capture_dir)?;
     for (i, sensor) in DEMO_SENSORS.iter().enumerate() {
         let seed = args.seed + i as u64;
@@ -362,7 +362,7 @@ fn subscriptions(store: &mut SqliteStore) -> anyhow::Result<()> {
 /// advisory an analyst wrote by hand; then the newest alerts.
 fn alerts(data: &DataDir) -> anyhow::Result<()> {
     let mut store = data.open_store()?;
-    let allowlist = greenwatch_warn::load_allowlist(&greenwatch_warn::allowlist_path(data.root()))?;
+    let allowlist = greenwatch_warn::load_allowlist(&data.layout().allowlist_file())?;
     let pass = greenwatch_warn::RecentPass::hourly(
         allowlist,
         Label {
@@ -518,7 +518,7 @@ fn demo_feeds(data: &DataDir, dir: &Path, biggest: u64) -> anyhow::Result<()> {
             MetricsArgs::try_parse_from(argv).expect("valid demo metrics"),
         )?;
     }
-    let export_dir = data.netdb_dir().with_file_name("export");
+    let export_dir = data.layout().demo_export_dir();
     let export_dir = export_dir.to_str().context("non-UTF-8 data directory")?;
     let argv = ["export", "metrics", "--out", export_dir];
     export::run(

@@ -72,7 +72,7 @@ enum AllowlistCommand {
 }
 
 fn allowlist_path(data: &DataDir) -> PathBuf {
-    greenwatch_warn::allowlist_path(data.root())
+    data.layout().allowlist_file()
 }
 
 fn load_allowlist(data: &DataDir) -> anyhow::Result<Allowlist> {

@@ -55,7 +55,7 @@ pub fn run(data: &DataDir, args: ReportArgs) -> anyhow::Result<ExitCode> {
         alerts: &store,
         catalogue: &catalogue,
         netdb: &netdb,
-        pan: &greenwatch_portal::deployment_anonymiser(data.root())?,
+        pan: &data.layout().anonymiser()?,
     };
     let report = build(&sources, &Viewer::Local, kind, period, &mut |step| {
         eprintln!("report {period}: {step}")

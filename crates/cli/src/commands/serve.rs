@@ -144,7 +144,7 @@ impl TlsArgs {
         if self.tls_self_signed.is_empty() {
             return Ok(None);
         }
-        let made = ensure_self_signed(&data.root().join("tls"), &self.tls_self_signed)?;
+        let made = ensure_self_signed(&data.layout().tls_dir(), &self.tls_self_signed)?;
         eprintln!(
             "HTTPS with a certificate of our own CA: sensors trust {} (--ca)",
             made.ca_cert.display()

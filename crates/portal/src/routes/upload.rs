@@ -235,7 +235,9 @@ async fn accept(
             .chars()
             .take(32)
             .collect::<String>();
-        let dir = state.data_dir().join("uploads").join(&id);
+        let dir = greenwatch_datadir::DataLayout::new(state.data_dir())
+            .uploads_dir()
+            .join(&id);
         tokio::fs::create_dir_all(&dir)
             .await
             .map_err(|e| PortalError::Internal(format!("creating {}: {e}", dir.display())))?;
