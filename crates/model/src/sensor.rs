@@ -125,7 +125,7 @@ pub struct SensorHealth {
     pub at: Timestamp,
     /// Packets captured since the sensor started.
     pub packets_seen: u64,
-    /// Packets the kernel dropped before the sensor read them (libpcap statistics).
+    /// Packets the kernel dropped before the sensor read them (the capture ring was full).
     pub kernel_drops: u64,
     /// Batches made but not yet acknowledged by the collector.
     pub batches_pending: u64,

@@ -252,10 +252,11 @@ impl<'a> BatchMaker<'a> {
     }
 
     /// Whether the current batch is full or old enough to cut (cheap: checks the clock
-    /// every 1024 records, and whenever a live capture is idle).
-    pub(crate) fn due(&self, idle: bool) -> bool {
+    /// every 1024 records, and whenever `check_clock`: a live capture after each block of
+    /// frames and each wait for one).
+    pub(crate) fn due(&self, check_clock: bool) -> bool {
         self.records >= self.batch_records
-            || ((idle || self.records.is_multiple_of(1024))
+            || ((check_clock || self.records.is_multiple_of(1024))
                 && self.cut_at.elapsed() >= self.interval)
     }
 

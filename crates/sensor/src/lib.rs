@@ -25,6 +25,8 @@
 //! The sensor retries a batch until the collector acknowledges it (at least once); the
 //! collector stores a batch id at most once (a retry is acknowledged as `duplicate`).
 
+#[cfg(target_os = "linux")]
+pub mod afpacket;
 pub mod agent;
 mod batch;
 pub mod collector;

@@ -1,31 +1,25 @@
 //! Where packets come from: a capture file replayed (as fast as possible or at a multiple of
-//! its own pace) or a network interface through libpcap. Both feed the same
-//! [`BatchMaker`]; only the replay can resume where a previous run stopped.
+//! its own pace) or a network interface (Linux `AF_PACKET`, [`crate::afpacket`]). Both feed
+//! the same [`BatchMaker`]; only the replay can resume where a previous run stopped.
 
 use crate::agent::{BatchMaker, CaptureStop, Shared, WhenFull};
 use crate::spool::ReplayMark;
 use greenwatch_model::Timestamp;
-use greenwatch_packet::{CaptureReader, Frame, LinkType};
+use greenwatch_packet::CaptureReader;
 use std::path::PathBuf;
-use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
-/// Snap length of live capture: enough for every header the decoder reads (ICMP errors
-/// quote an inner IP and transport header).
-const LIVE_SNAPLEN: i32 = 512;
-
-/// How long live capture sleeps when the kernel has no packet for it.
-const IDLE_WAIT: Duration = Duration::from_millis(1);
-
-/// Kernel buffer of live capture: room for bursts while a batch is being cut.
-const LIVE_BUFFER_BYTES: i32 = 32 << 20;
+/// How long live capture waits for the kernel at most before it looks at the stop flag and
+/// the batch's age again.
+#[cfg(target_os = "linux")]
+const IDLE_WAIT: Duration = Duration::from_millis(10);
 
 #[derive(Clone, Debug)]
 pub enum Source {
     /// A pcap / pcapng file; `speed` 1.0 replays at the capture's own pace, 10.0 ten times
     /// faster, `None` as fast as possible.
     Replay { path: PathBuf, speed: Option<f64> },
-    /// A network interface (libpcap, promiscuous).
+    /// A network interface (Linux only: an `AF_PACKET` ring, promiscuous).
     Live { interface: String },
 }
 
@@ -141,57 +135,41 @@ impl Pace {
     }
 }
 
+#[cfg(target_os = "linux")]
 fn live(interface: &str, maker: &mut BatchMaker<'_>, shared: &Shared) -> Result<(), CaptureStop> {
     let failed =
-        |e: pcap::Error| CaptureStop::Failed(anyhow::anyhow!("capturing on {interface}: {e}"));
-    let mut capture = pcap::Capture::from_device(interface)
-        .map_err(failed)?
-        .promisc(true)
-        .snaplen(LIVE_SNAPLEN)
-        .immediate_mode(true)
-        .buffer_size(LIVE_BUFFER_BYTES)
-        .open()
-        .and_then(|c| c.setnonblock())
-        .map_err(failed)?;
-    let link_type = LinkType(capture.get_datalink().0 as u32);
+        |e: std::io::Error| CaptureStop::Failed(anyhow::anyhow!("capturing on {interface}: {e}"));
+    let mut ring = crate::afpacket::Ring::open(interface).map_err(failed)?;
     eprintln!(
         "sensor: capturing on {interface} (link type {})",
-        link_type.0
+        ring.link_type().0
     );
-    loop {
-        if shared.stopping() {
-            break;
-        }
-        let idle = match capture.next_packet() {
-            Ok(packet) => {
-                let ts = packet.header.ts;
-                let frame = Frame {
-                    ts: Timestamp(ts.tv_sec * 1_000_000 + ts.tv_usec),
-                    link_type,
-                    data: packet.data,
-                    wire_len: packet.header.len,
-                    offset: 0,
-                };
+    while !shared.stopping() {
+        if let Some(block) = ring.next_block(IDLE_WAIT).map_err(failed)? {
+            for frame in block.frames() {
                 maker.add(&frame);
-                false
+                if maker.due(false) {
+                    maker.cut(None, true)?;
+                }
             }
-            // Non-blocking: libpcap's read timeout does not end a wait on every platform
-            // (Linux keeps polling), and an idle darknet must still cut and ship batches.
-            Err(pcap::Error::TimeoutExpired) => {
-                std::thread::sleep(IDLE_WAIT);
-                true
-            }
-            Err(e) => return Err(failed(e)),
-        };
-        if maker.due(idle) {
-            if let Ok(stats) = capture.stats() {
-                shared
-                    .kernel_drops
-                    .store(stats.dropped as u64 + stats.if_dropped as u64, Relaxed);
-            }
+        }
+        shared.kernel_drops.store(
+            ring.drops().map_err(failed)?,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        // After every block or wait: an idle darknet must still cut and ship batches.
+        if maker.due(true) {
             maker.cut(None, true)?;
         }
     }
     maker.cut(None, true)?;
     Ok(())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn live(interface: &str, _: &mut BatchMaker<'_>, _: &Shared) -> Result<(), CaptureStop> {
+    Err(CaptureStop::Failed(anyhow::anyhow!(
+        "capturing on {interface}: live capture needs Linux (AF_PACKET); \
+         replay a capture file with --pcap instead"
+    )))
 }

@@ -92,7 +92,7 @@ struct RunArgs {
     /// without it the public roots are used.
     #[arg(long)]
     ca: Option<PathBuf>,
-    /// Capture live on this network interface (libpcap; needs CAP_NET_RAW).
+    /// Capture live on this network interface (Linux AF_PACKET ring; needs root or CAP_NET_RAW).
     #[arg(long)]
     interface: Option<String>,
     /// Replay this pcap / pcapng file instead of capturing live.
