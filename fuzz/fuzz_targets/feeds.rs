@@ -49,7 +49,11 @@ fuzz_target!(|data: &[u8]| {
     };
     let f = fixed();
     let (name, format, mapping) = match choice % 6 {
-        0 => ("2026-10-05-scan_dns-example-asn.csv", FeedFormat::Shadowserver, None),
+        0 => (
+            "2026-10-05-scan_dns-example-asn.csv",
+            FeedFormat::Shadowserver,
+            None,
+        ),
         1 => ("report.csv", FeedFormat::Shadowserver, None),
         2 => ("events.jsonl", FeedFormat::Intelmq, None),
         3 => ("list.csv", FeedFormat::Mapped, Some(&f.csv)),

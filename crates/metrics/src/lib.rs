@@ -125,6 +125,11 @@ pub struct MetricTable {
     pub rows: Vec<MetricRow>,
 }
 
+/// ASN rows with fewer hosts are hidden from public output (never from a total): the
+/// portal, `greenwatch metrics` and the open-data export by default. Small networks would
+/// otherwise be named with one or two hosts each.
+pub const PUBLICATION_MIN_HOSTS: u64 = 10;
+
 impl MetricTable {
     /// The rows fit for publication: ASN rows with fewer than `min_hosts` hosts are hidden
     /// (they stay in every total). Returns the rows and how many were hidden.

@@ -325,7 +325,10 @@ mod tests {
             assert_eq!(role.to_string(), role.as_str());
         }
         let err = "Admin".parse::<Role>().unwrap_err();
-        assert_eq!(err, "unknown role \"Admin\": expected member, analyst or admin");
+        assert_eq!(
+            err,
+            "unknown role \"Admin\": expected member, analyst or admin"
+        );
     }
 
     #[test]

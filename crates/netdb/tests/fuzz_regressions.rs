@@ -25,7 +25,11 @@ fn crashing_inputs_found_by_fuzzing_are_refused_or_read() {
         let path = work.path().join(NAMES[choice as usize % NAMES.len()]);
         std::fs::write(&path, file).unwrap();
         let as_of = NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
-        match NetDb::import(&work.path().join("netdb"), std::slice::from_ref(&path), as_of) {
+        match NetDb::import(
+            &work.path().join("netdb"),
+            std::slice::from_ref(&path),
+            as_of,
+        ) {
             Ok(_) => {
                 NetDb::open(&work.path().join("netdb")).unwrap();
             }

@@ -19,7 +19,7 @@ use crate::countries;
 use crate::error::PortalError;
 use crate::range::Window;
 use greenwatch_feeds::{Catalogue, RiskIndex};
-use greenwatch_metrics::{Engine, GroupBy, MetricRow, MetricTable, WORLD};
+use greenwatch_metrics::{Engine, GroupBy, MetricRow, MetricTable, PUBLICATION_MIN_HOSTS, WORLD};
 use greenwatch_model::access::{Label, Viewer};
 use greenwatch_model::anonymise::{CryptoPan, Disclosure, Shown};
 use greenwatch_model::sensor::SensorRef;
@@ -429,10 +429,6 @@ fn dos_rows(
 // Risk metrics.
 // ---------------------------------------------------------------------------------------
 
-/// ASN rows with fewer hosts are hidden from public output (never from a total), as in
-/// `greenwatch metrics` and the open-data export.
-pub const MIN_HOSTS: u64 = 10;
-
 /// A risk of the catalogue with the days it has data for.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RiskSummary {
@@ -507,11 +503,11 @@ pub fn metric_tables(
     Ok(tables)
 }
 
-/// The rows of `tables` fit for publication (see [`MIN_HOSTS`]), in table order.
+/// The rows of `tables` fit for publication (see [`PUBLICATION_MIN_HOSTS`]), in table order.
 pub fn publishable(tables: &[MetricTable]) -> Vec<&MetricRow> {
     tables
         .iter()
-        .flat_map(|t| t.publishable(MIN_HOSTS).0)
+        .flat_map(|t| t.publishable(PUBLICATION_MIN_HOSTS).0)
         .collect()
 }
 
@@ -698,7 +694,7 @@ pub fn country(
         .chain(std::iter::once(WORLD.to_string()))
         .collect();
     for table in risk_tables {
-        let (rows, _) = table.publishable(MIN_HOSTS);
+        let (rows, _) = table.publishable(PUBLICATION_MIN_HOSTS);
         let Some(first) = rows.first() else {
             continue;
         };

@@ -33,7 +33,7 @@ struct MetricsExportArgs {
     #[arg(long, value_delimiter = ',', default_value = "week,month,quarter,year")]
     periods: Vec<PeriodKind>,
     /// Publication threshold: ASN rows with fewer hosts are left out of the files (not of totals).
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = greenwatch_metrics::PUBLICATION_MIN_HOSTS)]
     min_hosts: u64,
     /// Export every dataset, whatever its TLP label (for internal use). Without it the export
     /// is open data: only TLP:CLEAR datasets are counted.

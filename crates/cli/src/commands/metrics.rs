@@ -31,7 +31,7 @@ pub struct MetricsArgs {
     #[arg(long)]
     base: Option<String>,
     /// Publication threshold: hide ASN rows with fewer hosts (never applied to totals).
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = greenwatch_metrics::PUBLICATION_MIN_HOSTS)]
     min_hosts: u64,
     /// Show at most this many group rows per table (0 = all).
     #[arg(long, default_value_t = 0)]

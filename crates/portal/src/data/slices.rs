@@ -4,12 +4,11 @@
 //! once at the end, `tally`); the ASN slice adds the AS's hosts of each risk.
 
 use super::{
-    country_rows, tally, window_scope, ClassSeries, CountryRow, PortKey, Sources, Totals,
-    MIN_HOSTS, TOP_PORTS,
+    country_rows, tally, window_scope, ClassSeries, CountryRow, PortKey, Sources, Totals, TOP_PORTS,
 };
 use crate::error::PortalError;
 use crate::range::Window;
-use greenwatch_metrics::MetricTable;
+use greenwatch_metrics::{MetricTable, PUBLICATION_MIN_HOSTS};
 use greenwatch_model::access::Viewer;
 use greenwatch_model::{CountryCode, Fingerprint, Timestamp, TrafficClass, Transport};
 use greenwatch_observe::{FlowFilter, FlowTuple, TopBy, TopRow};
@@ -272,7 +271,7 @@ fn asn_risks(
 ) -> Result<Vec<AsnRisk>, PortalError> {
     let mut risks = Vec::new();
     for table in risk_tables {
-        let (rows, _) = table.publishable(MIN_HOSTS);
+        let (rows, _) = table.publishable(PUBLICATION_MIN_HOSTS);
         let Some(row) = rows.iter().find(|r| r.asn == Some(asn)) else {
             continue;
         };

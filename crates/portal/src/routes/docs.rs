@@ -1,12 +1,12 @@
 //! The pages around the data: downloads, the method, and the pages still to come.
 
-use crate::data::MIN_HOSTS;
 use crate::error::PageError;
 use crate::views::{render, Layout, MethodPage, Nav};
 use crate::{AppState, Visitor};
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
+use greenwatch_metrics::PUBLICATION_MIN_HOSTS;
 use greenwatch_model::PeriodKind;
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use std::sync::OnceLock;
@@ -44,7 +44,7 @@ pub async fn downloads(
         .collect();
     Ok(render(&DownloadsPage {
         layout,
-        min_hosts: MIN_HOSTS,
+        min_hosts: PUBLICATION_MIN_HOSTS,
         kinds: PeriodKind::ALL.map(|k| k.as_str()).to_vec(),
         risks,
         overview_parts: vec![
