@@ -29,6 +29,7 @@
 pub mod afpacket;
 pub mod agent;
 mod batch;
+mod batch_maker;
 pub mod collector;
 pub mod ship;
 mod source;

@@ -2,7 +2,7 @@
 //! its own pace) or a network interface (Linux `AF_PACKET`, [`crate::afpacket`]). Both feed
 //! the same [`BatchMaker`]; only the replay can resume where a previous run stopped.
 
-use crate::agent::{BatchMaker, CaptureStop, Shared, WhenFull};
+use crate::batch_maker::{BatchMaker, CaptureStop, Shared, WhenFull};
 use crate::spool::ReplayMark;
 use greenwatch_model::Timestamp;
 use greenwatch_packet::CaptureReader;
