@@ -1,18 +1,20 @@
 //! Early warning inside `serve`, as two tasks that never wait on each other. The detection
-//! task runs the pass (`greenwatch_warn::watch_recent` over traffic and `watch_recent_risks`
+//! task runs the pass (`greenwatch_early_warning::watch_recent` over traffic and `watch_recent_risks`
 //! over risk metrics, the recent weeks only) now and after every change of the stored data,
 //! on the blocking pool, so requests are never held up by it. The delivery task starts a
 //! round right after new alerts and on a retry timer: every subscription with alerts due
-//! gets a thread of its own (`greenwatch_warn::Deliveries`; none while its previous one still
+//! gets a thread of its own (`greenwatch_early_warning::Deliveries`; none while its previous one still
 //! runs), so a slow receiver delays only its own subscription. Sending holds no store: what is
 //! due is read first, and each outcome is recorded as it comes.
 
 use crate::error::PortalError;
 use crate::AppState;
 use greenwatch_alert::{Outbound, Outcome, Persistence, Retry};
+use greenwatch_early_warning::{
+    load_allowlist, watch_recent, watch_recent_risks, Deliveries, RecentPass,
+};
 use greenwatch_model::access::Label;
 use greenwatch_store::ObservationStore;
-use greenwatch_warn::{load_allowlist, watch_recent, watch_recent_risks, Deliveries, RecentPass};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, Notify};
@@ -36,7 +38,7 @@ const PERSISTENCE: Persistence = Persistence {
 pub struct EarlyWarning {
     /// Owner of the alerts the detector finds in the shared (CLEAR, GREEN) data, and the least
     /// TLP of every alert it raises; an organisation's own data raises alerts owned by it
-    /// (`greenwatch_warn::watch_recent`).
+    /// (`greenwatch_early_warning::watch_recent`).
     pub label: Label,
     /// How subscriptions reach their receivers (the SMTP relay, internal webhooks).
     pub outbound: Outbound,

@@ -362,8 +362,8 @@ fn subscriptions(store: &mut SqliteStore) -> anyhow::Result<()> {
 /// advisory an analyst wrote by hand; then the newest alerts.
 fn alerts(data: &DataDir) -> anyhow::Result<()> {
     let mut store = data.open_store()?;
-    let allowlist = greenwatch_warn::load_allowlist(&data.layout().allowlist_file())?;
-    let pass = greenwatch_warn::RecentPass::hourly(
+    let allowlist = greenwatch_early_warning::load_allowlist(&data.layout().allowlist_file())?;
+    let pass = greenwatch_early_warning::RecentPass::hourly(
         allowlist,
         Label {
             owner: OPERATOR_ORG.into(),
@@ -371,10 +371,11 @@ fn alerts(data: &DataDir) -> anyhow::Result<()> {
         },
     );
     let now = now();
-    let traffic = greenwatch_warn::watch_recent(&mut store, &pass, now)?;
+    let traffic = greenwatch_early_warning::watch_recent(&mut store, &pass, now)?;
     let catalogue = data.catalogue()?;
     let netdb = data.open_netdb()?;
-    let risks = greenwatch_warn::watch_recent_risks(&mut store, &catalogue, &netdb, &pass, now)?;
+    let risks =
+        greenwatch_early_warning::watch_recent_risks(&mut store, &catalogue, &netdb, &pass, now)?;
     let first_seen = Timestamp::parse("2026-10-20T09:00:00Z").expect("valid literal");
     let (_, written) = store.raise_alert(&NewAlert {
         key: Some("demo:advisory:memcached".into()),

@@ -76,7 +76,9 @@ fn allowlist_path(data: &DataDir) -> PathBuf {
 }
 
 fn load_allowlist(data: &DataDir) -> anyhow::Result<Allowlist> {
-    Ok(greenwatch_warn::load_allowlist(&allowlist_path(data))?)
+    Ok(greenwatch_early_warning::load_allowlist(&allowlist_path(
+        data,
+    ))?)
 }
 
 pub fn run_allowlist(data: &DataDir, args: AllowlistArgs) -> anyhow::Result<ExitCode> {
@@ -129,14 +131,15 @@ pub fn run(data: &DataDir, args: DetectArgs) -> anyhow::Result<ExitCode> {
         config.interval_sigmas = sigmas;
     }
     let mut pass = 0;
-    let findings = greenwatch_warn::find(&store, window, &allowlist, &config, &mut |from, to| {
-        pass += 1;
-        eprintln!(
-            "detect: pass {pass} of 2, reading flows {} to {}",
-            Timestamp::from_secs(from).to_rfc3339(),
-            Timestamp::from_secs(to).to_rfc3339()
-        );
-    })?;
+    let findings =
+        greenwatch_early_warning::find(&store, window, &allowlist, &config, &mut |from, to| {
+            pass += 1;
+            eprintln!(
+                "detect: pass {pass} of 2, reading flows {} to {}",
+                Timestamp::from_secs(from).to_rfc3339(),
+                Timestamp::from_secs(to).to_rfc3339()
+            );
+        })?;
     if args.raise {
         let label = Label {
             owner: args.org.clone(),
@@ -144,7 +147,7 @@ pub fn run(data: &DataDir, args: DetectArgs) -> anyhow::Result<ExitCode> {
         };
         let now = Timestamp::from_secs(chrono::Utc::now().timestamp());
         let alerts = findings.iter().map(|f| f.to_alert(label.clone(), now));
-        let raised = greenwatch_warn::raise(&mut store, alerts)?;
+        let raised = greenwatch_early_warning::raise(&mut store, alerts)?;
         eprintln!("detect: {raised} new alerts of {} findings", findings.len());
     }
     if args.json {

@@ -7,7 +7,7 @@
 //! store.
 //!
 //! ```no_run
-//! use greenwatch_warn::{watch_recent, RecentPass};
+//! use greenwatch_early_warning::{watch_recent, RecentPass};
 //! # fn f(store: &mut greenwatch_store::SqliteStore, pass: &RecentPass) {
 //! let outcome = watch_recent(store, pass, greenwatch_model::Timestamp::from_secs(0)).unwrap();
 //! println!("{} new alerts of {} findings", outcome.raised, outcome.findings);

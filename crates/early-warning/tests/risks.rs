@@ -2,12 +2,12 @@
 //! one of which doubles; only that country raises alerts, from the day it doubled, once.
 
 use chrono::NaiveDate;
+use greenwatch_early_warning::{watch_recent_risks, RecentPass};
 use greenwatch_feeds::Catalogue;
 use greenwatch_model::access::{Label, Tlp, Viewer};
 use greenwatch_model::{CountryCode, Enrichment, FeedCounts, RiskEvent, Timestamp};
 use greenwatch_netdb::NetDb;
 use greenwatch_store::{AlertStore, FeedFileRecord, RiskStore, SqliteStore};
-use greenwatch_warn::{watch_recent_risks, RecentPass};
 use std::net::{IpAddr, Ipv4Addr};
 
 const DAYS: u32 = 42;

@@ -4,12 +4,12 @@
 //! may see names them.
 
 use greenwatch_detect::Allowlist;
+use greenwatch_early_warning::{watch_recent, RecentPass};
 use greenwatch_model::access::{Label, Role, Tlp, Viewer};
 use greenwatch_model::Timestamp;
 use greenwatch_model::{TrafficClass, Transport};
 use greenwatch_observe::{ClosedBucket, FlowTuple, Observations};
 use greenwatch_store::{AlertStore, CaptureRecord, CaptureStatus, ObservationStore, SqliteStore};
-use greenwatch_warn::{watch_recent, RecentPass};
 
 const DAYS: i64 = 28;
 const HOUR: i64 = 3600;

@@ -2,6 +2,7 @@
 //! up its own subscription only, and an alert it keeps failing is given up, not tried forever.
 
 use greenwatch_alert::{Outbound, Outcome, Persistence, Retry};
+use greenwatch_early_warning::Deliveries;
 use greenwatch_model::access::{Label, Tlp};
 use greenwatch_model::account::Organisation;
 use greenwatch_model::alert::{
@@ -10,7 +11,6 @@ use greenwatch_model::alert::{
 use greenwatch_model::anonymise::CryptoPan;
 use greenwatch_model::Timestamp;
 use greenwatch_store::{AccountStore, AlertStore, SqliteStore};
-use greenwatch_warn::Deliveries;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::mpsc;

@@ -4,12 +4,12 @@
 //! surge when traffic resumes (issue 13, item 1: 3 findings became 863).
 
 use greenwatch_detect::Allowlist;
+use greenwatch_early_warning::{watch_recent, RecentPass};
 use greenwatch_model::access::{Label, Tlp, Viewer};
 use greenwatch_model::Timestamp;
 use greenwatch_model::{TrafficClass, Transport};
 use greenwatch_observe::{ClosedBucket, FlowTuple, Observations};
 use greenwatch_store::{AlertStore, CaptureRecord, CaptureStatus, ObservationStore, SqliteStore};
-use greenwatch_warn::{watch_recent, RecentPass};
 
 const HOUR: i64 = 3600;
 const DAY: i64 = 86_400;
