@@ -15,5 +15,5 @@ pub use aggregate::{
 };
 pub use dos::{infer_dos, BackscatterSlot, DosAttack, DOS_SLOT_SECS};
 pub use flow::FlowTuple;
-pub use query::{FlowFilter, Series, SeriesPoint, Top, TopBy, TopRow};
+pub use query::{rank_by_packets, FlowFilter, Series, SeriesPoint, Top, TopBy, TopRow};
 pub use rollup::{build_rollups, Rollup, RollupDim};

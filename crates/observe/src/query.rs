@@ -114,24 +114,11 @@ impl Top {
 
     /// The first `limit` rows by packets, ties broken by key.
     pub fn finish(self, limit: usize) -> Vec<TopRow> {
-        let mut rows: Vec<_> = self.totals.into_iter().collect();
-        rows.sort_unstable_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(&b.0)));
         let sources = self.sources;
-        rows.into_iter()
-            .take(limit)
-            .enumerate()
-            .map(|(i, (key, (packets, bytes, asn, country)))| {
-                let mut row = TopRow {
-                    rank: i as u32 + 1,
-                    port: None,
-                    protocol: None,
-                    ip: None,
-                    country: None,
-                    asn: None,
-                    packets,
-                    bytes,
-                    sources: sources[&key],
-                };
+        let rows: Vec<_> = self.totals.into_iter().collect();
+        rank_by_packets(rows, |t| t.0, limit)
+            .map(|(rank, key, (packets, bytes, asn, country))| {
+                let mut row = TopRow::unkeyed(rank, packets, bytes, sources[&key]);
                 match key {
                     TopKey::Port(t, p) => (row.protocol, row.port) = (Some(t), Some(p)),
                     TopKey::Country(c) => row.country = Some(c),
@@ -143,6 +130,37 @@ impl Top {
                 row
             })
             .collect()
+    }
+}
+
+/// `rows` ranked as every top list ranks them: by packets, most first, ties by key; the first
+/// `limit`, each with its rank from 1.
+pub fn rank_by_packets<K: Ord, T>(
+    mut rows: Vec<(K, T)>,
+    packets: impl Fn(&T) -> u64,
+    limit: usize,
+) -> impl Iterator<Item = (u32, K, T)> {
+    rows.sort_unstable_by(|a, b| packets(&b.1).cmp(&packets(&a.1)).then(a.0.cmp(&b.0)));
+    rows.into_iter()
+        .take(limit)
+        .enumerate()
+        .map(|(i, (key, t))| (i as u32 + 1, key, t))
+}
+
+impl TopRow {
+    /// A row of rank `rank` whose key (port, country, AS or source) the caller sets.
+    pub fn unkeyed(rank: u32, packets: u64, bytes: u64, sources: u64) -> TopRow {
+        TopRow {
+            rank,
+            port: None,
+            protocol: None,
+            ip: None,
+            country: None,
+            asn: None,
+            packets,
+            bytes,
+            sources,
+        }
     }
 }
 

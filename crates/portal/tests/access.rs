@@ -243,6 +243,13 @@ const SENSOR_ROUTES: &[&str] = &[
     "/api/v1/sensors/cert-a/a-paris",
 ];
 
+/// The overview of one sensor (cert-b's `b-tokyo`): its page, API and a CSV.
+const SENSOR_OVERVIEW_ROUTES: &[&str] = &[
+    "/?sensor=cert-b/b-tokyo",
+    "/api/v1/overview?sensor=cert-b/b-tokyo",
+    "/api/v1/overview.csv?part=countries&sensor=cert-b/b-tokyo",
+];
+
 const B_BLOCK: &str = "198.51.100.0/24";
 
 /// [`world`] plus cert-a's CLEAR sensor and, when `tlp` is given, cert-b's sensor with its
@@ -339,6 +346,26 @@ async fn sensor_routes_show_only_visible_sensors_and_anonymise_addresses_for_out
                 assert!(
                     differs >= 4,
                     "{name} may see cert-b's {tlp} sensor but only {differs} routes show it"
+                );
+            }
+            // One sensor's overview: as if the sensor did not exist unless it is visible,
+            // and never its real block outside cert-b.
+            for route in SENSOR_OVERVIEW_ROUTES {
+                let (status, seen) = body(&with.app, route, &cookies[v]).await;
+                let (base_status, baseline) = body(&without.app, route, &without_cookies[v]).await;
+                if visible {
+                    assert_eq!(status, StatusCode::OK, "{route} as {name}: {seen}");
+                    assert_eq!(base_status, StatusCode::NOT_FOUND, "{route} as {name}");
+                } else {
+                    assert_eq!(status, base_status, "{route} as {name}");
+                    assert!(
+                        seen == baseline,
+                        "{route} as {name} shows cert-b's {tlp} sensor (it must answer as if it did not exist)"
+                    );
+                }
+                assert!(
+                    owner || !seen.contains(B_BLOCK),
+                    "{route} as {name}: the real block of cert-b's sensor is for cert-b only"
                 );
             }
         }

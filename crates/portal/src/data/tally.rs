@@ -9,7 +9,7 @@
 
 use super::PortKey;
 use greenwatch_model::{CountryCode, TrafficClass};
-use greenwatch_observe::TopRow;
+use greenwatch_observe::{rank_by_packets, TopRow};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::net::IpAddr;
 
@@ -338,32 +338,17 @@ impl Networks {
     }
 }
 
-/// Top rows ranked as `observe::Top` ranks them: by packets, ties by key; `limit` rows.
-/// `keyed` fills in the row's key (port, country, AS) and `sources` gives its distinct sources.
+/// Top rows ranked as `observe::Top` ranks them (`rank_by_packets`), `limit` rows. `keyed`
+/// fills in the row's key (port, country, AS) and `sources` gives its distinct sources.
 pub(crate) fn ranked<K: Ord + Copy>(
     totals: FxHashMap<K, (u64, u64)>,
     limit: usize,
     sources: impl Fn(K) -> u64,
     keyed: impl Fn(TopRow, K) -> TopRow,
 ) -> Vec<TopRow> {
-    let mut rows: Vec<(K, (u64, u64))> = totals.into_iter().collect();
-    rows.sort_unstable_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(&b.0)));
-    rows.into_iter()
-        .take(limit)
-        .enumerate()
-        .map(|(i, (key, (packets, bytes)))| {
-            let row = TopRow {
-                rank: i as u32 + 1,
-                port: None,
-                protocol: None,
-                ip: None,
-                country: None,
-                asn: None,
-                packets,
-                bytes,
-                sources: sources(key),
-            };
-            keyed(row, key)
+    rank_by_packets(totals.into_iter().collect(), |t| t.0, limit)
+        .map(|(rank, key, (packets, bytes))| {
+            keyed(TopRow::unkeyed(rank, packets, bytes, sources(key)), key)
         })
         .collect()
 }
@@ -527,18 +512,42 @@ pub(crate) mod tests {
             .collect();
     }
 
+    /// The generated store and what the data functions read beside it.
+    struct World {
+        _dir: tempfile::TempDir,
+        store: SqliteStore,
+        netdb: NetDb,
+        catalogue: Catalogue,
+        pan: CryptoPan,
+    }
+
+    impl World {
+        fn generated() -> World {
+            let dir = tempfile::tempdir().unwrap();
+            let (store, netdb) = store(dir.path());
+            World {
+                _dir: dir,
+                store,
+                netdb,
+                catalogue: Catalogue::shipped(),
+                pan: CryptoPan::new(&[7; 32]),
+            }
+        }
+
+        fn sources(&self) -> Sources<'_> {
+            Sources {
+                store: &self.store,
+                netdb: &self.netdb,
+                catalogue: &self.catalogue,
+                pan: &self.pan,
+            }
+        }
+    }
+
     #[test]
     fn the_overview_counts_what_one_set_per_table_counts() {
-        let dir = tempfile::tempdir().unwrap();
-        let (store, netdb) = store(dir.path());
-        let catalogue = Catalogue::shipped();
-        let pan = CryptoPan::new(&[7; 32]);
-        let sources = Sources {
-            store: &store,
-            netdb: &netdb,
-            catalogue: &catalogue,
-            pan: &pan,
-        };
+        let world = World::generated();
+        let (store, sources) = (&world.store, world.sources());
         for window in [
             Window {
                 from: START,
@@ -554,7 +563,7 @@ pub(crate) mod tests {
                 let fast = data::overview(&sources, &viewer, Some(window), None).unwrap();
                 assert!(fast.totals.packets > 0, "{viewer:?}");
                 let mut slow = fast.clone();
-                reference(&store, &viewer, window, &mut slow);
+                reference(store, &viewer, window, &mut slow);
                 assert_eq!(fast.series, slow.series, "{viewer:?} {window:?}");
                 assert_eq!(fast.top_ports, slow.top_ports, "{viewer:?}");
                 assert_eq!(fast.countries, slow.countries, "{viewer:?}");
@@ -614,23 +623,15 @@ pub(crate) mod tests {
 
     #[test]
     fn slices_the_country_page_and_the_indexes_count_what_one_set_per_table_counts() {
-        let dir = tempfile::tempdir().unwrap();
-        let (store, netdb) = store(dir.path());
-        let catalogue = Catalogue::shipped();
-        let pan = CryptoPan::new(&[7; 32]);
-        let sources = Sources {
-            store: &store,
-            netdb: &netdb,
-            catalogue: &catalogue,
-            pan: &pan,
-        };
+        let world = World::generated();
+        let (store, sources) = (&world.store, world.sources());
         let window = Window {
             from: START + 1800,
             to: START + 5 * 3600,
         };
         let scan = Some(TrafficClass::Scan);
         for viewer in viewers() {
-            let all = flows(&store, &viewer, window);
+            let all = flows(store, &viewer, window);
             let all: Vec<&FlowTuple> = all.iter().collect();
             // The indexes.
             for by in [TopBy::Port, TopBy::Asn] {
