@@ -9,7 +9,7 @@ use greenwatch_model::access::{Label, Role, Tlp, Viewer};
 use greenwatch_model::alert::{NewAlert, Severity};
 use greenwatch_model::anonymise::CryptoPan;
 use greenwatch_model::Timestamp;
-use greenwatch_store::{AlertStore, SqliteStore};
+use greenwatch_store::{Store, StoreLocation};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::{mpsc, Arc};
@@ -36,9 +36,10 @@ fn new_alert(title: &str, tlp: Tlp) -> NewAlert {
     }
 }
 
-fn store_with(alerts: &[NewAlert]) -> (tempfile::TempDir, SqliteStore) {
+fn store_with(alerts: &[NewAlert]) -> (tempfile::TempDir, Box<dyn Store>) {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = SqliteStore::open(&dir.path().join("gw.sqlite")).unwrap();
+    let mut store =
+        greenwatch_store_open::open(&StoreLocation::Sqlite(dir.path().join("gw.sqlite"))).unwrap();
     for a in alerts {
         store.raise_alert(a).unwrap();
     }
@@ -68,7 +69,7 @@ struct Received {
 
 /// One round of `subscription`'s deliveries, one attempt per alert, recorded in `store`.
 fn deliver_once(
-    store: &mut SqliteStore,
+    store: &mut dyn Store,
     subscription: &greenwatch_model::alert::Subscription,
     outbound: &greenwatch_alert::Outbound,
 ) -> Vec<Outcome> {
@@ -92,13 +93,9 @@ fn deliver_once(
 /// Reads one HTTP/1.1 POST to `/hook` from `stream`.
 /// cert-y (made here) subscribed to `url` from the lowest severity, and a CLEAR alert raised
 /// after the subscription, so it is due.
-fn subscribed_webhook(
-    store: &mut SqliteStore,
-    url: String,
-) -> greenwatch_model::alert::Subscription {
+fn subscribed_webhook(store: &mut dyn Store, url: String) -> greenwatch_model::alert::Subscription {
     use greenwatch_model::account::Organisation;
     use greenwatch_model::alert::{NewSubscription, SubscriptionChannel};
-    use greenwatch_store::AccountStore;
     let org = Organisation {
         slug: "cert-y".into(),
         name: "CERT Y".into(),
@@ -180,7 +177,7 @@ fn webhook_is_signed_retried_after_a_failure_and_delivered_once() {
         role: Role::Member,
     };
     let outcomes =
-        deliver_pending(&mut store, &subscriber, &pan(), &hook, &quick_retry(), now).unwrap();
+        deliver_pending(&mut *store, &subscriber, &pan(), &hook, &quick_retry(), now).unwrap();
     assert_eq!(outcomes.len(), 1);
     assert_eq!(outcomes[0].1.attempts, 2);
     assert_eq!(outcomes[0].1.outcome, Ok(now()));
@@ -204,7 +201,7 @@ fn webhook_is_signed_retried_after_a_failure_and_delivered_once() {
 
     // Delivered: the next round sends nothing.
     let again =
-        deliver_pending(&mut store, &subscriber, &pan(), &hook, &quick_retry(), now).unwrap();
+        deliver_pending(&mut *store, &subscriber, &pan(), &hook, &quick_retry(), now).unwrap();
     assert!(again.is_empty());
 }
 
@@ -217,7 +214,7 @@ fn a_webhook_that_stays_down_is_retried_next_round_and_its_secret_never_shows() 
         secret: "do-not-print-me".into(),
     };
     let outcomes = deliver_pending(
-        &mut store,
+        &mut *store,
         &Viewer::Anonymous,
         &pan(),
         &hook,
@@ -263,7 +260,7 @@ fn subscribers_receive_only_alerts_their_organisation_may_see() {
             .collect()
     };
     let public = deliver_pending(
-        &mut store,
+        &mut *store,
         &Viewer::Anonymous,
         &pan(),
         &hook,
@@ -278,7 +275,7 @@ fn subscribers_receive_only_alerts_their_organisation_may_see() {
         role: Role::Analyst,
     };
     assert_eq!(
-        deliver_pending(&mut store, &peer, &pan(), &hook, &quick_retry(), now)
+        deliver_pending(&mut *store, &peer, &pan(), &hook, &quick_retry(), now)
             .unwrap()
             .len(),
         1
@@ -289,7 +286,7 @@ fn subscribers_receive_only_alerts_their_organisation_may_see() {
         role: Role::Member,
     };
     assert_eq!(
-        deliver_pending(&mut store, &owner, &pan(), &hook, &quick_retry(), now)
+        deliver_pending(&mut *store, &owner, &pan(), &hook, &quick_retry(), now)
             .unwrap()
             .len(),
         2
@@ -339,7 +336,7 @@ fn an_outsider_receives_a_detector_alert_with_its_sources_anonymised_and_the_own
         role: Role::Member,
     };
     let (peer_hook, peer_received) = hook();
-    deliver_pending(&mut store, &peer, &pan(), &peer_hook, &quick_retry(), now).unwrap();
+    deliver_pending(&mut *store, &peer, &pan(), &peer_hook, &quick_retry(), now).unwrap();
     let got = body(&peer_received);
     assert_eq!(got["title"], format!("Surge on port 5555/tcp from {image}"));
     assert_eq!(got["summary"], format!("top sources: {image} (80 %)"));
@@ -349,7 +346,15 @@ fn an_outsider_receives_a_detector_alert_with_its_sources_anonymised_and_the_own
         role: Role::Member,
     };
     let (owner_hook, owner_received) = hook();
-    deliver_pending(&mut store, &owner, &pan(), &owner_hook, &quick_retry(), now).unwrap();
+    deliver_pending(
+        &mut *store,
+        &owner,
+        &pan(),
+        &owner_hook,
+        &quick_retry(),
+        now,
+    )
+    .unwrap();
     assert_eq!(
         body(&owner_received)["summary"],
         "top sources: 203.0.113.7 (80 %)"
@@ -361,8 +366,8 @@ fn a_subscription_webhook_to_an_internal_address_is_refused_unless_the_deploymen
     use greenwatch_alert::Outbound;
     let (_dir, mut store) = store_with(&[]);
     let (url, received) = webhook_receiver(vec![200]);
-    let subscription = subscribed_webhook(&mut store, url);
-    let refused = deliver_once(&mut store, &subscription, &Outbound::default());
+    let subscription = subscribed_webhook(&mut *store, url);
+    let refused = deliver_once(&mut *store, &subscription, &Outbound::default());
     assert_eq!(refused.len(), 1);
     let reason = refused[0].delivery.outcome.clone().unwrap_err();
     assert!(reason.contains("internal address 127.0.0.1"), "{reason}");
@@ -374,7 +379,7 @@ fn a_subscription_webhook_to_an_internal_address_is_refused_unless_the_deploymen
         webhooks_to_internal: true,
         ..Outbound::default()
     };
-    let delivered = deliver_once(&mut store, &subscription, &allowed);
+    let delivered = deliver_once(&mut *store, &subscription, &allowed);
     assert!(delivered[0].delivery.outcome.is_ok(), "{delivered:?}");
     assert!(received.recv_timeout(Duration::from_secs(10)).is_ok());
 }
@@ -400,12 +405,12 @@ fn a_webhook_redirect_is_not_followed_and_the_delivery_fails_naming_it() {
         .unwrap();
         tx.send(()).unwrap();
     });
-    let subscription = subscribed_webhook(&mut store, url);
+    let subscription = subscribed_webhook(&mut *store, url);
     let internal = Outbound {
         webhooks_to_internal: true,
         ..Outbound::default()
     };
-    let outcomes = deliver_once(&mut store, &subscription, &internal);
+    let outcomes = deliver_once(&mut *store, &subscription, &internal);
     asked.recv().unwrap();
     let reason = outcomes[0].delivery.outcome.clone().unwrap_err();
     assert!(
@@ -550,7 +555,7 @@ fn with_starttls_the_login_and_the_message_travel_only_over_tls() {
         security: SmtpSecurity::start_tls(Some(&ca)).unwrap(),
     };
     let outcomes = deliver_pending(
-        &mut store,
+        &mut *store,
         &Viewer::Anonymous,
         &pan(),
         &smtp,
@@ -590,7 +595,7 @@ fn a_relay_without_starttls_or_with_an_untrusted_certificate_gets_no_login() {
             security: SmtpSecurity::start_tls(Some(&ca)).unwrap(),
         };
         let outcomes =
-            deliver_pending(&mut store, &Viewer::Anonymous, &pan(), &smtp, &once, now).unwrap();
+            deliver_pending(&mut *store, &Viewer::Anonymous, &pan(), &smtp, &once, now).unwrap();
         let error = outcomes[0].1.outcome.clone().unwrap_err();
         assert!(error.contains(expected), "{error}");
         let (commands, _) = sink.recv().unwrap();
@@ -621,7 +626,7 @@ fn email_goes_through_an_smtp_relay_with_auth_and_dot_stuffing() {
         org: "cert-y".into(),
         role: Role::Member,
     };
-    let outcomes = deliver_pending(&mut store, &peer, &pan(), &smtp, &quick_retry(), now).unwrap();
+    let outcomes = deliver_pending(&mut *store, &peer, &pan(), &smtp, &quick_retry(), now).unwrap();
     assert_eq!(outcomes[0].1.outcome, Ok(now()));
     let (commands, data) = sink.recv().unwrap();
     // AUTH PLAIN of "\0gw\0pw".
@@ -659,7 +664,7 @@ fn a_refused_login_is_reported_without_the_password() {
         first_backoff: Duration::ZERO,
     };
     let outcomes =
-        deliver_pending(&mut store, &Viewer::Anonymous, &pan(), &smtp, &retry, now).unwrap();
+        deliver_pending(&mut *store, &Viewer::Anonymous, &pan(), &smtp, &retry, now).unwrap();
     let error = outcomes[0].1.outcome.clone().unwrap_err();
     assert!(error.contains("535"), "{error}");
     assert!(

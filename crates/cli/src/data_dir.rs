@@ -4,7 +4,7 @@ use anyhow::Context;
 use greenwatch_datadir::DataLayout;
 use greenwatch_feeds::{Catalogue, CatalogueError};
 use greenwatch_netdb::NetDb;
-use greenwatch_store::SqliteStore;
+use greenwatch_store::{Store, StoreLocation};
 use std::path::{Path, PathBuf};
 
 /// How a data directory comes to hold a store, for the errors of commands that only read.
@@ -13,18 +13,26 @@ const HOW_TO_CREATE: &str =
      or build a demo directory with `greenwatch --data <dir> demo`";
 
 /// The data directory `--data` names: its layout (`greenwatch_datadir`), opened as each
-/// command needs it.
+/// command needs it, and the store `--store` names (the directory's embedded one by default).
 pub struct DataDir {
     root: PathBuf,
     layout: DataLayout,
+    store: StoreLocation,
 }
 
 impl DataDir {
-    pub fn new(root: PathBuf) -> DataDir {
+    pub fn new(root: PathBuf, store: Option<StoreLocation>) -> DataDir {
+        let layout = DataLayout::new(&root);
         DataDir {
-            layout: DataLayout::new(&root),
+            store: store.unwrap_or_else(|| layout.default_store()),
+            layout,
             root,
         }
+    }
+
+    /// Where the store lives.
+    pub fn store_location(&self) -> &StoreLocation {
+        &self.store
     }
 
     pub fn root(&self) -> &Path {
@@ -46,21 +54,17 @@ impl DataDir {
         Ok(&self.root)
     }
 
-    fn store_path(&self) -> PathBuf {
-        self.layout.store_file()
-    }
-
     /// The store, made (with the directory) when there is none yet: for the commands that
     /// create data (`ingest`, `demo`, `org add`, ...).
-    pub fn open_store(&self) -> anyhow::Result<SqliteStore> {
+    pub fn open_store(&self) -> anyhow::Result<Box<dyn Store>> {
         self.ensure()?;
-        let path = self.store_path();
-        SqliteStore::open(&path).with_context(|| format!("opening store {}", path.display()))
+        greenwatch_store_open::open(&self.store)
+            .with_context(|| format!("opening store {}", self.store))
     }
 
     /// The store of a directory that already holds one, for the commands that only read: a
     /// mistyped `--data` is refused, naming the path, instead of reading a new empty store.
-    pub fn open_existing_store(&self) -> anyhow::Result<SqliteStore> {
+    pub fn open_existing_store(&self) -> anyhow::Result<Box<dyn Store>> {
         self.require_store()?;
         self.open_store()
     }
@@ -68,11 +72,11 @@ impl DataDir {
     /// Refuses a data directory that does not exist, or holds no store yet.
     pub fn require_store(&self) -> anyhow::Result<()> {
         self.require_dir()?;
-        if !self.store_path().is_file() {
+        if !greenwatch_store_open::exists(&self.store) {
             anyhow::bail!(
                 "data directory {} holds no store yet (no {}): {}",
                 self.root.display(),
-                self.store_path().display(),
+                self.store,
                 HOW_TO_CREATE
             );
         }

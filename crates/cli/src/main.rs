@@ -32,6 +32,11 @@ struct Cli {
     )]
     data: PathBuf,
 
+    /// Where the store lives: sqlite:PATH (the embedded database). Default: greenwatch.sqlite
+    /// in the data directory.
+    #[arg(long, global = true, env = "GREENWATCH_STORE", value_name = "LOCATION")]
+    store: Option<greenwatch_store::StoreLocation>,
+
     /// Log more (-v: debug, -vv: trace). Logs go to stderr.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
@@ -94,7 +99,7 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)),
         )
         .init();
-    let data = DataDir::new(cli.data);
+    let data = DataDir::new(cli.data, cli.store);
     let result = match cli.command {
         Command::Netdb(args) => commands::netdb::run(&data, args),
         Command::Detect(args) => commands::detect::run(&data, args),

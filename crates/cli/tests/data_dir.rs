@@ -88,3 +88,40 @@ fn commands_that_create_data_still_create_the_directory() {
     assert_success(&fresh.run(&["org", "add", "cert-x", "--name", "CERT X"]));
     assert!(fresh.data().join("greenwatch.sqlite").is_file());
 }
+
+/// `--store` puts the store where it says, and every command reads it there; a location no
+/// backend understands is a usage error saying what is expected.
+#[test]
+fn the_store_lives_where_store_says() {
+    let env = Env {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    let elsewhere = env.path("elsewhere.sqlite");
+    let store = format!("sqlite:{}", elsewhere.display());
+    let with_store = |args: &[&str]| {
+        let mut all = vec!["--store", store.as_str()];
+        all.extend_from_slice(args);
+        env.run(&all)
+    };
+    assert_success(&with_store(&["org", "add", "cert-x", "--name", "CERT X"]));
+    assert!(elsewhere.is_file());
+    assert!(!env.data().join("greenwatch.sqlite").exists());
+    let listed = String::from_utf8(with_store(&["org", "list"]).stdout).unwrap();
+    assert!(listed.contains("cert-x"), "{listed}");
+    // Without --store, the data directory's own (empty) store is meant, and it has none.
+    let out = env.run(&["org", "list"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("holds no store yet"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = env.run(&["--store", "mysql://db/greenwatch", "org", "list"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("expected sqlite:PATH"),
+        "{}",
+        stderr(&out)
+    );
+}

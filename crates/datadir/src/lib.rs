@@ -2,7 +2,7 @@
 //! the portal and the background work agree on where each lives.
 //!
 //! ```text
-//! <data>/greenwatch.sqlite   the embedded store
+//! <data>/greenwatch.sqlite   the embedded store (the default `--store`)
 //! <data>/netdb/              imported IP data, one snapshot per date
 //! <data>/risks.toml          the operator's risk catalogue overrides (optional)
 //! <data>/allowlist.txt       the operator's early-warning allowlist (optional)
@@ -15,6 +15,7 @@
 //! ```
 
 use greenwatch_model::anonymise::{CryptoPan, KEY_LEN};
+use greenwatch_store::StoreLocation;
 use std::path::{Path, PathBuf};
 
 /// The key's file in the data directory.
@@ -35,9 +36,9 @@ impl DataLayout {
         &self.root
     }
 
-    /// The embedded store.
-    pub fn store_file(&self) -> PathBuf {
-        self.root.join("greenwatch.sqlite")
+    /// The deployment's store when `--store` names none: the embedded database here.
+    pub fn default_store(&self) -> StoreLocation {
+        StoreLocation::Sqlite(self.root.join("greenwatch.sqlite"))
     }
 
     pub fn netdb_dir(&self) -> PathBuf {

@@ -8,7 +8,7 @@
 //!
 //! ```no_run
 //! use greenwatch_early_warning::{watch_recent, RecentPass};
-//! # fn f(store: &mut greenwatch_store::SqliteStore, pass: &RecentPass) {
+//! # fn f(store: &mut dyn greenwatch_store::Store, pass: &RecentPass) {
 //! let outcome = watch_recent(store, pass, greenwatch_model::Timestamp::from_secs(0)).unwrap();
 //! println!("{} new alerts of {} findings", outcome.raised, outcome.findings);
 //! # }
@@ -26,7 +26,7 @@ use greenwatch_model::alert::NewAlert;
 use greenwatch_model::anonymise::CryptoPan;
 use greenwatch_model::{Period, PeriodKind, Timestamp};
 use greenwatch_netdb::NetDb;
-use greenwatch_store::{AlertStore, ObservationStore, RiskStore, StoreError, TimeRange};
+use greenwatch_store::{AlertStore, ObservationStore, Store, StoreError, TimeRange};
 use rustc_hash::FxHashMap;
 use std::collections::HashSet;
 use std::path::Path;
@@ -353,16 +353,13 @@ where
 /// window (as [`recent_window`] chooses it, in days), through the metric engine, so the
 /// numbers are the portal's. Risks observed from flows (`mirai`) are left out: their traffic
 /// is watched per fingerprint already.
-pub fn watch_recent_risks<S>(
-    store: &mut S,
+pub fn watch_recent_risks(
+    store: &mut dyn Store,
     catalogue: &Catalogue,
     netdb: &NetDb,
     pass: &RecentPass,
     now: Timestamp,
-) -> Result<PassOutcome, WarnError>
-where
-    S: ObservationStore + RiskStore + AlertStore,
-{
+) -> Result<PassOutcome, WarnError> {
     let labels: Vec<Label> = store.feed_files()?.into_iter().map(|f| f.label).collect();
     let mut scoped = Vec::new();
     for scope in Scope::of(&labels) {

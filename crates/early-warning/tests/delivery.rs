@@ -10,7 +10,7 @@ use greenwatch_model::alert::{
 };
 use greenwatch_model::anonymise::CryptoPan;
 use greenwatch_model::Timestamp;
-use greenwatch_store::{AccountStore, AlertStore, SqliteStore};
+use greenwatch_store::{Store, StoreLocation};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::mpsc;
@@ -76,7 +76,7 @@ fn black_hole(events: mpsc::Sender<Event>) -> (String, mpsc::Receiver<TcpStream>
     (url, held)
 }
 
-fn subscribe(store: &mut SqliteStore, org: &str, url: String) -> Subscription {
+fn subscribe(store: &mut dyn Store, org: &str, url: String) -> Subscription {
     store
         .create_org(
             &Organisation {
@@ -103,7 +103,7 @@ fn subscribe(store: &mut SqliteStore, org: &str, url: String) -> Subscription {
 
 /// Runs one round to its end and records its outcomes in `store`.
 fn round(
-    store: &mut SqliteStore,
+    store: &mut dyn Store,
     deliveries: &Deliveries,
     persistence: &Persistence,
     before_the_end: impl FnOnce(),
@@ -136,12 +136,13 @@ fn round(
 #[test]
 fn a_black_hole_webhook_delays_no_other_subscription_and_is_given_up_after_the_limit() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = SqliteStore::open(&dir.path().join("gw.sqlite")).unwrap();
+    let mut store =
+        greenwatch_store_open::open(&StoreLocation::Sqlite(dir.path().join("gw.sqlite"))).unwrap();
     let (events_tx, events) = mpsc::channel();
     let (hole_url, held) = black_hole(events_tx.clone());
     // The black hole's subscription comes first, where a round in order would be stuck on it.
-    let hole = subscribe(&mut store, "cert-b", hole_url);
-    let answering = subscribe(&mut store, "cert-a", answering_receiver(events_tx));
+    let hole = subscribe(&mut *store, "cert-b", hole_url);
+    let answering = subscribe(&mut *store, "cert-a", answering_receiver(events_tx));
     store
         .raise_alert(&NewAlert {
             key: Some("test:public".into()),
@@ -170,7 +171,7 @@ fn a_black_hole_webhook_delays_no_other_subscription_and_is_given_up_after_the_l
     };
     let deliveries = Deliveries::default();
 
-    let first = round(&mut store, &deliveries, &persistence, || {
+    let first = round(&mut *store, &deliveries, &persistence, || {
         assert_eq!(
             events.recv().unwrap(),
             Event::Answered,
@@ -195,7 +196,7 @@ fn a_black_hole_webhook_delays_no_other_subscription_and_is_given_up_after_the_l
     );
 
     // The second failure reaches the limit: the alert is given up for cert-b, and says so.
-    let second = round(&mut store, &deliveries, &persistence, || {});
+    let second = round(&mut *store, &deliveries, &persistence, || {});
     assert_eq!(second.len(), 1, "only cert-b had something due: {second:?}");
     let error = outcome_of(&second, &hole).unwrap().unwrap_err();
     assert!(error.starts_with("given up after 2 attempts: "), "{error}");
@@ -205,7 +206,7 @@ fn a_black_hole_webhook_delays_no_other_subscription_and_is_given_up_after_the_l
     assert!(failed[0].last_error.starts_with("given up"), "{failed:?}");
 
     // Nothing is tried again.
-    assert!(round(&mut store, &deliveries, &persistence, || {}).is_empty());
+    assert!(round(&mut *store, &deliveries, &persistence, || {}).is_empty());
     assert_eq!(
         store.failed_deliveries(&hole.channel_name()).unwrap()[0].attempts,
         2

@@ -9,7 +9,7 @@ use greenwatch_model::access::{Label, Tlp, Viewer};
 use greenwatch_model::Timestamp;
 use greenwatch_model::{TrafficClass, Transport};
 use greenwatch_observe::{ClosedBucket, FlowTuple, Observations};
-use greenwatch_store::{AlertStore, CaptureRecord, CaptureStatus, ObservationStore, SqliteStore};
+use greenwatch_store::{CaptureRecord, CaptureStatus, Store, StoreLocation};
 
 const HOUR: i64 = 3600;
 const DAY: i64 = 86_400;
@@ -95,7 +95,7 @@ fn hour(bucket: i64, rng: &mut Rng) -> ClosedBucket {
 
 /// Stores the hours `[from, to)` (seconds) except those in `down`, as one GREEN capture of
 /// cert-a.
-fn capture(store: &mut SqliteStore, name: &str, from: i64, to: i64, down: (i64, i64), seed: u64) {
+fn capture(store: &mut dyn Store, name: &str, from: i64, to: i64, down: (i64, i64), seed: u64) {
     let mut rng = Rng(seed);
     let buckets = (from..to)
         .step_by(HOUR as usize)
@@ -131,7 +131,7 @@ fn pass() -> RecentPass {
     )
 }
 
-fn titles(store: &SqliteStore) -> Vec<String> {
+fn titles(store: &dyn Store) -> Vec<String> {
     store
         .alerts(&Viewer::Local, usize::MAX)
         .unwrap()
@@ -143,11 +143,12 @@ fn titles(store: &SqliteStore) -> Vec<String> {
 #[test]
 fn a_capture_dated_a_month_earlier_raises_nothing_new() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = SqliteStore::open(&dir.path().join("gw.sqlite")).unwrap();
-    capture(&mut store, "weeks", START, START + 25 * DAY, (0, 0), 1);
+    let mut store =
+        greenwatch_store_open::open(&StoreLocation::Sqlite(dir.path().join("gw.sqlite"))).unwrap();
+    capture(&mut *store, "weeks", START, START + 25 * DAY, (0, 0), 1);
     let now = Timestamp::from_secs(START + 25 * DAY);
-    let first = watch_recent(&mut store, &pass(), now).unwrap();
-    let before = titles(&store);
+    let first = watch_recent(&mut *store, &pass(), now).unwrap();
+    let before = titles(&*store);
     assert!(
         before.iter().any(|t| t.contains("port 5555/tcp")),
         "the real surge is found: {before:?}"
@@ -156,9 +157,9 @@ fn a_capture_dated_a_month_earlier_raises_nothing_new() {
 
     // Six hours of the same traffic, a month before.
     let early = START - 31 * DAY;
-    capture(&mut store, "early", early, early + 6 * HOUR, (0, 0), 2);
-    let again = watch_recent(&mut store, &pass(), now).unwrap();
-    let after = titles(&store);
+    capture(&mut *store, "early", early, early + 6 * HOUR, (0, 0), 2);
+    let again = watch_recent(&mut *store, &pass(), now).unwrap();
+    let after = titles(&*store);
     assert_eq!(
         again.raised,
         0,
@@ -171,13 +172,14 @@ fn a_capture_dated_a_month_earlier_raises_nothing_new() {
 #[test]
 fn hours_a_sensor_was_down_are_no_observation_not_zero() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = SqliteStore::open(&dir.path().join("gw.sqlite")).unwrap();
+    let mut store =
+        greenwatch_store_open::open(&StoreLocation::Sqlite(dir.path().join("gw.sqlite"))).unwrap();
     // Down for two and a half days in the third week: no traffic at all was stored then.
     let down = (START + 15 * DAY + 6 * HOUR, START + 17 * DAY + 18 * HOUR);
-    capture(&mut store, "weeks", START, START + 25 * DAY, down, 3);
+    capture(&mut *store, "weeks", START, START + 25 * DAY, down, 3);
     let now = Timestamp::from_secs(START + 25 * DAY);
-    watch_recent(&mut store, &pass(), now).unwrap();
-    let alerts = titles(&store);
+    watch_recent(&mut *store, &pass(), now).unwrap();
+    let alerts = titles(&*store);
     assert!(
         alerts.iter().any(|t| t.contains("port 5555/tcp")),
         "the real surge is still found: {alerts:?}"
@@ -194,17 +196,18 @@ fn hours_a_sensor_was_down_are_no_observation_not_zero() {
 #[test]
 fn a_late_upload_that_moves_where_a_surge_starts_does_not_raise_it_again() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = SqliteStore::open(&dir.path().join("gw.sqlite")).unwrap();
-    capture(&mut store, "weeks", START, START + 25 * DAY, (0, 0), 4);
+    let mut store =
+        greenwatch_store_open::open(&StoreLocation::Sqlite(dir.path().join("gw.sqlite"))).unwrap();
+    capture(&mut *store, "weeks", START, START + 25 * DAY, (0, 0), 4);
     let now = Timestamp::from_secs(START + 25 * DAY);
-    watch_recent(&mut store, &pass(), now).unwrap();
-    let surges = |store: &SqliteStore| {
+    watch_recent(&mut *store, &pass(), now).unwrap();
+    let surges = |store: &dyn Store| {
         titles(store)
             .into_iter()
             .filter(|t| t.contains("port 5555/tcp"))
             .count()
     };
-    assert_eq!(surges(&store), 1);
+    assert_eq!(surges(&*store), 1);
     // Another sensor's late file: the hour before the surge hammered on port 5555 too, so
     // the surge now starts an hour earlier (a new key), but it is the same surge.
     let mut rng = Rng(5);
@@ -231,8 +234,8 @@ fn a_late_upload_that_moves_where_a_surge_starts_does_not_raise_it_again() {
         ..Observations::default()
     };
     store.write_capture(&record, &observations).unwrap();
-    let again = watch_recent(&mut store, &pass(), now).unwrap();
+    let again = watch_recent(&mut *store, &pass(), now).unwrap();
     assert!(again.findings >= 1, "{again:?}");
-    assert_eq!(again.raised, 0, "{:?}", titles(&store));
-    assert_eq!(surges(&store), 1);
+    assert_eq!(again.raised, 0, "{:?}", titles(&*store));
+    assert_eq!(surges(&*store), 1);
 }

@@ -7,7 +7,7 @@ use greenwatch_feeds::Catalogue;
 use greenwatch_model::access::{Label, Tlp, Viewer};
 use greenwatch_model::{CountryCode, Enrichment, FeedCounts, RiskEvent, Timestamp};
 use greenwatch_netdb::NetDb;
-use greenwatch_store::{AlertStore, FeedFileRecord, RiskStore, SqliteStore};
+use greenwatch_store::{FeedFileRecord, StoreLocation};
 use std::net::{IpAddr, Ipv4Addr};
 
 const DAYS: u32 = 42;
@@ -36,7 +36,8 @@ fn hosts(country: &str, c: u8, day: NaiveDate, n: u32) -> Vec<RiskEvent> {
 #[test]
 fn a_country_whose_infected_hosts_double_is_alerted_from_that_day_and_steady_ones_are_not() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = SqliteStore::open(&dir.path().join("gw.sqlite")).unwrap();
+    let mut store =
+        greenwatch_store_open::open(&StoreLocation::Sqlite(dir.path().join("gw.sqlite"))).unwrap();
     let start = NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
     let mut writer = store.begin_feed_file("cert-a", "feed-1").unwrap();
     for d in 0..DAYS {
@@ -74,7 +75,7 @@ fn a_country_whose_infected_hosts_double_is_alerted_from_that_day_and_steady_one
     );
     let (catalogue, netdb) = (Catalogue::shipped(), NetDb::from_snapshots(Vec::new()));
     let now = Timestamp::from_secs(0);
-    let first = watch_recent_risks(&mut store, &catalogue, &netdb, &pass, now).unwrap();
+    let first = watch_recent_risks(&mut *store, &catalogue, &netdb, &pass, now).unwrap();
     assert!(first.raised >= 1, "{first:?}");
     let alerts = store.alerts(&Viewer::Local, 100).unwrap();
     assert!(alerts
@@ -90,6 +91,6 @@ fn a_country_whose_infected_hosts_double_is_alerted_from_that_day_and_steady_one
         Some(doubled_on),
         "found on the day it doubled"
     );
-    let again = watch_recent_risks(&mut store, &catalogue, &netdb, &pass, now).unwrap();
+    let again = watch_recent_risks(&mut *store, &catalogue, &netdb, &pass, now).unwrap();
     assert_eq!(again.raised, 0, "raised once");
 }

@@ -9,7 +9,7 @@ use greenwatch_model::access::{Label, Role, Tlp, Viewer};
 use greenwatch_model::Timestamp;
 use greenwatch_model::{TrafficClass, Transport};
 use greenwatch_observe::{ClosedBucket, FlowTuple, Observations};
-use greenwatch_store::{AlertStore, CaptureRecord, CaptureStatus, ObservationStore, SqliteStore};
+use greenwatch_store::{CaptureRecord, CaptureStatus, Store, StoreLocation};
 
 const DAYS: i64 = 28;
 const HOUR: i64 = 3600;
@@ -42,7 +42,7 @@ fn flow(bucket: i64, src: String, port: u16, packets: u64) -> FlowTuple {
 /// Four weeks of hourly scans of `port` by three steady sources `<steady>.1-3`, and, when
 /// `surge` is given, twenty sources `<surge>.1-20` hammering it for three hours.
 fn capture(
-    store: &mut SqliteStore,
+    store: &mut dyn Store,
     name: &str,
     owner: &str,
     tlp: Tlp,
@@ -90,7 +90,7 @@ fn member(org: &str) -> Viewer {
 }
 
 /// The alerts `viewer` may see, each as JSON text (title, summary, evidence and all).
-fn seen(store: &SqliteStore, viewer: &Viewer) -> Vec<String> {
+fn seen(store: &dyn Store, viewer: &Viewer) -> Vec<String> {
     store
         .alerts(viewer, usize::MAX)
         .unwrap()
@@ -102,9 +102,10 @@ fn seen(store: &SqliteStore, viewer: &Viewer) -> Vec<String> {
 #[test]
 fn each_organisation_is_alerted_on_its_own_data_and_nobody_else_sees_its_sources() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = SqliteStore::open(&dir.path().join("gw.sqlite")).unwrap();
+    let mut store =
+        greenwatch_store_open::open(&StoreLocation::Sqlite(dir.path().join("gw.sqlite"))).unwrap();
     capture(
-        &mut store,
+        &mut *store,
         "a-red",
         "cert-a",
         Tlp::Red,
@@ -113,7 +114,7 @@ fn each_organisation_is_alerted_on_its_own_data_and_nobody_else_sees_its_sources
         Some("203.0.113"),
     );
     capture(
-        &mut store,
+        &mut *store,
         "b-amber",
         "cert-b",
         Tlp::Amber,
@@ -123,7 +124,7 @@ fn each_organisation_is_alerted_on_its_own_data_and_nobody_else_sees_its_sources
     );
     // cert-c's GREEN data surges on the same port at the same hours: the shared scope's.
     capture(
-        &mut store,
+        &mut *store,
         "c-green",
         "cert-c",
         Tlp::Green,
@@ -139,18 +140,18 @@ fn each_organisation_is_alerted_on_its_own_data_and_nobody_else_sees_its_sources
         },
     );
     let now = Timestamp::from_secs(START + DAYS * 86_400);
-    let first = watch_recent(&mut store, &pass, now).unwrap();
+    let first = watch_recent(&mut *store, &pass, now).unwrap();
     assert!(first.raised >= 2, "{first:?}");
 
     let (a_sources, b_sources) = ("\"203.0.113.", "\"198.18.5.");
     let names = |alerts: &[String], sources: &str| alerts.iter().any(|a| a.contains(sources));
-    let cert_a = seen(&store, &member("cert-a"));
+    let cert_a = seen(&*store, &member("cert-a"));
     assert!(
         names(&cert_a, a_sources),
         "cert-a sees its own surge: {cert_a:?}"
     );
     assert!(!names(&cert_a, b_sources), "{cert_a:?}");
-    let cert_b = seen(&store, &member("cert-b"));
+    let cert_b = seen(&*store, &member("cert-b"));
     assert!(
         names(&cert_b, b_sources),
         "cert-b sees its own surge: {cert_b:?}"
@@ -160,7 +161,7 @@ fn each_organisation_is_alerted_on_its_own_data_and_nobody_else_sees_its_sources
         "cert-a's RED sources reach cert-b: {cert_b:?}"
     );
     for outsider in [member("local"), member("cert-c"), Viewer::Anonymous] {
-        let alerts = seen(&store, &outsider);
+        let alerts = seen(&*store, &outsider);
         assert!(
             !names(&alerts, a_sources) && !names(&alerts, b_sources),
             "{outsider:?} sees private sources: {alerts:?}"
@@ -181,7 +182,7 @@ fn each_organisation_is_alerted_on_its_own_data_and_nobody_else_sees_its_sources
         !names(&owned_by_a, "\"100.65.0.") && !names(&owned_by_a, "\"100.64.0."),
         "cert-c's data in cert-a's alert: {owned_by_a:?}"
     );
-    let shared = seen(&store, &member("local"));
+    let shared = seen(&*store, &member("local"));
     assert!(
         names(&shared, "\"100.65.0."),
         "the shared surge is raised: {shared:?}"
@@ -208,6 +209,6 @@ fn each_organisation_is_alerted_on_its_own_data_and_nobody_else_sees_its_sources
     keys.dedup();
     assert_eq!(keys.len(), port_alerts.len(), "distinct keys");
 
-    let again = watch_recent(&mut store, &pass, now).unwrap();
+    let again = watch_recent(&mut *store, &pass, now).unwrap();
     assert_eq!(again.raised, 0, "raised once");
 }

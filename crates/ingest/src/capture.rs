@@ -68,7 +68,7 @@ impl Enricher for NetDbEnricher<'_> {
 
 /// Ingests one capture file (pcap or pcapng) named `name` in outcomes and the store.
 /// `Err` only when the file cannot be opened or is not a capture at all (nothing stored).
-pub fn ingest_capture<S: ObservationStore + Send>(
+pub fn ingest_capture<S: ObservationStore + Send + ?Sized>(
     store: &mut S,
     netdb: &NetDb,
     path: &Path,
@@ -218,7 +218,7 @@ enum StoreStage {
 
 /// The store stage: closes and writes buckets as they come and commits at the end. Returns
 /// the number of flow tuples written. Without a `Commit` nothing is stored.
-fn write_stage<S: ObservationStore>(
+fn write_stage<S: ObservationStore + ?Sized>(
     store: &mut S,
     netdb: &NetDb,
     owner: &str,

@@ -32,7 +32,7 @@ const SEGMENT_EVENTS: usize = 32_768;
 /// Ingests one feed file, named `name` in outcomes and the store (the file name is also how
 /// a Shadowserver report type is recognised). `Err` when nothing of it was stored: unreadable,
 /// of no known format, or failing mid-read (the error names the line).
-pub fn ingest_feed<S: RiskStore + Send>(
+pub fn ingest_feed<S: RiskStore + Send + ?Sized>(
     store: &mut S,
     netdb: &NetDb,
     path: &Path,

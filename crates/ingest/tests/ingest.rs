@@ -11,7 +11,7 @@ use greenwatch_ingest::{
 use greenwatch_model::access::{Label, Tlp, Viewer};
 use greenwatch_model::{BucketWidth, CountryCode, Timestamp};
 use greenwatch_netdb::{NetDb, SnapshotBuilder};
-use greenwatch_store::{ObservationStore, RiskStore, SqliteStore, TimeRange};
+use greenwatch_store::{Store, StoreLocation, TimeRange};
 use std::net::Ipv4Addr;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -79,7 +79,7 @@ fn write_capture(netdb: &NetDb, path: &Path) -> greenwatch_model::GroundTruth {
     truth
 }
 
-fn stored_packets(store: &SqliteStore, viewer: &Viewer) -> u64 {
+fn stored_packets(store: &dyn Store, viewer: &Viewer) -> u64 {
     let mut packets = 0;
     store
         .scan_flows(viewer, TimeRange::default(), None, &mut |f| {
@@ -95,30 +95,31 @@ fn a_capture_goes_in_whole_once_with_its_label() {
     let netdb = netdb();
     let path = dir.path().join("day.pcap");
     let truth = write_capture(&netdb, &path);
-    let mut store = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
+    let mut store =
+        greenwatch_store_open::open(&StoreLocation::Sqlite(dir.path().join("s.sqlite"))).unwrap();
     let seen = Seen::default();
     let (outcome, ingested) =
-        ingest_capture(&mut store, &netdb, &path, "day.pcap", &options(), &seen).unwrap();
+        ingest_capture(&mut *store, &netdb, &path, "day.pcap", &options(), &seen).unwrap();
     assert_eq!(outcome.status, FileStatus::Ingested, "{outcome:?}");
     assert_eq!(outcome.packets, Some(truth.packets));
     assert_eq!(ingested.unwrap().counts.packets, truth.packets);
-    assert_eq!(stored_packets(&store, &Viewer::Local), truth.packets);
+    assert_eq!(stored_packets(&*store, &Viewer::Local), truth.packets);
     assert_eq!(
         seen.total.load(Ordering::SeqCst),
         std::fs::metadata(&path).unwrap().len()
     );
     assert_eq!(seen.finished.load(Ordering::SeqCst), 1);
     // The label decides who sees it: GREEN is for logged-in users only.
-    assert_eq!(stored_packets(&store, &Viewer::Anonymous), 0);
+    assert_eq!(stored_packets(&*store, &Viewer::Anonymous), 0);
     let record = &store.captures().unwrap()[0];
     assert_eq!(record.label, options().label);
     assert_eq!(record.path, "day.pcap");
 
     let (again, nothing) =
-        ingest_capture(&mut store, &netdb, &path, "copy.pcap", &options(), &()).unwrap();
+        ingest_capture(&mut *store, &netdb, &path, "copy.pcap", &options(), &()).unwrap();
     assert_eq!(again.status, FileStatus::AlreadyIngested);
     assert!(nothing.is_none());
-    assert_eq!(stored_packets(&store, &Viewer::Local), truth.packets);
+    assert_eq!(stored_packets(&*store, &Viewer::Local), truth.packets);
 }
 
 #[test]
@@ -129,16 +130,17 @@ fn a_truncated_capture_keeps_what_came_before_the_cut_and_says_where() {
     let truth = write_capture(&netdb, &path);
     let bytes = std::fs::read(&path).unwrap();
     std::fs::write(&path, &bytes[..bytes.len() / 2 + 7]).unwrap();
-    let mut store = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
+    let mut store =
+        greenwatch_store_open::open(&StoreLocation::Sqlite(dir.path().join("s.sqlite"))).unwrap();
     let (outcome, _) =
-        ingest_capture(&mut store, &netdb, &path, "cut.pcap", &options(), &()).unwrap();
+        ingest_capture(&mut *store, &netdb, &path, "cut.pcap", &options(), &()).unwrap();
     assert_eq!(outcome.status, FileStatus::Partial);
     let error = outcome.error.unwrap();
     assert!(
         error.starts_with("cut.pcap: ") && error.contains("offset"),
         "{error}"
     );
-    let kept = stored_packets(&store, &Viewer::Local);
+    let kept = stored_packets(&*store, &Viewer::Local);
     assert_eq!(Some(kept), outcome.packets);
     assert!(kept > truth.packets / 3 && kept < truth.packets, "{kept}");
 }
@@ -148,8 +150,9 @@ fn a_file_that_is_not_a_capture_stores_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("notes.txt");
     std::fs::write(&path, "these are not packets\n").unwrap();
-    let mut store = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
-    let err = ingest_capture(&mut store, &netdb(), &path, "notes.txt", &options(), &())
+    let mut store =
+        greenwatch_store_open::open(&StoreLocation::Sqlite(dir.path().join("s.sqlite"))).unwrap();
+    let err = ingest_capture(&mut *store, &netdb(), &path, "notes.txt", &options(), &())
         .unwrap_err()
         .to_string();
     assert!(err.contains("not a readable capture"), "{err}");
@@ -176,10 +179,11 @@ fn a_feed_counts_its_bad_rows_by_line_and_stores_the_rest() {
         label: options().label,
         catalogue: &catalogue,
     };
-    let mut store = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
+    let mut store =
+        greenwatch_store_open::open(&StoreLocation::Sqlite(dir.path().join("s.sqlite"))).unwrap();
     let seen = Seen::default();
     let name = "2026-10-05-scan_dns-test-asn.csv";
-    let outcome = ingest_feed(&mut store, &netdb(), &path, name, &feed, &seen).unwrap();
+    let outcome = ingest_feed(&mut *store, &netdb(), &path, name, &feed, &seen).unwrap();
     assert_eq!(outcome.status, FileStatus::Ingested, "{outcome:?}");
     let counts = outcome.counts.unwrap();
     assert_eq!((counts.rows, counts.events, counts.bad_rows), (3, 2, 1));

@@ -6,7 +6,7 @@ use greenwatch_metrics::{export, Engine, GroupBy, MetricRow};
 use greenwatch_model::access::{Label, Role, Tlp, Viewer};
 use greenwatch_model::{CountryCode, Enrichment, Period, PeriodKind, RiskEvent, Timestamp};
 use greenwatch_netdb::{NetDb, SnapshotBuilder};
-use greenwatch_store::{FeedFileRecord, RiskStore, SqliteStore};
+use greenwatch_store::{FeedFileRecord, Store, StoreLocation};
 use std::net::{IpAddr, Ipv4Addr};
 
 fn date(s: &str) -> NaiveDate {
@@ -48,7 +48,7 @@ fn event(netdb: &NetDb, ip: &str, day: &str, line: u64) -> RiskEvent {
     }
 }
 
-fn store_events(store: &mut SqliteStore, hash: &str, tlp: Tlp, risk: &str, events: &[RiskEvent]) {
+fn store_events(store: &mut dyn Store, hash: &str, tlp: Tlp, risk: &str, events: &[RiskEvent]) {
     let mut w = store.begin_feed_file("cert-a", hash).unwrap();
     for e in events {
         w.write_events(
@@ -80,9 +80,10 @@ fn row<'a>(rows: &'a [MetricRow], country: &str) -> &'a MetricRow {
 }
 
 /// Week 2026-W41 is 2026-10-05 .. 2026-10-11; the week before is W40.
-fn fixture(dir: &std::path::Path) -> (SqliteStore, NetDb) {
+fn fixture(dir: &std::path::Path) -> (Box<dyn Store>, NetDb) {
     let netdb = netdb();
-    let mut store = SqliteStore::open(&dir.join("s.sqlite")).unwrap();
+    let mut store =
+        greenwatch_store_open::open(&StoreLocation::Sqlite(dir.join("s.sqlite"))).unwrap();
     let mut events = Vec::new();
     let mut line = 2;
     let mut push = |ip: &str, day: &str| {
@@ -110,8 +111,8 @@ fn fixture(dir: &std::path::Path) -> (SqliteStore, NetDb) {
     push("10.0.0.9", "2026-10-12");
     // Split over two files: distinct counting must merge across files.
     let (a, b) = events.split_at(6);
-    store_events(&mut store, "a", Tlp::Clear, "openrecursivedns", a);
-    store_events(&mut store, "b", Tlp::Amber, "openrecursivedns", b);
+    store_events(&mut *store, "a", Tlp::Clear, "openrecursivedns", a);
+    store_events(&mut *store, "b", Tlp::Amber, "openrecursivedns", b);
     (store, netdb)
 }
 
@@ -120,7 +121,7 @@ fn weekly_counts_are_distinct_with_share_rank_density_trend_and_change() {
     let dir = tempfile::tempdir().unwrap();
     let (store, netdb) = fixture(dir.path());
     let catalogue = Catalogue::shipped();
-    let engine = Engine::new(&catalogue, &store, &store, &netdb, Viewer::Local);
+    let engine = Engine::new(&catalogue, &*store, &*store, &netdb, Viewer::Local);
     let dns = catalogue.by_slug("openrecursivedns").unwrap();
     let week = Period::parse(PeriodKind::Week, "2026-W41").unwrap();
     let t = engine.table(dns, GroupBy::Country, week, None).unwrap();
@@ -178,7 +179,7 @@ fn asn_tables_name_networks_and_the_threshold_hides_rows_not_totals() {
     let dir = tempfile::tempdir().unwrap();
     let (store, netdb) = fixture(dir.path());
     let catalogue = Catalogue::shipped();
-    let engine = Engine::new(&catalogue, &store, &store, &netdb, Viewer::Local);
+    let engine = Engine::new(&catalogue, &*store, &*store, &netdb, Viewer::Local);
     let dns = catalogue.by_slug("openrecursivedns").unwrap();
     let week = Period::parse(PeriodKind::Week, "2026-W41").unwrap();
     let t = engine.table(dns, GroupBy::Asn, week, None).unwrap();
@@ -202,7 +203,7 @@ fn export_writes_a_frictionless_package_matching_the_tables() {
     let dir = tempfile::tempdir().unwrap();
     let (store, netdb) = fixture(dir.path());
     let catalogue = Catalogue::shipped();
-    let engine = Engine::new(&catalogue, &store, &store, &netdb, Viewer::Local);
+    let engine = Engine::new(&catalogue, &*store, &*store, &netdb, Viewer::Local);
     let out = dir.path().join("export");
     let report = export::export(
         &engine,
@@ -264,7 +265,7 @@ fn each_viewer_counts_only_the_files_it_may_see() {
         (user("cert-a"), 9),
         (Viewer::Local, 9),
     ] {
-        let engine = Engine::new(&catalogue, &store, &store, &netdb, viewer.clone());
+        let engine = Engine::new(&catalogue, &*store, &*store, &netdb, viewer.clone());
         let t = engine.table(dns, GroupBy::Country, week, None).unwrap();
         assert_eq!(t.rows[0].hosts, hosts, "{viewer:?}");
         if hosts == 2 {
@@ -281,7 +282,8 @@ fn partial_periods_are_marked_and_never_compared_with_full_ones() {
     // days of data, week 41 all seven, week 42 four; October is still running.
     let netdb = netdb();
     let dir = tempfile::tempdir().unwrap();
-    let mut store = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
+    let mut store =
+        greenwatch_store_open::open(&StoreLocation::Sqlite(dir.path().join("s.sqlite"))).unwrap();
     let mut events = Vec::new();
     let start = date("2026-10-01");
     for d in 0..15u64 {
@@ -291,9 +293,15 @@ fn partial_periods_are_marked_and_never_compared_with_full_ones() {
             events.push(event(&netdb, &format!("10.0.{d}.{h}"), &day, d * 100 + h));
         }
     }
-    store_events(&mut store, "daily", Tlp::Clear, "openrecursivedns", &events);
+    store_events(
+        &mut *store,
+        "daily",
+        Tlp::Clear,
+        "openrecursivedns",
+        &events,
+    );
     let catalogue = Catalogue::shipped();
-    let engine = Engine::new(&catalogue, &store, &store, &netdb, Viewer::Anonymous);
+    let engine = Engine::new(&catalogue, &*store, &*store, &netdb, Viewer::Anonymous);
     let risk = catalogue.by_slug("openrecursivedns").unwrap();
     let week = |label: &str| Period::parse(PeriodKind::Week, label).unwrap();
     let world = |period: Period| {

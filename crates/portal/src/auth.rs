@@ -28,7 +28,6 @@ use greenwatch_auth::{check_password, new_secret, secret_hash, tokens_match, Che
 use greenwatch_model::access::Viewer;
 use greenwatch_model::account::{AuditEntry, Session, TokenScope, User};
 use greenwatch_model::Timestamp;
-use greenwatch_store::AccountStore;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Semaphore;

@@ -28,7 +28,7 @@ use greenwatch_netdb::NetDb;
 use greenwatch_observe::{
     infer_dos, BackscatterSlot, DosAttack, FlowFilter, FlowTuple, SeriesPoint, Top, TopBy, TopRow,
 };
-use greenwatch_store::{ObservationStore, RiskStore, SqliteStore, TimeRange};
+use greenwatch_store::{ObservationStore, RiskStore, Store, TimeRange};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -37,7 +37,7 @@ use std::net::IpAddr;
 /// What the data functions read from: one store connection, the IP data and the risks, and
 /// the deployment's anonymiser for every address they return.
 pub struct Sources<'a> {
-    pub store: &'a SqliteStore,
+    pub store: &'a dyn Store,
     pub netdb: &'a NetDb,
     pub catalogue: &'a Catalogue,
     pub pan: &'a CryptoPan,

@@ -14,7 +14,6 @@ use greenwatch_early_warning::{
     load_allowlist, watch_recent, watch_recent_risks, Deliveries, RecentPass,
 };
 use greenwatch_model::access::Label;
-use greenwatch_store::ObservationStore;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, Notify};

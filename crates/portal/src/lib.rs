@@ -6,6 +6,7 @@
 //! ```no_run
 //! let config = greenwatch_portal::PortalConfig {
 //!     data_dir: "greenwatch-data".into(),
+//!     store: "sqlite:greenwatch-data/greenwatch.sqlite".parse().unwrap(),
 //!     listen: "127.0.0.1:8080".parse().unwrap(),
 //!     tls: None,
 //!     early_warning: greenwatch_portal::EarlyWarning {
@@ -67,6 +68,8 @@ use std::path::PathBuf;
 pub struct PortalConfig {
     /// The data directory (`greenwatch --data`): store, IP data, `risks.toml`.
     pub data_dir: PathBuf,
+    /// Where the store lives (`--store`; the data directory's embedded database by default).
+    pub store: greenwatch_store::StoreLocation,
     pub listen: SocketAddr,
     /// The portal's public address for absolute links (`--public-url`); `None` for the
     /// listening address.
@@ -118,10 +121,11 @@ pub async fn serve(config: PortalConfig) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| format!("{scheme}://{address}"));
     let state = AppState::open(&config.data_dir)?
+        .with_store(config.store.clone())?
         .with_internal_webhooks(config.early_warning.outbound.webhooks_to_internal)
         .with_public_url(&public_url)
         .with_trusted_proxies(config.trusted_proxies.clone());
-    tracing::info!(%address, data = %config.data_dir.display(), "portal listening");
+    tracing::info!(%address, data = %config.data_dir.display(), store = %config.store, "portal listening");
     tokio::spawn(warm::keep_warm(state.clone()));
     eprintln!("Greenwatch portal on {scheme}://{address}/ (Ctrl-C to stop)");
     tokio::spawn(reports::keep_reports(state.clone()));

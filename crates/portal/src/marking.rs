@@ -21,7 +21,6 @@ use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use greenwatch_model::access::{Label, Tlp, Viewer};
-use greenwatch_store::{ObservationStore, RiskStore};
 
 /// The strictest TLP of a response's content.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]

@@ -19,7 +19,6 @@ use greenwatch_model::access::Viewer;
 use greenwatch_model::sensor::SensorRef;
 use greenwatch_model::CountryCode;
 use greenwatch_observe::{TopBy, TopRow};
-use greenwatch_store::ObservationStore;
 use serde::Serialize;
 use std::sync::Arc;
 

@@ -17,7 +17,6 @@ use chrono::NaiveDate;
 use greenwatch_model::access::Viewer;
 use greenwatch_model::{Period, Timestamp};
 use greenwatch_report::{build, write_report_dir, Report, ReportFiles, ReportKind};
-use greenwatch_store::ObservationStore;
 use std::path::PathBuf;
 use std::time::Duration;
 

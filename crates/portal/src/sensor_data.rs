@@ -11,7 +11,7 @@ use greenwatch_model::access::{Label, Viewer};
 use greenwatch_model::anonymise::{Disclosure, Shown};
 use greenwatch_model::sensor::{AddressBlock, Sensor, SensorHealth, SensorRef};
 use greenwatch_model::{CountryCode, Timestamp, TrafficClass, Transport};
-use greenwatch_store::{ObservationStore, SensorStore, TimeRange};
+use greenwatch_store::TimeRange;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;

@@ -14,7 +14,7 @@ use greenwatch_datadir::DataLayout;
 use greenwatch_feeds::Catalogue;
 use greenwatch_model::anonymise::CryptoPan;
 use greenwatch_netdb::NetDb;
-use greenwatch_store::SqliteStore;
+use greenwatch_store::{Store, StoreLocation};
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -65,20 +65,27 @@ impl AppState {
         let netdb = NetDb::open(&netdb_dir)
             .with_context(|| format!("opening IP data in {}", netdb_dir.display()))?;
         let catalogue = Catalogue::shipped_with_overrides(&layout.risks_file())?;
-        let state = AppState::new(data_dir.to_path_buf(), netdb, catalogue);
-        // Fail at start, not on the first request, when the store cannot be opened.
-        state
-            .pool
+        Ok(AppState::new(data_dir.to_path_buf(), netdb, catalogue))
+    }
+
+    /// Uses the store at `location` instead of the data directory's default one; fails (at
+    /// start, not on the first request) when it cannot be opened.
+    pub fn with_store(mut self, location: StoreLocation) -> anyhow::Result<AppState> {
+        self.pool = Arc::new(StorePool {
+            location,
+            idle: Mutex::new(Vec::new()),
+        });
+        self.pool
             .checkout()
-            .with_context(|| format!("opening store {}", state.pool.path.display()))?;
-        Ok(state)
+            .with_context(|| format!("opening store {}", self.pool.location))?;
+        Ok(self)
     }
 
     /// State over an already loaded netdb and catalogue (tests build these in memory); the
     /// store is the data directory's.
     pub fn new(data_dir: PathBuf, netdb: NetDb, catalogue: Catalogue) -> AppState {
         let pool = StorePool {
-            path: DataLayout::new(&data_dir).store_file(),
+            location: DataLayout::new(&data_dir).default_store(),
             idle: Mutex::new(Vec::new()),
         };
         AppState {
@@ -126,12 +133,12 @@ impl AppState {
     pub(crate) async fn write<T, F>(&self, change: F) -> Result<T, PortalError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut SqliteStore) -> Result<T, PortalError> + Send + 'static,
+        F: FnOnce(&mut dyn Store) -> Result<T, PortalError> + Send + 'static,
     {
         let state = self.clone();
         tokio::task::spawn_blocking(move || {
             let mut store = state.pool.checkout()?;
-            change(store.store.as_mut().expect("present until drop"))
+            change(&mut **store.store.as_mut().expect("present until drop"))
         })
         .await
         .map_err(|e| PortalError::Internal(format!("write task failed: {e}")))?
@@ -206,7 +213,7 @@ impl AppState {
         tokio::task::spawn_blocking(move || {
             let store = state.pool.checkout()?;
             query(&Sources {
-                store: &store,
+                store: &*store,
                 netdb: &state.netdb,
                 catalogue: &state.catalogue,
                 pan: state.anonymiser()?,
@@ -218,8 +225,8 @@ impl AppState {
 }
 
 struct StorePool {
-    path: PathBuf,
-    idle: Mutex<Vec<SqliteStore>>,
+    location: StoreLocation,
+    idle: Mutex<Vec<Box<dyn Store>>>,
 }
 
 impl StorePool {
@@ -228,7 +235,7 @@ impl StorePool {
         let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let store = match idle {
             Some(store) => store,
-            None => SqliteStore::open(&self.path)?,
+            None => greenwatch_store_open::open(&self.location)?,
         };
         Ok(PooledStore {
             store: Some(store),
@@ -239,14 +246,14 @@ impl StorePool {
 
 /// A checked-out connection; goes back to the pool when dropped.
 struct PooledStore {
-    store: Option<SqliteStore>,
+    store: Option<Box<dyn Store>>,
     pool: Arc<StorePool>,
 }
 
 impl Deref for PooledStore {
-    type Target = SqliteStore;
-    fn deref(&self) -> &SqliteStore {
-        self.store.as_ref().expect("present until drop")
+    type Target = dyn Store;
+    fn deref(&self) -> &(dyn Store + 'static) {
+        &**self.store.as_ref().expect("present until drop")
     }
 }
 

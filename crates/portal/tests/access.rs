@@ -10,7 +10,7 @@ use axum::Router;
 use common::*;
 use greenwatch_model::access::{Label, Role, Tlp};
 use greenwatch_model::{CountryCode, RiskEvent, Timestamp};
-use greenwatch_store::{FeedFileRecord, RiskStore, SqliteStore};
+use greenwatch_store::{FeedFileRecord, Store};
 use std::collections::HashSet;
 use std::net::IpAddr;
 use tower::ServiceExt;
@@ -94,11 +94,7 @@ const VIEWERS: &[(&str, Option<(&str, Role)>)] = &[
 ];
 
 /// Open resolvers of cert-b in FR (2.0.0.x), on 1-7 October, labelled `tlp`.
-fn store_restricted_feed(
-    store: &mut SqliteStore,
-    fixture_netdb: &greenwatch_netdb::NetDb,
-    tlp: Tlp,
-) {
+fn store_restricted_feed(store: &mut dyn Store, fixture_netdb: &greenwatch_netdb::NetDb, tlp: Tlp) {
     let mut w = store.begin_feed_file("cert-b", "restricted").unwrap();
     for host in 0..20u64 {
         let ip: IpAddr = format!("2.0.0.{}", host + 1).parse().unwrap();
@@ -131,7 +127,7 @@ fn store_restricted_feed(
 }
 
 /// Users and live sessions for every viewer; returns the session cookie per viewer.
-fn sign_in_everyone(store: &mut SqliteStore) -> Vec<Option<String>> {
+fn sign_in_everyone(store: &mut dyn Store) -> Vec<Option<String>> {
     for slug in ["cert-a", "cert-b", "operator"] {
         ensure_org(store, slug);
     }
@@ -151,7 +147,7 @@ fn sign_in_everyone(store: &mut SqliteStore) -> Vec<Option<String>> {
 fn world(tlp: Option<Tlp>) -> (Fixture, Vec<Option<String>>) {
     let mut f = fixture_with(tlp);
     store_alert(
-        &mut f.store,
+        &mut *f.store,
         "cert-a",
         Tlp::Clear,
         "Public surge",
@@ -159,16 +155,16 @@ fn world(tlp: Option<Tlp>) -> (Fixture, Vec<Option<String>>) {
     );
     if let Some(tlp) = tlp {
         let netdb = &f.netdb;
-        store_restricted_feed(&mut f.store, netdb, tlp);
+        store_restricted_feed(&mut *f.store, netdb, tlp);
         store_alert(
-            &mut f.store,
+            &mut *f.store,
             "cert-b",
             tlp,
             "Restricted surge",
             "2026-10-05T03:00:00Z",
         );
     }
-    let cookies = sign_in_everyone(&mut f.store);
+    let cookies = sign_in_everyone(&mut *f.store);
     (f, cookies)
 }
 
@@ -257,14 +253,14 @@ const B_BLOCK: &str = "198.51.100.0/24";
 fn sensor_world(tlp: Option<Tlp>) -> (Fixture, Vec<Option<String>>) {
     let (mut f, cookies) = world(tlp);
     register_sensor(
-        &mut f.store,
+        &mut *f.store,
         "cert-a",
         "a-paris",
         "203.0.113.0/24",
         Tlp::Clear,
     );
     if let Some(tlp) = tlp {
-        register_sensor(&mut f.store, "cert-b", "b-tokyo", B_BLOCK, tlp);
+        register_sensor(&mut *f.store, "cert-b", "b-tokyo", B_BLOCK, tlp);
     }
     let label = |owner: &str, tlp| Label {
         owner: owner.into(),
@@ -272,7 +268,7 @@ fn sensor_world(tlp: Option<Tlp>) -> (Fixture, Vec<Option<String>>) {
     };
     let clear = f.clear.clone();
     store_sensor_capture(
-        &mut f.store,
+        &mut *f.store,
         "a-paris",
         "a-paris",
         label("cert-a", Tlp::Clear),
@@ -281,7 +277,7 @@ fn sensor_world(tlp: Option<Tlp>) -> (Fixture, Vec<Option<String>>) {
     if let Some(tlp) = tlp {
         let amber = f.amber.clone();
         store_sensor_capture(
-            &mut f.store,
+            &mut *f.store,
             "b-tokyo",
             "b-tokyo",
             label("cert-b", tlp),
@@ -382,14 +378,14 @@ async fn sensor_names_shared_across_organisations_never_join_their_data() {
         // cert-b registers `shared`; cert-a has captures under the same name. The same name
         // in two organisations is no conflict (names are per organisation).
         for org in ["cert-b", "cert-a"] {
-            register_sensor(&mut f.store, org, "shared", B_BLOCK, Tlp::Green);
+            register_sensor(&mut *f.store, org, "shared", B_BLOCK, Tlp::Green);
         }
         let amber = f.amber.clone();
         let label = Label {
             owner: "cert-a".into(),
             tlp,
         };
-        store_sensor_capture(&mut f.store, "a-shared", "shared", label, &amber);
+        store_sensor_capture(&mut *f.store, "a-shared", "shared", label, &amber);
         let real_sources: Vec<String> = amber.flows().map(|f| format!("\"{}\"", f.src)).collect();
         for (v, (name, who)) in VIEWERS.iter().enumerate() {
             let (status, seen) = body(&f.app, "/api/v1/sensors/cert-b/shared", &cookies[v]).await;
@@ -605,7 +601,6 @@ async fn anonymised_sources_keep_their_shared_prefixes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_admin_action_on_every_organisation_is_allowed_exactly_as_the_table_says() {
     use greenwatch_model::account::Constituency;
-    use greenwatch_store::AccountStore;
 
     // The actors (login, organisation, role) and the organisations acted on; cert-c has no
     // admin yet.
@@ -648,13 +643,19 @@ async fn every_admin_action_on_every_organisation_is_allowed_exactly_as_the_tabl
     let mut sessions = Vec::new();
     for (i, (name, org, role)) in actors.iter().enumerate() {
         let login = format!("{name}@{org}.example");
-        sessions.push(sign_in(&mut f.store, &login, org, *role, i + 1));
+        sessions.push(sign_in(&mut *f.store, &login, org, *role, i + 1));
     }
     // In every organisation a member the admin actions are done to, and one audit entry.
     let mut victims = Vec::new();
     for org in targets {
         let login = format!("victim@{org}.example");
-        let (_, csrf) = sign_in(&mut f.store, &login, org, Role::Member, 100 + victims.len());
+        let (_, csrf) = sign_in(
+            &mut *f.store,
+            &login,
+            org,
+            Role::Member,
+            100 + victims.len(),
+        );
         drop(csrf);
         f.store
             .audit(&greenwatch_model::account::AuditEntry {

@@ -6,7 +6,6 @@ use axum::http::StatusCode;
 use common::*;
 use greenwatch_model::access::Role;
 use greenwatch_model::Timestamp;
-use greenwatch_store::AccountStore;
 
 /// An admin of the operator's organisation.
 const ADMIN: &str = "root@operator.example";
@@ -30,7 +29,7 @@ fn csrf_form(csrf: &str, fields: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_adds_an_organisation_and_a_user_who_can_then_log_in() {
     let mut f = fixture();
-    let (admin, csrf) = sign_in(&mut f.store, ADMIN, "operator", Role::Admin, 1);
+    let (admin, csrf) = sign_in(&mut *f.store, ADMIN, "operator", Role::Admin, 1);
     let page = get_as(&f.app, "/admin", Some(&admin)).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert_eq!(
@@ -109,9 +108,9 @@ async fn an_admin_adds_an_organisation_and_a_user_who_can_then_log_in() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn members_and_analysts_cannot_administer() {
     let mut f = fixture();
-    let (member, member_csrf) = sign_in(&mut f.store, MEMBER, "cert-a", Role::Member, 1);
+    let (member, member_csrf) = sign_in(&mut *f.store, MEMBER, "cert-a", Role::Member, 1);
     let (analyst, analyst_csrf) = sign_in(
-        &mut f.store,
+        &mut *f.store,
         "al@cert-a.example",
         "cert-a",
         Role::Analyst,
@@ -138,7 +137,7 @@ async fn members_and_analysts_cannot_administer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn posts_without_the_sessions_csrf_token_change_nothing() {
     let mut f = fixture();
-    let (admin, csrf) = sign_in(&mut f.store, ADMIN, "operator", Role::Admin, 1);
+    let (admin, csrf) = sign_in(&mut *f.store, ADMIN, "operator", Role::Admin, 1);
     let users = f.store.users().unwrap().len();
     let orgs = f.store.orgs().unwrap().len();
     let audit = f.store.audit_log(1000).unwrap().len();
@@ -182,9 +181,15 @@ async fn posts_without_the_sessions_csrf_token_change_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_api_token_is_shown_once_works_as_bearer_and_stops_when_revoked() {
     let mut f = fixture();
-    let (member, csrf) = sign_in(&mut f.store, MEMBER, "cert-a", Role::Member, 1);
-    let (other, other_csrf) = sign_in(&mut f.store, "oz@cert-a.example", "cert-a", Role::Member, 2);
-    let (admin, _) = sign_in(&mut f.store, ADMIN, "operator", Role::Admin, 3);
+    let (member, csrf) = sign_in(&mut *f.store, MEMBER, "cert-a", Role::Member, 1);
+    let (other, other_csrf) = sign_in(
+        &mut *f.store,
+        "oz@cert-a.example",
+        "cert-a",
+        Role::Member,
+        2,
+    );
+    let (admin, _) = sign_in(&mut *f.store, ADMIN, "operator", Role::Admin, 3);
 
     let empty = post_form(
         &f.app,
@@ -248,7 +253,7 @@ async fn an_api_token_is_shown_once_works_as_bearer_and_stops_when_revoked() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changing_the_password_ends_the_session() {
     let mut f = fixture();
-    let (member, csrf) = sign_in(&mut f.store, MEMBER, "cert-a", Role::Member, 1);
+    let (member, csrf) = sign_in(&mut *f.store, MEMBER, "cert-a", Role::Member, 1);
     let new = "a brand new long password";
     let change = |current: &str, new: &str, repeat: &str| {
         format!(
@@ -311,7 +316,7 @@ async fn changing_the_password_ends_the_session() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_password_change_ends_api_tokens_unless_kept() {
     let mut f = fixture();
-    sign_in(&mut f.store, MEMBER, "cert-a", Role::Member, 1);
+    sign_in(&mut *f.store, MEMBER, "cert-a", Role::Member, 1);
     let id = f.store.user_by_login(MEMBER).unwrap().unwrap().id;
     let token_works = |secret: &'static str| {
         let app = f.app.clone();
@@ -393,7 +398,14 @@ async fn account_and_admin_pages_answer_each_viewer_kind() {
     ];
     for (i, (name, who)) in viewers.into_iter().enumerate() {
         let cookie = who.map(|(org, role)| {
-            sign_in(&mut f.store, &format!("{name}@{org}.example"), org, role, i).0
+            sign_in(
+                &mut *f.store,
+                &format!("{name}@{org}.example"),
+                org,
+                role,
+                i,
+            )
+            .0
         });
         let cookie = cookie.as_deref();
         let expected = match name {
@@ -422,8 +434,8 @@ async fn account_and_admin_pages_answer_each_viewer_kind() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_organisations_admin_disables_enables_and_resets_its_user() {
     let mut f = fixture();
-    let (admin, csrf) = sign_in(&mut f.store, ADMIN_A, "cert-a", Role::Admin, 1);
-    let (member, _) = sign_in(&mut f.store, MEMBER, "cert-a", Role::Member, 2);
+    let (admin, csrf) = sign_in(&mut *f.store, ADMIN_A, "cert-a", Role::Admin, 1);
+    let (member, _) = sign_in(&mut *f.store, MEMBER, "cert-a", Role::Member, 2);
     let id = f.store.user_by_login(MEMBER).unwrap().unwrap().id;
     let me = f.store.user_by_login(ADMIN_A).unwrap().unwrap().id;
     assert_eq!(
@@ -512,11 +524,16 @@ async fn an_organisations_admin_disables_enables_and_resets_its_user() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_the_operator_sets_an_organisations_constituency_networks() {
     let mut f = fixture();
-    ensure_org(&mut f.store, "cert-b");
-    let (admin, csrf) = sign_in(&mut f.store, ADMIN, "operator", Role::Admin, 1);
-    let (member, member_csrf) = sign_in(&mut f.store, MEMBER, "cert-a", Role::Member, 2);
-    let (admin_b, admin_b_csrf) =
-        sign_in(&mut f.store, "bea@cert-b.example", "cert-b", Role::Admin, 3);
+    ensure_org(&mut *f.store, "cert-b");
+    let (admin, csrf) = sign_in(&mut *f.store, ADMIN, "operator", Role::Admin, 1);
+    let (member, member_csrf) = sign_in(&mut *f.store, MEMBER, "cert-a", Role::Member, 2);
+    let (admin_b, admin_b_csrf) = sign_in(
+        &mut *f.store,
+        "bea@cert-b.example",
+        "cert-b",
+        Role::Admin,
+        3,
+    );
     let set = |csrf: &str, networks: &str| {
         csrf_form(csrf, &format!("networks={}", networks.replace('/', "%2F")))
     };
@@ -571,11 +588,17 @@ async fn only_the_operator_sets_an_organisations_constituency_networks() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admin_page_shows_each_admin_only_what_they_may_see_and_use() {
     let mut f = fixture();
-    let (root, _) = sign_in(&mut f.store, ADMIN, "operator", Role::Admin, 1);
-    let (ada, _) = sign_in(&mut f.store, ADMIN_A, "cert-a", Role::Admin, 2);
-    sign_in(&mut f.store, MEMBER, "cert-a", Role::Member, 3);
-    sign_in(&mut f.store, "bo@cert-b.example", "cert-b", Role::Member, 4);
-    ensure_org(&mut f.store, "cert-c");
+    let (root, _) = sign_in(&mut *f.store, ADMIN, "operator", Role::Admin, 1);
+    let (ada, _) = sign_in(&mut *f.store, ADMIN_A, "cert-a", Role::Admin, 2);
+    sign_in(&mut *f.store, MEMBER, "cert-a", Role::Member, 3);
+    sign_in(
+        &mut *f.store,
+        "bo@cert-b.example",
+        "cert-b",
+        Role::Member,
+        4,
+    );
+    ensure_org(&mut *f.store, "cert-c");
     let networks = greenwatch_model::account::Constituency {
         networks: vec!["198.51.100.0/22".parse().unwrap()],
     };

@@ -9,7 +9,6 @@ use axum::http::{header, Request, StatusCode};
 use common::*;
 use greenwatch_model::access::{Role, Tlp};
 use greenwatch_model::Timestamp;
-use greenwatch_store::{AccountStore, AlertStore};
 
 /// One alert of cert-b per TLP, a day apart (CLEAR oldest); returns (tlp, id, title).
 fn alerts_of_every_tlp(f: &mut Fixture) -> Vec<(Tlp, i64, String)> {
@@ -19,7 +18,7 @@ fn alerts_of_every_tlp(f: &mut Fixture) -> Vec<(Tlp, i64, String)> {
         .map(|(i, tlp)| {
             let title = format!("Surge shared as {tlp}");
             let at = format!("2026-10-0{}T00:00:00Z", i + 1);
-            let id = store_alert(&mut f.store, "cert-b", tlp, &title, &at);
+            let id = store_alert(&mut *f.store, "cert-b", tlp, &title, &at);
             (tlp, id, title)
         })
         .collect()
@@ -29,8 +28,8 @@ fn alerts_of_every_tlp(f: &mut Fixture) -> Vec<(Tlp, i64, String)> {
 async fn each_viewer_sees_the_alerts_their_organisation_and_the_tlp_allow_and_no_more() {
     let mut f = fixture();
     let alerts = alerts_of_every_tlp(&mut f);
-    let (cert_a, _) = sign_in(&mut f.store, "mem@cert-a", "cert-a", Role::Member, 1);
-    let (cert_b, _) = sign_in(&mut f.store, "mem@cert-b", "cert-b", Role::Member, 2);
+    let (cert_a, _) = sign_in(&mut *f.store, "mem@cert-a", "cert-a", Role::Member, 1);
+    let (cert_b, _) = sign_in(&mut *f.store, "mem@cert-b", "cert-b", Role::Member, 2);
     let nowhere_page = get(&f.app, "/alerts/999999").await;
     let nowhere_api = get(&f.app, "/api/v1/alerts/999999").await;
     assert_eq!(nowhere_page.status, StatusCode::NOT_FOUND);
@@ -92,7 +91,7 @@ async fn each_viewer_sees_the_alerts_their_organisation_and_the_tlp_allow_and_no
 async fn an_alert_page_explains_the_anomaly_with_its_chart_and_links() {
     let mut f = fixture();
     let id = store_alert(
-        &mut f.store,
+        &mut *f.store,
         "cert-a",
         Tlp::Clear,
         "Telnet surge",
@@ -135,8 +134,8 @@ async fn an_alert_page_explains_the_anomaly_with_its_chart_and_links() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn analysts_write_alerts_by_hand_with_the_session_csrf_token_and_it_is_audited() {
     let mut f = fixture();
-    let (analyst, csrf) = sign_in(&mut f.store, "ana@cert-a", "cert-a", Role::Analyst, 1);
-    let (member, member_csrf) = sign_in(&mut f.store, "mem@cert-a", "cert-a", Role::Member, 2);
+    let (analyst, csrf) = sign_in(&mut *f.store, "ana@cert-a", "cert-a", Role::Analyst, 1);
+    let (member, member_csrf) = sign_in(&mut *f.store, "mem@cert-a", "cert-a", Role::Member, 2);
     let form = |csrf: &str| {
         format!(
             "csrf={csrf}&title={}&severity=high&tlp=AMBER&summary={}",
@@ -211,7 +210,7 @@ async fn analysts_write_alerts_by_hand_with_the_session_csrf_token_and_it_is_aud
 async fn the_atom_feed_gives_the_public_clear_alerts_and_a_token_its_organisations() {
     let mut f = fixture();
     let alerts = alerts_of_every_tlp(&mut f);
-    sign_in(&mut f.store, "mem@cert-b", "cert-b", Role::Member, 1);
+    sign_in(&mut *f.store, "mem@cert-b", "cert-b", Role::Member, 1);
     let user = f.store.user_by_login("mem@cert-b").unwrap().unwrap();
     let secret = "feed-reader-token-of-cert-b";
     f.store
@@ -265,7 +264,7 @@ async fn the_alert_api_pages_through_every_alert_once_and_refuses_stale_cursors(
         .map(|day| {
             let at = format!("2026-10-0{day}T00:00:00Z");
             store_alert(
-                &mut f.store,
+                &mut *f.store,
                 "cert-a",
                 Tlp::Clear,
                 &format!("day {day}"),
@@ -301,7 +300,7 @@ async fn the_alert_api_pages_through_every_alert_once_and_refuses_stale_cursors(
 
     // A new alert shifts the list: a cursor issued before it is refused.
     store_alert(
-        &mut f.store,
+        &mut *f.store,
         "cert-a",
         Tlp::Clear,
         "day 8",
@@ -317,7 +316,7 @@ async fn the_overview_shows_the_five_newest_alerts_the_viewer_may_see() {
     for day in 1..=7 {
         let at = format!("2026-10-0{day}T00:00:00Z");
         store_alert(
-            &mut f.store,
+            &mut *f.store,
             "cert-a",
             Tlp::Clear,
             &format!("Public alert of day {day}"),
@@ -325,13 +324,13 @@ async fn the_overview_shows_the_five_newest_alerts_the_viewer_may_see() {
         );
     }
     store_alert(
-        &mut f.store,
+        &mut *f.store,
         "cert-b",
         Tlp::Red,
         "Red alert of cert-b",
         "2026-10-09T00:00:00Z",
     );
-    let (owner, _) = sign_in(&mut f.store, "mem@cert-b", "cert-b", Role::Member, 1);
+    let (owner, _) = sign_in(&mut *f.store, "mem@cert-b", "cert-b", Role::Member, 1);
 
     let public = get(&f.app, "/").await;
     assert_eq!(public.status, StatusCode::OK);
@@ -359,9 +358,9 @@ async fn the_overview_shows_the_five_newest_alerts_the_viewer_may_see() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn analysts_manage_their_organisations_subscriptions_and_see_a_webhook_secret_once() {
     let mut f = fixture();
-    let (analyst, csrf) = sign_in(&mut f.store, "ana@cert-a", "cert-a", Role::Analyst, 1);
-    let (member, member_csrf) = sign_in(&mut f.store, "mem@cert-a", "cert-a", Role::Member, 2);
-    let (other, other_csrf) = sign_in(&mut f.store, "ana@cert-b", "cert-b", Role::Analyst, 3);
+    let (analyst, csrf) = sign_in(&mut *f.store, "ana@cert-a", "cert-a", Role::Analyst, 1);
+    let (member, member_csrf) = sign_in(&mut *f.store, "mem@cert-a", "cert-a", Role::Member, 2);
+    let (other, other_csrf) = sign_in(&mut *f.store, "ana@cert-b", "cert-b", Role::Analyst, 3);
     let webhook = |csrf: &str| {
         format!(
             "csrf={csrf}&channel=webhook&url={}&recipients=&min_severity=high",
@@ -462,8 +461,8 @@ async fn analysts_manage_their_organisations_subscriptions_and_see_a_webhook_sec
 async fn an_organisation_has_a_bounded_number_of_subscriptions() {
     use greenwatch_model::alert::{NewSubscription, Severity, SubscriptionChannel};
     let mut f = fixture();
-    let (analyst, csrf) = sign_in(&mut f.store, "ana@cert-a", "cert-a", Role::Analyst, 1);
-    let (other, other_csrf) = sign_in(&mut f.store, "ana@cert-b", "cert-b", Role::Analyst, 2);
+    let (analyst, csrf) = sign_in(&mut *f.store, "ana@cert-a", "cert-a", Role::Analyst, 1);
+    let (other, other_csrf) = sign_in(&mut *f.store, "ana@cert-b", "cert-b", Role::Analyst, 2);
     for i in 0..32 {
         let new = NewSubscription {
             org: "cert-a".into(),
@@ -522,16 +521,22 @@ async fn the_alert_list_pages_filters_and_triages_in_bulk_only_the_owners_alerts
             format!("Surge {i}")
         };
         let at = Timestamp::from_secs(1_791_158_400 + i * 3600).to_rfc3339();
-        ids.push(store_alert(&mut f.store, "cert-a", Tlp::Amber, &title, &at));
+        ids.push(store_alert(
+            &mut *f.store,
+            "cert-a",
+            Tlp::Amber,
+            &title,
+            &at,
+        ));
     }
     let foreign: Vec<i64> = (0..5)
         .map(|i| {
             let at = Timestamp::from_secs(1_791_158_400 + i * 3600).to_rfc3339();
-            store_alert(&mut f.store, "cert-b", Tlp::Green, &format!("B {i}"), &at)
+            store_alert(&mut *f.store, "cert-b", Tlp::Green, &format!("B {i}"), &at)
         })
         .collect();
-    let (analyst, csrf) = sign_in(&mut f.store, "ana@cert-a", "cert-a", Role::Analyst, 1);
-    let (member, member_csrf) = sign_in(&mut f.store, "mem@cert-a", "cert-a", Role::Member, 2);
+    let (analyst, csrf) = sign_in(&mut *f.store, "ana@cert-a", "cert-a", Role::Analyst, 1);
+    let (member, member_csrf) = sign_in(&mut *f.store, "mem@cert-a", "cert-a", Role::Member, 2);
 
     let first = get_as(&f.app, "/alerts", Some(&analyst)).await;
     assert_eq!(first.status, StatusCode::OK);
@@ -628,20 +633,20 @@ async fn the_alert_list_pages_filters_and_triages_in_bulk_only_the_owners_alerts
 async fn scripts_triage_with_a_token_and_a_session_needs_its_csrf_header() {
     let mut f = fixture();
     let own = store_alert(
-        &mut f.store,
+        &mut *f.store,
         "cert-b",
         Tlp::Amber,
         "Own",
         "2026-10-05T03:00:00Z",
     );
     let shared = store_alert(
-        &mut f.store,
+        &mut *f.store,
         "cert-a",
         Tlp::Green,
         "Shared",
         "2026-10-05T04:00:00Z",
     );
-    let (session, csrf) = sign_in(&mut f.store, "ana@cert-b", "cert-b", Role::Analyst, 1);
+    let (session, csrf) = sign_in(&mut *f.store, "ana@cert-b", "cert-b", Role::Analyst, 1);
     let user = f.store.user_by_login("ana@cert-b").unwrap().unwrap();
     let secret = "triage-token-of-cert-b";
     f.store

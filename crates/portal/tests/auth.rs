@@ -10,7 +10,7 @@ use greenwatch_model::account::Organisation;
 use greenwatch_model::{CountryCode, Enrichment, RiskEvent, Timestamp};
 use greenwatch_netdb::NetDb;
 use greenwatch_portal::{router, AppState};
-use greenwatch_store::{AccountStore, FeedFileRecord, NewUser, RiskStore, SqliteStore};
+use greenwatch_store::{FeedFileRecord, NewUser, Store, StoreLocation};
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -18,9 +18,11 @@ const PASSWORD: &str = "a long enough password";
 
 /// Open resolvers: 3 in a CLEAR file of cert-a, 5 more in an AMBER file of cert-b; user
 /// ana@cert-b.example.
-fn fixture() -> (tempfile::TempDir, Router, SqliteStore) {
+fn fixture() -> (tempfile::TempDir, Router, Box<dyn Store>) {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = SqliteStore::open(&dir.path().join("greenwatch.sqlite")).unwrap();
+    let mut store =
+        greenwatch_store_open::open(&StoreLocation::Sqlite(dir.path().join("greenwatch.sqlite")))
+            .unwrap();
     for (hash, owner, tlp, hosts) in [
         ("a", "cert-a", Tlp::Clear, 3),
         ("b", "cert-b", Tlp::Amber, 5),

@@ -15,7 +15,7 @@ use greenwatch_auth::hash_password;
 use greenwatch_model::access::Role;
 use greenwatch_model::account::Organisation;
 use greenwatch_model::Timestamp;
-use greenwatch_store::{AccountStore, NewUser};
+use greenwatch_store::NewUser;
 use std::net::SocketAddr;
 use webdriver::Browser;
 
@@ -155,7 +155,7 @@ async fn an_analyst_logs_in_uploads_a_capture_and_sees_the_charts_drawn_with_it(
 async fn an_alert_page_draws_the_observed_series_over_its_expected_band() {
     let mut f = fixture();
     let id = store_alert(
-        &mut f.store,
+        &mut *f.store,
         "cert-a",
         greenwatch_model::access::Tlp::Clear,
         "Telnet surge",

@@ -117,7 +117,13 @@ async fn the_public_gets_the_clear_capture_from_that_country_and_its_risk_metric
 
     // Every risk with data, October: the engine's rows for the countries and the world.
     let catalogue = Catalogue::shipped();
-    let engine = Engine::new(&catalogue, &f.store, &f.store, &f.netdb, Viewer::Anonymous);
+    let engine = Engine::new(
+        &catalogue,
+        &*f.store,
+        &*f.store,
+        &f.netdb,
+        Viewer::Anonymous,
+    );
     let risks = report["risks"].as_array().unwrap();
     assert_eq!(risks.len(), engine.risks_with_data().unwrap().len());
     for risk in risks {

@@ -52,21 +52,21 @@ fn observed_packets(json: &serde_json::Value, part: &str) -> Option<u64> {
 async fn a_member_sees_what_its_organisation_may_see_of_an_address() {
     let mut f = fixture();
     store_alert(
-        &mut f.store,
+        &mut *f.store,
         "cert-a",
         Tlp::Clear,
         "Public surge",
         "2026-10-05T02:00:00Z",
     );
     let (a_member, _) = sign_in(
-        &mut f.store,
+        &mut *f.store,
         "ann@cert-a.example",
         "cert-a",
         Role::Member,
         1,
     );
     let (b_member, _) = sign_in(
-        &mut f.store,
+        &mut *f.store,
         "bob@cert-b.example",
         "cert-b",
         Role::Member,
@@ -128,14 +128,14 @@ async fn a_member_sees_what_its_organisation_may_see_of_an_address() {
 async fn the_public_finds_clear_data_only_by_its_anonymised_image() {
     let mut f = fixture();
     store_alert(
-        &mut f.store,
+        &mut *f.store,
         "cert-a",
         Tlp::Clear,
         "Public surge",
         "2026-10-05T02:00:00Z",
     );
     let (b_member, _) = sign_in(
-        &mut f.store,
+        &mut *f.store,
         "bob@cert-b.example",
         "cert-b",
         Role::Member,
@@ -221,21 +221,21 @@ async fn the_page_and_api_refuse_what_is_no_address_or_too_long_a_window() {
 async fn another_organisations_amber_alert_is_not_found_by_outsiders() {
     let mut f = fixture();
     store_alert(
-        &mut f.store,
+        &mut *f.store,
         "cert-b",
         Tlp::Amber,
         "Restricted surge",
         "2026-10-05T03:00:00Z",
     );
     let (a_member, _) = sign_in(
-        &mut f.store,
+        &mut *f.store,
         "ann@cert-a.example",
         "cert-a",
         Role::Member,
         1,
     );
     let (b_member, _) = sign_in(
-        &mut f.store,
+        &mut *f.store,
         "bob@cert-b.example",
         "cert-b",
         Role::Member,

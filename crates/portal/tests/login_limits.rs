@@ -10,7 +10,7 @@ use greenwatch_model::access::Role;
 use greenwatch_model::Timestamp;
 use greenwatch_netdb::NetDb;
 use greenwatch_portal::{router, trusted_proxy, AppState, TrustedProxies};
-use greenwatch_store::{AccountStore, NewUser, SqliteStore};
+use greenwatch_store::{NewUser, Store, StoreLocation};
 use std::net::SocketAddr;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -22,7 +22,7 @@ const CSRF: &str = "0123456789abcdef";
 /// on a loopback port.
 struct Server {
     _dir: tempfile::TempDir,
-    store: SqliteStore,
+    store: Box<dyn Store>,
     address: SocketAddr,
 }
 
@@ -33,8 +33,10 @@ async fn start() -> Server {
 /// [`start`] believing `X-Forwarded-For` from `proxies`.
 async fn start_behind(proxies: &[&str]) -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = SqliteStore::open(&dir.path().join("greenwatch.sqlite")).unwrap();
-    ensure_org(&mut store, "cert-a");
+    let mut store =
+        greenwatch_store_open::open(&StoreLocation::Sqlite(dir.path().join("greenwatch.sqlite")))
+            .unwrap();
+    ensure_org(&mut *store, "cert-a");
     let alice = NewUser {
         login: "alice".into(),
         org: "cert-a".into(),
@@ -149,7 +151,7 @@ fn assert_refused(answers: &[Answer]) {
     }
 }
 
-fn audited_failures(store: &SqliteStore) -> usize {
+fn audited_failures(store: &dyn Store) -> usize {
     store
         .audit_log(1000)
         .unwrap()
@@ -171,7 +173,7 @@ async fn concurrent_wrong_passwords_for_one_login_are_checked_at_most_five_times
         checked <= 5,
         "{checked} of 25 concurrent guesses were checked"
     );
-    assert_eq!(audited_failures(&server.store), checked);
+    assert_eq!(audited_failures(&*server.store), checked);
     // The limit holds once they are done, for the right password too.
     assert_eq!(
         post_login(server.address, "alice", PASSWORD).await.status,
@@ -218,7 +220,7 @@ async fn a_hundred_concurrent_logins_from_one_address_check_at_most_twenty_in_bo
 }
 
 /// Where the audit log says the login failures came from, oldest first.
-fn failures_from(store: &SqliteStore) -> Vec<String> {
+fn failures_from(store: &dyn Store) -> Vec<String> {
     let mut from: Vec<String> = store
         .audit_log(1000)
         .unwrap()
@@ -266,7 +268,7 @@ async fn forwarded_for_is_ignored_without_trusted_proxies() {
     }
     let next = post_login_forwarded(server.address, "alice", PASSWORD, Some("203.0.113.5")).await;
     assert_eq!(next.status, 429, "{}", next.text);
-    let from = failures_from(&server.store);
+    let from = failures_from(&*server.store);
     assert_eq!(from.len(), 20);
     assert!(from.iter().all(|f| f == "from 127.0.0.1"), "{from:?}");
 }
@@ -276,7 +278,7 @@ async fn forwarded_for_from_a_peer_that_is_no_trusted_proxy_is_ignored() {
     let server = start_behind(&["10.0.0.0/8"]).await;
     let answer = post_login_forwarded(server.address, "alice", "wrong", Some("198.51.100.7")).await;
     assert!(answer.checked_wrong());
-    assert_eq!(failures_from(&server.store), ["from 127.0.0.1"]);
+    assert_eq!(failures_from(&*server.store), ["from 127.0.0.1"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -288,7 +290,7 @@ async fn a_trusted_proxys_forwarded_for_names_the_client_whatever_the_client_pre
         let answer = post_login_forwarded(server.address, &login, "wrong", Some(&forwarded)).await;
         assert!(answer.checked_wrong());
     }
-    let from = failures_from(&server.store);
+    let from = failures_from(&*server.store);
     assert!(from.iter().all(|f| f == "from 198.51.100.7"), "{from:?}");
     let again = post_login_forwarded(
         server.address,

@@ -16,8 +16,8 @@ fn tlp_header(reply: &Reply) -> Option<&str> {
 async fn pages_csv_and_json_carry_the_strictest_label_of_what_they_show() {
     // cert-a's CLEAR capture and cert-b's RED one.
     let mut f = fixture_with(Some(Tlp::Red));
-    let (cert_b, _) = sign_in(&mut f.store, "mem@cert-b", "cert-b", Role::Member, 1);
-    let (cert_a, _) = sign_in(&mut f.store, "mem@cert-a", "cert-a", Role::Member, 2);
+    let (cert_b, _) = sign_in(&mut *f.store, "mem@cert-b", "cert-b", Role::Member, 1);
+    let (cert_a, _) = sign_in(&mut *f.store, "mem@cert-a", "cert-a", Role::Member, 2);
 
     // cert-b's overview is made of RED data: it says so everywhere.
     let page = get_as(&f.app, "/", Some(&cert_b)).await;
@@ -45,7 +45,7 @@ async fn pages_csv_and_json_carry_the_strictest_label_of_what_they_show() {
 
     // An alert list is marked by the alerts it shows.
     store_alert(
-        &mut f.store,
+        &mut *f.store,
         "cert-b",
         Tlp::Amber,
         "Amber surge",
@@ -61,7 +61,7 @@ async fn pages_csv_and_json_carry_the_strictest_label_of_what_they_show() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_public_view_shows_a_member_exactly_what_the_public_sees() {
     let mut f = fixture_with(Some(Tlp::Amber));
-    let (member, csrf) = sign_in(&mut f.store, "mem@cert-b", "cert-b", Role::Member, 1);
+    let (member, csrf) = sign_in(&mut *f.store, "mem@cert-b", "cert-b", Role::Member, 1);
     let public = get(&f.app, "/api/v1/overview").await.json();
     let own = get_as(&f.app, "/api/v1/overview", Some(&member))
         .await

@@ -134,7 +134,7 @@ fn validate(doc: &Value, schema: &Value, value: &Value, at: &str, errors: &mut V
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_documented_answer_matches_its_schema() {
     let mut f = fixture();
-    let (cookie, csrf) = sign_in(&mut f.store, "ana@cert-a", "cert-a", Role::Analyst, 1);
+    let (cookie, csrf) = sign_in(&mut *f.store, "ana@cert-a", "cert-a", Role::Analyst, 1);
     // One upload, so the upload list and job have something to show.
     let pcap = capture(&f.netdb, 5, 2_000);
     let boundary = "b0undary";
@@ -165,7 +165,7 @@ async fn every_documented_answer_matches_its_schema() {
 
     // One alert with evidence (id 1, the documented example), so both alert answers are checked.
     store_alert(
-        &mut f.store,
+        &mut *f.store,
         "cert-a",
         greenwatch_model::access::Tlp::Clear,
         "Telnet surge",
@@ -173,7 +173,7 @@ async fn every_documented_answer_matches_its_schema() {
     );
     // The fixture's captures come from `test-sensor`: registered, the sensor paths show them.
     register_sensor(
-        &mut f.store,
+        &mut *f.store,
         "cert-a",
         "test-sensor",
         "198.51.100.0/24",

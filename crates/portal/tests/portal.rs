@@ -133,7 +133,7 @@ async fn newly_stored_data_shows_in_the_next_answer() {
         owner: "cert-b".into(),
         tlp: greenwatch_model::access::Tlp::Clear,
     };
-    store_capture(&mut f.store, "late", label, &f.amber);
+    store_capture(&mut *f.store, "late", label, &f.amber);
     let after = get(&f.app, "/api/v1/overview").await.json();
     assert_overview_matches(&after, &[&f.clear, &f.amber]);
 }
@@ -250,7 +250,13 @@ async fn metrics_api_returns_the_engine_rows_for_the_public() {
     let reply = get(&f.app, "/api/v1/metrics?risk=openrecursivedns&period=month").await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     let catalogue = Catalogue::shipped();
-    let engine = Engine::new(&catalogue, &f.store, &f.store, &f.netdb, Viewer::Anonymous);
+    let engine = Engine::new(
+        &catalogue,
+        &*f.store,
+        &*f.store,
+        &f.netdb,
+        Viewer::Anonymous,
+    );
     let risk = catalogue.by_slug("openrecursivedns").unwrap();
     let period = Period::parse(PeriodKind::Month, "2026-10").unwrap();
     let table = engine.table(risk, GroupBy::Country, period, None).unwrap();
@@ -338,7 +344,7 @@ async fn metric_rows_page_through_cursors_and_stale_cursors_are_refused() {
         owner: "cert-b".into(),
         tlp: greenwatch_model::access::Tlp::Clear,
     };
-    store_capture(&mut f.store, "late", label, &f.amber);
+    store_capture(&mut *f.store, "late", label, &f.amber);
     let stale = get(&f.app, &second_page.unwrap()).await;
     assert_eq!(stale.status, StatusCode::BAD_REQUEST);
     assert!(stale.body.contains("data changed"), "{}", stale.body);
@@ -359,7 +365,7 @@ async fn every_page_is_html_with_the_security_headers_and_no_inline_script_or_st
 #[tokio::test]
 async fn answers_to_credentialed_requests_are_not_stored_by_caches() {
     let mut f = fixture();
-    let (cookie, _) = sign_in(&mut f.store, "ana@cert-b", "cert-b", Role::Member, 1);
+    let (cookie, _) = sign_in(&mut *f.store, "ana@cert-b", "cert-b", Role::Member, 1);
     for uri in ["/", "/api/v1/overview", "/account", "/api/v1/alerts"] {
         let reply = get_as(&f.app, uri, Some(&cookie)).await;
         assert_eq!(

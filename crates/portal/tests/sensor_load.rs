@@ -14,9 +14,9 @@ use greenwatch_model::Timestamp;
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_sensor_questions_are_answered_within_bounded_memory() {
     let mut f = fixture();
-    let (member, _) = sign_in(&mut f.store, "ana@cert-a", "cert-a", Role::Member, 1);
+    let (member, _) = sign_in(&mut *f.store, "ana@cert-a", "cert-a", Role::Member, 1);
     register_sensor(
-        &mut f.store,
+        &mut *f.store,
         "cert-a",
         "a-busy",
         "203.0.113.0/24",
@@ -27,7 +27,7 @@ async fn concurrent_sensor_questions_are_answered_within_bounded_memory() {
         owner: "cert-a".into(),
         tlp: Tlp::Clear,
     };
-    store_sensor_capture(&mut f.store, "busy", "a-busy", label, &busy);
+    store_sensor_capture(&mut *f.store, "busy", "a-busy", label, &busy);
     let (first, last) = (busy.buckets[0].bucket, busy.buckets.last().unwrap().bucket);
     drop(busy);
 

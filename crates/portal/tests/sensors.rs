@@ -11,7 +11,6 @@ use greenwatch_model::access::{Role, Tlp};
 use greenwatch_model::account::Constituency;
 use greenwatch_model::sensor::SensorRef;
 use greenwatch_model::Timestamp;
-use greenwatch_store::{AccountStore, SensorStore};
 
 /// Whether sensor `sensor` is revoked; `None` when it does not exist.
 fn revoked(f: &Fixture, sensor: &SensorRef) -> Option<bool> {
@@ -29,13 +28,19 @@ async fn revoke(f: &Fixture, sensor: &str, who: &str, csrf: &str) -> Reply {
 async fn members_register_their_sensors_see_the_token_once_and_only_owners_revoke() {
     let mut f = fixture();
     let (owner, csrf) = sign_in(
-        &mut f.store,
+        &mut *f.store,
         "ana@cert-b.example",
         "cert-b",
         Role::Member,
         1,
     );
-    let (other, other_csrf) = sign_in(&mut f.store, "bo@cert-a.example", "cert-a", Role::Member, 2);
+    let (other, other_csrf) = sign_in(
+        &mut *f.store,
+        "bo@cert-a.example",
+        "cert-a",
+        Role::Member,
+        2,
+    );
 
     let page = get_as(&f.app, "/sensors", Some(&owner)).await;
     assert_eq!(page.status, StatusCode::OK);
@@ -97,13 +102,13 @@ async fn members_register_their_sensors_see_the_token_once_and_only_owners_revok
 async fn members_register_sensors_only_inside_their_constituency_and_admins_anywhere() {
     let mut f = fixture();
     let (member, csrf) = sign_in(
-        &mut f.store,
+        &mut *f.store,
         "ana@cert-b.example",
         "cert-b",
         Role::Member,
         1,
     );
-    let (admin, admin_csrf) = sign_in(&mut f.store, "op@operator", "operator", Role::Admin, 2);
+    let (admin, admin_csrf) = sign_in(&mut *f.store, "op@operator", "operator", Role::Admin, 2);
     let form = |csrf: &str, name: &str, block: &str| {
         format!(
             "csrf={csrf}&name={name}&org=cert-b&block={}&location=Tokyo&tlp=green",
@@ -161,7 +166,7 @@ async fn members_register_sensors_only_inside_their_constituency_and_admins_anyw
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_organisation_registers_a_bounded_number_of_sensors() {
     let mut f = fixture();
-    let (member, csrf) = sign_in(&mut f.store, "ana@cert-b", "cert-b", Role::Member, 1);
+    let (member, csrf) = sign_in(&mut *f.store, "ana@cert-b", "cert-b", Role::Member, 1);
     let networks = Constituency {
         networks: vec!["198.51.100.0/22".parse().unwrap()],
     };
@@ -170,7 +175,13 @@ async fn an_organisation_registers_a_bounded_number_of_sensors() {
         .unwrap();
     for i in 0..256 {
         let name = format!("b-{i}");
-        register_sensor(&mut f.store, "cert-b", &name, "198.51.100.0/24", Tlp::Green);
+        register_sensor(
+            &mut *f.store,
+            "cert-b",
+            &name,
+            "198.51.100.0/24",
+            Tlp::Green,
+        );
     }
     let body =
         format!("csrf={csrf}&name=one-more&org=cert-b&block=198.51.101.0%2F24&location=&tlp=green");
@@ -189,13 +200,13 @@ async fn an_organisation_registers_a_bounded_number_of_sensors() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_the_owner_and_the_operator_administer_an_organisations_sensors() {
     let mut f = fixture();
-    let (admin_b, admin_b_csrf) = sign_in(&mut f.store, "adm@cert-b", "cert-b", Role::Admin, 1);
+    let (admin_b, admin_b_csrf) = sign_in(&mut *f.store, "adm@cert-b", "cert-b", Role::Admin, 1);
     let (operator, operator_csrf) =
-        sign_in(&mut f.store, "op@operator", "operator", Role::Admin, 2);
-    sign_in(&mut f.store, "ana@cert-a", "cert-a", Role::Member, 3);
+        sign_in(&mut *f.store, "op@operator", "operator", Role::Admin, 2);
+    sign_in(&mut *f.store, "ana@cert-a", "cert-a", Role::Member, 3);
     let a_paris = SensorRef::new("cert-a", "a-paris");
     register_sensor(
-        &mut f.store,
+        &mut *f.store,
         "cert-a",
         "a-paris",
         "203.0.113.0/24",
@@ -255,9 +266,9 @@ async fn only_the_owner_and_the_operator_administer_an_organisations_sensors() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sensor_page_reads_one_bounded_window() {
     let mut f = fixture();
-    let (member, _) = sign_in(&mut f.store, "ana@cert-a", "cert-a", Role::Member, 1);
+    let (member, _) = sign_in(&mut *f.store, "ana@cert-a", "cert-a", Role::Member, 1);
     register_sensor(
-        &mut f.store,
+        &mut *f.store,
         "cert-a",
         "a-paris",
         "203.0.113.0/24",
@@ -278,13 +289,13 @@ async fn a_sensor_page_reads_one_bounded_window() {
     }
     old.backscatter.clear();
     store_sensor_capture(
-        &mut f.store,
+        &mut *f.store,
         "recent",
         "a-paris",
         label(Tlp::Clear),
         &recent,
     );
-    store_sensor_capture(&mut f.store, "old", "a-paris", label(Tlp::Clear), &old);
+    store_sensor_capture(&mut *f.store, "old", "a-paris", label(Tlp::Clear), &old);
     let packets = |uri: &str| {
         let (app, member) = (f.app.clone(), member.clone());
         let uri = uri.to_string();
@@ -326,7 +337,13 @@ async fn api_tokens_act_only_within_their_scopes_and_until_they_expire() {
     use axum::http::{header, Request};
     use greenwatch_model::account::{NewApiToken, TokenScope};
     let mut f = fixture();
-    sign_in(&mut f.store, "ana@cert-b.example", "cert-b", Role::Admin, 1);
+    sign_in(
+        &mut *f.store,
+        "ana@cert-b.example",
+        "cert-b",
+        Role::Admin,
+        1,
+    );
     let user = f
         .store
         .user_by_login("ana@cert-b.example")
@@ -498,23 +515,23 @@ async fn api_tokens_act_only_within_their_scopes_and_until_they_expire() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_overview_shows_one_sensor_the_visitor_may_see() {
     let mut f = fixture();
-    ensure_org(&mut f.store, "cert-a");
-    ensure_org(&mut f.store, "cert-b");
+    ensure_org(&mut *f.store, "cert-a");
+    ensure_org(&mut *f.store, "cert-b");
     register_sensor(
-        &mut f.store,
+        &mut *f.store,
         "cert-a",
         "test-sensor",
         "203.0.113.0/24",
         Tlp::Clear,
     );
     register_sensor(
-        &mut f.store,
+        &mut *f.store,
         "cert-b",
         "test-sensor",
         "198.51.100.0/24",
         Tlp::Amber,
     );
-    let (member_b, _) = sign_in(&mut f.store, "bo@cert-b", "cert-b", Role::Member, 1);
+    let (member_b, _) = sign_in(&mut *f.store, "bo@cert-b", "cert-b", Role::Member, 1);
     let clear: u64 = f.clear.flows().map(|f| f.packets).sum();
     let amber: u64 = f.amber.flows().map(|f| f.packets).sum();
     let packets = |uri: &str, who: Option<&str>| {

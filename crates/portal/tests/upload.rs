@@ -9,7 +9,6 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use common::*;
 use greenwatch_model::access::Role;
-use greenwatch_store::AccountStore;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -70,7 +69,7 @@ async fn finished(app: &axum::Router, job: &str, cookie: &str) -> Value {
 
 fn register_lab_sensor(f: &mut Fixture, org: &str, name: &str) {
     let tlp = greenwatch_model::access::Tlp::Amber;
-    register_sensor(&mut f.store, org, name, "198.51.100.0/24", tlp);
+    register_sensor(&mut *f.store, org, name, "198.51.100.0/24", tlp);
 }
 
 fn total_packets(overview: &Value) -> u64 {
@@ -86,8 +85,8 @@ fn uploads_left(f: &Fixture) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_analyst_uploads_a_capture_that_only_their_organisation_then_sees() {
     let mut f = fixture_with(None);
-    let (cookie, csrf) = sign_in(&mut f.store, "ana@cert-b", "cert-b", Role::Analyst, 1);
-    let (other, _) = sign_in(&mut f.store, "otto@cert-c", "cert-c", Role::Analyst, 2);
+    let (cookie, csrf) = sign_in(&mut *f.store, "ana@cert-b", "cert-b", Role::Analyst, 1);
+    let (other, _) = sign_in(&mut *f.store, "otto@cert-c", "cert-c", Role::Analyst, 2);
     let before = total_packets(
         &get_as(&f.app, "/api/v1/overview", Some(&cookie))
             .await
@@ -174,7 +173,7 @@ async fn an_analyst_uploads_a_capture_that_only_their_organisation_then_sees() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_feed_upload_reports_its_bad_rows_by_line_and_a_broken_capture_says_where() {
     let mut f = fixture_with(None);
-    let (cookie, csrf) = sign_in(&mut f.store, "ana@cert-b", "cert-b", Role::Admin, 1);
+    let (cookie, csrf) = sign_in(&mut *f.store, "ana@cert-b", "cert-b", Role::Admin, 1);
     let feed = "\"timestamp\",\"ip\",\"protocol\",\"port\",\"asn\",\"geo\"\n\
                 \"2026-10-05 01:00:00\",\"2.0.0.1\",\"udp\",53,64501,\"FR\"\n\
                 \"2026-10-05 01:00:00\",\"2.0.0.300\",\"udp\",53,64501,\"FR\"\n\
@@ -235,13 +234,10 @@ async fn a_feed_upload_reports_its_bad_rows_by_line_and_a_broken_capture_says_wh
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_anonymous_and_member_uploads_write_nothing() {
     let mut f = fixture_with(None);
-    let (analyst, csrf) = sign_in(&mut f.store, "ana@cert-b", "cert-b", Role::Analyst, 1);
-    let (member, member_csrf) = sign_in(&mut f.store, "mo@cert-b", "cert-b", Role::Member, 2);
+    let (analyst, csrf) = sign_in(&mut *f.store, "ana@cert-b", "cert-b", Role::Analyst, 1);
+    let (member, member_csrf) = sign_in(&mut *f.store, "mo@cert-b", "cert-b", Role::Member, 2);
     let pcap = capture(&f.netdb, 2, 2_000);
-    let captures_before = {
-        use greenwatch_store::ObservationStore;
-        f.store.captures().unwrap().len()
-    };
+    let captures_before = { f.store.captures().unwrap().len() };
     // (what, cookie, form fields before the file, expected status)
     type Case<'a> = (
         &'a str,
@@ -305,7 +301,6 @@ async fn forged_anonymous_and_member_uploads_write_nothing() {
         }
     }
     assert_eq!(uploads_left(&f), 0, "nothing was written to disk");
-    use greenwatch_store::ObservationStore;
     assert_eq!(f.store.captures().unwrap().len(), captures_before);
     // The upload page itself sends the public to the login page and tells members why not.
     let public = get(&f.app, "/upload").await;
@@ -322,7 +317,7 @@ async fn forged_anonymous_and_member_uploads_write_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_script_uploads_with_an_api_token_and_no_csrf() {
     let mut f = fixture_with(None);
-    let (cookie, _) = sign_in(&mut f.store, "ana@cert-b", "cert-b", Role::Analyst, 1);
+    let (cookie, _) = sign_in(&mut *f.store, "ana@cert-b", "cert-b", Role::Analyst, 1);
     let user = f.store.user_by_login("ana@cert-b").unwrap().unwrap();
     let secret = "b".repeat(64);
     f.store
@@ -367,8 +362,8 @@ async fn a_script_uploads_with_an_api_token_and_no_csrf() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_names_only_its_own_organisations_sensors() {
     let mut f = fixture();
-    let (cookie, csrf) = sign_in(&mut f.store, "ana@cert-a", "cert-a", Role::Analyst, 1);
-    sign_in(&mut f.store, "bo@cert-b", "cert-b", Role::Analyst, 2);
+    let (cookie, csrf) = sign_in(&mut *f.store, "ana@cert-a", "cert-a", Role::Analyst, 1);
+    sign_in(&mut *f.store, "bo@cert-b", "cert-b", Role::Analyst, 2);
     register_lab_sensor(&mut f, "cert-b", "b-tokyo");
     let pcap = capture(&f.netdb, 2, 2_000);
     for sensor in ["b-tokyo", "nobody-1"] {
@@ -393,7 +388,7 @@ async fn an_upload_names_only_its_own_organisations_sensors() {
     }
     assert_eq!(uploads_left(&f), 0);
     assert_eq!(
-        greenwatch_store::ObservationStore::captures(&f.store)
+        greenwatch_store::ObservationStore::captures(&*f.store)
             .unwrap()
             .len(),
         2,
@@ -407,8 +402,8 @@ async fn an_upload_names_only_its_own_organisations_sensors() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_file_from_two_organisations_is_two_datasets() {
     let mut f = fixture_with(None);
-    let (b, b_csrf) = sign_in(&mut f.store, "ana@cert-b", "cert-b", Role::Analyst, 1);
-    let (c, c_csrf) = sign_in(&mut f.store, "cy@cert-c", "cert-c", Role::Analyst, 2);
+    let (b, b_csrf) = sign_in(&mut *f.store, "ana@cert-b", "cert-b", Role::Analyst, 1);
+    let (c, c_csrf) = sign_in(&mut *f.store, "cy@cert-c", "cert-c", Role::Analyst, 2);
     let pcap = capture(&f.netdb, 7, 3_000);
     let upload = |cookie: String, csrf: String| {
         let (app, pcap) = (f.app.clone(), pcap.clone());

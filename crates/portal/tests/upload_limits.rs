@@ -57,7 +57,7 @@ async fn post_oversized_field(addr: SocketAddr, cookie: &str, csrf: &str) -> (St
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_oversized_form_field_is_refused_without_being_read_whole() {
     let mut f = fixture();
-    let (cookie, csrf) = sign_in(&mut f.store, "ana@cert-a", "cert-a", Role::Analyst, 1);
+    let (cookie, csrf) = sign_in(&mut *f.store, "ana@cert-a", "cert-a", Role::Analyst, 1);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = f.app.clone();

@@ -43,7 +43,7 @@ pub fn batch_capture_hash(sensor: &SensorRef, id: &BatchId) -> String {
 
 /// Stores `bytes` from `sensor` unless that batch id is stored already, and records the
 /// sensor's health. A malformed batch changes nothing.
-pub fn accept_batch<S: ObservationStore + SensorStore>(
+pub fn accept_batch<S: ObservationStore + SensorStore + ?Sized>(
     store: &mut S,
     netdb: &NetDb,
     sensor: &Sensor,
@@ -73,7 +73,7 @@ pub fn accept_batch<S: ObservationStore + SensorStore>(
     })
 }
 
-fn store_batch<S: ObservationStore>(
+fn store_batch<S: ObservationStore + ?Sized>(
     store: &mut S,
     netdb: &NetDb,
     sensor: &Sensor,
@@ -131,7 +131,7 @@ mod tests {
     use greenwatch_model::BucketWidth;
     use greenwatch_observe::{no_enrichment, Aggregator};
     use greenwatch_packet::Packet;
-    use greenwatch_store::{AccountStore, NewSensor, SqliteStore, TimeRange};
+    use greenwatch_store::{NewSensor, Store, StoreLocation, TimeRange};
 
     fn batch(seq: u64, packets: &[Packet]) -> Vec<u8> {
         let mut aggregator = Aggregator::new(BucketWidth::HOUR, no_enrichment);
@@ -147,9 +147,11 @@ mod tests {
         .encode()
     }
 
-    fn setup() -> (tempfile::TempDir, SqliteStore, Sensor) {
+    fn setup() -> (tempfile::TempDir, Box<dyn Store>, Sensor) {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
+        let mut store =
+            greenwatch_store_open::open(&StoreLocation::Sqlite(dir.path().join("s.sqlite")))
+                .unwrap();
         let org = Organisation {
             slug: "cert-jp".into(),
             name: "JPCERT/CC".into(),
@@ -173,7 +175,7 @@ mod tests {
         SensorRef::new("cert-jp", "tokyo-1")
     }
 
-    fn stored_packets(store: &SqliteStore) -> u64 {
+    fn stored_packets(store: &dyn Store) -> u64 {
         let mut packets = 0;
         store
             .scan_flows(
@@ -202,14 +204,15 @@ mod tests {
             ..SensorHealth::default()
         };
         let now = Timestamp::from_secs(1_790_000_100);
-        let stored = accept_batch(&mut store, &netdb, &sensor, &first, Some(&health), now).unwrap();
+        let stored =
+            accept_batch(&mut *store, &netdb, &sensor, &first, Some(&health), now).unwrap();
         assert_eq!((stored.status, stored.packets), ("stored", 2));
-        let again = accept_batch(&mut store, &netdb, &sensor, &first, None, now).unwrap();
+        let again = accept_batch(&mut *store, &netdb, &sensor, &first, None, now).unwrap();
         assert_eq!(again.status, "duplicate");
-        assert_eq!(stored_packets(&store), 2);
+        assert_eq!(stored_packets(&*store), 2);
         let second = batch(1, &[scan("192.0.2.3", 80, 1_790_000_002)]);
-        accept_batch(&mut store, &netdb, &sensor, &second, None, now).unwrap();
-        assert_eq!(stored_packets(&store), 3);
+        accept_batch(&mut *store, &netdb, &sensor, &second, None, now).unwrap();
+        assert_eq!(stored_packets(&*store), 3);
 
         let captures = store.captures().unwrap();
         assert_eq!(captures.len(), 2);
@@ -227,15 +230,15 @@ mod tests {
         let (_dir, mut store, sensor) = setup();
         let netdb = NetDb::from_snapshots(Vec::new());
         let good = batch(0, &[scan("192.0.2.1", 23, 1_790_000_000)]);
-        accept_batch(&mut store, &netdb, &sensor, &good, None, Timestamp(1)).unwrap();
+        accept_batch(&mut *store, &netdb, &sensor, &good, None, Timestamp(1)).unwrap();
         let mut cut = batch(1, &[scan("192.0.2.9", 22, 1_790_000_000)]);
         cut.truncate(cut.len() - 2);
-        let refused = accept_batch(&mut store, &netdb, &sensor, &cut, None, Timestamp(2));
+        let refused = accept_batch(&mut *store, &netdb, &sensor, &cut, None, Timestamp(2));
         assert!(matches!(
             refused,
             Err(Refusal::Batch(BatchError::Malformed { .. }))
         ));
-        assert_eq!(stored_packets(&store), 1);
+        assert_eq!(stored_packets(&*store), 1);
         assert_eq!(store.captures().unwrap().len(), 1);
     }
 
@@ -257,10 +260,13 @@ mod tests {
                 let collectors: Vec<_> = (0..4)
                     .map(|_| {
                         scope.spawn(|| {
-                            let mut store = SqliteStore::open(&path).unwrap();
+                            let mut store = greenwatch_store_open::open(&StoreLocation::Sqlite(
+                                path.to_path_buf(),
+                            ))
+                            .unwrap();
                             let netdb = NetDb::from_snapshots(Vec::new());
                             barrier.wait();
-                            accept_batch(&mut store, &netdb, &sensor, &bytes, None, Timestamp(1))
+                            accept_batch(&mut *store, &netdb, &sensor, &bytes, None, Timestamp(1))
                                 .unwrap()
                                 .status
                         })
@@ -276,8 +282,9 @@ mod tests {
             );
             assert!(answers.iter().all(|a| *a == "stored" || *a == "duplicate"));
         }
-        let store = SqliteStore::open(&path).unwrap();
+        let store =
+            greenwatch_store_open::open(&StoreLocation::Sqlite(path.to_path_buf())).unwrap();
         assert_eq!(store.captures().unwrap().len(), 1);
-        assert_eq!(stored_packets(&store), 2_000);
+        assert_eq!(stored_packets(&*store), 2_000);
     }
 }

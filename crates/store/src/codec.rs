@@ -13,7 +13,7 @@ use std::net::IpAddr;
 
 /// A value stored as a record. `bucket` is the segment's bucket, for records that do not
 /// carry their own time.
-pub(crate) trait Record: Sized {
+pub trait Record: Sized {
     /// Upper bound of one record's size, for buffer sizing.
     const MAX_LEN: usize;
     fn write(&self, w: &mut Vec<u8>);
@@ -21,7 +21,7 @@ pub(crate) trait Record: Sized {
 }
 
 /// Encodes `items` into `out` (replacing its content), compressed.
-pub(crate) fn encode<T: Record>(items: &[T], out: &mut Vec<u8>) {
+pub fn encode<T: Record>(items: &[T], out: &mut Vec<u8>) {
     let mut raw = Vec::with_capacity(items.len() * T::MAX_LEN);
     for item in items {
         item.write(&mut raw);
@@ -30,7 +30,7 @@ pub(crate) fn encode<T: Record>(items: &[T], out: &mut Vec<u8>) {
 }
 
 /// Decodes a segment, calling `visit` for each record.
-pub(crate) fn decode<T: Record>(
+pub fn decode<T: Record>(
     what: &str,
     bucket: i64,
     compressed: &[u8],
@@ -51,7 +51,7 @@ pub(crate) fn decode<T: Record>(
 }
 
 /// Cursor over a segment's bytes; every read is bounds-checked.
-pub(crate) struct Reader<'a> {
+pub struct Reader<'a> {
     rest: &'a [u8],
 }
 

@@ -1,6 +1,9 @@
-//! Where observations live. [`ObservationStore`] is the one interface callers use; the
-//! embedded SQLite backend ([`SqliteStore`]) is the default, and a ClickHouse (facts) +
-//! PostgreSQL (state) backend implements the same trait later without touching callers.
+//! The store contract: where observations, risk events, accounts, alerts and sensors live,
+//! whatever the backend. The traits below are the one interface callers use; every rule a
+//! backend must keep (visibility, idempotence, ordering, the data generation) is written on
+//! the trait that owns it and checked by the [`conformance`] suite, which every backend runs.
+//! The embedded SQLite backend (`greenwatch-store-sqlite`) is the default; callers get a
+//! [`Store`] from `greenwatch-store-open` and never name a backend.
 //!
 //! Risk-feed events live behind [`RiskStore`], implemented by the same backends.
 //!
@@ -11,10 +14,11 @@
 //! Architecture invariants: a capture or feed file is written in one transaction (all of it or
 //! none), and a file whose content hash is already stored is never written again.
 
-mod codec;
+pub mod codec;
+#[cfg(feature = "conformance")]
+pub mod conformance;
 pub mod segment;
 mod sensors;
-mod sqlite;
 
 use chrono::NaiveDate;
 use greenwatch_model::access::{Label, Viewer};
@@ -30,7 +34,6 @@ use greenwatch_observe::{
 use serde::Serialize;
 
 pub use sensors::{NewSensor, RejectionCount, SensorStore};
-pub use sqlite::SqliteStore;
 
 /// Days since 1970-01-01: how the stores key dates.
 pub fn day_number(day: NaiveDate) -> i64 {
@@ -73,8 +76,10 @@ pub struct TimeRange {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// A failure inside the backend (I/O, a lost connection, a full disk), as the backend
+    /// describes it. Callers cannot tell backends apart by it, and should not need to.
     #[error("store: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Backend(Box<dyn std::error::Error + Send + Sync>),
     #[error("store is corrupt: {0}")]
     Corrupt(String),
     /// The request conflicts with what is stored (a duplicate name, an unknown reference).
@@ -85,6 +90,60 @@ pub enum StoreError {
     /// however many writers race for it.
     #[error("{owner}'s dataset {content_hash} is stored already")]
     AlreadyStored { owner: String, content_hash: String },
+}
+
+// Rust's orphan rule lets only this crate write the conversion that lets a backend use `?` on
+// its driver's errors; each backend's feature adds its own, and nothing else here knows it.
+#[cfg(feature = "sqlite")]
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> StoreError {
+        StoreError::Backend(Box::new(e))
+    }
+}
+
+/// Every store interface at once: what a backend implements and what callers hold. A
+/// `Box<dyn Store>` (from `greenwatch-store-open`) is handed to functions that want one
+/// interface as `&dyn ObservationStore`, `&mut dyn AlertStore` and so on.
+pub trait Store:
+    ObservationStore + RiskStore + AccountStore + AlertStore + SensorStore + Send
+{
+}
+
+impl<T> Store for T where
+    T: ObservationStore + RiskStore + AccountStore + AlertStore + SensorStore + Send
+{
+}
+
+/// Where a store lives, as one setting (`--store`): `sqlite:PATH` for the embedded database.
+/// The scale-out backends add their forms here.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreLocation {
+    /// The embedded SQLite database file.
+    Sqlite(std::path::PathBuf),
+}
+
+impl std::str::FromStr for StoreLocation {
+    type Err = String;
+
+    fn from_str(setting: &str) -> Result<StoreLocation, String> {
+        match setting.split_once(':') {
+            Some(("sqlite", path)) if !path.is_empty() => Ok(StoreLocation::Sqlite(path.into())),
+            Some(("sqlite", _)) => {
+                Err("sqlite: needs the database file's path, as sqlite:PATH".into())
+            }
+            _ => Err(format!(
+                "unknown store {setting:?}: expected sqlite:PATH (the embedded database)"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for StoreLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreLocation::Sqlite(path) => write!(f, "sqlite:{}", path.display()),
+        }
+    }
 }
 
 /// The storage interface for observation facts.

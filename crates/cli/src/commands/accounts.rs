@@ -273,7 +273,7 @@ pub fn run_token(data: &DataDir, args: TokenArgs) -> anyhow::Result<ExitCode> {
             scope,
             expires,
         } => {
-            let id = user_id(&store, &login)?;
+            let id = user_id(&*store, &login)?;
             let secret = new_secret()?;
             let at = now();
             let asked = NewApiToken::new(&name, &scope, token_expiry(at, expires));
@@ -287,7 +287,7 @@ pub fn run_token(data: &DataDir, args: TokenArgs) -> anyhow::Result<ExitCode> {
             );
         }
         TokenCommand::List { login, json } => {
-            let tokens = store.tokens(user_id(&store, &login)?)?;
+            let tokens = store.tokens(user_id(&*store, &login)?)?;
             let at = now();
             if json {
                 table::print_json(&tokens)?;
@@ -413,13 +413,15 @@ pub fn ensure_first_admin(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use greenwatch_store::SqliteStore;
+    use greenwatch_store::StoreLocation;
 
     #[test]
     fn the_first_admin_is_created_once_with_a_password_that_verifies() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
-        let first = ensure_first_admin(&mut store, "operator", "admin")
+        let mut store =
+            greenwatch_store_open::open(&StoreLocation::Sqlite(dir.path().join("s.sqlite")))
+                .unwrap();
+        let first = ensure_first_admin(&mut *store, "operator", "admin")
             .unwrap()
             .unwrap();
         let user = store.user_by_login("admin").unwrap().unwrap();
@@ -428,12 +430,14 @@ mod tests {
             &user.password_hash,
             &first.password
         ));
-        assert!(ensure_first_admin(&mut store, "operator", "admin")
+        assert!(ensure_first_admin(&mut *store, "operator", "admin")
             .unwrap()
             .is_none());
         let other = tempfile::tempdir().unwrap();
-        let mut second = SqliteStore::open(&other.path().join("s.sqlite")).unwrap();
-        let again = ensure_first_admin(&mut second, "operator", "admin")
+        let mut second =
+            greenwatch_store_open::open(&StoreLocation::Sqlite(other.path().join("s.sqlite")))
+                .unwrap();
+        let again = ensure_first_admin(&mut *second, "operator", "admin")
             .unwrap()
             .unwrap();
         assert_ne!(first.password, again.password, "no fixed password");

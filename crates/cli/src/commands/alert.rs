@@ -228,7 +228,7 @@ pub fn run(data: &DataDir, args: AlertArgs) -> anyhow::Result<ExitCode> {
             json,
         } => {
             let done =
-                greenwatch_alert::triage(&mut store, &Viewer::Local, &ids, state, &actor, now())?;
+                greenwatch_alert::triage(&mut *store, &Viewer::Local, &ids, state, &actor, now())?;
             if json {
                 table::print_json(&done)?;
             } else {
@@ -268,7 +268,7 @@ pub fn run(data: &DataDir, args: AlertArgs) -> anyhow::Result<ExitCode> {
         }
         AlertCommand::Deliver(args) => {
             let pan = data.layout().anonymiser()?;
-            return deliver(&mut store, &pan, args);
+            return deliver(&mut *store, &pan, args);
         }
         AlertCommand::Subscribe(args) => {
             let channel = match (args.webhook, args.secret_env) {

@@ -26,7 +26,7 @@ use greenwatch_model::alert::{NewAlert, NewSubscription, Severity, SubscriptionC
 use greenwatch_model::sensor::AddressBlock;
 use greenwatch_model::Timestamp;
 use greenwatch_netdb::NetDb;
-use greenwatch_store::{AccountStore, AlertStore, NewSensor, NewUser, SensorStore, SqliteStore};
+use greenwatch_store::{NewSensor, NewUser, Store};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -311,14 +311,14 @@ fn accounts(data: &DataDir) -> anyhow::Result<()> {
             s.org, s.name, s.block
         );
     }
-    subscriptions(&mut store)?;
+    subscriptions(&mut *store)?;
     println!();
     Ok(())
 }
 
 /// An e-mail subscription of demo-cert and a webhook of cert-de. Their receivers are `.example`
 /// names that never answer: `serve` tries them, records the failures and finally gives up.
-fn subscriptions(store: &mut SqliteStore) -> anyhow::Result<()> {
+fn subscriptions(store: &mut dyn Store) -> anyhow::Result<()> {
     let wanted = [
         (
             "demo-cert",
@@ -371,11 +371,11 @@ fn alerts(data: &DataDir) -> anyhow::Result<()> {
         },
     );
     let now = now();
-    let traffic = greenwatch_early_warning::watch_recent(&mut store, &pass, now)?;
+    let traffic = greenwatch_early_warning::watch_recent(&mut *store, &pass, now)?;
     let catalogue = data.catalogue()?;
     let netdb = data.open_netdb()?;
     let risks =
-        greenwatch_early_warning::watch_recent_risks(&mut store, &catalogue, &netdb, &pass, now)?;
+        greenwatch_early_warning::watch_recent_risks(&mut *store, &catalogue, &netdb, &pass, now)?;
     let first_seen = Timestamp::parse("2026-10-20T09:00:00Z").expect("valid literal");
     let (_, written) = store.raise_alert(&NewAlert {
         key: Some("demo:advisory:memcached".into()),

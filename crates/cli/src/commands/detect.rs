@@ -8,7 +8,6 @@ use clap::{Args, Subcommand, ValueEnum};
 use greenwatch_detect::{AllowedNetwork, Allowlist, AllowlistEntry, DetectorConfig, Window};
 use greenwatch_model::access::{Label, Tlp, Viewer};
 use greenwatch_model::Timestamp;
-use greenwatch_store::ObservationStore;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -132,7 +131,7 @@ pub fn run(data: &DataDir, args: DetectArgs) -> anyhow::Result<ExitCode> {
     }
     let mut pass = 0;
     let findings =
-        greenwatch_early_warning::find(&store, window, &allowlist, &config, &mut |from, to| {
+        greenwatch_early_warning::find(&*store, window, &allowlist, &config, &mut |from, to| {
             pass += 1;
             eprintln!(
                 "detect: pass {pass} of 2, reading flows {} to {}",
@@ -147,7 +146,7 @@ pub fn run(data: &DataDir, args: DetectArgs) -> anyhow::Result<ExitCode> {
         };
         let now = Timestamp::from_secs(chrono::Utc::now().timestamp());
         let alerts = findings.iter().map(|f| f.to_alert(label.clone(), now));
-        let raised = greenwatch_early_warning::raise(&mut store, alerts)?;
+        let raised = greenwatch_early_warning::raise(&mut *store, alerts)?;
         eprintln!("detect: {raised} new alerts of {} findings", findings.len());
     }
     if args.json {

@@ -54,7 +54,7 @@ pub fn run(data: &DataDir, args: ExportArgs) -> anyhow::Result<ExitCode> {
     } else {
         Viewer::Anonymous
     };
-    let engine = Engine::new(&catalogue, &store, &store, &netdb, viewer);
+    let engine = Engine::new(&catalogue, &*store, &*store, &netdb, viewer);
     let options = ExportOptions {
         kinds: args.periods,
         min_hosts: args.min_hosts,

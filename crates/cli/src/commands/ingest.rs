@@ -84,7 +84,7 @@ pub fn run(data: &DataDir, args: IngestArgs) -> anyhow::Result<ExitCode> {
 /// Ingests every file; a bad file is reported and does not stop the others.
 pub fn ingest_files(data: &DataDir, args: &PcapArgs) -> anyhow::Result<IngestSummary> {
     let mut store = data.open_store()?;
-    let label = args.label.label(&store)?;
+    let label = args.label.label(&*store)?;
     let netdb = data.open_netdb()?;
     if netdb.snapshots().is_empty() {
         tracing::warn!(
@@ -104,7 +104,7 @@ pub fn ingest_files(data: &DataDir, args: &PcapArgs) -> anyhow::Result<IngestSum
     for path in &args.files {
         let name = path.display().to_string();
         let progress = Bar::new(args.json);
-        let outcome = match ingest_capture(&mut store, &netdb, path, &name, &options, &progress) {
+        let outcome = match ingest_capture(&mut *store, &netdb, path, &name, &options, &progress) {
             Ok((outcome, ingested)) => {
                 if let Some(file) = ingested {
                     total.merge(&file.counts);

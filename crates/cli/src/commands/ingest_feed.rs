@@ -68,7 +68,7 @@ pub fn run(data: &DataDir, args: FeedArgs) -> anyhow::Result<ExitCode> {
         (FormatArg::Intelmq, _) => FeedFormat::Intelmq,
     };
     let mut store = data.open_store()?;
-    let label = args.label.label(&store)?;
+    let label = args.label.label(&*store)?;
     let netdb = data.open_netdb()?;
     if netdb.snapshots().is_empty() {
         tracing::warn!(
@@ -87,7 +87,7 @@ pub fn run(data: &DataDir, args: FeedArgs) -> anyhow::Result<ExitCode> {
     for path in &args.files {
         let name = path.display().to_string();
         let progress = Bar::new(args.json);
-        let outcome = ingest_feed(&mut store, &netdb, path, &name, &options, &progress)
+        let outcome = ingest_feed(&mut *store, &netdb, path, &name, &options, &progress)
             .unwrap_or_else(|e| {
                 // Feed errors name the file (and line) themselves.
                 let error = match e.downcast_ref::<FeedError>() {

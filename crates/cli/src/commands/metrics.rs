@@ -76,7 +76,7 @@ pub fn run(data: &DataDir, args: MetricsArgs) -> anyhow::Result<ExitCode> {
     let catalogue = data.catalogue()?;
     let store = data.open_existing_store()?;
     let netdb = data.open_netdb()?;
-    let engine = Engine::new(&catalogue, &store, &store, &netdb, Viewer::Local);
+    let engine = Engine::new(&catalogue, &*store, &*store, &netdb, Viewer::Local);
     let risks: Vec<RiskIndex> = if args.risk == "all" {
         engine.risks_with_data()?
     } else {

@@ -151,7 +151,7 @@ pub fn run(data: &DataDir, args: QueryArgs) -> anyhow::Result<ExitCode> {
             store.scan_flows(
                 &Viewer::Local,
                 window.range(),
-                window.sensor(&store)?.as_ref(),
+                window.sensor(&*store)?.as_ref(),
                 &mut |f| top.add(f),
             )?;
             let rows: Vec<NamedRow<_>> = top
@@ -189,7 +189,7 @@ pub fn run(data: &DataDir, args: QueryArgs) -> anyhow::Result<ExitCode> {
                 class: None,
             };
             let mut series = Series::new(filter, width);
-            let sensor = window.sensor(&store)?;
+            let sensor = window.sensor(&*store)?;
             store.scan_flows(&Viewer::Local, range, sensor.as_ref(), &mut |f| {
                 series.add(f)
             })?;
@@ -215,7 +215,7 @@ pub fn run(data: &DataDir, args: QueryArgs) -> anyhow::Result<ExitCode> {
             let slots = store.backscatter_slots(
                 &Viewer::Local,
                 window.range(),
-                window.sensor(&store)?.as_ref(),
+                window.sensor(&*store)?.as_ref(),
             )?;
             let attacks: Vec<NamedRow<_>> = infer_dos(slots)
                 .into_iter()

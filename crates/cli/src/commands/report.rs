@@ -50,9 +50,9 @@ pub fn run(data: &DataDir, args: ReportArgs) -> anyhow::Result<ExitCode> {
     let netdb = data.open_netdb()?;
     let catalogue = data.catalogue()?;
     let sources = Sources {
-        observations: &store,
-        risks: &store,
-        alerts: &store,
+        observations: &*store,
+        risks: &*store,
+        alerts: &*store,
         catalogue: &catalogue,
         netdb: &netdb,
         pan: &data.layout().anonymiser()?,

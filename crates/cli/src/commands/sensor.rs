@@ -14,7 +14,7 @@ use greenwatch_observe::IngestCounts;
 use greenwatch_sensor::agent::{self, AgentConfig};
 use greenwatch_sensor::ship::Collector;
 use greenwatch_sensor::Source;
-use greenwatch_store::{AccountStore, NewSensor, ObservationStore, RejectionCount, SensorStore};
+use greenwatch_store::{NewSensor, RejectionCount};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -121,7 +121,8 @@ impl Env {
         cmd.arg("--data")
             .arg(self.data())
             .args(args)
-            .env_remove("GREENWATCH_DATA");
+            .env_remove("GREENWATCH_DATA")
+            .env_remove("GREENWATCH_STORE");
         cmd
     }
 

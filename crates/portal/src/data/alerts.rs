@@ -8,7 +8,6 @@ use crate::error::PortalError;
 use greenwatch_model::access::Viewer;
 use greenwatch_model::alert::{Alert, AlertPage, AlertQuery};
 use greenwatch_model::anonymise::alert_as_seen;
-use greenwatch_store::AlertStore;
 
 /// The newest `limit` alerts `viewer` may see, newest first.
 pub fn alerts(sources: &Sources, viewer: &Viewer, limit: usize) -> Result<Vec<Alert>, PortalError> {

@@ -22,7 +22,7 @@ use greenwatch_model::anonymise::{alert_as_seen, Disclosure, Shown};
 use greenwatch_model::sensor::SensorRef;
 use greenwatch_model::{CountryCode, Fingerprint, Timestamp, TrafficClass, Transport};
 use greenwatch_observe::{infer_dos, BackscatterSlot, DosAttack, FlowTuple};
-use greenwatch_store::{AlertStore, FlowOrigin, ObservationStore, RiskStore, TimeRange};
+use greenwatch_store::{FlowOrigin, TimeRange};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;

@@ -12,7 +12,6 @@ use greenwatch_metrics::{MetricTable, PUBLICATION_MIN_HOSTS};
 use greenwatch_model::access::Viewer;
 use greenwatch_model::{CountryCode, Fingerprint, Timestamp, TrafficClass, Transport};
 use greenwatch_observe::{FlowFilter, FlowTuple, TopBy, TopRow};
-use greenwatch_store::ObservationStore;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 

@@ -366,9 +366,7 @@ pub(crate) mod tests {
     use greenwatch_netdb::{NetDb, SnapshotBuilder};
     use greenwatch_observe::{Aggregator, FlowFilter, FlowTuple, Series, Top, TopBy, TopRow};
     use greenwatch_packet::{decode, CaptureReader};
-    use greenwatch_store::{
-        CaptureRecord, CaptureStatus, ObservationStore, SqliteStore, TimeRange,
-    };
+    use greenwatch_store::{CaptureRecord, CaptureStatus, Store, StoreLocation, TimeRange};
     use std::net::Ipv4Addr;
 
     pub const START: i64 = 1_791_158_400; // 2026-10-05T00:00:00Z
@@ -395,11 +393,13 @@ pub(crate) mod tests {
     /// A store holding generated traffic of three sensors over the same hours: cert-a's public
     /// capture, cert-b's public capture of the same traffic (every source recurs across the two)
     /// and cert-a's AMBER one.
-    pub fn store(dir: &std::path::Path) -> (SqliteStore, NetDb) {
+    pub fn store(dir: &std::path::Path) -> (Box<dyn Store>, NetDb) {
         let netdb = netdb();
         let snapshot = &netdb.snapshots()[0];
         let pool = SourcePool::new(snapshot.routed_v4(), snapshot.routed_v6());
-        let mut store = SqliteStore::open(&dir.join("greenwatch.sqlite")).unwrap();
+        let mut store =
+            greenwatch_store_open::open(&StoreLocation::Sqlite(dir.join("greenwatch.sqlite")))
+                .unwrap();
         for (i, (seed, owner, sensor, tlp, packets)) in [
             (1, "cert-a", "tokyo", Tlp::Clear, 20_000),
             (1, "cert-b", "berlin", Tlp::Clear, 20_000),
@@ -458,7 +458,7 @@ pub(crate) mod tests {
 
     /// The overview's tables as `observe::Top` and `Series` compute them, one hash set per
     /// table: what the overview showed before [`SourceBook`], and must still show.
-    fn reference(store: &SqliteStore, viewer: &Viewer, window: Window, o: &mut Overview) {
+    fn reference(store: &dyn Store, viewer: &Viewer, window: Window, o: &mut Overview) {
         let all = FlowFilter {
             from: Some(window.from),
             to: Some(window.to),
@@ -515,7 +515,7 @@ pub(crate) mod tests {
     /// The generated store and what the data functions read beside it.
     struct World {
         _dir: tempfile::TempDir,
-        store: SqliteStore,
+        store: Box<dyn Store>,
         netdb: NetDb,
         catalogue: Catalogue,
         pan: CryptoPan,
@@ -536,7 +536,7 @@ pub(crate) mod tests {
 
         fn sources(&self) -> Sources<'_> {
             Sources {
-                store: &self.store,
+                store: &*self.store,
                 netdb: &self.netdb,
                 catalogue: &self.catalogue,
                 pan: &self.pan,
@@ -547,7 +547,7 @@ pub(crate) mod tests {
     #[test]
     fn the_overview_counts_what_one_set_per_table_counts() {
         let world = World::generated();
-        let (store, sources) = (&world.store, world.sources());
+        let (store, sources) = (&*world.store, world.sources());
         for window in [
             Window {
                 from: START,
@@ -577,7 +577,7 @@ pub(crate) mod tests {
     }
 
     /// Every flow of `window` that `viewer` sees.
-    fn flows(store: &SqliteStore, viewer: &Viewer, window: Window) -> Vec<FlowTuple> {
+    fn flows(store: &dyn Store, viewer: &Viewer, window: Window) -> Vec<FlowTuple> {
         let mut out = Vec::new();
         let range = TimeRange {
             from: Some(window.from),
@@ -624,7 +624,7 @@ pub(crate) mod tests {
     #[test]
     fn slices_the_country_page_and_the_indexes_count_what_one_set_per_table_counts() {
         let world = World::generated();
-        let (store, sources) = (&world.store, world.sources());
+        let (store, sources) = (&*world.store, world.sources());
         let window = Window {
             from: START + 1800,
             to: START + 5 * 3600,

@@ -26,7 +26,7 @@ use greenwatch_model::account::{
     TOKEN_DEFAULT_LIFETIME_DAYS,
 };
 use greenwatch_model::Timestamp;
-use greenwatch_store::{AccountStore, StoreError};
+use greenwatch_store::StoreError;
 
 pub(crate) fn now() -> Timestamp {
     Timestamp(chrono::Utc::now().timestamp_micros())

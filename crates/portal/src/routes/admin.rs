@@ -24,7 +24,7 @@ use greenwatch_auth::{hash_password, new_password};
 use greenwatch_model::access::{may_administer, AdminAction, Role};
 use greenwatch_model::account::{Constituency, Organisation, TokensOnNewPassword, User};
 use greenwatch_model::sensor::AddressBlock;
-use greenwatch_store::{AccountStore, NewUser};
+use greenwatch_store::NewUser;
 
 /// Audit entries the page shows, newest first.
 const AUDIT_ROWS: usize = 200;

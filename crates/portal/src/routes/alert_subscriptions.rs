@@ -16,7 +16,6 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
 use greenwatch_alert::{check_internet_destination, valid_address, DestinationError};
 use greenwatch_model::alert::{NewSubscription, Severity, SubscriptionChannel};
-use greenwatch_store::AlertStore;
 
 /// Subscriptions one organisation may have: each is a delivery every round, so their number
 /// bounds the work one organisation puts on the delivery loop.

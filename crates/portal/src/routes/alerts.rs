@@ -23,7 +23,6 @@ use greenwatch_alert::{atom_feed, FeedInfo};
 use greenwatch_model::access::{Label, Tlp, Viewer};
 use greenwatch_model::account::AuditEntry;
 use greenwatch_model::alert::{Alert, AlertQuery, AlertState, Contributor, NewAlert, Severity};
-use greenwatch_store::AlertStore;
 
 /// Alerts in the overview's "latest alerts" card.
 pub const LATEST_ON_OVERVIEW: usize = 5;

@@ -19,7 +19,6 @@ use greenwatch_model::sensor::{Sensor, SensorHealth, SensorRef};
 use greenwatch_sensor::collector::{accept_batch, Refusal};
 use greenwatch_sensor::ship::HEALTH_HEADER;
 use greenwatch_sensor::MAX_BATCH_BYTES;
-use greenwatch_store::SensorStore;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/sensor/batches", post(receive))

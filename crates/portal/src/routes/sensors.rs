@@ -22,7 +22,7 @@ use axum::{Extension, Form, Json};
 use greenwatch_auth::{new_secret, secret_hash};
 use greenwatch_model::access::{may_administer, AdminAction, Tlp, Viewer};
 use greenwatch_model::sensor::{AddressBlock, Sensor, SensorRef};
-use greenwatch_store::{AccountStore, NewSensor, SensorStore};
+use greenwatch_store::NewSensor;
 use std::sync::Arc;
 
 /// Sensors one organisation may register through the portal (the operator's CLI is not

@@ -35,7 +35,6 @@ use greenwatch_model::access::{Label, Tlp, Viewer};
 use greenwatch_model::account::AuditEntry;
 use greenwatch_model::sensor::{Sensor, SensorRef};
 use greenwatch_model::{BucketWidth, Timestamp};
-use greenwatch_store::{AccountStore, SensorStore};
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::io::AsyncWriteExt;

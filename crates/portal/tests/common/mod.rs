@@ -14,9 +14,7 @@ use greenwatch_netdb::{NetDb, SnapshotBuilder};
 use greenwatch_observe::{Aggregator, Observations};
 use greenwatch_packet::{decode, CaptureReader};
 use greenwatch_portal::{router, AppState};
-use greenwatch_store::{
-    CaptureRecord, CaptureStatus, FeedFileRecord, ObservationStore, RiskStore, SqliteStore,
-};
+use greenwatch_store::{CaptureRecord, CaptureStatus, FeedFileRecord, Store, StoreLocation};
 use std::net::{IpAddr, Ipv4Addr};
 use tower::ServiceExt;
 
@@ -71,13 +69,13 @@ pub fn observe(netdb: &NetDb, seed: u64, packets: u64) -> Observations {
     aggregator.finish()
 }
 
-pub fn store_capture(store: &mut SqliteStore, hash: &str, label: Label, obs: &Observations) {
+pub fn store_capture(store: &mut dyn Store, hash: &str, label: Label, obs: &Observations) {
     store_sensor_capture(store, hash, "test-sensor", label, obs);
 }
 
 /// A capture recorded by `sensor`.
 pub fn store_sensor_capture(
-    store: &mut SqliteStore,
+    store: &mut dyn Store,
     hash: &str,
     sensor: &str,
     label: Label,
@@ -96,7 +94,7 @@ pub fn store_sensor_capture(
 }
 
 /// Open resolvers on 1-5 October: 30 in CN, 12 in US, 3 in NL.
-pub fn store_resolvers(store: &mut SqliteStore, netdb: &NetDb) {
+pub fn store_resolvers(store: &mut dyn Store, netdb: &NetDb) {
     let mut events = Vec::new();
     for (prefix, count) in [("1.0.0", 30), ("3.0.0", 12), ("5.0.0", 3)] {
         for host in 0..count {
@@ -140,7 +138,7 @@ pub struct Fixture {
     pub app: Router,
     pub clear: Observations,
     pub amber: Observations,
-    pub store: SqliteStore,
+    pub store: Box<dyn Store>,
     pub netdb: NetDb,
 }
 
@@ -160,16 +158,18 @@ pub fn fixture_with(second: Option<Tlp>) -> Fixture {
     let netdb = netdb();
     let clear = observe(&netdb, 1, 30_000);
     let amber = observe(&netdb, 2, 10_000);
-    let mut store = SqliteStore::open(&dir.path().join("greenwatch.sqlite")).unwrap();
+    let mut store =
+        greenwatch_store_open::open(&StoreLocation::Sqlite(dir.path().join("greenwatch.sqlite")))
+            .unwrap();
     let label = |owner: &str, tlp| Label {
         owner: owner.into(),
         tlp,
     };
-    store_capture(&mut store, "clear", label("cert-a", Tlp::Clear), &clear);
+    store_capture(&mut *store, "clear", label("cert-a", Tlp::Clear), &clear);
     if let Some(tlp) = second {
-        store_capture(&mut store, "amber", label("cert-b", tlp), &amber);
+        store_capture(&mut *store, "amber", label("cert-b", tlp), &amber);
     }
-    store_resolvers(&mut store, &netdb);
+    store_resolvers(&mut *store, &netdb);
     // Every fixture is the same deployment: one anonymisation key.
     std::fs::write(dir.path().join("anonymisation.key"), "ab".repeat(32)).unwrap();
     let state = AppState::new(
@@ -299,8 +299,7 @@ pub fn password_hash() -> String {
 }
 
 /// Adds organisation `slug` unless it exists.
-pub fn ensure_org(store: &mut SqliteStore, slug: &str) {
-    use greenwatch_store::AccountStore;
+pub fn ensure_org(store: &mut dyn Store, slug: &str) {
     if store.orgs().unwrap().iter().all(|o| o.slug != slug) {
         let org = greenwatch_model::account::Organisation {
             slug: slug.into(),
@@ -315,13 +314,13 @@ pub fn ensure_org(store: &mut SqliteStore, slug: &str) {
 /// session made directly in the store, with the cookie secret and CSRF token derived from
 /// `n`; returns the `Cookie` header value and the session's CSRF token.
 pub fn sign_in(
-    store: &mut SqliteStore,
+    store: &mut dyn Store,
     login: &str,
     org: &str,
     role: greenwatch_model::access::Role,
     n: usize,
 ) -> (String, String) {
-    use greenwatch_store::{AccountStore, NewUser};
+    use greenwatch_store::NewUser;
     ensure_org(store, org);
     let user = NewUser {
         login: login.into(),
@@ -422,7 +421,7 @@ pub async fn log_in(app: &Router, login: &str, password: &str) -> Reply {
 /// with evidence on port 23/tcp (a chart with its band and contributors of every kind);
 /// returns its id.
 pub fn store_alert(
-    store: &mut SqliteStore,
+    store: &mut dyn Store,
     owner: &str,
     tlp: Tlp,
     title: &str,
@@ -431,7 +430,6 @@ pub fn store_alert(
     use greenwatch_model::alert::{
         ChartPoint, Contributor, Evidence, Explanation, NewAlert, SeriesEvidence, Severity,
     };
-    use greenwatch_store::AlertStore;
     let at = Timestamp::parse(first_seen).unwrap();
     let contributor = |name: &str, packets| Contributor {
         name: name.into(),
@@ -488,7 +486,7 @@ pub fn store_alert(
 
 /// Registers sensor `org/name` listening on `block` (its token's hash made up).
 pub fn register_sensor(
-    store: &mut SqliteStore,
+    store: &mut dyn Store,
     org: &str,
     name: &str,
     block: &str,

@@ -1,15 +1,15 @@
 //! Risk-feed events in the embedded store: one row per feed file, events as LZ4 segments per
 //! (file, risk, day), sorted by address so a period's distinct hosts merge cheaply.
 
-use super::{visible_sql, SqliteStore};
-use crate::codec::{decode, encode};
-use crate::{
-    day_from_number, day_number, FeedFileRecord, FeedFileWriter, RiskCoverage, RiskStore,
-    StoreError,
-};
+use crate::{visible_sql, SqliteStore};
 use chrono::NaiveDate;
 use greenwatch_model::access::{Label, Viewer};
 use greenwatch_model::{RiskEvent, Timestamp};
+use greenwatch_store::codec::{decode, encode};
+use greenwatch_store::{
+    day_from_number, day_number, FeedFileRecord, FeedFileWriter, RiskCoverage, RiskStore,
+    StoreError,
+};
 use rusqlite::{params, OptionalExtension, Transaction};
 
 /// Events per stored segment.
@@ -41,11 +41,11 @@ CREATE INDEX IF NOT EXISTS risk_event_segments_by_day ON risk_event_segments(ris
 fn feed_file_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(FeedFileRecord, String)> {
     Ok((
         FeedFileRecord {
-            content_hash: super::content_hash_of(row.get("content_hash")?),
+            content_hash: crate::content_hash_of(row.get("content_hash")?),
             path: row.get("path")?,
             format: row.get("format")?,
             report_type: row.get("report_type")?,
-            label: super::label_from_row(row)?,
+            label: crate::label_from_row(row)?,
             counts: Default::default(),
             ingested_at: Timestamp(row.get("ingested_at")?),
         },
@@ -75,7 +75,7 @@ impl RiskStore for SqliteStore {
         self.conn
             .query_row(
                 "SELECT * FROM feed_files WHERE content_hash = ?1",
-                [super::dataset_key(owner, content_hash)],
+                [crate::dataset_key(owner, content_hash)],
                 feed_file_from_row,
             )
             .optional()?
@@ -88,13 +88,13 @@ impl RiskStore for SqliteStore {
         owner: &str,
         content_hash: &str,
     ) -> Result<Box<dyn FeedFileWriter + '_>, StoreError> {
-        let tx = super::write_transaction(&mut self.conn)?;
+        let tx = crate::write_transaction(&mut self.conn)?;
         tx.execute(
             "INSERT INTO feed_files (content_hash, path, format, counts, ingested_at, owner)
              VALUES (?1, '', '', '{}', 0, ?2)",
-            [&super::dataset_key(owner, content_hash), owner],
+            [&crate::dataset_key(owner, content_hash), owner],
         )
-        .map_err(|e| super::already_stored(e, owner, content_hash))?;
+        .map_err(|e| crate::already_stored(e, owner, content_hash))?;
         let file_id = tx.last_insert_rowid();
         Ok(Box::new(SqliteFeedFileWriter {
             tx,
@@ -243,7 +243,7 @@ impl FeedFileWriter for SqliteFeedFileWriter<'_> {
     }
 
     fn commit(self: Box<Self>, record: &FeedFileRecord) -> Result<(), StoreError> {
-        super::same_owner(&self.owner, &record.label)?;
+        crate::same_owner(&self.owner, &record.label)?;
         let counts = serde_json::to_string(&record.counts).expect("counts serialise");
         self.tx.execute(
             "UPDATE feed_files SET path = ?2, format = ?3, report_type = ?4, counts = ?5,
@@ -261,117 +261,5 @@ impl FeedFileWriter for SqliteFeedFileWriter<'_> {
         )?;
         self.tx.commit()?;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use greenwatch_model::{CountryCode, Enrichment, FeedCounts};
-
-    fn event(ip: &str, day: NaiveDate, line: u64) -> RiskEvent {
-        let time = Timestamp::parse(&day.format("%Y-%m-%d").to_string()).unwrap();
-        RiskEvent {
-            ip: ip.parse().unwrap(),
-            port: 53,
-            time: Timestamp(time.0 + line as i64),
-            line,
-            feed_asn: 0,
-            feed_country: CountryCode::UNKNOWN,
-            enrichment: Enrichment {
-                asn: 64500,
-                country: "JP".parse().unwrap(),
-            },
-        }
-    }
-
-    fn record(hash: &str, events: u64) -> FeedFileRecord {
-        FeedFileRecord {
-            content_hash: hash.into(),
-            path: format!("{hash}.csv"),
-            format: "shadowserver".into(),
-            report_type: Some("scan_dns".into()),
-            label: greenwatch_model::access::Label {
-                owner: "cert-a".into(),
-                tlp: greenwatch_model::access::Tlp::Green,
-            },
-            counts: FeedCounts {
-                rows: events,
-                events,
-                ..Default::default()
-            },
-            ingested_at: Timestamp::from_secs(1_790_000_000),
-        }
-    }
-
-    fn date(s: &str) -> NaiveDate {
-        s.parse().unwrap()
-    }
-
-    #[test]
-    fn a_stored_feed_file_is_not_begun_again_by_its_owner() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
-        let writer = store.begin_feed_file("cert-a", "f1").unwrap();
-        writer.commit(&record("f1", 0)).unwrap();
-        assert!(matches!(
-            store.begin_feed_file("cert-a", "f1").map(|_| ()),
-            Err(StoreError::AlreadyStored { ref owner, .. }) if owner == "cert-a"
-        ));
-        // Another organisation's copy of the same bytes is its own dataset.
-        assert!(store.begin_feed_file("cert-b", "f1").is_ok());
-    }
-
-    #[test]
-    fn events_are_stored_per_day_and_only_on_commit() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
-        let (d1, d2) = (date("2026-10-05"), date("2026-10-06"));
-        {
-            let mut w = store.begin_feed_file("cert-a", "dropped").unwrap();
-            w.write_events("openrecursivedns", d1, &[event("192.0.2.1", d1, 2)])
-                .unwrap();
-            // Dropped without commit: nothing of it may remain.
-        }
-        assert!(store.find_feed_file("cert-a", "dropped").unwrap().is_none());
-        assert!(store.risk_coverage(&Viewer::Local).unwrap().is_empty());
-
-        let mut w = store.begin_feed_file("cert-a", "a").unwrap();
-        // Out of address order on purpose: the store sorts what is not sorted yet.
-        let day1 = vec![event("2001:db8::1", d1, 2), event("192.0.2.9", d1, 3)];
-        w.write_events("openrecursivedns", d1, &day1).unwrap();
-        w.write_events("openrecursivedns", d2, &[event("192.0.2.1", d2, 4)])
-            .unwrap();
-        w.write_events("openntp", d2, &[event("192.0.2.7", d2, 5)])
-            .unwrap();
-        w.commit(&record("a", 4)).unwrap();
-
-        let mut seen = Vec::new();
-        store
-            .scan_risk_events(&Viewer::Local, "openrecursivedns", d1, d2, &mut |e| {
-                seen.push(e.line)
-            })
-            .unwrap();
-        // Sorted by address within a segment: IPv4 (as mapped IPv6) before 2001:db8::.
-        assert_eq!(seen, vec![3, 2]);
-        let mut all = 0;
-        store
-            .scan_risk_events(
-                &Viewer::Local,
-                "openrecursivedns",
-                d1,
-                date("2026-11-01"),
-                &mut |_| all += 1,
-            )
-            .unwrap();
-        assert_eq!(all, 3);
-        let coverage = store.risk_coverage(&Viewer::Local).unwrap();
-        assert_eq!(coverage.len(), 2);
-        assert_eq!(coverage[1].risk, "openrecursivedns");
-        assert_eq!((coverage[1].first_day, coverage[1].last_day), (d1, d2));
-        assert_eq!(coverage[1].events, 3);
-        let stored = store.find_feed_file("cert-a", "a").unwrap().unwrap();
-        assert_eq!(stored, record("a", 4));
-        assert_eq!(store.feed_files().unwrap().len(), 1);
     }
 }
