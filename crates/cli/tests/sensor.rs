@@ -321,3 +321,86 @@ fn a_second_sensor_on_a_spool_in_use_is_refused_naming_the_spool_and_its_holder(
         "{stderr}"
     );
 }
+
+/// One hour of scans from three sources into the sensor's block, as a sensor would batch them.
+fn one_batch(stream: &str, seq: u64) -> greenwatch_sensor::Batch {
+    use greenwatch_model::{BucketWidth, Enrichment, Timestamp, TrafficClass, Transport};
+    let mut aggregator =
+        greenwatch_observe::Aggregator::new(BucketWidth::HOUR, |_, _| Enrichment {
+            asn: 64500,
+            country: "NL".parse().unwrap(),
+        });
+    for i in 0..30u16 {
+        aggregator.add(&greenwatch_packet::Packet {
+            ts: Timestamp::from_secs(1_791_158_400 + i64::from(i) * 60),
+            src: format!("192.0.2.{}", i % 3).parse().unwrap(),
+            dst: format!("198.51.100.{}", i % 200).parse().unwrap(),
+            transport: Transport::TCP,
+            src_port: 40_000,
+            dst_port: 23,
+            wire_len: 60,
+            ttl: 50,
+            ip_id: i,
+            tcp_flags: 0x02,
+            tcp_window: 1024,
+            tcp_seq: 7,
+            class: TrafficClass::Scan,
+            fingerprint: None,
+            spoof_reason: None,
+        });
+    }
+    greenwatch_sensor::Batch::from_observations(stream, seq, BucketWidth::HOUR, aggregator.finish())
+}
+
+/// Two `serve` processes on one data directory (two collectors behind one name, as a load
+/// balancer spreads a sensor's retries): the same batch sent to both, at once and again, is
+/// stored once; every other copy is answered "duplicate".
+#[test]
+fn two_serve_processes_on_one_data_directory_store_a_retried_batch_once() {
+    let env = Env::with_fixture_netdb();
+    let token_file = env.register_sensor("tokyo-1", "cert-jp", "green");
+    let token = std::fs::read_to_string(&token_file).unwrap();
+    let first_port = free_port();
+    let _first = CollectorProcess::start(&env, first_port);
+    let second_port = free_port();
+    let _second = CollectorProcess::start(&env, second_port);
+    let urls = [first_port, second_port].map(|port| format!("https://127.0.0.1:{port}"));
+
+    let batch = one_batch("5f0e0d1c2b3a49586776859403a2b1c0", 7);
+    let body = batch.encode();
+    let answers: Vec<String> = std::thread::scope(|s| {
+        let senders: Vec<_> = (0..8)
+            .map(|i| {
+                let (env, url, token, body) = (&env, &urls[i % 2], &token, &body);
+                s.spawn(move || post_batch(env, url, token.trim(), body).unwrap())
+            })
+            .collect();
+        senders.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    assert_eq!(
+        answers.iter().filter(|a| *a == "stored").count(),
+        1,
+        "{answers:?}"
+    );
+    assert!(
+        answers.iter().all(|a| a == "stored" || a == "duplicate"),
+        "{answers:?}"
+    );
+    // A retry long after, to either process, changes nothing.
+    for url in &urls {
+        assert_eq!(
+            post_batch(&env, url, token.trim(), &body).unwrap(),
+            "duplicate"
+        );
+    }
+    let report = env.sensor_report("tokyo-1");
+    assert_eq!(report["batches_stored"], 1, "{report}");
+    assert_eq!(report["stored"]["packets"], 30, "{report}");
+    // The next batch of the stream is new, whichever process takes it.
+    let next = one_batch("5f0e0d1c2b3a49586776859403a2b1c0", 8).encode();
+    assert_eq!(
+        post_batch(&env, &urls[1], token.trim(), &next).unwrap(),
+        "stored"
+    );
+    assert_eq!(env.sensor_report("tokyo-1")["batches_stored"], 2);
+}
