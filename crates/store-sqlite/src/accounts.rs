@@ -7,7 +7,7 @@ use greenwatch_model::account::{
     TokensOnNewPassword, User,
 };
 use greenwatch_model::Timestamp;
-use greenwatch_store::{AccountStore, NewUser, StoreError};
+use greenwatch_store::{audit, AccountStore, NewUser, StoreError};
 use rusqlite::{params, OptionalExtension, Row, Transaction};
 
 pub(super) const SCHEMA: &str = "
@@ -87,7 +87,7 @@ pub(super) fn migrate(conn: &rusqlite::Connection) -> Result<(), StoreError> {
         )?;
     }
     if !has_org {
-        let [cli, system] = MACHINE_ACTORS;
+        let [cli, system] = audit::MACHINE_ACTORS;
         conn.execute_batch(&format!(
             "BEGIN;
              ALTER TABLE audit_log ADD COLUMN org TEXT;
@@ -136,14 +136,10 @@ fn scopes_from(list: String) -> rusqlite::Result<Vec<TokenScope>> {
     })
 }
 
-/// The audit log's names for the machine itself (the command line, first start): never a
-/// user's login, even if a user were given one of these names.
-const MACHINE_ACTORS: [&str; 2] = ["cli", "system"];
-
 /// Appends `entry` as concerning its actor's organisation (none for the machine or an unknown
 /// login), for writes whose actor acts within their own organisation.
 pub(super) fn append_audit(tx: &Transaction<'_>, entry: &AuditEntry) -> Result<(), StoreError> {
-    let org: Option<String> = if MACHINE_ACTORS.contains(&entry.actor.as_str()) {
+    let org: Option<String> = if audit::is_machine_actor(&entry.actor) {
         None
     } else {
         tx.query_row(
@@ -179,20 +175,20 @@ pub(super) fn append_org_audit(
     Ok(())
 }
 
-pub(super) fn entry(
-    at: Timestamp,
-    actor: &str,
-    action: &str,
-    target: &str,
-    detail: String,
-) -> AuditEntry {
-    AuditEntry {
-        at,
-        actor: actor.into(),
-        action: action.into(),
-        target: target.into(),
-        detail,
+/// Ends what `ends` says of user `id`'s; returns how many API tokens it revoked, when it
+/// revoked them.
+fn end(tx: &Transaction<'_>, id: i64, ends: audit::Ends) -> Result<Option<usize>, StoreError> {
+    if ends.sessions {
+        tx.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
     }
+    if !ends.tokens {
+        return Ok(None);
+    }
+    let revoked = tx.execute(
+        "UPDATE api_tokens SET revoked = 1 WHERE user_id = ?1 AND revoked = 0",
+        [id],
+    )?;
+    Ok(Some(revoked))
 }
 
 const USER_COLUMNS: &str = "users.id, users.login, users.org, users.role, users.password_hash, users.disabled, users.created_at";
@@ -216,17 +212,7 @@ impl AccountStore for SqliteStore {
                 org.slug
             )));
         }
-        append_org_audit(
-            &tx,
-            &entry(
-                org.created_at,
-                actor,
-                "org.create",
-                &org.slug,
-                org.name.clone(),
-            ),
-            Some(&org.slug),
-        )?;
+        append_org_audit(&tx, &audit::org_created(org, actor), Some(&org.slug))?;
         tx.commit()?;
         Ok(())
     }
@@ -260,20 +246,15 @@ impl AccountStore for SqliteStore {
             return Err(StoreError::Conflict(format!("no organisation {org:?}")));
         }
         tx.execute("DELETE FROM org_networks WHERE org = ?1", [org])?;
-        let networks: Vec<String> = constituency
-            .networks
-            .iter()
-            .map(|n| n.to_string())
-            .collect();
-        for network in &networks {
+        for network in &constituency.networks {
             tx.execute(
                 "INSERT OR IGNORE INTO org_networks (org, network) VALUES (?1, ?2)",
-                params![org, network],
+                params![org, network.to_string()],
             )?;
         }
         append_org_audit(
             &tx,
-            &entry(at, actor, "org.constituency", org, networks.join(" ")),
+            &audit::constituency_set(org, constituency, actor, at),
             Some(org),
         )?;
         tx.commit()?;
@@ -332,12 +313,7 @@ impl AccountStore for SqliteStore {
             )));
         }
         let id = tx.last_insert_rowid();
-        let detail = format!("org {}, role {}", user.org, Role::as_str(user.role));
-        append_org_audit(
-            &tx,
-            &entry(now, actor, "user.create", &user.login, detail),
-            Some(&user.org),
-        )?;
+        append_org_audit(&tx, &audit::user_created(user, actor, now), Some(&user.org))?;
         tx.commit()?;
         Ok(id)
     }
@@ -386,21 +362,10 @@ impl AccountStore for SqliteStore {
             "UPDATE users SET password_hash = ?2 WHERE id = ?1",
             params![id, password_hash],
         )?;
-        // A new password ends every session of the user.
-        tx.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
-        let detail = match tokens {
-            TokensOnNewPassword::Revoke => {
-                let ended = tx.execute(
-                    "UPDATE api_tokens SET revoked = 1 WHERE user_id = ?1 AND revoked = 0",
-                    [id],
-                )?;
-                format!("{ended} API tokens revoked")
-            }
-            TokensOnNewPassword::Keep => "API tokens kept".to_string(),
-        };
+        let revoked = end(&tx, id, audit::ended_by_new_password(tokens))?;
         append_org_audit(
             &tx,
-            &entry(now, actor, "user.password", &login, detail),
+            &audit::password_set(&login, revoked, actor, now),
             Some(&org),
         )?;
         tx.commit()?;
@@ -420,17 +385,10 @@ impl AccountStore for SqliteStore {
             "UPDATE users SET disabled = ?2 WHERE id = ?1",
             params![id, disabled],
         )?;
-        if disabled {
-            tx.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
-        }
-        let action = if disabled {
-            "user.disable"
-        } else {
-            "user.enable"
-        };
+        end(&tx, id, audit::ended_by_disabling(disabled))?;
         append_org_audit(
             &tx,
-            &entry(now, actor, action, &login, String::new()),
+            &audit::user_disabled(&login, disabled, actor, now),
             Some(&org),
         )?;
         tx.commit()?;
@@ -461,11 +419,11 @@ impl AccountStore for SqliteStore {
             "SELECT sessions.token_hash, sessions.csrf_token, sessions.created_at AS s_created,
                     sessions.expires_at, {USER_COLUMNS}
              FROM sessions JOIN users ON users.id = sessions.user_id
-             WHERE sessions.token_hash = ?1 AND sessions.expires_at > ?2 AND users.disabled = 0"
+             WHERE sessions.token_hash = ?1"
         );
-        Ok(self
+        let found = self
             .conn
-            .query_row(&sql, params![token_hash, now.0], |r| {
+            .query_row(&sql, params![token_hash], |r| {
                 let user = user_from_row(r)?;
                 Ok((
                     Session {
@@ -478,7 +436,8 @@ impl AccountStore for SqliteStore {
                     user,
                 ))
             })
-            .optional()?)
+            .optional()?;
+        Ok(found.filter(|(session, user)| audit::session_is_live(session, user, now)))
     }
 
     fn delete_session(&mut self, token_hash: &str) -> Result<(), StoreError> {
@@ -516,20 +475,10 @@ impl AccountStore for SqliteStore {
                 token.expires_at.map(|t| t.0)
             ],
         )?;
-        let name = &token.name;
-        let expiry = token
-            .expires_at
-            .map_or("never expires".to_string(), |t| format!("expires {t}"));
         let id = tx.last_insert_rowid();
         append_org_audit(
             &tx,
-            &entry(
-                now,
-                actor,
-                "token.create",
-                &login,
-                format!("token {id} {name:?} scopes {scopes}, {expiry}"),
-            ),
+            &audit::token_created(&login, id, token, actor, now),
             Some(&org),
         )?;
         tx.commit()?;
@@ -595,11 +544,7 @@ impl AccountStore for SqliteStore {
             [id],
             |r| r.get(0),
         )?;
-        append_org_audit(
-            &tx,
-            &entry(now, actor, "token.revoke", &id.to_string(), String::new()),
-            Some(&org),
-        )?;
+        append_org_audit(&tx, &audit::token_revoked(id, actor, now), Some(&org))?;
         tx.commit()?;
         Ok(())
     }

@@ -265,11 +265,7 @@ impl AlertStore for SqliteStore {
     fn write_alert(&mut self, alert: &NewAlert, audit: &AuditEntry) -> Result<i64, StoreError> {
         let tx = crate::write_transaction(&mut self.conn)?;
         let id = insert_alert(&tx, alert)?;
-        let entry = AuditEntry {
-            target: id.to_string(),
-            ..audit.clone()
-        };
-        crate::accounts::append_audit(&tx, &entry)?;
+        crate::accounts::append_audit(&tx, &greenwatch_store::audit::alert_written(id, audit))?;
         tx.commit()?;
         Ok(id)
     }
@@ -401,11 +397,7 @@ impl AlertStore for SqliteStore {
             )?;
             if n > 0 {
                 changed += n;
-                let entry = AuditEntry {
-                    target: id.to_string(),
-                    detail: format!("{state}{}", audit.detail),
-                    ..audit.clone()
-                };
+                let entry = greenwatch_store::audit::alert_state_changed(id, state, audit);
                 crate::accounts::append_audit(&tx, &entry)?;
             }
         }
@@ -497,22 +489,7 @@ impl AlertStore for SqliteStore {
             ],
         )?;
         let id = tx.last_insert_rowid();
-        crate::accounts::append_audit(
-            &tx,
-            &AuditEntry {
-                at: new.created_at,
-                actor: new.created_by.clone(),
-                action: "alert.subscribe".into(),
-                target: id.to_string(),
-                detail: format!(
-                    "{} {} {} from {}",
-                    new.org,
-                    new.channel.kind(),
-                    new.channel.target(),
-                    new.min_severity
-                ),
-            },
-        )?;
+        crate::accounts::append_audit(&tx, &greenwatch_store::audit::subscribed(id, new))?;
         tx.commit()?;
         Ok(Subscription {
             id,
@@ -550,13 +527,7 @@ impl AlertStore for SqliteStore {
         if removed > 0 {
             crate::accounts::append_audit(
                 &tx,
-                &AuditEntry {
-                    at,
-                    actor: actor.to_string(),
-                    action: "alert.unsubscribe".into(),
-                    target: id.to_string(),
-                    detail: String::new(),
-                },
+                &greenwatch_store::audit::unsubscribed(id, actor, at),
             )?;
         }
         tx.commit()?;

@@ -1,10 +1,11 @@
 //! Registered sensors, their latest health and the collector's refusal counts in the
 //! embedded store.
 
-use crate::accounts::{append_org_audit, entry};
+use crate::accounts::append_org_audit;
 use crate::SqliteStore;
 use greenwatch_model::sensor::{Sensor, SensorHealth, SensorRef};
 use greenwatch_model::Timestamp;
+use greenwatch_store::audit;
 use greenwatch_store::StoreError;
 use greenwatch_store::{NewSensor, RejectionCount, SensorStore};
 use rusqlite::{params, OptionalExtension, Row};
@@ -126,17 +127,7 @@ impl SensorStore for SqliteStore {
             )));
         }
         // Filed under the sensor's organisation, whoever registered it.
-        append_org_audit(
-            &tx,
-            &entry(
-                now,
-                actor,
-                "sensor.register",
-                &SensorRef::new(&s.org, &s.name).to_string(),
-                format!("org {} block {} tlp {}", s.org, s.address_block, s.tlp),
-            ),
-            Some(&s.org),
-        )?;
+        append_org_audit(&tx, &audit::sensor_registered(s, actor, now), Some(&s.org))?;
         tx.commit()?;
         Ok(())
     }
@@ -190,13 +181,7 @@ impl SensorStore for SqliteStore {
         }
         append_org_audit(
             &tx,
-            &entry(
-                now,
-                actor,
-                "sensor.revoke",
-                &sensor.to_string(),
-                String::new(),
-            ),
+            &audit::sensor_revoked(sensor, actor, now),
             Some(&sensor.org),
         )?;
         tx.commit()?;

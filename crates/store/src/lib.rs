@@ -14,6 +14,7 @@
 //! Architecture invariants: a capture or feed file is written in one transaction (all of it or
 //! none), and a file whose content hash is already stored is never written again.
 
+pub mod audit;
 pub mod codec;
 #[cfg(feature = "conformance")]
 pub mod conformance;
