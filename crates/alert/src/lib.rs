@@ -13,11 +13,15 @@
 mod atom;
 mod retry;
 mod smtp;
+mod subscribe;
 mod webhook;
 
 pub use atom::{atom_feed, FeedInfo};
 pub use retry::Retry;
 pub use smtp::{valid_address, Smtp, SmtpCredentials, SmtpSecurity};
+pub use subscribe::{
+    subscribe, SubscribeError, MAX_RECIPIENTS, MAX_WEBHOOK_URL, SUBSCRIPTIONS_PER_ORGANISATION,
+};
 pub use webhook::{
     check_internet_destination, signature, DestinationError, Webhook, SIGNATURE_HEADER,
 };

@@ -85,6 +85,8 @@ fn subscribe(env: &Env, org: &str, receiver: &Receiver, secret: &str) {
             &receiver.url,
             "--secret-env",
             "HOOK_SECRET",
+            // The test's receiver listens on loopback.
+            "--webhooks-to-internal",
         ])
         .env("HOOK_SECRET", secret)
         .output()
@@ -225,4 +227,43 @@ fn serve_raises_the_surge_alert_and_delivers_it_signed_only_where_it_may_be_seen
     let stored = env.json(&["alert", "list", "--json"]);
     assert!(stored.as_array().unwrap().iter().any(is_surge_alert));
     assert!(!log.contains("secret-of"), "no secret in serve's log");
+}
+
+/// The CLI makes subscriptions through the portal's check: a webhook to an internal address is
+/// refused (unless the operator says `--webhooks-to-internal`), and so is a bad address.
+#[test]
+fn the_cli_refuses_internal_webhooks_and_bad_addresses_as_the_portal_does() {
+    let env = Env::with_fixture_netdb();
+    assert_success(&env.run(&["org", "add", "cert-a", "--name", "CERT A"]));
+    let subscribe = |extra: &[&str]| {
+        let mut args = vec!["alert", "subscribe", "--org", "cert-a"];
+        args.extend_from_slice(extra);
+        env.command(&args).env("HOOK_SECRET", "s").output().unwrap()
+    };
+    let hook = [
+        "--webhook",
+        "http://169.254.169.254/latest",
+        "--secret-env",
+        "HOOK_SECRET",
+    ];
+    let out = subscribe(&hook);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("internal address"), "{err}");
+    let out = subscribe(&["--email", "not an address"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not an e-mail address"));
+    let listed = env.json(&["alert", "subscriptions", "--json"]);
+    assert_eq!(listed, serde_json::json!([]), "nothing refused was stored");
+
+    let mut allowed = hook.to_vec();
+    allowed.push("--webhooks-to-internal");
+    assert_success(&subscribe(&allowed));
+    assert_eq!(
+        env.json(&["alert", "subscriptions", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }

@@ -36,7 +36,7 @@ use std::net::IpAddr;
 
 /// What the data functions read from: one store connection, the IP data and the risks, and
 /// the deployment's anonymiser for every address they return.
-pub struct Sources<'a> {
+pub struct DataAccess<'a> {
     pub store: &'a dyn Store,
     pub netdb: &'a NetDb,
     pub catalogue: &'a Catalogue,
@@ -44,7 +44,7 @@ pub struct Sources<'a> {
 }
 
 /// A metrics engine counting only the datasets `viewer` may see.
-fn metrics_engine<'a>(sources: &Sources<'a>, viewer: &Viewer) -> Engine<'a> {
+fn metrics_engine<'a>(sources: &DataAccess<'a>, viewer: &Viewer) -> Engine<'a> {
     let risks: &'a dyn RiskStore = sources.store;
     let observations: &'a dyn ObservationStore = sources.store;
     Engine::new(
@@ -68,7 +68,10 @@ pub const HEATMAP_PORTS: usize = 10;
 pub const SERIES_SECS: i64 = 3600;
 
 /// First and last stored bucket start (seconds) that `viewer` may see.
-pub fn stored_range(sources: &Sources, viewer: &Viewer) -> Result<Option<(i64, i64)>, PortalError> {
+pub fn stored_range(
+    sources: &DataAccess,
+    viewer: &Viewer,
+) -> Result<Option<(i64, i64)>, PortalError> {
     Ok(sources.store.flow_bucket_range(viewer)?)
 }
 
@@ -224,7 +227,7 @@ impl Overview {
 /// packed pairs sorted once ([`tally::SourceBook`]) instead of one hash set per table
 /// (`observe::Top`), which made a month's overview cost seconds.
 pub fn overview(
-    sources: &Sources,
+    sources: &DataAccess,
     viewer: &Viewer,
     window: Option<Window>,
     sensor: Option<&SensorRef>,
@@ -393,7 +396,7 @@ fn heatmap(top_ports: &[TopRow], port_hours: &FxHashMap<PortKey, [u64; 24]>) -> 
 /// Attacks from the slots, most recent first, with the AS name of the newest IP data. A
 /// victim is shown as the strictest disclosure of the datasets that saw it says.
 fn dos_rows(
-    sources: &Sources,
+    sources: &DataAccess,
     viewer: &Viewer,
     labelled: Vec<(Label, Vec<BackscatterSlot>)>,
 ) -> Vec<DosRow> {
@@ -440,7 +443,7 @@ pub struct RiskSummary {
 }
 
 /// Every risk of the catalogue, with what `viewer` may see of its coverage.
-pub fn risks(sources: &Sources, viewer: &Viewer) -> Result<Vec<RiskSummary>, PortalError> {
+pub fn risks(sources: &DataAccess, viewer: &Viewer) -> Result<Vec<RiskSummary>, PortalError> {
     let engine = metrics_engine(sources, viewer);
     let mut out = Vec::new();
     for (i, risk) in sources.catalogue.risks().iter().enumerate() {
@@ -469,7 +472,7 @@ pub struct MetricsQuery {
 
 /// The metric tables of a query (a risk without data gives no table).
 pub fn metric_tables(
-    sources: &Sources,
+    sources: &DataAccess,
     viewer: &Viewer,
     query: &MetricsQuery,
 ) -> Result<Vec<MetricTable>, PortalError> {
@@ -604,7 +607,7 @@ pub fn all_risks_by(by: GroupBy) -> MetricsQuery {
 /// overview's accumulators filtered by source country; the risk rows come from `risk_tables`
 /// (the viewer's [`all_risks_by`] country tables).
 pub fn country(
-    sources: &Sources,
+    sources: &DataAccess,
     viewer: &Viewer,
     country: CountryCode,
     compare: &[CountryCode],

@@ -12,7 +12,7 @@
 //! alerts mark the response themselves ([`Marking`] in the response's extensions), from the
 //! alerts they show. Pages without stored data (login, account, method) carry none.
 
-use crate::data::Sources;
+use crate::data::DataAccess;
 use crate::error::PortalError;
 use crate::{AppState, Visitor};
 use axum::body::Body;
@@ -72,7 +72,7 @@ impl Content {
 /// The strictest TLP among the datasets of `content` that `viewer` may see; `None` when it
 /// may see none.
 pub fn strictest_visible(
-    sources: &Sources,
+    sources: &DataAccess,
     viewer: &Viewer,
     content: Content,
 ) -> Result<Option<Tlp>, PortalError> {

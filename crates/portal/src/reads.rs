@@ -4,7 +4,7 @@
 
 use crate::cache::{self, CacheKey};
 use crate::data::{
-    self, CountryReport, MetricsQuery, Overview, RiskSummary, Slice, SliceReport, Sources,
+    self, CountryReport, DataAccess, MetricsQuery, Overview, RiskSummary, Slice, SliceReport,
 };
 use crate::error::PortalError;
 use crate::range::{Window, WindowQuery};
@@ -76,7 +76,7 @@ impl Reads<'_> {
     async fn cached<T, F>(&self, query: String, compute: F) -> Result<Arc<T>, PortalError>
     where
         T: Send + Sync + 'static,
-        F: FnOnce(&Sources, &Viewer) -> Result<T, PortalError> + Send + 'static,
+        F: FnOnce(&DataAccess, &Viewer) -> Result<T, PortalError> + Send + 'static,
     {
         let slot = self.slot::<T>(query);
         let viewer = self.viewer.clone();

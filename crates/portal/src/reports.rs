@@ -80,7 +80,7 @@ pub async fn write_missing(state: &AppState) -> Result<(), PortalError> {
             let Some((first, last)) = s.store.flow_bucket_range(&Viewer::Anonymous)? else {
                 return Ok(());
             };
-            let sources = greenwatch_report::Sources {
+            let sources = greenwatch_report::ReportInputs {
                 observations: s.store,
                 risks: s.store,
                 alerts: s.store,

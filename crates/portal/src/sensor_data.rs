@@ -4,7 +4,7 @@
 //! come from the store filtered for that viewer, and every address is a [`Shown`] one: made
 //! by `Disclosure::for_viewer` with the deployment's Crypto-PAn key (`docs/anonymisation.md`).
 
-use crate::data::Sources;
+use crate::data::DataAccess;
 use crate::error::PortalError;
 use crate::range::Window;
 use greenwatch_model::access::{Label, Viewer};
@@ -53,13 +53,13 @@ fn label(sensor: &Sensor) -> Label {
 }
 
 /// The country of a sensor's block in the newest IP data.
-fn block_country(sources: &Sources, sensor: &Sensor) -> Option<CountryCode> {
+fn block_country(sources: &DataAccess, sensor: &Sensor) -> Option<CountryCode> {
     let snapshot = sources.netdb.snapshots().last()?;
     let country = snapshot.enrich(sensor.address_block.network).country;
     (country != CountryCode::UNKNOWN).then_some(country)
 }
 
-fn view(sources: &Sources, viewer: &Viewer, sensor: Sensor) -> SensorView {
+fn view(sources: &DataAccess, viewer: &Viewer, sensor: Sensor) -> SensorView {
     let disclosure = Disclosure::for_viewer(viewer, &label(&sensor));
     let country = block_country(sources, &sensor);
     let address_block = disclosure.sensor_block(sources.pan, sensor.address_block);
@@ -80,7 +80,7 @@ fn view(sources: &Sources, viewer: &Viewer, sensor: Sensor) -> SensorView {
 }
 
 /// The sensors `viewer` may see, by name.
-pub fn sensors(sources: &Sources, viewer: &Viewer) -> Result<Vec<SensorView>, PortalError> {
+pub fn sensors(sources: &DataAccess, viewer: &Viewer) -> Result<Vec<SensorView>, PortalError> {
     Ok(visible(sources, viewer)?
         .into_iter()
         .map(|s| view(sources, viewer, s))
@@ -88,7 +88,7 @@ pub fn sensors(sources: &Sources, viewer: &Viewer) -> Result<Vec<SensorView>, Po
 }
 
 /// The sensors `viewer` may see.
-pub fn visible(sources: &Sources, viewer: &Viewer) -> Result<Vec<Sensor>, PortalError> {
+pub fn visible(sources: &DataAccess, viewer: &Viewer) -> Result<Vec<Sensor>, PortalError> {
     Ok(sources
         .store
         .sensors()?
@@ -167,7 +167,7 @@ type SourceTally = (u64, rustc_hash::FxHashSet<(u16, u8)>, CountryCode, u32);
 /// What `sensor` observed in `window` (nothing without one): a request reads one window,
 /// never the sensor's whole history.
 fn observe(
-    sources: &Sources,
+    sources: &DataAccess,
     viewer: &Viewer,
     sensor: &SensorRef,
     window: Option<Window>,
@@ -218,7 +218,7 @@ fn top_ports(o: &Observed, limit: usize) -> Vec<PortRow> {
 /// The registered sensor `wanted` as `viewer` may see it; `None` when it does not exist or
 /// is not visible (the same answer, so the page does not tell which).
 pub fn visible_sensor(
-    sources: &Sources,
+    sources: &DataAccess,
     viewer: &Viewer,
     wanted: &SensorRef,
 ) -> Result<Option<(Sensor, SensorView)>, PortalError> {
@@ -231,7 +231,7 @@ pub fn visible_sensor(
 
 /// What `sensor` (visible to `viewer`) observed in `window`.
 pub fn observed(
-    sources: &Sources,
+    sources: &DataAccess,
     viewer: &Viewer,
     sensor: &Sensor,
     window: Option<Window>,
@@ -320,7 +320,7 @@ struct Hits {
 /// Every visible sensor's top ports side by side in `window`, and the sources several of
 /// them saw.
 pub fn compare(
-    sources: &Sources,
+    sources: &DataAccess,
     viewer: &Viewer,
     sensors: Vec<Sensor>,
     window: Option<Window>,

@@ -4,7 +4,7 @@
 
 use crate::auth::PasswordChecks;
 use crate::cache::ResultCache;
-use crate::data::Sources;
+use crate::data::DataAccess;
 use crate::error::PortalError;
 use crate::uploads::Uploads;
 use crate::visitor::TrustedProxies;
@@ -207,12 +207,12 @@ impl AppState {
     pub(crate) async fn read<T, F>(&self, query: F) -> Result<T, PortalError>
     where
         T: Send + 'static,
-        F: FnOnce(&Sources) -> Result<T, PortalError> + Send + 'static,
+        F: FnOnce(&DataAccess) -> Result<T, PortalError> + Send + 'static,
     {
         let state = self.clone();
         tokio::task::spawn_blocking(move || {
             let store = state.pool.checkout()?;
-            query(&Sources {
+            query(&DataAccess {
                 store: &*store,
                 netdb: &state.netdb,
                 catalogue: &state.catalogue,

@@ -195,7 +195,7 @@ pub struct Report {
 }
 
 /// The stores a report reads.
-pub struct Sources<'a> {
+pub struct ReportInputs<'a> {
     pub observations: &'a dyn ObservationStore,
     pub risks: &'a dyn RiskStore,
     pub alerts: &'a dyn AlertStore,
@@ -333,7 +333,7 @@ pub fn pick_movers(mut all: Vec<Mover>, limit: usize) -> Vec<Mover> {
 /// Computes the report of `kind` for `period` as `viewer` sees the stores. `progress` hears
 /// each step as it starts (for the command line's stderr).
 pub fn build(
-    sources: &Sources,
+    sources: &ReportInputs,
     viewer: &Viewer,
     kind: ReportKind,
     period: Period,
@@ -415,7 +415,7 @@ pub fn build(
 }
 
 fn dos_section(
-    sources: &Sources,
+    sources: &ReportInputs,
     viewer: &Viewer,
     period: Period,
     previous: Period,
@@ -474,7 +474,11 @@ fn anomaly(pan: &CryptoPan, viewer: &Viewer, stored: Alert) -> Anomaly {
     }
 }
 
-fn movers(sources: &Sources, viewer: &Viewer, period: Period) -> Result<Vec<Mover>, ReportError> {
+fn movers(
+    sources: &ReportInputs,
+    viewer: &Viewer,
+    period: Period,
+) -> Result<Vec<Mover>, ReportError> {
     let engine = Engine::new(
         sources.catalogue,
         sources.risks,

@@ -4,7 +4,7 @@
 
 use crate::batch_maker::{BatchMaker, CaptureStop, Shared};
 use crate::ship::{Collector, ShipError};
-use crate::source::Source;
+use crate::source::PacketSource;
 use crate::spool::Spool;
 use greenwatch_model::sensor::SensorHealth;
 use greenwatch_model::BucketWidth;
@@ -56,7 +56,7 @@ pub struct RunSummary {
 /// (then it cuts a last batch and keeps sending for at most `drain_timeout`).
 pub fn run(
     config: &AgentConfig,
-    source: &Source,
+    source: &PacketSource,
     collector: Collector,
     stop: &AtomicBool,
 ) -> anyhow::Result<RunSummary> {

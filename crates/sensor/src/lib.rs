@@ -3,7 +3,7 @@
 //! exchange ([`collector::accept_batch`]).
 //!
 //! ```no_run
-//! use greenwatch_sensor::{agent, ship::Collector, Source};
+//! use greenwatch_sensor::{agent, ship::Collector, PacketSource};
 //! let config = agent::AgentConfig {
 //!     spool_dir: "spool".into(),
 //!     spool_max_bytes: 1 << 30,
@@ -15,7 +15,7 @@
 //!     drain_timeout: std::time::Duration::from_secs(10),
 //! };
 //! let collector = Collector::new("https://collector.example:8443", "token", None).unwrap();
-//! let source = Source::Replay { path: "day.pcap".into(), speed: None };
+//! let source = PacketSource::Replay { path: "day.pcap".into(), speed: None };
 //! let stop = std::sync::atomic::AtomicBool::new(false);
 //! let summary = agent::run(&config, &source, collector, &stop).unwrap();
 //! println!("{} records in {} batches", summary.records, summary.batches_made);
@@ -31,6 +31,7 @@ pub mod agent;
 mod batch;
 mod batch_maker;
 pub mod collector;
+pub mod registration;
 pub mod ship;
 mod source;
 mod spool;
@@ -38,5 +39,5 @@ mod spool;
 mod test_packets;
 
 pub use batch::{Batch, BatchError, BatchHeader, BatchId, MAX_BATCH_BYTES};
-pub use source::Source;
+pub use source::PacketSource;
 pub use spool::{ReplayMark, Spool, SpoolError};

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 const IDLE_WAIT: Duration = Duration::from_millis(10);
 
 #[derive(Clone, Debug)]
-pub enum Source {
+pub enum PacketSource {
     /// A pcap / pcapng file; `speed` 1.0 replays at the capture's own pace, 10.0 ten times
     /// faster, `None` as fast as possible.
     Replay { path: PathBuf, speed: Option<f64> },
@@ -23,11 +23,11 @@ pub enum Source {
     Live { interface: String },
 }
 
-impl Source {
+impl PacketSource {
     pub(crate) fn when_full(&self) -> WhenFull {
         match self {
-            Source::Replay { .. } => WhenFull::Wait,
-            Source::Live { .. } => WhenFull::Drop,
+            PacketSource::Replay { .. } => WhenFull::Wait,
+            PacketSource::Live { .. } => WhenFull::Drop,
         }
     }
 
@@ -37,8 +37,8 @@ impl Source {
         shared: &Shared,
     ) -> Result<(), CaptureStop> {
         match self {
-            Source::Replay { path, speed } => replay(path, *speed, maker, shared),
-            Source::Live { interface } => live(interface, maker, shared),
+            PacketSource::Replay { path, speed } => replay(path, *speed, maker, shared),
+            PacketSource::Live { interface } => live(interface, maker, shared),
         }
     }
 }

@@ -7,7 +7,7 @@ use crate::data_dir::DataDir;
 use crate::table;
 use clap::{Args, Subcommand};
 use greenwatch_alert::{
-    deliver_pending, valid_address, Channel, Retry, Smtp, SmtpCredentials, SmtpSecurity, Webhook,
+    deliver_pending, Channel, Retry, Smtp, SmtpCredentials, SmtpSecurity, Webhook,
 };
 use greenwatch_model::access::{Label, Role, Tlp, Viewer};
 use greenwatch_model::alert::{
@@ -112,6 +112,10 @@ struct SubscribeArgs {
     /// Alerts below this severity are not sent.
     #[arg(long, default_value = "low")]
     min_severity: Severity,
+    /// Let the webhook go to an internal address (loopback, private networks), as
+    /// `serve --webhooks-to-internal` must then allow too; refused by default.
+    #[arg(long)]
+    webhooks_to_internal: bool,
 }
 
 #[derive(Args)]
@@ -276,21 +280,17 @@ pub fn run(data: &DataDir, args: AlertArgs) -> anyhow::Result<ExitCode> {
                     url,
                     secret: secret_from_env(&var)?,
                 },
-                _ if !args.email.is_empty() => {
-                    if let Some(bad) = args.email.iter().find(|a| !valid_address(a)) {
-                        anyhow::bail!("{bad:?} is not an e-mail address");
-                    }
-                    SubscriptionChannel::Email { to: args.email }
-                }
+                _ if !args.email.is_empty() => SubscriptionChannel::Email { to: args.email },
                 _ => anyhow::bail!("give --webhook URL --secret-env VAR or --email ADDRESS"),
             };
-            let made = store.subscribe(&NewSubscription {
+            let new = NewSubscription {
                 org: args.org,
                 channel,
                 min_severity: args.min_severity,
                 created_by: crate::commands::accounts::CLI_ACTOR.into(),
                 created_at: now(),
-            })?;
+            };
+            let made = greenwatch_alert::subscribe(&mut *store, &new, args.webhooks_to_internal)?;
             println!("{}", made.id);
         }
         AlertCommand::Unsubscribe { id } => {

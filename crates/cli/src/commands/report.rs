@@ -5,7 +5,7 @@ use crate::data_dir::DataDir;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use greenwatch_model::access::Viewer;
-use greenwatch_report::{build, write_report_dir, ReportFiles, ReportKind, Sources};
+use greenwatch_report::{build, write_report_dir, ReportFiles, ReportInputs, ReportKind};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
@@ -49,7 +49,7 @@ pub fn run(data: &DataDir, args: ReportArgs) -> anyhow::Result<ExitCode> {
     let store = data.open_existing_store()?;
     let netdb = data.open_netdb()?;
     let catalogue = data.catalogue()?;
-    let sources = Sources {
+    let sources = ReportInputs {
         observations: &*store,
         risks: &*store,
         alerts: &*store,

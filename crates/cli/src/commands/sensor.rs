@@ -12,8 +12,11 @@ use greenwatch_model::sensor::{AddressBlock, Sensor, SensorRef};
 use greenwatch_model::{BucketWidth, Timestamp};
 use greenwatch_observe::IngestCounts;
 use greenwatch_sensor::agent::{self, AgentConfig};
+use greenwatch_sensor::registration::{
+    register_sensor, OutsideConstituency, Registrar, RegistrationError,
+};
 use greenwatch_sensor::ship::Collector;
-use greenwatch_sensor::Source;
+use greenwatch_sensor::PacketSource;
 use greenwatch_store::{NewSensor, RejectionCount};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -152,13 +155,7 @@ struct Registered<'a> {
 }
 
 fn add(data: &DataDir, args: AddArgs) -> anyhow::Result<ExitCode> {
-    Sensor::check_name(&args.name).map_err(anyhow::Error::msg)?;
     let mut store = data.open_store()?;
-    if !args.outside_constituency {
-        if let Err(e) = store.constituency(&args.org)?.admit(&args.org, args.block) {
-            bail!("{e}, or register it anyway with --outside-constituency");
-        }
-    }
     let token = new_secret()?;
     let sensor = NewSensor {
         name: args.name,
@@ -168,7 +165,21 @@ fn add(data: &DataDir, args: AddArgs) -> anyhow::Result<ExitCode> {
         tlp: args.tlp,
         token_hash: secret_hash(&token),
     };
-    store.register_sensor(&sensor, CLI_ACTOR, now())?;
+    let registrar = Registrar {
+        outside: if args.outside_constituency {
+            OutsideConstituency::Allowed
+        } else {
+            OutsideConstituency::Refused
+        },
+        limit: None,
+    };
+    match register_sensor(&mut *store, &sensor, registrar, CLI_ACTOR, now()) {
+        Ok(()) => {}
+        Err(RegistrationError::OutsideConstituency(e)) => {
+            bail!("{e}, or register it anyway with --outside-constituency")
+        }
+        Err(e) => return Err(e.into()),
+    }
     if args.json {
         table::print_json(&Registered {
             name: &sensor.name,
@@ -299,8 +310,8 @@ fn run_agent(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     let collector = Collector::new(&args.collector, &token, args.ca.as_deref())?;
     let source = match (args.interface, args.pcap) {
-        (Some(interface), None) => Source::Live { interface },
-        (None, Some(path)) => Source::Replay {
+        (Some(interface), None) => PacketSource::Live { interface },
+        (None, Some(path)) => PacketSource::Replay {
             path,
             speed: args.replay_speed,
         },

@@ -37,18 +37,18 @@ pub(crate) struct Day<'a> {
 }
 
 /// The address space hosts are drawn from, IPv4 or IPv6 by a per-mille share.
-struct Sources {
+struct AddressSpace {
     v4: Option<Pool4>,
     v6: Option<Pool6>,
     ipv6_per_mille: u32,
 }
 
-impl Sources {
+impl AddressSpace {
     fn new(
         pool: &SourcePool,
         profile: Profile,
         ipv6_per_mille: u32,
-    ) -> Result<Sources, GenerateError> {
+    ) -> Result<AddressSpace, GenerateError> {
         let v6 = if ipv6_per_mille > 0 {
             let Some(p) = Pool6::new(&pool.v6)? else {
                 return Err(GenerateError::Spec(
@@ -64,7 +64,7 @@ impl Sources {
         } else {
             None
         };
-        Ok(Sources {
+        Ok(AddressSpace {
             v4,
             v6,
             ipv6_per_mille,
@@ -78,7 +78,7 @@ impl Sources {
             }
             (_, Some(v6)) => v6_key(v6, rng),
             (Some(v4), None) => ip_key(IpAddr::V4(Ipv4Addr::from(v4.source(rng)))),
-            (None, None) => unreachable!("Sources::new keeps at least one pool"),
+            (None, None) => unreachable!("AddressSpace::new keeps at least one pool"),
         }
     }
 }
@@ -105,7 +105,7 @@ fn v6_key(pool: &Pool6, rng: &mut Rng) -> u128 {
 
 pub(crate) struct Population {
     seed: u64,
-    sources: Sources,
+    sources: AddressSpace,
     /// Address keys of the persistent hosts, and their enrichment.
     persistent: Vec<u128>,
     persistent_enrichments: Vec<Enrichment>,
@@ -131,7 +131,7 @@ impl Population {
             Family::Sinkhole => Profile::Iot,
             _ => Profile::Scanners,
         };
-        let sources = Sources::new(pool, profile, ipv6_per_mille)?;
+        let sources = AddressSpace::new(pool, profile, ipv6_per_mille)?;
         let mut rng = Rng::stream(spec.seed, 0xFEED_0001);
         let weights: Vec<f64> = (0..spec.days).map(|_| 0.9 + 0.2 * rng.f64()).collect();
         let day_rows = apportion(spec.rows, &weights);
@@ -169,7 +169,7 @@ impl Population {
                     (_, Some(p6)) if v6 => IpAddr::V6(Ipv6Addr::from(p6.source(&mut rng))),
                     (Some(p4), _) => IpAddr::V4(Ipv4Addr::from(p4.source(&mut rng))),
                     (None, Some(p6)) => IpAddr::V6(Ipv6Addr::from(p6.source(&mut rng))),
-                    (None, None) => unreachable!("Sources::new keeps at least one pool"),
+                    (None, None) => unreachable!("AddressSpace::new keeps at least one pool"),
                 };
                 (ip, info.enrich(ip))
             })

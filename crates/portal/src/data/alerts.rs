@@ -3,14 +3,18 @@
 //! not move, so a cached list would hide new alerts. The sources an alert names are shown as
 //! `Disclosure::for_viewer` says for the alert's label (`docs/anonymisation.md`).
 
-use super::Sources;
+use super::DataAccess;
 use crate::error::PortalError;
 use greenwatch_model::access::Viewer;
 use greenwatch_model::alert::{Alert, AlertPage, AlertQuery};
 use greenwatch_model::anonymise::alert_as_seen;
 
 /// The newest `limit` alerts `viewer` may see, newest first.
-pub fn alerts(sources: &Sources, viewer: &Viewer, limit: usize) -> Result<Vec<Alert>, PortalError> {
+pub fn alerts(
+    sources: &DataAccess,
+    viewer: &Viewer,
+    limit: usize,
+) -> Result<Vec<Alert>, PortalError> {
     Ok(sources
         .store
         .alerts(viewer, limit)?
@@ -23,7 +27,7 @@ pub fn alerts(sources: &Sources, viewer: &Viewer, limit: usize) -> Result<Vec<Al
 /// and only the page's alerts anonymised, so a list costs the same however many alerts are
 /// stored.
 pub fn alert_page(
-    sources: &Sources,
+    sources: &DataAccess,
     viewer: &Viewer,
     query: &AlertQuery,
 ) -> Result<AlertPage, PortalError> {
@@ -38,7 +42,7 @@ pub fn alert_page(
 
 /// Alert `id`, or `None` when it does not exist or `viewer` may not see it (the two must look
 /// the same to the viewer).
-pub fn alert(sources: &Sources, viewer: &Viewer, id: i64) -> Result<Option<Alert>, PortalError> {
+pub fn alert(sources: &DataAccess, viewer: &Viewer, id: i64) -> Result<Option<Alert>, PortalError> {
     Ok(sources
         .store
         .alert(viewer, id)?

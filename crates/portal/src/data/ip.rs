@@ -11,7 +11,7 @@
 //! source. So typing a real address reveals nothing of data the viewer sees anonymised, and
 //! typing an image shows exactly what pages already show of that image.
 
-use super::Sources;
+use super::DataAccess;
 use crate::countries;
 use crate::error::PortalError;
 use crate::range::{Window, WindowQuery};
@@ -126,7 +126,7 @@ pub struct IpReport {
 /// The window of an IP page: the one asked for (at most [`IP_WINDOW_MAX_SECS`]), else the
 /// last 31 days of the flows and risk events the viewer may see.
 pub fn ip_window(
-    sources: &Sources,
+    sources: &DataAccess,
     viewer: &Viewer,
     query: &WindowQuery,
 ) -> Result<Option<Window>, PortalError> {
@@ -185,7 +185,7 @@ struct FlowTally {
 }
 
 impl FlowTally {
-    fn add(&mut self, sources: &Sources, origin: &FlowOrigin, f: &FlowTuple) {
+    fn add(&mut self, sources: &DataAccess, origin: &FlowOrigin, f: &FlowTuple) {
         if self.first.is_none() {
             self.first = Some(f.bucket);
             self.asn = f.src_asn;
@@ -287,7 +287,7 @@ impl Target {
 
 /// The IP page of `ip` over `window` as `viewer` may see it.
 pub fn ip_report(
-    sources: &Sources,
+    sources: &DataAccess,
     viewer: &Viewer,
     ip: IpAddr,
     window: Option<Window>,
@@ -414,7 +414,7 @@ pub fn ip_report(
     Ok(report)
 }
 
-fn network(sources: &Sources, ip: IpAddr) -> Network {
+fn network(sources: &DataAccess, ip: IpAddr) -> Network {
     let Some(snapshot) = sources.netdb.snapshots().last() else {
         return Network {
             asn: None,
@@ -449,7 +449,7 @@ pub struct AlertNaming {
 /// viewer sees them (anonymised where the alert's label says so): read on every request,
 /// like every alert list.
 pub fn alerts_naming(
-    sources: &Sources,
+    sources: &DataAccess,
     viewer: &Viewer,
     ip: IpAddr,
 ) -> Result<Vec<AlertNaming>, PortalError> {

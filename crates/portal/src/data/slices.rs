@@ -4,7 +4,8 @@
 //! once at the end, `tally`); the ASN slice adds the AS's hosts of each risk.
 
 use super::{
-    country_rows, tally, window_scope, ClassSeries, CountryRow, PortKey, Sources, Totals, TOP_PORTS,
+    country_rows, tally, window_scope, ClassSeries, CountryRow, DataAccess, PortKey, Totals,
+    TOP_PORTS,
 };
 use crate::error::PortalError;
 use crate::range::Window;
@@ -108,7 +109,7 @@ pub struct SliceReport {
 
 /// The report of `slice` over `window` (`None`: nothing stored) as `viewer` may see it.
 pub fn slice(
-    sources: &Sources,
+    sources: &DataAccess,
     viewer: &Viewer,
     slice: Slice,
     window: Option<Window>,
@@ -264,7 +265,7 @@ pub fn slice(
 /// The AS's row of every risk with data, latest month (rows under the publication threshold
 /// are not shown, as in the ASN ranking).
 fn asn_risks(
-    sources: &Sources,
+    sources: &DataAccess,
     risk_tables: &[MetricTable],
     asn: u32,
 ) -> Result<Vec<AsnRisk>, PortalError> {
@@ -296,7 +297,7 @@ fn asn_risks(
 /// The scans of a window ranked `by` port (the ports index) or source AS (the AS index), by
 /// packets, the top [`PORT_INDEX_ROWS`] (`by` is [`TopBy::Port`] or [`TopBy::Asn`]).
 pub fn scan_index(
-    sources: &Sources,
+    sources: &DataAccess,
     viewer: &Viewer,
     window: Option<Window>,
     by: TopBy,

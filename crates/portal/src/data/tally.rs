@@ -356,7 +356,7 @@ pub(crate) fn ranked<K: Ord + Copy>(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::data::{self, Overview, Sources};
+    use crate::data::{self, DataAccess, Overview};
     use crate::range::Window;
     use greenwatch_feeds::Catalogue;
     use greenwatch_generate::{generate, SourcePool, TrafficSpec};
@@ -534,8 +534,8 @@ pub(crate) mod tests {
             }
         }
 
-        fn sources(&self) -> Sources<'_> {
-            Sources {
+        fn sources(&self) -> DataAccess<'_> {
+            DataAccess {
                 store: &*self.store,
                 netdb: &self.netdb,
                 catalogue: &self.catalogue,

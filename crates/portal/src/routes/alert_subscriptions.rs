@@ -5,7 +5,7 @@
 //! and every change is audited by the store in the same transaction. A subscription receives
 //! only what its organisation's members may see (`greenwatch_alert::deliver_subscription`).
 
-use super::account::{now, refused, shown, to_login, when, Member, Outcome};
+use super::account::{now, shown, to_login, when, Member, Outcome};
 use crate::auth::SessionCsrf;
 use crate::error::{PageError, PortalError};
 use crate::views::{render, Layout, Nav};
@@ -14,16 +14,8 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
-use greenwatch_alert::{check_internet_destination, valid_address, DestinationError};
+use greenwatch_alert::{subscribe, SubscribeError};
 use greenwatch_model::alert::{NewSubscription, Severity, SubscriptionChannel};
-
-/// Subscriptions one organisation may have: each is a delivery every round, so their number
-/// bounds the work one organisation puts on the delivery loop.
-const SUBSCRIPTIONS_PER_ORGANISATION: usize = 32;
-/// Longest webhook URL accepted.
-const MAX_URL: usize = 2000;
-/// Most recipients of one e-mail subscription.
-const MAX_RECIPIENTS: usize = 20;
 
 struct SubscriptionRow {
     id: i64,
@@ -131,17 +123,12 @@ pub struct SubscribeForm {
 }
 
 impl SubscribeForm {
-    /// The channel the form asks for; a webhook gets a new random secret.
+    /// The channel the form asks for (checked by [`subscribe`]); a webhook gets a new random
+    /// secret.
     fn channel(&self) -> Result<SubscriptionChannel, PortalError> {
         match self.channel.as_str() {
             "webhook" => {
                 let url = self.url.trim();
-                let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
-                if !scheme_ok || url.len() > MAX_URL || url.chars().any(char::is_whitespace) {
-                    return Err(PortalError::BadRequest(format!(
-                        "A webhook needs an http:// or https:// URL of at most {MAX_URL} characters."
-                    )));
-                }
                 let secret = greenwatch_auth::new_secret()
                     .map_err(|e| PortalError::Internal(e.to_string()))?;
                 Ok(SubscriptionChannel::Webhook {
@@ -156,38 +143,12 @@ impl SubscribeForm {
                     .filter(|a| !a.is_empty())
                     .map(str::to_string)
                     .collect();
-                if to.is_empty() || to.len() > MAX_RECIPIENTS {
-                    return Err(PortalError::BadRequest(format!(
-                        "E-mail needs 1 to {MAX_RECIPIENTS} recipients."
-                    )));
-                }
-                if let Some(bad) = to.iter().find(|a| !valid_address(a)) {
-                    return Err(PortalError::BadRequest(format!(
-                        "{bad:?} is not an e-mail address."
-                    )));
-                }
                 Ok(SubscriptionChannel::Email { to })
             }
             _ => Err(PortalError::BadRequest(
                 "Choose a webhook or e-mail.".into(),
             )),
         }
-    }
-}
-
-/// `channel`, or a refusal when it is a webhook whose host is internal now. A host that does
-/// not resolve yet is accepted: every POST checks the destination again.
-async fn refuse_internal(channel: SubscriptionChannel) -> Result<SubscriptionChannel, PortalError> {
-    let SubscriptionChannel::Webhook { url, .. } = &channel else {
-        return Ok(channel);
-    };
-    let url = url.clone();
-    let checked = tokio::task::spawn_blocking(move || check_internet_destination(&url))
-        .await
-        .map_err(|e| PortalError::Internal(format!("checking a webhook URL: {e}")))?;
-    match checked {
-        Ok(()) | Err(DestinationError::Unresolved { .. }) => Ok(channel),
-        Err(e) => Err(PortalError::BadRequest(e.to_string())),
     }
 }
 
@@ -200,11 +161,7 @@ pub async fn create(
     Form(form): Form<SubscribeForm>,
 ) -> Result<Response, PageError> {
     let member = manager(Some(Member::posting(visitor, csrf, &form.csrf)?))?;
-    let channel = match form.channel() {
-        Ok(channel) if !state.webhooks_to_internal() => refuse_internal(channel).await,
-        other => other,
-    };
-    let made = match (channel, form.min_severity.parse::<Severity>()) {
+    let made = match (form.channel(), form.min_severity.parse::<Severity>()) {
         (Ok(channel), Ok(min_severity)) => Ok(NewSubscription {
             org: member.org.clone(),
             channel,
@@ -217,17 +174,13 @@ pub async fn create(
     };
     let outcome = match made {
         Ok(new) => {
+            let to_internal = state.webhooks_to_internal();
             let stored = state
                 .write(move |store| {
-                    let made = store.subscriptions(Some(&new.org))?.len();
-                    if made >= SUBSCRIPTIONS_PER_ORGANISATION {
-                        return Err(PortalError::BadRequest(format!(
-                            "{} has {made} subscriptions, the most one organisation may have; \
-                             remove one first",
-                            new.org
-                        )));
-                    }
-                    store.subscribe(&new).map_err(refused)
+                    subscribe(store, &new, to_internal).map_err(|e| match e {
+                        SubscribeError::Refused(reason) => PortalError::BadRequest(reason),
+                        SubscribeError::Store(e) => e.into(),
+                    })
                 })
                 .await;
             stored.map(|s| {

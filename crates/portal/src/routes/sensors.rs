@@ -21,13 +21,12 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form, Json};
 use greenwatch_auth::{new_secret, secret_hash};
 use greenwatch_model::access::{may_administer, AdminAction, Tlp, Viewer};
-use greenwatch_model::sensor::{AddressBlock, Sensor, SensorRef};
+use greenwatch_model::sensor::{AddressBlock, SensorRef};
+use greenwatch_sensor::registration::{
+    register_sensor, OutsideConstituency, Registrar, RegistrationError, SENSORS_PER_ORGANISATION,
+};
 use greenwatch_store::NewSensor;
 use std::sync::Arc;
-
-/// Sensors one organisation may register through the portal (the operator's CLI is not
-/// bounded): every sensor is a token, a row on every sensor page and comparison.
-const SENSORS_PER_ORGANISATION: usize = 256;
 
 async fn list(state: &AppState, viewer: Viewer) -> Result<Vec<SensorView>, PortalError> {
     state.read(move |s| sensor_data::sensors(s, &viewer)).await
@@ -221,7 +220,6 @@ fn may_register(member: &Member, org: &str, outside: bool) -> bool {
 /// The sensor a registration form describes, for `org`.
 fn new_sensor(form: &RegisterForm, org: String, token: &str) -> Result<NewSensor, PortalError> {
     let name = form.name.trim().to_string();
-    Sensor::check_name(&name).map_err(PortalError::BadRequest)?;
     let address_block: AddressBlock = form.block.trim().parse().map_err(PortalError::BadRequest)?;
     let tlp: Tlp = form.tlp.parse().map_err(PortalError::BadRequest)?;
     Ok(NewSensor {
@@ -236,7 +234,7 @@ fn new_sensor(form: &RegisterForm, org: String, token: &str) -> Result<NewSensor
 
 /// Registers the sensor `form` describes for `member` (for the organisation asked when the
 /// member may register for it, else the member's own); the token's secret is `token`.
-async fn register_sensor(
+async fn register_for(
     state: &AppState,
     member: &Member,
     form: &RegisterForm,
@@ -251,44 +249,32 @@ async fn register_sensor(
         member.org.clone()
     };
     let sensor = new_sensor(form, org, token)?;
+    if !may_register(member, &sensor.org, false) {
+        let action = AdminAction::RegisterSensor {
+            org: &sensor.org,
+            outside_constituency: false,
+        };
+        return Err(PortalError::BadRequest(format!("You may not {action}.")));
+    }
+    // Outside the constituency only the operator registers a block.
+    let registrar = Registrar {
+        outside: if may_register(member, &sensor.org, true) {
+            OutsideConstituency::Allowed
+        } else {
+            OutsideConstituency::Refused
+        },
+        limit: Some(SENSORS_PER_ORGANISATION),
+    };
     let login = member.login.clone();
-    let (actor_org, actor_role) = (member.org.clone(), member.role);
     state
         .write(move |store| {
-            let registered = store
-                .sensors()?
-                .iter()
-                .filter(|s| s.org == sensor.org)
-                .count();
-            if registered >= SENSORS_PER_ORGANISATION {
-                return Err(PortalError::BadRequest(format!(
-                    "{} has {registered} sensors, the most one organisation may \
-                     register here; revoke unused ones or ask the operator",
-                    sensor.org
-                )));
-            }
-            // Outside the constituency only the operator registers a block.
-            let admitted = store
-                .constituency(&sensor.org)?
-                .admit(&sensor.org, sensor.address_block);
-            let action = AdminAction::RegisterSensor {
-                org: &sensor.org,
-                outside_constituency: admitted.is_err(),
-            };
-            if !may_administer(&actor_org, actor_role, &action) {
-                return Err(PortalError::BadRequest(
-                    admitted
-                        .err()
-                        .unwrap_or_else(|| format!("You may not {action}.")),
-                ));
-            }
-            store
-                .register_sensor(&sensor, &login, now())
-                .map_err(refused)?;
-            Ok(SensorRef::new(sensor.org, sensor.name))
+            register_sensor(store, &sensor, registrar, &login, now()).map_err(|e| match e {
+                RegistrationError::Store(e) => PortalError::from(e),
+                refused => PortalError::BadRequest(refused.to_string()),
+            })?;
+            Ok(SensorRef::new(sensor.org, sensor.name).to_string())
         })
         .await
-        .map(|sensor| sensor.to_string())
 }
 
 /// Revokes the token of `sensor` for `member`; a sensor the member may not revoke answers
@@ -322,7 +308,7 @@ pub async fn register(
 ) -> Result<Response, PageError> {
     let member = Member::posting(visitor.clone(), csrf, &form.csrf)?;
     let token = new_secret().map_err(|e| PortalError::Internal(e.to_string()))?;
-    let done = register_sensor(&state, &member, &form, &token)
+    let done = register_for(&state, &member, &form, &token)
         .await
         .map(|_| Outcome {
             notice: Some(format!("Sensor {} registered.", form.name.trim())),
@@ -365,7 +351,7 @@ pub async fn api_register(
 ) -> Result<Response, ApiError> {
     let member = Member::calling_api(visitor, csrf, &headers)?;
     let token = new_secret().map_err(|e| PortalError::Internal(e.to_string()))?;
-    let sensor = register_sensor(&state, &member, &form, &token).await?;
+    let sensor = register_for(&state, &member, &form, &token).await?;
     Ok((
         axum::http::StatusCode::CREATED,
         Json(serde_json::json!({ "sensor": sensor, "token": token })),
