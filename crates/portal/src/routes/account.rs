@@ -7,6 +7,7 @@
 //! record it in the same transaction). Refused input (a weak password, a missing name) is
 //! shown on the page with a 400, never a 500.
 
+use super::forms::{anyone, post, refused, shown, CsrfOnly, Member, Outcome};
 use crate::auth::{SessionCsrf, SESSION_COOKIE};
 use crate::error::{PageError, PortalError};
 use crate::views::{render, Layout};
@@ -14,19 +15,15 @@ use crate::visitor::ClientAddress;
 use crate::{AppState, Visitor};
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
-use greenwatch_auth::{
-    check_password, hash_password, new_secret, secret_hash, tokens_match, AuthError,
-};
-use greenwatch_model::access::{Role, Viewer};
+use greenwatch_auth::{check_password, hash_password, new_secret, secret_hash, AuthError};
 use greenwatch_model::account::{
     parse_token_lifetime, token_expiry, NewApiToken, TokenScope, TokensOnNewPassword,
     TOKEN_DEFAULT_LIFETIME_DAYS,
 };
 use greenwatch_model::Timestamp;
-use greenwatch_store::StoreError;
 
 pub(crate) fn now() -> Timestamp {
     Timestamp(chrono::Utc::now().timestamp_micros())
@@ -37,104 +34,10 @@ pub(super) fn when(t: Timestamp) -> String {
     t.to_datetime().format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-/// A store refusal (duplicate, unknown reference, invalid slug) is the client's mistake: 400
-/// with the store's reason. Anything else stays an internal error.
-pub(super) fn refused(e: StoreError) -> PortalError {
-    match e {
-        StoreError::Conflict(reason) => PortalError::BadRequest(reason),
-        other => other.into(),
-    }
-}
-
 pub(super) fn auth_failure(e: AuthError) -> PortalError {
     match e {
         AuthError::WeakPassword => PortalError::BadRequest(e.to_string()),
         other => PortalError::Internal(other.to_string()),
-    }
-}
-
-/// The logged-in user of a browser session.
-pub(super) struct Member {
-    pub visitor: Visitor,
-    pub login: String,
-    pub org: String,
-    pub role: Role,
-    /// The session's CSRF token, for the page's forms.
-    pub csrf: String,
-}
-
-impl Member {
-    /// The session's user, or `None` for the public and for API tokens (no session).
-    pub fn of(visitor: Visitor, csrf: Option<Extension<SessionCsrf>>) -> Option<Member> {
-        let Extension(SessionCsrf(csrf)) = csrf?;
-        let login = visitor.name.clone()?;
-        let Viewer::User { org, role } = visitor.viewer.clone() else {
-            return None;
-        };
-        Some(Member {
-            visitor,
-            login,
-            org,
-            role,
-            csrf,
-        })
-    }
-
-    /// The member behind a POST whose form echoed `given`: 403 without a session or with a
-    /// token that is not the session's.
-    pub fn posting(
-        visitor: Visitor,
-        csrf: Option<Extension<SessionCsrf>>,
-        given: &str,
-    ) -> Result<Member, PortalError> {
-        match Member::of(visitor, csrf) {
-            Some(member) if tokens_match(&member.csrf, given) => Ok(member),
-            _ => Err(PortalError::Forbidden(
-                "The form did not come from this session; reload the page and try again.".into(),
-            )),
-        }
-    }
-}
-
-impl Member {
-    /// The user behind a JSON API write: an API token's user (its scope was checked by
-    /// [`crate::auth::scope_needed`]), or a browser session that sent its CSRF token as
-    /// `X-CSRF-Token`; 401 for the public.
-    pub fn calling_api(
-        visitor: Visitor,
-        csrf: Option<Extension<SessionCsrf>>,
-        headers: &axum::http::HeaderMap,
-    ) -> Result<Member, PortalError> {
-        let session = csrf.is_some();
-        if let Some(Extension(SessionCsrf(expected))) = &csrf {
-            let given = headers
-                .get("x-csrf-token")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            if !tokens_match(expected, given) {
-                return Err(PortalError::Forbidden(
-                    "A browser session must send its CSRF token as X-CSRF-Token.".into(),
-                ));
-            }
-        }
-        let (Some(login), Viewer::User { org, role }) =
-            (visitor.name.clone(), visitor.viewer.clone())
-        else {
-            return Err(PortalError::Unauthorized(
-                "Send an API token (Authorization: Bearer …) to change anything.".into(),
-            ));
-        };
-        Ok(Member {
-            csrf: if session {
-                visitor.csrf.clone().unwrap_or_default()
-            } else {
-                String::new()
-            },
-            visitor,
-            login,
-            org,
-            role,
-        })
     }
 }
 
@@ -174,37 +77,6 @@ struct AccountPage {
 #[template(path = "password-changed.html")]
 struct PasswordChangedPage {
     layout: Layout,
-}
-
-/// What a POST did, for the page that answers it.
-#[derive(Default)]
-pub(super) struct Outcome {
-    pub notice: Option<String>,
-    pub error: Option<String>,
-    /// Something created whose secret is shown once: (name, secret).
-    pub created: Option<(String, String)>,
-}
-
-impl Outcome {
-    /// The status of the page showing it: 400 when the POST was refused.
-    pub fn status(&self) -> StatusCode {
-        if self.error.is_some() {
-            StatusCode::BAD_REQUEST
-        } else {
-            StatusCode::OK
-        }
-    }
-}
-
-/// A refusal (400) becomes an outcome showing its reason on the page; other errors stay errors.
-pub(super) fn shown(done: Result<Outcome, PortalError>) -> Result<Outcome, PortalError> {
-    match done {
-        Err(PortalError::BadRequest(reason)) => Ok(Outcome {
-            error: Some(reason),
-            ..Outcome::default()
-        }),
-        other => other,
-    }
 }
 
 async fn account_page(
@@ -413,42 +285,34 @@ pub async fn create_token(
     csrf: Option<Extension<SessionCsrf>>,
     Form(form): Form<TokenForm>,
 ) -> Result<Response, PageError> {
-    let member = Member::posting(visitor, csrf, &form.csrf)?;
-    let at = now();
-    let done = match form.token(at) {
-        Err(e) => Err(e),
-        Ok(token) => {
-            let secret = new_secret().map_err(|e| PortalError::Internal(e.to_string()))?;
-            let (login, hash, asked) = (member.login.clone(), secret_hash(&secret), token.clone());
-            state
-                .write(move |store| {
-                    let user = store.user_by_login(&login)?.ok_or_else(|| {
-                        PortalError::Forbidden("This account no longer exists.".into())
-                    })?;
-                    store
-                        .create_token(user.id, &asked, &hash, &login, at)
-                        .map_err(refused)
-                })
-                .await
-                .map(|_| Outcome {
-                    notice: Some(format!(
-                        "Token “{}” created with scopes {}, expiring {}.",
-                        token.name,
-                        TokenScope::list(&token.scopes),
-                        token.expires_at.map_or_else(|| "never".into(), when)
-                    )),
-                    created: Some((token.name, secret)),
-                    ..Outcome::default()
-                })
-        }
+    let change = async |member: &Member| {
+        let at = now();
+        let token = form.token(at)?;
+        let secret = new_secret().map_err(|e| PortalError::Internal(e.to_string()))?;
+        let (login, hash, asked) = (member.login.clone(), secret_hash(&secret), token.clone());
+        state
+            .write(move |store| {
+                let user = store.user_by_login(&login)?.ok_or_else(|| {
+                    PortalError::Forbidden("This account no longer exists.".into())
+                })?;
+                store
+                    .create_token(user.id, &asked, &hash, &login, at)
+                    .map_err(refused)
+            })
+            .await?;
+        Ok(Outcome {
+            notice: Some(format!(
+                "Token “{}” created with scopes {}, expiring {}.",
+                token.name,
+                TokenScope::list(&token.scopes),
+                token.expires_at.map_or_else(|| "never".into(), when)
+            )),
+            created: Some((token.name, secret)),
+            ..Outcome::default()
+        })
     };
-    account_page(&state, member, shown(done)?).await
-}
-
-#[derive(serde::Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    pub(super) csrf: String,
+    let page = async |member, outcome| account_page(&state, member, outcome).await;
+    post(visitor, csrf, &form.csrf, anyone, change, page).await
 }
 
 pub async fn revoke_token(
@@ -458,30 +322,29 @@ pub async fn revoke_token(
     Path(id): Path<i64>,
     Form(form): Form<CsrfOnly>,
 ) -> Result<Response, PageError> {
-    let member = Member::posting(visitor, csrf, &form.csrf)?;
-    let login = member.login.clone();
-    let done = state
-        .write(move |store| {
-            let user = store
-                .user_by_login(&login)?
-                .ok_or_else(|| PortalError::Forbidden("This account no longer exists.".into()))?;
-            // Own tokens only: someone else's token answers as if it did not exist.
-            let owned = store.tokens(user.id)?.into_iter().find(|t| t.id == id);
-            match owned {
-                None => Err(PortalError::BadRequest(format!("You have no token {id}."))),
-                Some(t) if t.revoked => Err(PortalError::BadRequest(format!(
-                    "Token “{}” is already revoked.",
-                    t.name
-                ))),
-                Some(t) => {
-                    store.revoke_token(id, &login, now()).map_err(refused)?;
-                    Ok(Outcome {
-                        notice: Some(format!("Token “{}” revoked.", t.name)),
-                        ..Outcome::default()
-                    })
+    let change = async |member: &Member| {
+        let login = member.login.clone();
+        state
+            .write(move |store| {
+                let user = store.user_by_login(&login)?.ok_or_else(|| {
+                    PortalError::Forbidden("This account no longer exists.".into())
+                })?;
+                // Own tokens only: someone else's token answers as if it did not exist.
+                let owned = store.tokens(user.id)?.into_iter().find(|t| t.id == id);
+                match owned {
+                    None => Err(PortalError::BadRequest(format!("You have no token {id}."))),
+                    Some(t) if t.revoked => Err(PortalError::BadRequest(format!(
+                        "Token “{}” is already revoked.",
+                        t.name
+                    ))),
+                    Some(t) => {
+                        store.revoke_token(id, &login, now()).map_err(refused)?;
+                        Ok(Outcome::notice(format!("Token “{}” revoked.", t.name)))
+                    }
                 }
-            }
-        })
-        .await;
-    account_page(&state, member, shown(done)?).await
+            })
+            .await
+    };
+    let page = async |member, outcome| account_page(&state, member, outcome).await;
+    post(visitor, csrf, &form.csrf, anyone, change, page).await
 }

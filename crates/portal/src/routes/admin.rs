@@ -11,7 +11,8 @@
 //! every form carries the session's CSRF token, every write is audited with the admin's login
 //! as actor, and refused input is shown on the page with a 400.
 
-use super::account::{auth_failure, now, refused, shown, to_login, when, Member, Outcome};
+use super::account::{auth_failure, now, to_login, when};
+use super::forms::{post, refused, Member, Outcome};
 use crate::auth::SessionCsrf;
 use crate::error::{PageError, PortalError};
 use crate::views::{render, Layout};
@@ -149,17 +150,12 @@ fn has_admin(users: &[User], org: &str) -> bool {
     users.iter().any(|u| u.org == org && u.role == Role::Admin)
 }
 
-/// The admin behind a POST: 403 for other roles, the public and a wrong CSRF token.
-fn posting_admin(
-    visitor: Visitor,
-    csrf: Option<Extension<SessionCsrf>>,
-    given: &str,
-) -> Result<Member, PortalError> {
-    let member = Member::posting(visitor, csrf, given)?;
+/// Admins post the admin forms; other roles get a 403.
+fn an_admin(member: &Member) -> Result<(), PortalError> {
     if member.role != Role::Admin {
         return Err(forbidden());
     }
-    Ok(member)
+    Ok(())
 }
 
 async fn admin_page(
@@ -289,29 +285,30 @@ pub async fn create_org(
     csrf: Option<Extension<SessionCsrf>>,
     Form(form): Form<OrgForm>,
 ) -> Result<Response, PageError> {
-    let member = posting_admin(visitor, csrf, &form.csrf)?;
-    permit(&member, &AdminAction::CreateOrganisation)?;
-    let org = Organisation {
-        slug: form.slug.trim().to_string(),
-        name: form.name.trim().to_string(),
-        created_at: now(),
+    let admit = |member: &Member| {
+        an_admin(member)?;
+        permit(member, &AdminAction::CreateOrganisation)
     };
-    let done = if org.name.is_empty() || org.name.chars().count() > 200 {
-        Err(PortalError::BadRequest(
-            "An organisation needs a name of 1 to 200 characters.".into(),
-        ))
-    } else {
+    let change = async |member: &Member| {
+        let org = Organisation {
+            slug: form.slug.trim().to_string(),
+            name: form.name.trim().to_string(),
+            created_at: now(),
+        };
+        if org.name.is_empty() || org.name.chars().count() > 200 {
+            return Err(PortalError::BadRequest(
+                "An organisation needs a name of 1 to 200 characters.".into(),
+            ));
+        }
         let actor = member.login.clone();
         let notice = format!("Organisation {} ({}) added.", org.slug, org.name);
         state
             .write(move |store| store.create_org(&org, &actor).map_err(refused))
-            .await
-            .map(|()| Outcome {
-                notice: Some(notice),
-                ..Outcome::default()
-            })
+            .await?;
+        Ok(Outcome::notice(notice))
     };
-    admin_page(&state, member, shown(done)?).await
+    let page = async |member, outcome| admin_page(&state, member, outcome).await;
+    post(visitor, csrf, &form.csrf, admit, change, page).await
 }
 
 #[derive(serde::Deserialize)]
@@ -332,37 +329,35 @@ pub async fn set_networks(
     Path(slug): Path<String>,
     Form(form): Form<NetworksForm>,
 ) -> Result<Response, PageError> {
-    let member = posting_admin(visitor, csrf, &form.csrf)?;
-    permit(&member, &AdminAction::SetConstituency { org: &slug })?;
-    let parsed: Result<Vec<AddressBlock>, String> = form
-        .networks
-        .split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|t| !t.is_empty())
-        .map(str::parse)
-        .collect();
-    let done = match parsed {
-        Err(e) => Err(PortalError::BadRequest(e)),
-        Ok(networks) => {
-            let actor = member.login.clone();
-            let notice = format!(
-                "The constituency of {slug} has {} networks.",
-                networks.len()
-            );
-            let constituency = Constituency { networks };
-            state
-                .write(move |store| {
-                    store
-                        .set_constituency(&slug, &constituency, &actor, now())
-                        .map_err(refused)
-                })
-                .await
-                .map(|()| Outcome {
-                    notice: Some(notice),
-                    ..Outcome::default()
-                })
-        }
+    let admit = |member: &Member| {
+        an_admin(member)?;
+        permit(member, &AdminAction::SetConstituency { org: &slug })
     };
-    admin_page(&state, member, shown(done)?).await
+    let change = async |member: &Member| {
+        let networks = form
+            .networks
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|t| !t.is_empty())
+            .map(str::parse)
+            .collect::<Result<Vec<AddressBlock>, String>>()
+            .map_err(PortalError::BadRequest)?;
+        let actor = member.login.clone();
+        let notice = format!(
+            "The constituency of {slug} has {} networks.",
+            networks.len()
+        );
+        let (org, constituency) = (slug.clone(), Constituency { networks });
+        state
+            .write(move |store| {
+                store
+                    .set_constituency(&org, &constituency, &actor, now())
+                    .map_err(refused)
+            })
+            .await?;
+        Ok(Outcome::notice(notice))
+    };
+    let page = async |member, outcome| admin_page(&state, member, outcome).await;
+    post(visitor, csrf, &form.csrf, admit, change, page).await
 }
 
 #[derive(serde::Deserialize)]
@@ -383,22 +378,22 @@ pub async fn create_user(
     csrf: Option<Extension<SessionCsrf>>,
     Form(form): Form<UserForm>,
 ) -> Result<Response, PageError> {
-    let member = posting_admin(visitor, csrf, &form.csrf)?;
-    let org = form.org.trim().to_string();
-    let asked = org.clone();
-    let org_has_admin = state
-        .read(move |s| Ok(has_admin(&s.store.users()?, &asked)))
-        .await?;
-    permit(
-        &member,
-        &AdminAction::CreateUser {
-            org: &org,
-            org_has_admin,
-        },
-    )?;
-    let login = form.login.trim().to_string();
-    let role: Option<Role> = form.role.parse().ok();
-    let done = match role {
+    let change = async |member: &Member| {
+        let org = form.org.trim().to_string();
+        let asked = org.clone();
+        let org_has_admin = state
+            .read(move |s| Ok(has_admin(&s.store.users()?, &asked)))
+            .await?;
+        permit(
+            member,
+            &AdminAction::CreateUser {
+                org: &org,
+                org_has_admin,
+            },
+        )?;
+        let login = form.login.trim().to_string();
+        let role: Option<Role> = form.role.parse().ok();
+        match role {
         _ if login.is_empty()
             || login.chars().count() > 254
             || login.contains(char::is_whitespace) =>
@@ -412,9 +407,11 @@ pub async fn create_user(
             "Unknown role {:?}: member, analyst or admin.",
             form.role
         ))),
-        Some(role) => create(&state, &member, login, org, role).await,
+            Some(role) => create(&state, member, login, org, role).await,
+        }
     };
-    admin_page(&state, member, shown(done)?).await
+    let page = async |member, outcome| admin_page(&state, member, outcome).await;
+    post(visitor, csrf, &form.csrf, an_admin, change, page).await
 }
 
 /// A new generated password and its argon2id hash (computed off the async threads).
@@ -510,10 +507,7 @@ async fn change_user(
             } else {
                 "enabled again"
             };
-            Ok(Outcome {
-                notice: Some(format!("User {} {what}.", user.login)),
-                ..Outcome::default()
-            })
+            Ok(Outcome::notice(format!("User {} {what}.", user.login)))
         }
         UserChange::ResetPassword => {
             let (password, hash) = generated_password().await?;
@@ -546,13 +540,19 @@ pub async fn change_user_button(
     Path((id, change)): Path<(i64, String)>,
     Form(form): Form<ButtonForm>,
 ) -> Result<Response, PageError> {
-    let member = posting_admin(visitor, csrf, &form.csrf)?;
-    let change = match change.as_str() {
+    let admit = |member: &Member| {
+        an_admin(member)?;
+        match change.as_str() {
+            "disable" | "enable" | "password" => Ok(()),
+            other => Err(PortalError::NotFound(format!("No user action {other:?}."))),
+        }
+    };
+    let what = match change.as_str() {
         "disable" => UserChange::Disable,
         "enable" => UserChange::Enable,
-        "password" => UserChange::ResetPassword,
-        other => return Err(PortalError::NotFound(format!("No user action {other:?}.")).into()),
+        _ => UserChange::ResetPassword,
     };
-    let done = change_user(&state, &member, id, change).await;
-    admin_page(&state, member, shown(done)?).await
+    let change_it = async |member: &Member| change_user(&state, member, id, what).await;
+    let page = async |member, outcome| admin_page(&state, member, outcome).await;
+    post(visitor, csrf, &form.csrf, admit, change_it, page).await
 }

@@ -5,7 +5,8 @@
 //! and every change is audited by the store in the same transaction. A subscription receives
 //! only what its organisation's members may see (`greenwatch_alert::deliver_subscription`).
 
-use super::account::{now, shown, to_login, when, Member, Outcome};
+use super::account::{now, to_login, when};
+use super::forms::{contributor, post, Member, Outcome};
 use crate::auth::SessionCsrf;
 use crate::error::{PageError, PortalError};
 use crate::views::{render, Layout, Nav};
@@ -43,17 +44,15 @@ struct SubscriptionsPage {
 /// The member managing subscriptions: analysts and admins of an organisation; the public is
 /// sent to log in, members and API tokens are refused.
 fn manager(member: Option<Member>) -> Result<Member, PortalError> {
-    match member {
-        Some(m) if m.role.may_contribute() => Ok(m),
-        Some(m) => Err(PortalError::Forbidden(format!(
-            "Managing alert subscriptions needs the analyst or admin role; {} is a {}.",
-            m.login,
-            m.role.as_str()
-        ))),
-        None => Err(PortalError::Unauthorized(
-            "Log in to manage alert subscriptions.".into(),
-        )),
-    }
+    let member = member
+        .ok_or_else(|| PortalError::Unauthorized("Log in to manage alert subscriptions.".into()))?;
+    may_manage(&member)?;
+    Ok(member)
+}
+
+/// Analysts and admins manage their organisation's subscriptions.
+fn may_manage(member: &Member) -> Result<(), PortalError> {
+    contributor(member, "Managing alert subscriptions")
 }
 
 async fn subscriptions_page(
@@ -160,45 +159,38 @@ pub async fn create(
     csrf: Option<Extension<SessionCsrf>>,
     Form(form): Form<SubscribeForm>,
 ) -> Result<Response, PageError> {
-    let member = manager(Some(Member::posting(visitor, csrf, &form.csrf)?))?;
-    let made = match (form.channel(), form.min_severity.parse::<Severity>()) {
-        (Ok(channel), Ok(min_severity)) => Ok(NewSubscription {
+    let change = async |member: &Member| {
+        let new = NewSubscription {
             org: member.org.clone(),
-            channel,
-            min_severity,
+            channel: form.channel()?,
+            min_severity: form
+                .min_severity
+                .parse::<Severity>()
+                .map_err(PortalError::BadRequest)?,
             created_by: member.login.clone(),
             created_at: now(),
-        }),
-        (Err(e), _) => Err(e),
-        (_, Err(e)) => Err(PortalError::BadRequest(e)),
-    };
-    let outcome = match made {
-        Ok(new) => {
-            let to_internal = state.webhooks_to_internal();
-            let stored = state
-                .write(move |store| {
-                    subscribe(store, &new, to_internal).map_err(|e| match e {
-                        SubscribeError::Refused(reason) => PortalError::BadRequest(reason),
-                        SubscribeError::Store(e) => e.into(),
-                    })
+        };
+        let to_internal = state.webhooks_to_internal();
+        let made = state
+            .write(move |store| {
+                subscribe(store, &new, to_internal).map_err(|e| match e {
+                    SubscribeError::Refused(reason) => PortalError::BadRequest(reason),
+                    SubscribeError::Store(e) => e.into(),
                 })
-                .await;
-            stored.map(|s| {
-                let new = s.subscription;
-                let created = match new.channel {
-                    SubscriptionChannel::Webhook { url, secret } => Some((url, secret)),
-                    SubscriptionChannel::Email { .. } => None,
-                };
-                Outcome {
-                    notice: Some(format!("Subscription {} made.", s.id)),
-                    created,
-                    ..Outcome::default()
-                }
             })
-        }
-        Err(e) => Err(e),
+            .await?;
+        let created = match made.subscription.channel {
+            SubscriptionChannel::Webhook { url, secret } => Some((url, secret)),
+            SubscriptionChannel::Email { .. } => None,
+        };
+        Ok(Outcome {
+            notice: Some(format!("Subscription {} made.", made.id)),
+            created,
+            ..Outcome::default()
+        })
     };
-    subscriptions_page(&state, member, shown(outcome)?).await
+    let page = async |member, outcome| subscriptions_page(&state, member, outcome).await;
+    post(visitor, csrf, &form.csrf, may_manage, change, page).await
 }
 
 #[derive(serde::Deserialize)]
@@ -216,19 +208,18 @@ pub async fn remove(
     Path(id): Path<String>,
     Form(form): Form<RemoveForm>,
 ) -> Result<Response, PageError> {
-    let member = manager(Some(Member::posting(visitor, csrf, &form.csrf)?))?;
-    let missing = || PortalError::NotFound("There is no such subscription.".into());
-    let id: i64 = id.parse().map_err(|_| missing())?;
-    let (org, login) = (member.org.clone(), member.login.clone());
-    let removed = state
-        .write(move |store| Ok(store.unsubscribe(id, Some(&org), &login, now())?))
-        .await?;
-    if !removed {
-        return Err(missing().into());
-    }
-    let outcome = Outcome {
-        notice: Some(format!("Subscription {id} removed.")),
-        ..Outcome::default()
+    let change = async |member: &Member| {
+        let missing = || PortalError::NotFound("There is no such subscription.".into());
+        let id: i64 = id.parse().map_err(|_| missing())?;
+        let (org, login) = (member.org.clone(), member.login.clone());
+        let removed = state
+            .write(move |store| Ok(store.unsubscribe(id, Some(&org), &login, now())?))
+            .await?;
+        if !removed {
+            return Err(missing());
+        }
+        Ok(Outcome::notice(format!("Subscription {id} removed.")))
     };
-    subscriptions_page(&state, member, outcome).await
+    let page = async |member, outcome| subscriptions_page(&state, member, outcome).await;
+    post(visitor, csrf, &form.csrf, may_manage, change, page).await
 }

@@ -6,7 +6,8 @@
 //! not see answers exactly like one that does not exist. Alerts are read from the store on
 //! every request (see `data/alerts.rs` for why not through the cache).
 
-use super::account::{now, refused, shown, when, Member, Outcome};
+use super::account::{now, when};
+use super::forms::{anyone, contributor, post, refused, Member, Outcome};
 use crate::auth::SessionCsrf;
 use crate::data::alerts as data;
 use crate::error::{ApiError, PageError, PortalError};
@@ -17,7 +18,7 @@ use crate::{AppState, Visitor};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, Uri};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form, Json};
 use greenwatch_alert::{atom_feed, FeedInfo};
 use greenwatch_model::access::{Label, Tlp, Viewer};
@@ -412,32 +413,30 @@ pub async fn triage(
     body: axum::body::Bytes,
 ) -> Result<Response, PageError> {
     let form = TriageForm::parse(&body);
-    let member = Member::posting(visitor.clone(), csrf, &form.csrf)?;
-    let (ids, to) = match triage_request(&form.ids, &form.state) {
-        Ok(request) => request,
-        Err(e) => {
-            let filter = back_filter(&form.back);
-            return alerts_page(&state, &visitor, Some(member), filter, shown(Err(e))?).await;
+    let seen_by = visitor.clone();
+    let change = async |member: &Member| {
+        let (ids, to) = triage_request(&form.ids, &form.state)?;
+        let single = (form.from_alert && ids.len() == 1).then(|| ids[0]);
+        let done = run_triage(&state, &seen_by.viewer, &member.login, ids, to).await?;
+        let mut notice = format!("{} alert(s) {to}.", done.changed);
+        if !done.refused.is_empty() {
+            notice += &format!(
+                " {} left as they were: only your organisation's analysts and admins change its own alerts.",
+                done.refused.len()
+            );
         }
+        Ok(Outcome {
+            notice: Some(notice),
+            // Triaged from its own page: back to it.
+            location: single.map(|id| format!("/alerts/{id}")),
+            ..Outcome::default()
+        })
     };
-    let single = (form.from_alert && ids.len() == 1).then(|| ids[0]);
-    let done = run_triage(&state, &visitor.viewer, &member.login, ids, to).await?;
-    if let Some(id) = single {
-        return Ok(Redirect::to(&format!("/alerts/{id}")).into_response());
-    }
-    let filter = back_filter(&form.back);
-    let mut notice = format!("{} alert(s) {to}.", done.changed);
-    if !done.refused.is_empty() {
-        notice += &format!(
-            " {} left as they were: only your organisation's analysts and admins change its own alerts.",
-            done.refused.len()
-        );
-    }
-    let outcome = Outcome {
-        notice: Some(notice),
-        ..Outcome::default()
+    let page = async |member, outcome| {
+        let filter = back_filter(&form.back);
+        alerts_page(&state, &seen_by, Some(member), filter, outcome).await
     };
-    alerts_page(&state, &visitor, Some(member), filter, outcome).await
+    post(visitor, csrf, &form.csrf, anyone, change, page).await
 }
 
 /// The list filters a triage form came from (`back`: a query string this page wrote).
@@ -512,45 +511,42 @@ pub async fn create(
     csrf: Option<Extension<SessionCsrf>>,
     Form(form): Form<AlertForm>,
 ) -> Result<Response, PageError> {
-    let member = Member::posting(visitor.clone(), csrf, &form.csrf)?;
-    if !member.role.may_contribute() {
-        return Err(PortalError::Forbidden(format!(
-            "Writing alerts needs the analyst or admin role; {} is a {}.",
-            member.login,
-            member.role.as_str()
-        ))
-        .into());
-    }
-    let at = now();
-    let alert = match form.to_alert(&member, at) {
-        Ok(alert) => alert,
-        Err(e) => {
-            return alerts_page(
-                &state,
-                &visitor,
-                Some(member),
-                AlertFilter::default(),
-                shown(Err(e))?,
-            )
-            .await
-        }
-    };
-    let id = state
-        .write(move |store| {
-            let audit = AuditEntry {
-                at,
-                actor: alert.author.clone(),
-                action: "alert.create".into(),
-                target: String::new(),
-                detail: format!(
-                    "{} {} {}: {}",
-                    alert.severity, alert.label.tlp, alert.label.owner, alert.title
-                ),
-            };
-            store.write_alert(&alert, &audit).map_err(refused)
+    let admit = |member: &Member| contributor(member, "Writing alerts");
+    let change = async |member: &Member| {
+        let at = now();
+        let alert = form.to_alert(member, at)?;
+        let id = state
+            .write(move |store| {
+                let audit = AuditEntry {
+                    at,
+                    actor: alert.author.clone(),
+                    action: "alert.create".into(),
+                    target: String::new(),
+                    detail: format!(
+                        "{} {} {}: {}",
+                        alert.severity, alert.label.tlp, alert.label.owner, alert.title
+                    ),
+                };
+                store.write_alert(&alert, &audit).map_err(refused)
+            })
+            .await?;
+        Ok(Outcome {
+            location: Some(format!("/alerts/{id}")),
+            ..Outcome::default()
         })
-        .await?;
-    Ok(Redirect::to(&format!("/alerts/{id}")).into_response())
+    };
+    let seen_by = visitor.clone();
+    let page = async |member, outcome| {
+        alerts_page(
+            &state,
+            &seen_by,
+            Some(member),
+            AlertFilter::default(),
+            outcome,
+        )
+        .await
+    };
+    post(visitor, csrf, &form.csrf, admit, change, page).await
 }
 
 // ---------------------------------------------------------------------------------------

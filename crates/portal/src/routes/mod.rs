@@ -8,6 +8,7 @@ mod api_docs;
 pub mod collector;
 mod countries;
 mod docs;
+mod forms;
 mod ips;
 mod overview;
 mod risks;

@@ -8,7 +8,8 @@
 //! (`docs/anonymisation.md`); every form carries the session's CSRF token; registrations and
 //! revocations are audited with the member's login.
 
-use super::account::{now, refused, shown, CsrfOnly, Member, Outcome};
+use super::account::now;
+use super::forms::{anyone, post, refused, CsrfOnly, Member, Outcome};
 use crate::auth::SessionCsrf;
 use crate::error::{ApiError, PageError, PortalError};
 use crate::range::WindowQuery;
@@ -306,16 +307,18 @@ pub async fn register(
     csrf: Option<Extension<SessionCsrf>>,
     Form(form): Form<RegisterForm>,
 ) -> Result<Response, PageError> {
-    let member = Member::posting(visitor.clone(), csrf, &form.csrf)?;
-    let token = new_secret().map_err(|e| PortalError::Internal(e.to_string()))?;
-    let done = register_for(&state, &member, &form, &token)
-        .await
-        .map(|_| Outcome {
+    let change = async |member: &Member| {
+        let token = new_secret().map_err(|e| PortalError::Internal(e.to_string()))?;
+        register_for(&state, member, &form, &token).await?;
+        Ok(Outcome {
             notice: Some(format!("Sensor {} registered.", form.name.trim())),
             created: Some((form.name.trim().to_string(), token)),
             ..Outcome::default()
-        });
-    sensors_page(&state, visitor, Some(&member), shown(done)?).await
+        })
+    };
+    let shown_to = visitor.clone();
+    let page = async |member, outcome| sensors_page(&state, shown_to, Some(&member), outcome).await;
+    post(visitor, csrf, &form.csrf, anyone, change, page).await
 }
 
 pub async fn revoke(
@@ -325,18 +328,20 @@ pub async fn revoke(
     Path((sensor_org, name)): Path<(String, String)>,
     Form(form): Form<CsrfOnly>,
 ) -> Result<Response, PageError> {
-    let member = Member::posting(visitor.clone(), csrf, &form.csrf)?;
-    let done = revoke_sensor(&state, &member, SensorRef::new(sensor_org, name))
-        .await
-        .map(|sensor| Outcome {
-            notice: Some(format!("The token of sensor {sensor} is revoked.")),
-            ..Outcome::default()
-        })
-        .map_err(|e| match e {
-            PortalError::NotFound(m) => PortalError::BadRequest(m),
-            other => other,
-        });
-    sensors_page(&state, visitor, Some(&member), shown(done)?).await
+    let change = async |member: &Member| {
+        let sensor = revoke_sensor(&state, member, SensorRef::new(sensor_org, name))
+            .await
+            .map_err(|e| match e {
+                PortalError::NotFound(m) => PortalError::BadRequest(m),
+                other => other,
+            })?;
+        Ok(Outcome::notice(format!(
+            "The token of sensor {sensor} is revoked."
+        )))
+    };
+    let shown_to = visitor.clone();
+    let page = async |member, outcome| sensors_page(&state, shown_to, Some(&member), outcome).await;
+    post(visitor, csrf, &form.csrf, anyone, change, page).await
 }
 
 /// `POST /api/v1/sensors`: registers a sensor (`{"name", "block", "tlp", "location"?,

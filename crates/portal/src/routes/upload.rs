@@ -13,7 +13,8 @@
 //! The data belongs to the uploader's organisation and carries the TLP chosen (AMBER unless
 //! another is chosen). Each finished upload is written to the audit log.
 
-use super::account::{when, Member};
+use super::account::when;
+use super::forms::Member;
 use crate::auth::SessionCsrf;
 use crate::error::{ApiError, PageError, PortalError};
 use crate::paging::{self, PageQuery};
