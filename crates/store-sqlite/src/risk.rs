@@ -259,6 +259,7 @@ impl FeedFileWriter for SqliteFeedFileWriter<'_> {
                 record.label.tlp.as_str()
             ],
         )?;
+        crate::advance_data_generation(&self.tx)?;
         self.tx.commit()?;
         Ok(())
     }

@@ -211,8 +211,9 @@ pub trait ObservationStore {
     ) -> Result<(), StoreError>;
 
     /// A number that changes whenever any stored fact (observations, risk events, dataset
-    /// labels) changes, committed with the change: equal generations answer every query
-    /// alike, so results can be cached by it.
+    /// labels) changes: equal generations answer every query alike, so results can be cached
+    /// by it. The backend moves it in the commit of every dataset writer (capture or feed
+    /// file), atomically with the facts; a writer dropped without commit leaves it alone.
     fn data_generation(&self) -> Result<u64, StoreError>;
 
     /// First and last flow bucket start (seconds) among the captures `viewer` may see.

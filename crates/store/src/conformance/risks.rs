@@ -57,6 +57,7 @@ pub fn a_stored_feed_file_is_not_begun_again_by_its_owner(backend: &dyn Backend)
 pub fn events_are_stored_per_day_and_only_on_commit(backend: &dyn Backend) {
     let mut store = backend.connect();
     let (d1, d2) = (date("2026-10-05"), date("2026-10-06"));
+    let start = store.data_generation().unwrap();
     {
         let mut w = store.begin_feed_file("cert-a", "dropped").unwrap();
         w.write_events("openrecursivedns", d1, &[event("192.0.2.1", d1, 2)])
@@ -65,6 +66,7 @@ pub fn events_are_stored_per_day_and_only_on_commit(backend: &dyn Backend) {
     }
     assert!(store.find_feed_file("cert-a", "dropped").unwrap().is_none());
     assert!(store.risk_coverage(&Viewer::Local).unwrap().is_empty());
+    assert_eq!(store.data_generation().unwrap(), start);
 
     let mut w = store.begin_feed_file("cert-a", "a").unwrap();
     // Out of address order on purpose: the store sorts what is not sorted yet.
@@ -75,6 +77,8 @@ pub fn events_are_stored_per_day_and_only_on_commit(backend: &dyn Backend) {
     w.write_events("openntp", d2, &[event("192.0.2.7", d2, 5)])
         .unwrap();
     w.commit(&record("a", 4)).unwrap();
+    // The commit moves the data generation with the facts (cached answers go stale).
+    assert!(store.data_generation().unwrap() > start);
 
     let mut seen = Vec::new();
     store
