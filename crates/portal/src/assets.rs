@@ -15,6 +15,20 @@ use std::sync::OnceLock;
 #[folder = "assets/"]
 struct Assets;
 
+/// Files the browser loads that another crate owns, because the server reads them too.
+const OWNED_ELSEWHERE: [(&str, &[u8]); 1] = [(
+    "country-codes.json",
+    greenwatch_analytics::countries::TABLE_JSON,
+)];
+
+/// The content of the asset at `path` and its content hash.
+fn file(path: &str) -> Option<(Cow<'static, [u8]>, [u8; 32])> {
+    if let Some((_, data)) = OWNED_ELSEWHERE.iter().find(|(name, _)| *name == path) {
+        return Some((Cow::Borrowed(*data), *blake3::hash(data).as_bytes()));
+    }
+    Assets::get(path).map(|f| (f.data, f.metadata.sha256_hash()))
+}
+
 /// Cache lifetime of a URL carrying the asset's current hash.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// Unversioned (or stale-versioned) URLs: revalidate every time (cheap with the ETag).
@@ -25,9 +39,9 @@ fn versions() -> &'static HashMap<String, String> {
     static VERSIONS: OnceLock<HashMap<String, String>> = OnceLock::new();
     VERSIONS.get_or_init(|| {
         Assets::iter()
+            .chain(OWNED_ELSEWHERE.map(|(name, _)| Cow::Borrowed(name)))
             .filter_map(|path| {
-                let file = Assets::get(&path)?;
-                let hash = file.metadata.sha256_hash();
+                let (_, hash) = file(&path)?;
                 let short: String = hash[..6].iter().map(|b| format!("{b:02x}")).collect();
                 Some((path.into_owned(), short))
             })
@@ -42,11 +56,6 @@ pub fn url(path: &str) -> String {
         Some(v) => format!("/assets/{path}?v={v}"),
         None => format!("/assets/{path}"),
     }
-}
-
-/// The content of an embedded file (the country table is read on the server too).
-pub fn bytes(path: &str) -> Option<Cow<'static, [u8]>> {
-    Assets::get(path).map(|f| f.data)
 }
 
 fn content_type(path: &str) -> &'static str {
@@ -72,7 +81,7 @@ pub struct Version {
 /// The answer to `GET /assets/{path}?v=`: the file with its caching headers, or `None` when
 /// there is no such asset (the route answers the 404 page).
 pub fn answer(path: &str, version: Option<&str>, headers: &HeaderMap) -> Option<Response> {
-    let (file, current) = (Assets::get(path)?, versions().get(path)?);
+    let ((data, _), current) = (file(path)?, versions().get(path)?);
     let etag = format!("\"{current}\"");
     let cache = if version == Some(current.as_str()) {
         IMMUTABLE
@@ -86,7 +95,7 @@ pub fn answer(path: &str, version: Option<&str>, headers: &HeaderMap) -> Option<
     let mut response = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        let body = match file.data {
+        let body = match data {
             Cow::Borrowed(data) => Body::from(Bytes::from_static(data)),
             Cow::Owned(data) => Body::from(data),
         };

@@ -7,6 +7,7 @@ use axum::extract::Request;
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use greenwatch_analytics::AnalyticsError;
 use greenwatch_metrics::MetricsError;
 use greenwatch_store::StoreError;
 use serde::Serialize;
@@ -44,6 +45,16 @@ pub enum PortalError {
 impl From<StoreError> for PortalError {
     fn from(e: StoreError) -> Self {
         PortalError::Internal(format!("store: {e}"))
+    }
+}
+
+impl From<AnalyticsError> for PortalError {
+    fn from(e: AnalyticsError) -> Self {
+        match e {
+            AnalyticsError::Query(msg) => PortalError::BadRequest(msg),
+            AnalyticsError::NotFound(msg) => PortalError::NotFound(msg),
+            AnalyticsError::Store(e) => e.into(),
+        }
     }
 }
 

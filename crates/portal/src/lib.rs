@@ -35,18 +35,14 @@
 mod assets;
 mod auth;
 mod cache;
-mod countries;
-mod data;
 mod early_warning;
 mod error;
 mod marking;
 mod paging;
-mod range;
 mod reads;
 pub mod reports;
 mod routes;
 mod security;
-mod sensor_data;
 mod state;
 mod tls;
 mod uploads;

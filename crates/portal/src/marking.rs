@@ -12,7 +12,6 @@
 //! alerts mark the response themselves ([`Marking`] in the response's extensions), from the
 //! alerts they show. Pages without stored data (login, account, method) carry none.
 
-use crate::data::DataAccess;
 use crate::error::PortalError;
 use crate::{AppState, Visitor};
 use axum::body::Body;
@@ -20,6 +19,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
+use greenwatch_analytics::DataAccess;
 use greenwatch_model::access::{Label, Tlp, Viewer};
 
 /// The strictest TLP of a response's content.

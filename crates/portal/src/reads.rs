@@ -1,19 +1,20 @@
-//! The portal's data questions as handlers ask them: each is answered by a `data` function
+//! The portal's data questions as handlers ask them: each is answered by a `greenwatch_analytics` function
 //! for the asking viewer, through the result cache (`cache.rs`), so the many people asking the
 //! same question of unchanged data share one computation.
 
 use crate::cache::{self, CacheKey};
-use crate::data::{
-    self, CountryReport, DataAccess, MetricsQuery, Overview, RiskSummary, Slice, SliceReport,
-};
 use crate::error::PortalError;
-use crate::range::{Window, WindowQuery};
-use crate::sensor_data::{self, Comparison, SensorDetail};
 use crate::views::json_island;
 use crate::AppState;
 use axum::body::Bytes;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use greenwatch_analytics::sensors::{self, Comparison, SensorDetail};
+use greenwatch_analytics::window::{Window, WindowQuery, SENSOR_WINDOW_MAX_SECS};
+use greenwatch_analytics::{
+    self as analytics, CountryReport, DataAccess, MetricsQuery, Overview, RiskSummary, Slice,
+    SliceReport,
+};
 use greenwatch_metrics::{GroupBy, MetricTable};
 use greenwatch_model::access::Viewer;
 use greenwatch_model::sensor::SensorRef;
@@ -21,9 +22,6 @@ use greenwatch_model::CountryCode;
 use greenwatch_observe::{TopBy, TopRow};
 use serde::Serialize;
 use std::sync::Arc;
-
-/// Longest window a sensor page or comparison reads.
-pub const SENSOR_WINDOW_MAX_SECS: i64 = 31 * 86_400;
 
 /// A JSON document serialised once and shared by every response that sends it. It is escaped
 /// for a page's data island (`<`, `>`, `&` as `\u003c`…), which is still the same JSON.
@@ -73,17 +71,18 @@ impl Reads<'_> {
     /// The result of `compute` for this viewer's scope, computed at most once per query and
     /// data generation. `query` must name everything the result depends on besides the data
     /// and the viewer's scope.
-    async fn cached<T, F>(&self, query: String, compute: F) -> Result<Arc<T>, PortalError>
+    async fn cached<T, E, F>(&self, query: String, compute: F) -> Result<Arc<T>, PortalError>
     where
         T: Send + Sync + 'static,
-        F: FnOnce(&DataAccess, &Viewer) -> Result<T, PortalError> + Send + 'static,
+        E: Into<PortalError>,
+        F: FnOnce(&DataAccess, &Viewer) -> Result<T, E> + Send + 'static,
     {
         let slot = self.slot::<T>(query);
         let viewer = self.viewer.clone();
         cache::get_or_compute(&slot, || async {
             let _slot = self.state.computing_slot().await?;
             self.state
-                .read(move |sources| compute(sources, &viewer))
+                .read(move |sources| compute(sources, &viewer).map_err(Into::into))
                 .await
         })
         .await
@@ -137,7 +136,7 @@ impl Reads<'_> {
     /// First and last stored bucket start this viewer may see.
     pub async fn stored_range(&self) -> Result<Option<(i64, i64)>, PortalError> {
         let range = self
-            .cached("stored_range".into(), data::stored_range)
+            .cached("stored_range".into(), analytics::stored_range)
             .await?;
         Ok(*range)
     }
@@ -152,7 +151,7 @@ impl Reads<'_> {
         let window = query.resolve(self.stored_range().await?)?;
         let sensor = sensor.cloned();
         self.cached(overview_key(window, sensor.as_ref()), move |s, v| {
-            data::overview(s, v, window, sensor.as_ref())
+            analytics::overview(s, v, window, sensor.as_ref())
         })
         .await
     }
@@ -178,11 +177,11 @@ impl Reads<'_> {
         let window = query.resolve(self.stored_range().await?)?;
         // Shared by every country page: computed once per generation, not once per country.
         let risk_tables = self
-            .metric_tables(data::all_risks_by(GroupBy::Country))
+            .metric_tables(analytics::all_risks_by(GroupBy::Country))
             .await?;
         self.cached(
             format!("country {country:?} {compare:?} {window:?}"),
-            move |s, v| data::country(s, v, country, &compare, window, &risk_tables),
+            move |s, v| analytics::country(s, v, country, &compare, window, &risk_tables),
         )
         .await
     }
@@ -210,12 +209,15 @@ impl Reads<'_> {
         let what = format!("slice {slice:?} {window:?}");
         // An AS page's risk rows: the AS tables every AS page shares.
         let risk_tables = match slice {
-            Slice::Asn(_) => self.metric_tables(data::all_risks_by(GroupBy::Asn)).await?,
+            Slice::Asn(_) => {
+                self.metric_tables(analytics::all_risks_by(GroupBy::Asn))
+                    .await?
+            }
             Slice::Port(_) => Arc::new(Vec::new()),
         };
         let report = self
             .cached(what.clone(), move |s, v| {
-                data::slice(s, v, slice, window, &risk_tables)
+                analytics::slice(s, v, slice, window, &risk_tables)
             })
             .await?;
         let json = self.json(what, Arc::clone(&report)).await?;
@@ -231,7 +233,9 @@ impl Reads<'_> {
         let window = query.resolve(self.stored_range().await?)?;
         let what = format!("scan index {by:?} {window:?}");
         let rows = self
-            .cached(what.clone(), move |s, v| data::scan_index(s, v, window, by))
+            .cached(what.clone(), move |s, v| {
+                analytics::scan_index(s, v, window, by)
+            })
             .await?;
         let json = self.json(what, Arc::clone(&rows)).await?;
         Ok((rows, json))
@@ -262,7 +266,7 @@ impl Reads<'_> {
         let viewer = self.viewer.clone();
         let Some((sensor, view)) = self
             .state
-            .read(move |s| sensor_data::visible_sensor(s, &viewer, &wanted))
+            .analyse(move |s| sensors::visible_sensor(s, &viewer, &wanted))
             .await?
         else {
             return Ok(None);
@@ -270,9 +274,7 @@ impl Reads<'_> {
         let window = self.sensor_window(query).await?;
         let what = format!("sensor {} {} {window:?}", sensor.reference(), sensor.tlp);
         let observed = self
-            .cached(what, move |s, v| {
-                sensor_data::observed(s, v, &sensor, window)
-            })
+            .cached(what, move |s, v| sensors::observed(s, v, &sensor, window))
             .await?;
         Ok(Some(SensorDetail {
             sensor: view,
@@ -282,10 +284,10 @@ impl Reads<'_> {
 
     /// The sensors this viewer may see, by name (read on every request: registering or
     /// revoking a sensor does not move the data generation).
-    pub async fn sensors(&self) -> Result<Vec<sensor_data::SensorView>, PortalError> {
+    pub async fn sensors(&self) -> Result<Vec<sensors::SensorView>, PortalError> {
         let viewer = self.viewer.clone();
         self.state
-            .read(move |s| sensor_data::sensors(s, &viewer))
+            .analyse(move |s| sensors::sensors(s, &viewer))
             .await
     }
 
@@ -297,7 +299,7 @@ impl Reads<'_> {
         let viewer = self.viewer.clone();
         let sensors = self
             .state
-            .read(move |s| sensor_data::visible(s, &viewer))
+            .analyse(move |s| sensors::visible(s, &viewer))
             .await?;
         let window = self.sensor_window(query).await?;
         // The key names the sensors compared: a registration changes the answer without
@@ -307,14 +309,14 @@ impl Reads<'_> {
             .map(|s| format!("{}:{}", s.reference(), s.tlp))
             .collect();
         self.cached(format!("compare {names:?} {window:?}"), move |s, v| {
-            sensor_data::compare(s, v, sensors, window)
+            sensors::compare(s, v, sensors, window)
         })
         .await
     }
 
     /// The risk catalogue with each risk's days of data.
     pub async fn risks(&self) -> Result<Arc<Vec<RiskSummary>>, PortalError> {
-        self.cached("risks".into(), data::risks).await
+        self.cached("risks".into(), analytics::risks).await
     }
 
     /// [`Reads::risks`] as JSON.
@@ -329,7 +331,7 @@ impl Reads<'_> {
         query: MetricsQuery,
     ) -> Result<Arc<Vec<MetricTable>>, PortalError> {
         self.cached(format!("metrics {query:?}"), move |s, v| {
-            data::metric_tables(s, v, &query)
+            analytics::metric_tables(s, v, &query)
         })
         .await
     }
@@ -340,7 +342,7 @@ impl Reads<'_> {
     pub async fn metric_rows_json(&self, query: MetricsQuery) -> Result<Arc<JsonDoc>, PortalError> {
         let what = format!("metric rows {query:?}");
         let tables = self.metric_tables(query).await?;
-        self.derived(what, move || JsonDoc::of(&data::publishable(&tables)))
+        self.derived(what, move || JsonDoc::of(&analytics::publishable(&tables)))
             .await
     }
 }
@@ -352,12 +354,12 @@ impl Reads<'_> {
         &self,
         ip: std::net::IpAddr,
         query: &WindowQuery,
-    ) -> Result<Arc<data::ip::IpReport>, PortalError> {
+    ) -> Result<Arc<analytics::ip::IpReport>, PortalError> {
         let what = format!("ip {ip} {:?} {:?}", query.from, query.to);
         let query = query.clone();
         self.cached(what, move |s, v| {
-            let window = data::ip::ip_window(s, v, &query)?;
-            data::ip::ip_report(s, v, ip, window)
+            let window = analytics::ip::ip_window(s, v, &query)?;
+            analytics::ip::ip_report(s, v, ip, window)
         })
         .await
     }

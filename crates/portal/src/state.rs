@@ -4,11 +4,11 @@
 
 use crate::auth::PasswordChecks;
 use crate::cache::ResultCache;
-use crate::data::DataAccess;
 use crate::error::PortalError;
 use crate::uploads::Uploads;
 use crate::visitor::TrustedProxies;
 use anyhow::Context;
+use greenwatch_analytics::{AnalyticsError, DataAccess};
 use greenwatch_auth::LoginLimiter;
 use greenwatch_datadir::DataLayout;
 use greenwatch_feeds::Catalogue;
@@ -201,6 +201,16 @@ impl AppState {
     /// Where logins and password changes check passwords.
     pub(crate) fn password_checks(&self) -> &Arc<PasswordChecks> {
         &self.password_checks
+    }
+
+    /// [`AppState::read`] for a question of `greenwatch_analytics`.
+    pub(crate) async fn analyse<T, F>(&self, question: F) -> Result<T, PortalError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&DataAccess) -> Result<T, AnalyticsError> + Send + 'static,
+    {
+        self.read(move |data| question(data).map_err(PortalError::from))
+            .await
     }
 
     /// Runs `query` on the blocking pool with a store connection.

@@ -5,9 +5,9 @@
 //! in the result cache, so the first visitor after an ingest does not wait for a pass over
 //! millions of flow tuples.
 
-use crate::data::MetricsQuery;
-use crate::range::WindowQuery;
 use crate::AppState;
+use greenwatch_analytics::window::WindowQuery;
+use greenwatch_analytics::MetricsQuery;
 use greenwatch_metrics::GroupBy;
 use greenwatch_model::access::Viewer;
 use greenwatch_model::PeriodKind;
@@ -40,10 +40,10 @@ async fn warm_once(state: &AppState, done: Option<u64>) -> Result<u64, crate::er
     reads.overview_json(&window, None).await?;
     // The risk rows every country and AS page shows.
     reads
-        .metric_tables(crate::data::all_risks_by(GroupBy::Country))
+        .metric_tables(greenwatch_analytics::all_risks_by(GroupBy::Country))
         .await?;
     reads
-        .metric_tables(crate::data::all_risks_by(GroupBy::Asn))
+        .metric_tables(greenwatch_analytics::all_risks_by(GroupBy::Asn))
         .await?;
     reads.risks_json().await?;
     reads
@@ -66,11 +66,11 @@ async fn warm_once(state: &AppState, done: Option<u64>) -> Result<u64, crate::er
     }
     // Last, the range picker's other presets (the last 24 hours, 30 days, all data): the
     // risk rows above are what every country and AS page waits for.
-    for (label, preset) in crate::range::presets(reads.stored_range().await?) {
+    for (label, preset) in greenwatch_analytics::window::presets(reads.stored_range().await?) {
         if label != "Last 7 days" {
             let query = WindowQuery {
-                from: Some(crate::range::display(preset.from)),
-                to: Some(crate::range::display(preset.to)),
+                from: Some(greenwatch_analytics::window::display(preset.from)),
+                to: Some(greenwatch_analytics::window::display(preset.to)),
             };
             reads.overview_json(&query, None).await?;
         }

@@ -5,6 +5,7 @@
 //! can be served under the portal's CSP as it is.
 
 use crate::{RankedRow, Report, ReportError};
+use greenwatch_analytics::countries;
 use greenwatch_model::escape_markup;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -89,7 +90,8 @@ fn data_island(report: &Report) -> String {
         .replace('<', "\\u003c")
 }
 
-fn ranked_table(out: &mut String, what: &str, rows: &[RankedRow]) {
+/// A ranked section's table; `name` adds a readable name to each key (a country's).
+fn ranked_table(out: &mut String, what: &str, rows: &[RankedRow], name: fn(&str) -> &str) {
     let _ = write!(
         out,
         "<table><thead><tr><th>Rank</th><th>{what}</th><th>Packets</th><th>Sources</th>\
@@ -100,7 +102,7 @@ fn ranked_table(out: &mut String, what: &str, rows: &[RankedRow]) {
             out,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             r.rank,
-            escape_markup(&r.key),
+            escape_markup(&named(&r.key, name)),
             int(r.packets),
             int(r.sources),
             r.previous_rank.map_or("-".into(), |p| p.to_string()),
@@ -109,6 +111,14 @@ fn ranked_table(out: &mut String, what: &str, rows: &[RankedRow]) {
         );
     }
     out.push_str("</tbody></table>");
+}
+
+/// `key` with its name after it when it has one (`DE Germany`).
+fn named(key: &str, name: fn(&str) -> &str) -> String {
+    match name(key) {
+        "" => key.to_string(),
+        name => format!("{key} {name}"),
+    }
 }
 
 /// A chart container when there is something to draw, else a sentence saying there is not.
@@ -178,7 +188,7 @@ pub fn render_html(report: &Report, variant: Variant) -> String {
         !report.top_ports.is_empty(),
         "No scan traffic in this period.",
     );
-    ranked_table(&mut out, "Port", &report.top_ports);
+    ranked_table(&mut out, "Port", &report.top_ports, |_| "");
     out.push_str("</section><section id=\"countries\"><h2>Scanning sources by country</h2>");
     chart(
         &mut out,
@@ -186,7 +196,12 @@ pub fn render_html(report: &Report, variant: Variant) -> String {
         !report.top_countries.is_empty(),
         "No scan traffic in this period.",
     );
-    ranked_table(&mut out, "Country", &report.top_countries);
+    ranked_table(
+        &mut out,
+        "Country",
+        &report.top_countries,
+        countries::name_of,
+    );
     let d = &report.dos;
     let _ = write!(
         out,
@@ -247,7 +262,7 @@ pub fn render_html(report: &Report, variant: Variant) -> String {
             out,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} ({})</td></tr>",
             escape_markup(&m.risk),
-            escape_markup(&m.country),
+            escape_markup(&named(&m.country, countries::name_of)),
             int(m.hosts),
             int(m.previous_hosts),
             signed(m.delta),

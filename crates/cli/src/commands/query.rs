@@ -3,6 +3,7 @@
 use crate::data_dir::DataDir;
 use crate::table;
 use clap::{Args, Subcommand, ValueEnum};
+use greenwatch_analytics::countries;
 use greenwatch_model::access::Viewer;
 use greenwatch_model::sensor::SensorRef;
 use greenwatch_model::{CountryCode, Timestamp, TrafficClass, Transport};
@@ -159,6 +160,7 @@ pub fn run(data: &DataDir, args: QueryArgs) -> anyhow::Result<ExitCode> {
                 .into_iter()
                 .map(|row| NamedRow {
                     as_name: row.asn.and_then(|a| as_name(&netdb, a)),
+                    country_name: country_name(row.country),
                     row,
                 })
                 .collect();
@@ -221,6 +223,7 @@ pub fn run(data: &DataDir, args: QueryArgs) -> anyhow::Result<ExitCode> {
                 .into_iter()
                 .map(|row| NamedRow {
                     as_name: as_name(&netdb, row.asn),
+                    country_name: country_name(Some(row.country)),
                     row,
                 })
                 .collect();
@@ -255,13 +258,20 @@ pub fn run(data: &DataDir, args: QueryArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A result row with the AS name added from the newest IP data.
+/// A result row with the AS name added from the newest IP data and the country's name.
 #[derive(Serialize)]
 struct NamedRow<T> {
     #[serde(flatten)]
     row: T,
     #[serde(skip_serializing_if = "Option::is_none")]
     as_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    country_name: Option<&'static str>,
+}
+
+/// The name of `country` as the portal and the reports show it.
+fn country_name(country: Option<CountryCode>) -> Option<&'static str> {
+    country.map(countries::name).filter(|name| !name.is_empty())
 }
 
 fn as_name(netdb: &NetDb, asn: u32) -> Option<String> {
@@ -271,7 +281,12 @@ fn as_name(netdb: &NetDb, asn: u32) -> Option<String> {
 fn print_top(by: TopBy, rows: &[NamedRow<greenwatch_observe::TopRow>]) {
     let key = |r: &NamedRow<greenwatch_observe::TopRow>| -> Vec<String> {
         let row = &r.row;
-        let cc = || row.country.map_or("-".into(), |c| c.to_string());
+        let cc = || {
+            row.country.map_or("-".into(), |c| match r.country_name {
+                Some(name) => format!("{c} {name}"),
+                None => c.to_string(),
+            })
+        };
         let asn = || {
             row.asn.map_or("-".into(), |a| {
                 format!("AS{a} {}", r.as_name.as_deref().unwrap_or(""))

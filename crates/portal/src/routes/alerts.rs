@@ -9,7 +9,6 @@
 use super::account::{now, when};
 use super::forms::{anyone, contributor, post, refused, Member, Outcome};
 use crate::auth::SessionCsrf;
-use crate::data::alerts as data;
 use crate::error::{ApiError, PageError, PortalError};
 use crate::marking::Marking;
 use crate::paging::{self, PageQuery};
@@ -21,6 +20,7 @@ use axum::http::{header, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form, Json};
 use greenwatch_alert::{atom_feed, FeedInfo};
+use greenwatch_analytics::alerts as data;
 use greenwatch_model::access::{Label, Tlp, Viewer};
 use greenwatch_model::account::AuditEntry;
 use greenwatch_model::alert::{Alert, AlertQuery, AlertState, Contributor, NewAlert, Severity};
@@ -72,7 +72,7 @@ pub(super) async fn latest(
 ) -> Result<Vec<AlertRow>, PortalError> {
     let viewer = viewer.clone();
     let alerts = state
-        .read(move |s| data::alerts(s, &viewer, LATEST_ON_OVERVIEW))
+        .analyse(move |s| data::alerts(s, &viewer, LATEST_ON_OVERVIEW))
         .await?;
     Ok(alerts.iter().map(AlertRow::of).collect())
 }
@@ -91,7 +91,7 @@ async fn visible_alert(state: &AppState, viewer: &Viewer, id: &str) -> Result<Al
     let number: i64 = id.parse().map_err(|_| missing())?;
     let viewer = viewer.clone();
     state
-        .read(move |s| data::alert(s, &viewer, number))
+        .analyse(move |s| data::alert(s, &viewer, number))
         .await?
         .ok_or_else(missing)
 }
@@ -259,7 +259,7 @@ async fn alerts_page(
     query.limit = LIST_ROWS;
     let viewer = visitor.viewer.clone();
     let found = state
-        .read(move |s| data::alert_page(s, &viewer, &query))
+        .analyse(move |s| data::alert_page(s, &viewer, &query))
         .await?;
     let writer = member.filter(|m| m.role.may_contribute());
     let status = outcome.status();
@@ -711,7 +711,7 @@ pub async fn api_list(
     (query.offset, query.limit) = (asked.offset, asked.limit);
     let viewer = visitor.viewer.clone();
     let found = state
-        .read(move |s| data::alert_page(s, &viewer, &query))
+        .analyse(move |s| data::alert_page(s, &viewer, &query))
         .await?;
     // The cursor's generation is the newest matching id: a cursor from before a new alert is
     // refused rather than skipping one.
@@ -778,7 +778,7 @@ const FEED_ENTRIES: usize = 100;
 pub async fn atom(State(state): State<AppState>, visitor: Visitor) -> Result<Response, PageError> {
     let viewer = visitor.viewer.clone();
     let alerts = state
-        .read(move |s| data::alerts(s, &viewer, FEED_ENTRIES))
+        .analyse(move |s| data::alerts(s, &viewer, FEED_ENTRIES))
         .await?;
     // Links come from the configured address, never from the Host header: a forged Host
     // would otherwise put an attacker's address into every reader's feed.

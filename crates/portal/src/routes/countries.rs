@@ -7,14 +7,15 @@
 use super::overview::{
     capitalised, days, describe_window, port_href, port_label, window_query, DayView,
 };
-use crate::data::{CountryReport, MAX_COMPARE};
 use crate::error::{ApiError, PageError, PortalError};
-use crate::range::{self, Window, WindowQuery};
 use crate::views::{self, render, Layout, Nav};
-use crate::{countries, AppState, Visitor};
+use crate::{AppState, Visitor};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
+use greenwatch_analytics::countries;
+use greenwatch_analytics::window::{self, Window, WindowQuery};
+use greenwatch_analytics::{CountryReport, MAX_COMPARE};
 use greenwatch_model::{CountryCode, TrafficClass};
 use serde::Deserialize;
 
@@ -144,8 +145,8 @@ pub async fn index(
     Ok(render(&CountriesPage {
         layout,
         window: window.map_or_else(String::new, describe_window),
-        from: window.map_or_else(String::new, |w| range::display(w.from)),
-        to: window.map_or_else(String::new, |w| range::display(w.to)),
+        from: window.map_or_else(String::new, |w| window::display(w.from)),
+        to: window.map_or_else(String::new, |w| window::display(w.to)),
         rows: overview
             .countries
             .iter()
@@ -289,8 +290,8 @@ fn country_page(layout: Layout, r: &CountryReport, island: String) -> CountryPag
         code: r.country.to_string(),
         name: r.name,
         window: window.map_or_else(String::new, describe_window),
-        from: window.map_or_else(String::new, |w| range::display(w.from)),
-        to: window.map_or_else(String::new, |w| range::display(w.to)),
+        from: window.map_or_else(String::new, |w| window::display(w.from)),
+        to: window.map_or_else(String::new, |w| window::display(w.to)),
         compare,
         has_data: r.totals.packets > 0,
         classes: TrafficClass::ALL.map(|c| c.as_str()).to_vec(),

@@ -5,15 +5,15 @@
 //! as an anonymised image only.
 
 use super::overview::describe_window;
-use crate::data::ip::{alerts_naming, AlertNaming, IpReport, Sightings};
 use crate::error::{ApiError, PageError, PortalError};
-use crate::range::{self, Window, WindowQuery};
 use crate::views::{self, render, Layout};
 use crate::{AppState, Visitor};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use greenwatch_analytics::ip::{alerts_naming, AlertNaming, IpReport, Sightings};
+use greenwatch_analytics::window::{self, Window, WindowQuery};
 use greenwatch_model::Timestamp;
 use serde::Serialize;
 use std::net::IpAddr;
@@ -36,7 +36,9 @@ async fn read(
 ) -> Result<(Arc<IpReport>, Vec<AlertNaming>), PortalError> {
     let report = state.reads(&visitor.viewer).await?.ip(ip, query).await?;
     let viewer = visitor.viewer.clone();
-    let alerts = state.read(move |s| alerts_naming(s, &viewer, ip)).await?;
+    let alerts = state
+        .analyse(move |s| alerts_naming(s, &viewer, ip))
+        .await?;
     Ok((report, alerts))
 }
 
@@ -204,8 +206,8 @@ pub async fn page(
         ip: ip.to_string(),
         path: format!("/ips/{ip}"),
         window: window.map_or_else(String::new, describe_window),
-        from: window.map_or_else(String::new, |w| range::display(w.from)),
-        to: window.map_or_else(String::new, |w| range::display(w.to)),
+        from: window.map_or_else(String::new, |w| window::display(w.from)),
+        to: window.map_or_else(String::new, |w| window::display(w.to)),
         network,
         clear_empty: report.in_clear.is_empty(),
         anonymised_empty: report.as_anonymised.is_empty(),

@@ -3,17 +3,17 @@
 //! for a time window. The page renders the same [`Overview`] the API returns: its tables on
 //! the server, its charts in the browser from a JSON data island.
 
-use crate::data::{ClassSeries, Overview};
 use crate::error::{ApiError, PageError, PortalError};
-use crate::range::{self, Window, WindowQuery};
 use crate::reads::Reads;
-use crate::sensor_data::SensorView;
 use crate::views::{self, render, Layout, Nav};
 use crate::{AppState, Visitor};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use greenwatch_analytics::sensors::SensorView;
+use greenwatch_analytics::window::{self, Window, WindowQuery};
+use greenwatch_analytics::{ClassSeries, Overview};
 use greenwatch_model::sensor::SensorRef;
 use greenwatch_model::{neutralise_csv_formula, Timestamp, TrafficClass};
 use greenwatch_observe::TopRow;
@@ -100,7 +100,7 @@ pub async fn csv(
     let overview = reads.overview(&params.window(), sensor.as_ref()).await?;
     let body = write_csv(&overview, part)
         .map_err(|e| PortalError::Internal(format!("writing CSV: {e}")))?;
-    let day = |t: Option<Timestamp>| t.map_or("none".into(), |t| range::display(t.secs()));
+    let day = |t: Option<Timestamp>| t.map_or("none".into(), |t| window::display(t.secs()));
     let of_sensor = sensor.map_or(String::new(), |s| format!("-{}-{}", s.org, s.name));
     let name = format!(
         "greenwatch-overview-{part}{of_sensor}-{}-{}.csv",
@@ -407,8 +407,8 @@ pub async fn page(
 pub(super) fn window_query(w: Window) -> String {
     format!(
         "from={}&to={}",
-        range::display(w.from),
-        range::display(w.to)
+        window::display(w.from),
+        window::display(w.to)
     )
 }
 
@@ -467,7 +467,7 @@ fn overview_page(
         let age = (chrono::Utc::now().timestamp() - newest.secs()).max(0);
         stats.push(Stat {
             label: "Newest data".into(),
-            value: range::display(newest.secs()),
+            value: window::display(newest.secs()),
             note: match age / 3600 {
                 0 => "within the hour".into(),
                 h if h < 48 => format!("{h} hours ago"),
@@ -479,8 +479,8 @@ fn overview_page(
         layout,
         has_data: window.is_some() && total > 0,
         window: window.map_or_else(String::new, describe_window),
-        from: window.map_or_else(String::new, |w| range::display(w.from)),
-        to: window.map_or_else(String::new, |w| range::display(w.to)),
+        from: window.map_or_else(String::new, |w| window::display(w.from)),
+        to: window.map_or_else(String::new, |w| window::display(w.to)),
         presets: presets(stored),
         stats,
         classes: TrafficClass::ALL.map(|c| c.as_str()).to_vec(),
@@ -631,7 +631,7 @@ pub(super) fn days(series: &[ClassSeries]) -> Vec<DayView> {
     }
     days.into_iter()
         .map(|(day, counts)| DayView {
-            day: range::display(day * 86_400),
+            day: window::display(day * 86_400),
             total: views::int(counts.iter().sum()),
             by_class: counts.into_iter().map(views::int).collect(),
         })
@@ -640,7 +640,7 @@ pub(super) fn days(series: &[ClassSeries]) -> Vec<DayView> {
 
 /// Quick windows relative to the latest stored data.
 fn presets(stored: Option<(i64, i64)>) -> Vec<Preset> {
-    range::presets(stored)
+    window::presets(stored)
         .into_iter()
         .map(|(label, window)| Preset {
             label,

@@ -3,14 +3,15 @@
 //! `greenwatch metrics --json`; `/api/v1/metrics.csv`, the open-data CSV columns).
 
 use super::overview::csv_response;
-use crate::data::{self, MetricsQuery, RiskSummary};
 use crate::error::{ApiError, PageError, PortalError};
 use crate::paging::{self, PageQuery};
 use crate::views::{self, json_island, render, Layout, Nav};
-use crate::{countries, AppState, Visitor};
+use crate::{AppState, Visitor};
 use askama::Template;
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::response::Response;
+use greenwatch_analytics::countries;
+use greenwatch_analytics::{self as analytics, MetricsQuery, RiskSummary};
 use greenwatch_metrics::{export::write_csv, GroupBy, MetricRow, MetricTable};
 use greenwatch_model::{Period, PeriodKind};
 use serde::{Deserialize, Serialize};
@@ -75,7 +76,7 @@ pub async fn api(
     let query = params.query(None)?;
     let reads = state.reads(&visitor.viewer).await?;
     let tables = reads.metric_tables(query.clone()).await?;
-    let rows = data::publishable(&tables);
+    let rows = analytics::publishable(&tables);
     if paging.is_whole(rows.len()) {
         return Ok(reads.metric_rows_json(query).await?.response());
     }
@@ -103,7 +104,7 @@ pub async fn csv(
     );
     let tables = tables(&state, visitor, query).await?;
     let mut body = Vec::new();
-    write_csv(&data::publishable(&tables), by, &mut body)
+    write_csv(&analytics::publishable(&tables), by, &mut body)
         .map_err(|e| PortalError::Internal(format!("writing CSV: {e}")))?;
     Ok(csv_response(&name, body))
 }

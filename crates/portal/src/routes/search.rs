@@ -2,7 +2,6 @@
 //! what was typed (303) or lists the candidates; `GET /api/v1/search?q=` answers the matches
 //! as JSON. What a query means is `data::search`.
 
-use crate::data::search::{search, Match, SearchResult};
 use crate::error::{ApiError, PageError};
 use crate::views::{render, Layout};
 use crate::{AppState, Visitor};
@@ -10,6 +9,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
+use greenwatch_analytics::search::{search, Match, SearchResult};
 
 #[derive(serde::Deserialize)]
 pub struct SearchQuery {

@@ -12,14 +12,14 @@ use super::account::now;
 use super::forms::{anyone, post, refused, CsrfOnly, Member, Outcome};
 use crate::auth::SessionCsrf;
 use crate::error::{ApiError, PageError, PortalError};
-use crate::range::WindowQuery;
-use crate::sensor_data::{self, Comparison, SensorDetail, SensorView};
 use crate::views::{json_island, render, Layout, Nav};
 use crate::{AppState, Visitor};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form, Json};
+use greenwatch_analytics::sensors::{self, Comparison, SensorDetail, SensorView};
+use greenwatch_analytics::window::WindowQuery;
 use greenwatch_auth::{new_secret, secret_hash};
 use greenwatch_model::access::{may_administer, AdminAction, Tlp, Viewer};
 use greenwatch_model::sensor::{AddressBlock, SensorRef};
@@ -30,7 +30,7 @@ use greenwatch_store::NewSensor;
 use std::sync::Arc;
 
 async fn list(state: &AppState, viewer: Viewer) -> Result<Vec<SensorView>, PortalError> {
-    state.read(move |s| sensor_data::sensors(s, &viewer)).await
+    state.analyse(move |s| sensors::sensors(s, &viewer)).await
 }
 
 async fn detail(

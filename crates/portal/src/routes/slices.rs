@@ -4,15 +4,15 @@
 //! Charts are drawn in the browser from the same JSON (a data island).
 
 use super::overview::{capitalised, days, describe_window, port_label, window_query, DayView};
-use crate::data::{PortKey, Slice, SliceReport, PORT_INDEX_ROWS};
 use crate::error::{ApiError, PageError, PortalError};
 use crate::paging::{self, PageQuery};
-use crate::range::{self, Window, WindowQuery};
 use crate::views::{self, render, Layout, Nav};
 use crate::{AppState, Visitor};
 use askama::Template;
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::response::Response;
+use greenwatch_analytics::window::{self, Window, WindowQuery};
+use greenwatch_analytics::{PortKey, Slice, SliceReport, PORT_INDEX_ROWS};
 use greenwatch_model::{TrafficClass, Transport};
 use greenwatch_observe::{TopBy, TopRow};
 
@@ -282,8 +282,8 @@ async fn index_page(
         path,
         column,
         window: window.map_or_else(String::new, describe_window),
-        from: window.map_or_else(String::new, |w| range::display(w.from)),
-        to: window.map_or_else(String::new, |w| range::display(w.to)),
+        from: window.map_or_else(String::new, |w| window::display(w.from)),
+        to: window.map_or_else(String::new, |w| window::display(w.to)),
         rows,
         query: window.map(window_query).unwrap_or_default(),
     }))
@@ -378,8 +378,8 @@ fn slice_page(
         heading,
         lead,
         window: window.map_or_else(String::new, describe_window),
-        from: window.map_or_else(String::new, |w| range::display(w.from)),
-        to: window.map_or_else(String::new, |w| range::display(w.to)),
+        from: window.map_or_else(String::new, |w| window::display(w.from)),
+        to: window.map_or_else(String::new, |w| window::display(w.to)),
         has_data: total > 0,
         stats,
         classes: TrafficClass::ALL.iter().map(|c| c.as_str()).collect(),

@@ -3,12 +3,12 @@
 //! accumulator, as for the overview (sums per key, distinct sources as packed pairs counted
 //! once at the end, `tally`); the ASN slice adds the AS's hosts of each risk.
 
-use super::{
+use crate::window::Window;
+use crate::AnalyticsError;
+use crate::{
     country_rows, tally, window_scope, ClassSeries, CountryRow, DataAccess, PortKey, Totals,
     TOP_PORTS,
 };
-use crate::error::PortalError;
-use crate::range::Window;
 use greenwatch_metrics::{MetricTable, PUBLICATION_MIN_HOSTS};
 use greenwatch_model::access::Viewer;
 use greenwatch_model::{CountryCode, Fingerprint, Timestamp, TrafficClass, Transport};
@@ -114,7 +114,7 @@ pub fn slice(
     slice: Slice,
     window: Option<Window>,
     risk_tables: &[MetricTable],
-) -> Result<SliceReport, PortalError> {
+) -> Result<SliceReport, AnalyticsError> {
     let names = sources.netdb.snapshots().last();
     let as_name = |asn: u32| names.and_then(|s| s.as_name(asn)).map(str::to_owned);
     let mut report = SliceReport {
@@ -268,7 +268,7 @@ fn asn_risks(
     sources: &DataAccess,
     risk_tables: &[MetricTable],
     asn: u32,
-) -> Result<Vec<AsnRisk>, PortalError> {
+) -> Result<Vec<AsnRisk>, AnalyticsError> {
     let mut risks = Vec::new();
     for table in risk_tables {
         let (rows, _) = table.publishable(PUBLICATION_MIN_HOSTS);
@@ -301,7 +301,7 @@ pub fn scan_index(
     viewer: &Viewer,
     window: Option<Window>,
     by: TopBy,
-) -> Result<Vec<TopRow>, PortalError> {
+) -> Result<Vec<TopRow>, AnalyticsError> {
     let Some(window) = window else {
         return Ok(Vec::new());
     };

@@ -11,10 +11,10 @@
 //! source. So typing a real address reveals nothing of data the viewer sees anonymised, and
 //! typing an image shows exactly what pages already show of that image.
 
-use super::DataAccess;
 use crate::countries;
-use crate::error::PortalError;
-use crate::range::{Window, WindowQuery};
+use crate::window::{Window, WindowQuery};
+use crate::AnalyticsError;
+use crate::DataAccess;
 use chrono::NaiveDate;
 use greenwatch_model::access::{Label, Viewer};
 use greenwatch_model::alert::{Alert, Severity};
@@ -28,7 +28,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 /// Longest window an IP page reads: as a sensor page's, since it reads every flow tuple.
-pub const IP_WINDOW_MAX_SECS: i64 = crate::reads::SENSOR_WINDOW_MAX_SECS;
+pub const IP_WINDOW_MAX_SECS: i64 = crate::window::SENSOR_WINDOW_MAX_SECS;
 /// Newest alerts searched for the address (alerts are read on every request, not cached).
 pub const ALERTS_SEARCHED: usize = 1000;
 /// Ports listed per sighting.
@@ -129,13 +129,13 @@ pub fn ip_window(
     sources: &DataAccess,
     viewer: &Viewer,
     query: &WindowQuery,
-) -> Result<Option<Window>, PortalError> {
+) -> Result<Option<Window>, AnalyticsError> {
     let flows = sources.store.flow_bucket_range(viewer)?;
     let asked = |v: &Option<String>| v.as_deref().is_some_and(|t| !t.trim().is_empty());
     if asked(&query.from) || asked(&query.to) {
         let window = query.resolve(flows)?;
         if let Some(w) = window.filter(|w| w.to - w.from > IP_WINDOW_MAX_SECS) {
-            return Err(PortalError::BadRequest(format!(
+            return Err(AnalyticsError::Query(format!(
                 "time range of {} days is too long for an IP page: at most {} days",
                 (w.to - w.from) / 86_400,
                 IP_WINDOW_MAX_SECS / 86_400
@@ -291,7 +291,7 @@ pub fn ip_report(
     viewer: &Viewer,
     ip: IpAddr,
     window: Option<Window>,
-) -> Result<IpReport, PortalError> {
+) -> Result<IpReport, AnalyticsError> {
     let target = Target {
         clear: ip,
         image_of: sources.pan.deanonymise(ip),
@@ -452,7 +452,7 @@ pub fn alerts_naming(
     sources: &DataAccess,
     viewer: &Viewer,
     ip: IpAddr,
-) -> Result<Vec<AlertNaming>, PortalError> {
+) -> Result<Vec<AlertNaming>, AnalyticsError> {
     Ok(sources
         .store
         .alerts(viewer, ALERTS_SEARCHED)?

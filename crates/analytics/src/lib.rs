@@ -1,23 +1,29 @@
-//! Every read of stored data the portal makes. Each public function takes the [`Viewer`]
-//! asking and hands it to the store, which returns only the datasets whose label (owner
-//! organisation, TLP) that viewer may see (`docs/access-control.md`): the public sees
-//! TLP:CLEAR data only. Handlers never read the store themselves.
+//! The analytics that the portal, the command line and the reports share: overview tables
+//! (top ports, countries, series, DoS), port / AS / country slices, an address's history,
+//! sensor views and comparisons, metric tables, search and country names. Each public
+//! function takes the [`Viewer`] asking and hands it to the store, which returns only the
+//! datasets whose label (owner organisation, TLP) that viewer may see
+//! (`docs/access-control.md`): the public sees TLP:CLEAR data only. No caller reads the
+//! store for these answers itself, and nothing here knows HTTP.
 //!
 //! The computations reuse the analytics of `greenwatch-observe` ([`Top`], [`Series`],
 //! [`infer_dos`]) and `greenwatch-metrics` ([`Engine`]), the same functions behind
 //! `greenwatch query` and `greenwatch metrics`, so the portal and the command line agree.
 
 pub mod alerts;
+pub mod countries;
+mod error;
 pub mod ip;
 pub mod search;
+pub mod sensors;
 mod slices;
 mod tally;
+pub mod window;
 
+pub use error::AnalyticsError;
 pub use slices::{scan_index, slice, Slice, SliceReport, PORT_INDEX_ROWS};
 
-use crate::countries;
-use crate::error::PortalError;
-use crate::range::Window;
+use crate::window::Window;
 use greenwatch_feeds::{Catalogue, RiskIndex};
 use greenwatch_metrics::{Engine, GroupBy, MetricRow, MetricTable, PUBLICATION_MIN_HOSTS, WORLD};
 use greenwatch_model::access::{Label, Viewer};
@@ -71,7 +77,7 @@ pub const SERIES_SECS: i64 = 3600;
 pub fn stored_range(
     sources: &DataAccess,
     viewer: &Viewer,
-) -> Result<Option<(i64, i64)>, PortalError> {
+) -> Result<Option<(i64, i64)>, AnalyticsError> {
     Ok(sources.store.flow_bucket_range(viewer)?)
 }
 
@@ -231,7 +237,7 @@ pub fn overview(
     viewer: &Viewer,
     window: Option<Window>,
     sensor: Option<&SensorRef>,
-) -> Result<Overview, PortalError> {
+) -> Result<Overview, AnalyticsError> {
     let Some(window) = window else {
         return Ok(Overview::empty());
     };
@@ -443,7 +449,7 @@ pub struct RiskSummary {
 }
 
 /// Every risk of the catalogue, with what `viewer` may see of its coverage.
-pub fn risks(sources: &DataAccess, viewer: &Viewer) -> Result<Vec<RiskSummary>, PortalError> {
+pub fn risks(sources: &DataAccess, viewer: &Viewer) -> Result<Vec<RiskSummary>, AnalyticsError> {
     let engine = metrics_engine(sources, viewer);
     let mut out = Vec::new();
     for (i, risk) in sources.catalogue.risks().iter().enumerate() {
@@ -475,7 +481,7 @@ pub fn metric_tables(
     sources: &DataAccess,
     viewer: &Viewer,
     query: &MetricsQuery,
-) -> Result<Vec<MetricTable>, PortalError> {
+) -> Result<Vec<MetricTable>, AnalyticsError> {
     let engine = metrics_engine(sources, viewer);
     let catalogue = sources.catalogue;
     let risks = if query.risk == "all" {
@@ -483,13 +489,13 @@ pub fn metric_tables(
     } else {
         vec![catalogue
             .by_slug(&query.risk)
-            .ok_or_else(|| PortalError::NotFound(format!("unknown risk {:?}", query.risk)))?]
+            .ok_or_else(|| AnalyticsError::NotFound(format!("unknown risk {:?}", query.risk)))?]
     };
     let at = match query.at.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(text) => Some(
             Period::parse(query.period, text)
-                .map_err(|e| PortalError::BadRequest(format!("at: {e}")))?,
+                .map_err(|e| AnalyticsError::Query(format!("at: {e}")))?,
         ),
     };
     let mut tables = Vec::new();
@@ -613,7 +619,7 @@ pub fn country(
     compare: &[CountryCode],
     window: Option<Window>,
     risk_tables: &[MetricTable],
-) -> Result<CountryReport, PortalError> {
+) -> Result<CountryReport, AnalyticsError> {
     let mut report = CountryReport {
         country,
         name: countries::name(country),

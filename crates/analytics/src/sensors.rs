@@ -4,9 +4,9 @@
 //! come from the store filtered for that viewer, and every address is a [`Shown`] one: made
 //! by `Disclosure::for_viewer` with the deployment's Crypto-PAn key (`docs/anonymisation.md`).
 
-use crate::data::DataAccess;
-use crate::error::PortalError;
-use crate::range::Window;
+use crate::window::Window;
+use crate::AnalyticsError;
+use crate::DataAccess;
 use greenwatch_model::access::{Label, Viewer};
 use greenwatch_model::anonymise::{Disclosure, Shown};
 use greenwatch_model::sensor::{AddressBlock, Sensor, SensorHealth, SensorRef};
@@ -80,7 +80,7 @@ fn view(sources: &DataAccess, viewer: &Viewer, sensor: Sensor) -> SensorView {
 }
 
 /// The sensors `viewer` may see, by name.
-pub fn sensors(sources: &DataAccess, viewer: &Viewer) -> Result<Vec<SensorView>, PortalError> {
+pub fn sensors(sources: &DataAccess, viewer: &Viewer) -> Result<Vec<SensorView>, AnalyticsError> {
     Ok(visible(sources, viewer)?
         .into_iter()
         .map(|s| view(sources, viewer, s))
@@ -88,7 +88,7 @@ pub fn sensors(sources: &DataAccess, viewer: &Viewer) -> Result<Vec<SensorView>,
 }
 
 /// The sensors `viewer` may see.
-pub fn visible(sources: &DataAccess, viewer: &Viewer) -> Result<Vec<Sensor>, PortalError> {
+pub fn visible(sources: &DataAccess, viewer: &Viewer) -> Result<Vec<Sensor>, AnalyticsError> {
     Ok(sources
         .store
         .sensors()?
@@ -171,7 +171,7 @@ fn observe(
     viewer: &Viewer,
     sensor: &SensorRef,
     window: Option<Window>,
-) -> Result<Observed, PortalError> {
+) -> Result<Observed, AnalyticsError> {
     let mut o = Observed::default();
     let Some(window) = window else {
         return Ok(o);
@@ -221,7 +221,7 @@ pub fn visible_sensor(
     sources: &DataAccess,
     viewer: &Viewer,
     wanted: &SensorRef,
-) -> Result<Option<(Sensor, SensorView)>, PortalError> {
+) -> Result<Option<(Sensor, SensorView)>, AnalyticsError> {
     Ok(sources
         .store
         .sensor(wanted)?
@@ -235,7 +235,7 @@ pub fn observed(
     viewer: &Viewer,
     sensor: &Sensor,
     window: Option<Window>,
-) -> Result<SensorObserved, PortalError> {
+) -> Result<SensorObserved, AnalyticsError> {
     let disclosure = Disclosure::for_viewer(viewer, &label(sensor));
     let o = observe(sources, viewer, &sensor.reference(), window)?;
     let mut series: BTreeMap<TrafficClass, Vec<HourPoint>> = BTreeMap::new();
@@ -324,7 +324,7 @@ pub fn compare(
     viewer: &Viewer,
     sensors: Vec<Sensor>,
     window: Option<Window>,
-) -> Result<Comparison, PortalError> {
+) -> Result<Comparison, AnalyticsError> {
     let mut per_sensor = Vec::new();
     let mut hits: HashMap<IpAddr, Hits> = HashMap::new();
     for sensor in sensors {

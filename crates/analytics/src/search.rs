@@ -15,7 +15,7 @@
 //! Exactly one match lands on its page; several are listed.
 
 use crate::countries;
-use crate::error::PortalError;
+use crate::AnalyticsError;
 use greenwatch_model::{CountryCode, Transport};
 use greenwatch_netdb::NetDb;
 use serde::Serialize;
@@ -84,22 +84,22 @@ fn country_match(code: CountryCode) -> Match {
     }
 }
 
-fn bad(text: &str, why: &str) -> PortalError {
-    PortalError::BadRequest(format!("search {text:?}: {why}"))
+fn bad(text: &str, why: &str) -> AnalyticsError {
+    AnalyticsError::Query(format!("search {text:?}: {why}"))
 }
 
 /// What `text` names.
-pub fn search(netdb: &NetDb, text: &str) -> Result<SearchResult, PortalError> {
+pub fn search(netdb: &NetDb, text: &str) -> Result<SearchResult, AnalyticsError> {
     let q = text.trim();
     if q.is_empty() {
-        return Err(PortalError::BadRequest(
+        return Err(AnalyticsError::Query(
             "search: type an IP address, a prefix (192.0.2.0/24), an AS (AS4134, or part of its \
              name), a country (NL, Netherlands) or a port (23, 23/tcp, 53/udp)"
                 .into(),
         ));
     }
     if q.chars().count() > MAX_QUERY_CHARS {
-        return Err(PortalError::BadRequest(format!(
+        return Err(AnalyticsError::Query(format!(
             "search: at most {MAX_QUERY_CHARS} characters"
         )));
     }
@@ -115,7 +115,7 @@ pub fn search(netdb: &NetDb, text: &str) -> Result<SearchResult, PortalError> {
 }
 
 /// The one page an exact reading of `q` names, if any.
-fn exact(netdb: &NetDb, q: &str) -> Result<Option<Match>, PortalError> {
+fn exact(netdb: &NetDb, q: &str) -> Result<Option<Match>, AnalyticsError> {
     if let Ok(ip) = q.parse::<IpAddr>() {
         return Ok(Some(ip_match(ip, ip.to_string())));
     }
@@ -178,7 +178,7 @@ fn exact(netdb: &NetDb, q: &str) -> Result<Option<Match>, PortalError> {
     Ok(countries::by_name(q).map(country_match))
 }
 
-fn port_number(q: &str, digits: &str) -> Result<u16, PortalError> {
+fn port_number(q: &str, digits: &str) -> Result<u16, AnalyticsError> {
     digits
         .parse::<u16>()
         .map_err(|_| bad(q, "a port is 0 to 65535"))

@@ -3,8 +3,8 @@
 //! not move, so a cached list would hide new alerts. The sources an alert names are shown as
 //! `Disclosure::for_viewer` says for the alert's label (`docs/anonymisation.md`).
 
-use super::DataAccess;
-use crate::error::PortalError;
+use crate::AnalyticsError;
+use crate::DataAccess;
 use greenwatch_model::access::Viewer;
 use greenwatch_model::alert::{Alert, AlertPage, AlertQuery};
 use greenwatch_model::anonymise::alert_as_seen;
@@ -14,7 +14,7 @@ pub fn alerts(
     sources: &DataAccess,
     viewer: &Viewer,
     limit: usize,
-) -> Result<Vec<Alert>, PortalError> {
+) -> Result<Vec<Alert>, AnalyticsError> {
     Ok(sources
         .store
         .alerts(viewer, limit)?
@@ -30,7 +30,7 @@ pub fn alert_page(
     sources: &DataAccess,
     viewer: &Viewer,
     query: &AlertQuery,
-) -> Result<AlertPage, PortalError> {
+) -> Result<AlertPage, AnalyticsError> {
     let mut page = sources.store.alert_page(viewer, query)?;
     page.alerts = page
         .alerts
@@ -42,7 +42,11 @@ pub fn alert_page(
 
 /// Alert `id`, or `None` when it does not exist or `viewer` may not see it (the two must look
 /// the same to the viewer).
-pub fn alert(sources: &DataAccess, viewer: &Viewer, id: i64) -> Result<Option<Alert>, PortalError> {
+pub fn alert(
+    sources: &DataAccess,
+    viewer: &Viewer,
+    id: i64,
+) -> Result<Option<Alert>, AnalyticsError> {
     Ok(sources
         .store
         .alert(viewer, id)?

@@ -7,7 +7,7 @@
 //! millions of flow tuples makes no hash lookup for them. IPv6 sources, rare on a darknet, go
 //! to hash sets. Every count stays exact.
 
-use super::PortKey;
+use crate::PortKey;
 use greenwatch_model::{CountryCode, TrafficClass};
 use greenwatch_observe::{rank_by_packets, TopRow};
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -170,7 +170,7 @@ pub(crate) struct HourlyClasses {
     last: Option<(TrafficClass, IpAddr)>,
 }
 
-const HOUR: i64 = super::SERIES_SECS;
+const HOUR: i64 = crate::SERIES_SECS;
 
 impl HourlyClasses {
     /// Every hour of `[from, to)`, aligned to whole hours.
@@ -235,11 +235,11 @@ impl HourlyClasses {
     }
 
     /// One series per class, every hour of the window.
-    pub fn finish(mut self) -> Vec<super::ClassSeries> {
+    pub fn finish(mut self) -> Vec<crate::ClassSeries> {
         self.flush();
         TrafficClass::ALL
             .into_iter()
-            .map(|class| super::ClassSeries {
+            .map(|class| crate::ClassSeries {
                 class,
                 points: self
                     .hours
@@ -356,8 +356,8 @@ pub(crate) fn ranked<K: Ord + Copy>(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::data::{self, DataAccess, Overview};
-    use crate::range::Window;
+    use crate::window::Window;
+    use crate::{self as data, DataAccess, Overview};
     use greenwatch_feeds::Catalogue;
     use greenwatch_generate::{generate, SourcePool, TrafficSpec};
     use greenwatch_model::access::{Label, Role, Tlp, Viewer};

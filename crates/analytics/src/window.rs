@@ -2,7 +2,7 @@
 //! default the last 7 days of stored data. As in `greenwatch query`, `from` is inclusive and
 //! `to` exclusive, both on bucket starts.
 
-use crate::error::PortalError;
+use crate::AnalyticsError;
 use greenwatch_model::Timestamp;
 use serde::Deserialize;
 
@@ -11,6 +11,9 @@ pub const DEFAULT_SECS: i64 = 7 * 86_400;
 /// Longest window one request may ask for (hourly series stay a few thousand points).
 pub const MAX_SECS: i64 = 366 * 86_400;
 const HOUR: i64 = 3600;
+/// Longest window a sensor page, a sensor comparison or an address's history reads: their
+/// tables are counted per source from flow tuples.
+pub const SENSOR_WINDOW_MAX_SECS: i64 = 31 * 86_400;
 
 /// The query parameters as sent; an empty field (a GET form left blank) means "default".
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -26,19 +29,19 @@ pub struct Window {
     pub to: i64,
 }
 
-fn parse(name: &str, value: &Option<String>) -> Result<Option<i64>, PortalError> {
+fn parse(name: &str, value: &Option<String>) -> Result<Option<i64>, AnalyticsError> {
     match value.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
         Some(text) => Timestamp::parse(text)
             .map(|t| Some(t.secs()))
-            .map_err(|e| PortalError::BadRequest(format!("{name}: {e}"))),
+            .map_err(|e| AnalyticsError::Query(format!("{name}: {e}"))),
     }
 }
 
 impl WindowQuery {
     /// The window asked for, with defaults taken from `stored` (the first and last stored
     /// bucket starts). `None` when nothing is stored and no bound was given.
-    pub fn resolve(&self, stored: Option<(i64, i64)>) -> Result<Option<Window>, PortalError> {
+    pub fn resolve(&self, stored: Option<(i64, i64)>) -> Result<Option<Window>, AnalyticsError> {
         let from = parse("from", &self.from)?;
         let to = parse("to", &self.to)?;
         let stored_end = stored.map(|(_, last)| last.div_euclid(HOUR) * HOUR + HOUR);
@@ -57,14 +60,14 @@ impl WindowQuery {
             (None, _) => to - DEFAULT_SECS,
         };
         if from >= to {
-            return Err(PortalError::BadRequest(format!(
+            return Err(AnalyticsError::Query(format!(
                 "empty time range: from {} is not before to {}",
                 Timestamp::from_secs(from),
                 Timestamp::from_secs(to)
             )));
         }
         if to - from > MAX_SECS {
-            return Err(PortalError::BadRequest(format!(
+            return Err(AnalyticsError::Query(format!(
                 "time range of {} days is too long: at most {} days per request",
                 (to - from) / 86_400,
                 MAX_SECS / 86_400
@@ -158,7 +161,7 @@ mod tests {
         ] {
             assert!(matches!(
                 q(from, to).resolve(None),
-                Err(PortalError::BadRequest(_))
+                Err(AnalyticsError::Query(_))
             ));
         }
     }
