@@ -308,6 +308,19 @@ fn enrichment_follows_the_netdb_and_lookup_prints_json() {
             .all(|c| ["AU", "CN", "RU", "US", "KR", "JP"].contains(c)),
         "{names:?}"
     );
+    // Each country comes with the name the portal and the reports show.
+    for row in countries.as_array().unwrap() {
+        let expected = match row["country"].as_str().unwrap() {
+            "AU" => "Australia",
+            "CN" => "China",
+            "RU" => "Russian Federation",
+            "US" => "United States",
+            "KR" => "South Korea",
+            "JP" => "Japan",
+            other => panic!("{other}"),
+        };
+        assert_eq!(row["country_name"], expected);
+    }
 }
 
 #[test]

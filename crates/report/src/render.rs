@@ -418,4 +418,33 @@ mod tests {
             "the print page does not link to itself"
         );
     }
+
+    #[test]
+    fn countries_are_named_beside_their_codes_and_ports_are_not() {
+        let mut report = report_with_alert("t");
+        let row = |key: &str| RankedRow {
+            rank: 1,
+            key: key.into(),
+            packets: 10,
+            sources: 2,
+            previous_packets: 0,
+            previous_rank: None,
+            change: None,
+        };
+        report.top_countries = vec![row("DE"), row("-")];
+        report.top_ports = vec![row("23/tcp")];
+        report.movers = vec![crate::Mover {
+            risk: "openrecursivedns".into(),
+            country: "JP".into(),
+            hosts: 5,
+            previous_hosts: 1,
+            delta: 4,
+            change: Some(4.0),
+        }];
+        let html = render_html(&report, Variant::Screen);
+        assert!(html.contains("<td>DE Germany</td>"), "{html}");
+        assert!(html.contains("<td>JP Japan</td>"));
+        assert!(html.contains("<td>-</td>"));
+        assert!(html.contains("<td>23/tcp</td>"));
+    }
 }
