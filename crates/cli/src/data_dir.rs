@@ -1,8 +1,10 @@
 //! The data directory: where the embedded store and the imported IP data live.
 
 use anyhow::Context;
+use greenwatch_clock::Clock;
 use greenwatch_datadir::DataLayout;
 use greenwatch_feeds::{Catalogue, CatalogueError};
+use greenwatch_model::Timestamp;
 use greenwatch_netdb::NetDb;
 use greenwatch_store::{Store, StoreLocation};
 use std::path::{Path, PathBuf};
@@ -18,6 +20,8 @@ pub struct DataDir {
     root: PathBuf,
     layout: DataLayout,
     store: StoreLocation,
+    /// Where every command's "now" comes from (audit times, expiries, detection windows).
+    clock: Clock,
 }
 
 impl DataDir {
@@ -27,7 +31,17 @@ impl DataDir {
             store: store.unwrap_or_else(|| layout.default_store()),
             layout,
             root,
+            clock: Clock::system(),
         }
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// The current instant of the commands' clock.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
     }
 
     /// Where the store lives.

@@ -479,7 +479,7 @@ impl Deliveries {
         pan: &CryptoPan,
         outbound: &Outbound,
         persistence: &Persistence,
-        now: fn() -> Timestamp,
+        now: impl Fn() -> Timestamp + Clone + Send + 'static,
         record: impl Fn(Outcome) + Clone + Send + 'static,
     ) -> Result<Vec<JoinHandle<()>>, StoreError> {
         let mut started = Vec::new();
@@ -496,7 +496,7 @@ impl Deliveries {
                     continue;
                 }
             };
-            let (persistence, record) = (persistence.clone(), record.clone());
+            let (persistence, record, now) = (persistence.clone(), record.clone(), now.clone());
             let thread = std::thread::Builder::new()
                 .name(format!("delivery-{}", subscription.id))
                 .spawn(move || {

@@ -2,6 +2,7 @@
 
 use crate::{content_hash, FileOutcome, FileStatus, Progress};
 use anyhow::Context;
+use greenwatch_clock::Clock;
 use greenwatch_model::access::Label;
 use greenwatch_model::{BucketWidth, Enrichment, Timestamp};
 use greenwatch_netdb::{NetDb, Snapshot};
@@ -25,6 +26,8 @@ pub struct CaptureOptions {
     pub bucket: BucketWidth,
     /// Owner organisation and TLP of the data.
     pub label: Label,
+    /// When the capture counts as stored (`CaptureRecord::ingested_at`).
+    pub clock: Clock,
 }
 
 /// What one newly stored capture contributed.
@@ -170,7 +173,7 @@ pub fn ingest_capture<S: ObservationStore + Send + ?Sized>(
             label: options.label.clone(),
             status: status.clone(),
             counts: counts.clone(),
-            ingested_at: Timestamp(chrono::Utc::now().timestamp_micros()),
+            ingested_at: options.clock.now(),
         };
         // If the store stage already failed these sends fail too; its join gives the error.
         for bucket in buckets {

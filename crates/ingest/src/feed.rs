@@ -5,6 +5,7 @@
 use crate::{hash_label, FileOutcome, FileStatus, Progress};
 use anyhow::Context;
 use chrono::NaiveDate;
+use greenwatch_clock::Clock;
 use greenwatch_feeds::{open_feed, BadRows, Catalogue, FeedFormat, FeedRow, Mapping, RiskIndex};
 use greenwatch_model::access::Label;
 use greenwatch_model::{Enrichment, FeedCounts, RiskEvent, Timestamp};
@@ -22,6 +23,8 @@ pub struct FeedOptions<'a> {
     pub report: Option<&'a str>,
     pub label: Label,
     pub catalogue: &'a Catalogue,
+    /// When the file counts as stored (`FeedFileRecord::ingested_at`).
+    pub clock: Clock,
 }
 
 /// Rows per batch handed from the parser thread to the store thread.
@@ -102,7 +105,7 @@ pub fn ingest_feed<S: RiskStore + Send + ?Sized>(
                         counts.rows = counts.events + bad.total;
                         let record = FeedFileRecord {
                             counts: counts.clone(),
-                            ingested_at: Timestamp(chrono::Utc::now().timestamp_micros()),
+                            ingested_at: options.clock.now(),
                             ..record
                         };
                         writer.commit(&record)?;

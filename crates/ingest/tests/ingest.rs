@@ -3,6 +3,7 @@
 //! truncated capture keeps what came before the cut and says where; a feed counts its bad
 //! rows by line.
 
+use greenwatch_clock::Clock;
 use greenwatch_feeds::{Catalogue, FeedFormat};
 use greenwatch_generate::{generate, SourcePool, TrafficSpec};
 use greenwatch_ingest::{
@@ -40,8 +41,12 @@ fn options() -> CaptureOptions {
             owner: "cert-a".into(),
             tlp: Tlp::Green,
         },
+        clock: Clock::manual(INGESTED_AT),
     }
 }
+
+/// The ingest clock's time: every stored dataset carries it.
+const INGESTED_AT: Timestamp = Timestamp(1_791_200_000_000_000);
 
 /// Remembers the last position reported, and that the file was started and finished.
 #[derive(Default)]
@@ -114,6 +119,7 @@ fn a_capture_goes_in_whole_once_with_its_label() {
     let record = &store.captures().unwrap()[0];
     assert_eq!(record.label, options().label);
     assert_eq!(record.path, "day.pcap");
+    assert_eq!(record.ingested_at, INGESTED_AT, "the ingest clock's time");
 
     let (again, nothing) =
         ingest_capture(&mut *store, &netdb, &path, "copy.pcap", &options(), &()).unwrap();
@@ -178,6 +184,7 @@ fn a_feed_counts_its_bad_rows_by_line_and_stores_the_rest() {
         report: None,
         label: options().label,
         catalogue: &catalogue,
+        clock: Clock::manual(INGESTED_AT),
     };
     let mut store =
         greenwatch_store_open::open(&StoreLocation::Sqlite(dir.path().join("s.sqlite"))).unwrap();
@@ -194,4 +201,5 @@ fn a_feed_counts_its_bad_rows_by_line_and_stores_the_rest() {
     assert_eq!(coverage.len(), 1);
     assert_eq!(coverage[0].events, 2);
     assert!(store.risk_coverage(&Viewer::Anonymous).unwrap().is_empty());
+    assert_eq!(store.feed_files().unwrap()[0].ingested_at, INGESTED_AT);
 }

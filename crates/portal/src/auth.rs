@@ -38,10 +38,6 @@ const SESSION_MICROS: i64 = 12 * 3600 * 1_000_000;
 /// How long a password check waits for a free slot (see [`PasswordChecks::run`]).
 const PASSWORD_CHECK_WAIT: Duration = Duration::from_secs(2);
 
-fn now() -> Timestamp {
-    Timestamp(chrono::Utc::now().timestamp_micros())
-}
-
 /// The CSRF token of the logged-in session, for forms that change something.
 #[derive(Clone, Debug)]
 pub struct SessionCsrf(pub String);
@@ -113,12 +109,12 @@ pub async fn authenticate(
                 .into_problem();
         };
         let hash = secret_hash(token.trim());
+        let at = state.now();
         match state
-            .write(move |store| Ok(store.use_token(&hash, now())?))
+            .write(move |store| Ok(store.use_token(&hash, at)?))
             .await
         {
             Ok(Some((token, user))) => {
-                let at = now();
                 if token.expired(at) {
                     let when = token.expires_at.map(|t| t.to_string()).unwrap_or_default();
                     return PortalError::Unauthorized(format!(
@@ -154,10 +150,8 @@ pub async fn authenticate(
         }
     } else if let Some(secret) = cookie(request.headers(), SESSION_COOKIE) {
         let hash = secret_hash(&secret);
-        match state
-            .read(move |s| Ok(s.store.session(&hash, now())?))
-            .await
-        {
+        let at = state.now();
+        match state.read(move |s| Ok(s.store.session(&hash, at)?)).await {
             Ok(Some((session, user))) => {
                 let mut visitor = visitor_of(&user);
                 visitor.csrf = Some(session.csrf_token.clone());
@@ -227,9 +221,9 @@ pub struct LoginForm {
     csrf: String,
 }
 
-fn audit(actor: &str, action: &str, target: &str, detail: String) -> AuditEntry {
+fn audit(at: Timestamp, actor: &str, action: &str, target: &str, detail: String) -> AuditEntry {
     AuditEntry {
-        at: now(),
+        at,
         actor: actor.into(),
         action: action.into(),
         target: target.into(),
@@ -318,7 +312,7 @@ pub async fn login(
         .into());
     }
     let login = form.login.trim().to_string();
-    let attempt = match state.limiter().begin(&login, address, now()) {
+    let attempt = match state.limiter().begin(&login, address, state.now()) {
         Ok(attempt) => attempt,
         Err(retry) => return Err(PortalError::TooManyAttempts(retry.0).into()),
     };
@@ -344,7 +338,13 @@ pub async fn login(
         })
         .await?;
     let Some(user) = verified else {
-        let entry = audit(&login, "login.failure", &login, format!("from {address}"));
+        let entry = audit(
+            state.now(),
+            &login,
+            "login.failure",
+            &login,
+            format!("from {address}"),
+        );
         state.write(move |store| Ok(store.audit(&entry)?)).await?;
         let csrf = new_secret().map_err(|e| PortalError::Internal(e.to_string()))?;
         let error = Some("Wrong login or password.".to_string());
@@ -352,7 +352,7 @@ pub async fn login(
     };
     let secret = new_secret().map_err(|e| PortalError::Internal(e.to_string()))?;
     let csrf = new_secret().map_err(|e| PortalError::Internal(e.to_string()))?;
-    let created = now();
+    let created = state.now();
     let session = Session {
         token_hash: secret_hash(&secret),
         user_id: user.id,
@@ -360,7 +360,13 @@ pub async fn login(
         created_at: created,
         expires_at: Timestamp(created.0 + SESSION_MICROS),
     };
-    let entry = audit(&user.login, "login", &user.login, format!("from {address}"));
+    let entry = audit(
+        state.now(),
+        &user.login,
+        "login",
+        &user.login,
+        format!("from {address}"),
+    );
     state
         .write(move |store| {
             store.create_session(&session)?;
@@ -467,7 +473,7 @@ pub async fn logout(
     }
     let secret = cookie(&headers, SESSION_COOKIE).unwrap_or_default();
     let login = visitor.name.unwrap_or_default();
-    let entry = audit(&login, "logout", &login, String::new());
+    let entry = audit(state.now(), &login, "logout", &login, String::new());
     state
         .write(move |store| {
             store.delete_session(&secret_hash(&secret))?;

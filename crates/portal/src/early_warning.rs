@@ -96,6 +96,7 @@ async fn start_round(
     outcomes: mpsc::UnboundedSender<Outcome>,
 ) -> Result<(), PortalError> {
     let (outbound, deliveries) = (config.outbound.clone(), deliveries.clone());
+    let clock = state.clock().clone();
     let started = state
         .read(move |s| {
             let threads = deliveries.start_round(
@@ -103,7 +104,7 @@ async fn start_round(
                 s.pan,
                 &outbound,
                 &PERSISTENCE,
-                crate::routes::now,
+                move || clock.now(),
                 move |outcome| {
                     // Closed only when serve stops.
                     let _ = outcomes.send(outcome);
@@ -145,15 +146,15 @@ async fn pass_once(
     }
     let allowlist_path = greenwatch_datadir::DataLayout::new(state.data_dir()).allowlist_file();
     let label = config.label.clone();
-    let (catalogue, netdb) = (state.catalogue(), state.netdb());
+    let (catalogue, netdb, now) = (state.catalogue(), state.netdb(), state.now());
     let outcome = state
         .write(move |store| {
             let allowlist = load_allowlist(&allowlist_path)
                 .map_err(|e| PortalError::Internal(e.to_string()))?;
             let pass = RecentPass::hourly(allowlist, label);
             let started = Instant::now();
-            let traffic = watch_recent(store, &pass, crate::routes::now())?;
-            let risks = watch_recent_risks(store, &catalogue, &netdb, &pass, crate::routes::now())
+            let traffic = watch_recent(store, &pass, now)?;
+            let risks = watch_recent_risks(store, &catalogue, &netdb, &pass, now)
                 .map_err(|e| PortalError::Internal(e.to_string()))?;
             tracing::info!(
                 generation,

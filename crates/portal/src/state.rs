@@ -10,9 +10,11 @@ use crate::visitor::TrustedProxies;
 use anyhow::Context;
 use greenwatch_analytics::{AnalyticsError, DataAccess};
 use greenwatch_auth::LoginLimiter;
+use greenwatch_clock::Clock;
 use greenwatch_datadir::DataLayout;
 use greenwatch_feeds::Catalogue;
 use greenwatch_model::anonymise::CryptoPan;
+use greenwatch_model::Timestamp;
 use greenwatch_netdb::NetDb;
 use greenwatch_store::{Store, StoreLocation};
 use std::ops::Deref;
@@ -50,6 +52,8 @@ pub struct AppState {
     /// Where people reach the portal (`--public-url`), for absolute links, without a
     /// trailing `/`.
     public_url: Arc<str>,
+    /// Where "now" comes from (session and token expiry, audit times, alert windows).
+    clock: Clock,
 }
 
 impl AppState {
@@ -102,7 +106,23 @@ impl AppState {
             anonymiser: Arc::default(),
             webhooks_to_internal: false,
             public_url: Arc::from("http://localhost"),
+            clock: Clock::system(),
         }
+    }
+
+    /// Takes the time from `clock` (tests pass a manual one and move it) instead of the system.
+    pub fn with_clock(mut self, clock: Clock) -> AppState {
+        self.clock = clock;
+        self
+    }
+
+    pub(crate) fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// The current instant of the state's clock.
+    pub(crate) fn now(&self) -> Timestamp {
+        self.clock.now()
     }
 
     /// The portal's public address for absolute links (e.g. the Atom feed's).

@@ -94,6 +94,7 @@ impl UploadJob {
         name: String,
         label: Label,
         bytes: u64,
+        started: Timestamp,
     ) -> UploadJob {
         UploadJob {
             id,
@@ -102,7 +103,7 @@ impl UploadJob {
             name,
             label,
             bytes,
-            started: Timestamp(chrono::Utc::now().timestamp_micros()),
+            started,
             done: AtomicU64::new(0),
             total: AtomicU64::new(0),
             outcome: Mutex::new(None),
@@ -264,6 +265,7 @@ mod tests {
             "x.pcap".into(),
             label,
             10,
+            Timestamp(0),
         ))
     }
 

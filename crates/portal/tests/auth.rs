@@ -4,6 +4,7 @@ use axum::body::Body;
 use axum::http::{header, HeaderMap, Request, StatusCode};
 use axum::Router;
 use greenwatch_auth::{hash_password, secret_hash};
+use greenwatch_clock::Clock;
 use greenwatch_feeds::Catalogue;
 use greenwatch_model::access::{Label, Role, Tlp};
 use greenwatch_model::account::Organisation;
@@ -19,6 +20,11 @@ const PASSWORD: &str = "a long enough password";
 /// Open resolvers: 3 in a CLEAR file of cert-a, 5 more in an AMBER file of cert-b; user
 /// ana@cert-b.example.
 fn fixture() -> (tempfile::TempDir, Router, Box<dyn Store>) {
+    fixture_at(Clock::system())
+}
+
+/// [`fixture`] with the portal's time taken from `clock`.
+fn fixture_at(clock: Clock) -> (tempfile::TempDir, Router, Box<dyn Store>) {
     let dir = tempfile::tempdir().unwrap();
     let mut store =
         greenwatch_store_open::open(&StoreLocation::Sqlite(dir.path().join("greenwatch.sqlite")))
@@ -76,7 +82,8 @@ fn fixture() -> (tempfile::TempDir, Router, Box<dyn Store>) {
         dir.path().to_path_buf(),
         NetDb::from_snapshots(Vec::new()),
         Catalogue::shipped(),
-    );
+    )
+    .with_clock(clock);
     (dir, router(state), store)
 }
 
@@ -217,6 +224,32 @@ async fn logging_in_sets_a_strict_session_cookie_and_shows_the_organisations_amb
     assert_eq!(&actions[..2], ["logout", "login"]);
     assert!(!format!("{log:?}").contains(PASSWORD));
     assert!(!format!("{log:?}").contains(&session));
+}
+
+#[tokio::test]
+async fn a_session_lives_twelve_hours_of_the_portals_clock_and_the_audit_keeps_its_times() {
+    let start = Timestamp::parse("2026-10-05T08:00:00Z").unwrap();
+    let clock = Clock::manual(start);
+    let (_dir, app, store) = fixture_at(clock.clone());
+    let reply = log_in(&app, PASSWORD).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let (session, _) = set_cookie(&reply, "gw_session").unwrap();
+    let cookie = format!("gw_session={session}");
+    let login = &store.audit_log(1).unwrap()[0];
+    assert_eq!((login.action.as_str(), login.at), ("login", start));
+
+    clock.advance(std::time::Duration::from_secs(12 * 3600 - 1));
+    assert_eq!(
+        world_hosts(&app, get(METRICS, Some(&cookie))).await,
+        8,
+        "a second before the end the session still holds"
+    );
+    clock.advance(std::time::Duration::from_secs(1));
+    assert_eq!(
+        world_hosts(&app, get(METRICS, Some(&cookie))).await,
+        3,
+        "twelve hours after login the cookie is the public's"
+    );
 }
 
 #[tokio::test]

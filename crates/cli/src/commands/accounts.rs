@@ -21,10 +21,6 @@ use std::process::ExitCode;
 /// Who the audit log names for command-line changes.
 pub const CLI_ACTOR: &str = "cli";
 
-fn now() -> Timestamp {
-    Timestamp(chrono::Utc::now().timestamp_micros())
-}
-
 #[derive(Args)]
 pub struct OrgArgs {
     #[command(subcommand)]
@@ -68,7 +64,7 @@ pub fn run_org(data: &DataDir, args: OrgArgs) -> anyhow::Result<ExitCode> {
             let org = Organisation {
                 slug,
                 name,
-                created_at: now(),
+                created_at: data.now(),
             };
             store.create_org(&org, CLI_ACTOR)?;
             println!("added organisation {}", org.slug);
@@ -76,7 +72,7 @@ pub fn run_org(data: &DataDir, args: OrgArgs) -> anyhow::Result<ExitCode> {
         OrgCommand::Networks { slug, network } => {
             if !network.is_empty() {
                 let constituency = Constituency { networks: network };
-                store.set_constituency(&slug, &constituency, CLI_ACTOR, now())?;
+                store.set_constituency(&slug, &constituency, CLI_ACTOR, data.now())?;
             }
             for n in store.constituency(&slug)?.networks {
                 println!("{n}");
@@ -166,7 +162,7 @@ pub fn run_user(data: &DataDir, args: UserArgs) -> anyhow::Result<ExitCode> {
                 role,
                 password_hash: hash_password(&password)?,
             };
-            store.create_user(&user, CLI_ACTOR, now())?;
+            store.create_user(&user, CLI_ACTOR, data.now())?;
             println!("added user {}", user.login);
             if generated {
                 println!("password (shown once): {password}");
@@ -211,7 +207,7 @@ pub fn run_user(data: &DataDir, args: UserArgs) -> anyhow::Result<ExitCode> {
                 &hash_password(&password)?,
                 tokens,
                 CLI_ACTOR,
-                now(),
+                data.now(),
             )?;
             println!(
                 "password of {} changed; its sessions{} have ended",
@@ -275,7 +271,7 @@ pub fn run_token(data: &DataDir, args: TokenArgs) -> anyhow::Result<ExitCode> {
         } => {
             let id = user_id(&*store, &login)?;
             let secret = new_secret()?;
-            let at = now();
+            let at = data.now();
             let asked = NewApiToken::new(&name, &scope, token_expiry(at, expires));
             let token = store.create_token(id, &asked, &secret_hash(&secret), CLI_ACTOR, at)?;
             let until = asked
@@ -288,7 +284,7 @@ pub fn run_token(data: &DataDir, args: TokenArgs) -> anyhow::Result<ExitCode> {
         }
         TokenCommand::List { login, json } => {
             let tokens = store.tokens(user_id(&*store, &login)?)?;
-            let at = now();
+            let at = data.now();
             if json {
                 table::print_json(&tokens)?;
             } else {
@@ -332,7 +328,7 @@ pub fn run_token(data: &DataDir, args: TokenArgs) -> anyhow::Result<ExitCode> {
             }
         }
         TokenCommand::Revoke { id } => {
-            store.revoke_token(id, CLI_ACTOR, now())?;
+            store.revoke_token(id, CLI_ACTOR, data.now())?;
             println!("token {id} revoked");
         }
     }
@@ -384,6 +380,7 @@ pub fn ensure_first_admin(
     store: &mut dyn AccountStore,
     org: &str,
     admin: &str,
+    at: Timestamp,
 ) -> anyhow::Result<Option<FirstAdmin>> {
     if !store.users()?.is_empty() {
         return Ok(None);
@@ -392,7 +389,7 @@ pub fn ensure_first_admin(
         let organisation = Organisation {
             slug: org.to_string(),
             name: org.to_string(),
-            created_at: now(),
+            created_at: at,
         };
         store.create_org(&organisation, "system")?;
     }
@@ -403,7 +400,7 @@ pub fn ensure_first_admin(
         role: Role::Admin,
         password_hash: hash_password(&password)?,
     };
-    store.create_user(&user, "system", now())?;
+    store.create_user(&user, "system", at)?;
     Ok(Some(FirstAdmin {
         login: user.login,
         password,
@@ -421,7 +418,7 @@ mod tests {
         let mut store =
             greenwatch_store_open::open(&StoreLocation::Sqlite(dir.path().join("s.sqlite")))
                 .unwrap();
-        let first = ensure_first_admin(&mut *store, "operator", "admin")
+        let first = ensure_first_admin(&mut *store, "operator", "admin", Timestamp(0))
             .unwrap()
             .unwrap();
         let user = store.user_by_login("admin").unwrap().unwrap();
@@ -430,14 +427,16 @@ mod tests {
             &user.password_hash,
             &first.password
         ));
-        assert!(ensure_first_admin(&mut *store, "operator", "admin")
-            .unwrap()
-            .is_none());
+        assert!(
+            ensure_first_admin(&mut *store, "operator", "admin", Timestamp(0))
+                .unwrap()
+                .is_none()
+        );
         let other = tempfile::tempdir().unwrap();
         let mut second =
             greenwatch_store_open::open(&StoreLocation::Sqlite(other.path().join("s.sqlite")))
                 .unwrap();
-        let again = ensure_first_admin(&mut *second, "operator", "admin")
+        let again = ensure_first_admin(&mut *second, "operator", "admin", Timestamp(0))
             .unwrap()
             .unwrap();
         assert_ne!(first.password, again.password, "no fixed password");

@@ -172,10 +172,6 @@ impl SmtpTlsArgs {
     }
 }
 
-fn now() -> Timestamp {
-    Timestamp::from_secs(chrono::Utc::now().timestamp())
-}
-
 pub fn run(data: &DataDir, args: AlertArgs) -> anyhow::Result<ExitCode> {
     // Listing, triage and delivery read alerts that must exist: a mistyped --data is refused.
     if !matches!(
@@ -231,8 +227,14 @@ pub fn run(data: &DataDir, args: AlertArgs) -> anyhow::Result<ExitCode> {
             actor,
             json,
         } => {
-            let done =
-                greenwatch_alert::triage(&mut *store, &Viewer::Local, &ids, state, &actor, now())?;
+            let done = greenwatch_alert::triage(
+                &mut *store,
+                &Viewer::Local,
+                &ids,
+                state,
+                &actor,
+                data.now(),
+            )?;
             if json {
                 table::print_json(&done)?;
             } else {
@@ -253,7 +255,7 @@ pub fn run(data: &DataDir, args: AlertArgs) -> anyhow::Result<ExitCode> {
             org,
             tlp,
         } => {
-            let now = now();
+            let now = data.now();
             let first_seen = first_seen.unwrap_or(now);
             let (id, _) = store.raise_alert(&NewAlert {
                 key: None,
@@ -272,7 +274,7 @@ pub fn run(data: &DataDir, args: AlertArgs) -> anyhow::Result<ExitCode> {
         }
         AlertCommand::Deliver(args) => {
             let pan = data.layout().anonymiser()?;
-            return deliver(&mut *store, &pan, args);
+            return deliver(&mut *store, &pan, args, data);
         }
         AlertCommand::Subscribe(args) => {
             let channel = match (args.webhook, args.secret_env) {
@@ -288,14 +290,14 @@ pub fn run(data: &DataDir, args: AlertArgs) -> anyhow::Result<ExitCode> {
                 channel,
                 min_severity: args.min_severity,
                 created_by: crate::commands::accounts::CLI_ACTOR.into(),
-                created_at: now(),
+                created_at: data.now(),
             };
             let made = greenwatch_alert::subscribe(&mut *store, &new, args.webhooks_to_internal)?;
             println!("{}", made.id);
         }
         AlertCommand::Unsubscribe { id } => {
             anyhow::ensure!(
-                store.unsubscribe(id, None, crate::commands::accounts::CLI_ACTOR, now())?,
+                store.unsubscribe(id, None, crate::commands::accounts::CLI_ACTOR, data.now())?,
                 "no subscription {id}"
             );
         }
@@ -352,6 +354,7 @@ fn deliver(
     store: &mut dyn AlertStore,
     pan: &CryptoPan,
     args: DeliverArgs,
+    data: &DataDir,
 ) -> anyhow::Result<ExitCode> {
     let mut channels: Vec<Box<dyn Channel>> = Vec::new();
     if let (Some(url), Some(var)) = (args.webhook, args.secret_env) {
@@ -395,7 +398,9 @@ fn deliver(
     let mut failed = false;
     for channel in &channels {
         for (id, delivery) in
-            deliver_pending(store, &subscriber, pan, channel.as_ref(), &retry, now)?
+            deliver_pending(store, &subscriber, pan, channel.as_ref(), &retry, || {
+                data.now()
+            })?
         {
             failed |= delivery.outcome.is_err();
             report.push(serde_json::json!({

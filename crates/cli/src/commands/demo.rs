@@ -240,10 +240,6 @@ fn block(text: &str) -> AddressBlock {
     text.parse().expect("valid demo block")
 }
 
-fn now() -> Timestamp {
-    Timestamp(chrono::Utc::now().timestamp_micros())
-}
-
 /// The demo's organisations with their constituencies, users, sensors and subscriptions, each
 /// made once: a generated password or token is printed when it is made, never again.
 fn accounts(data: &DataDir) -> anyhow::Result<()> {
@@ -255,13 +251,13 @@ fn accounts(data: &DataDir) -> anyhow::Result<()> {
             let org = Organisation {
                 slug: slug.into(),
                 name: name.into(),
-                created_at: now(),
+                created_at: data.now(),
             };
             store.create_org(&org, CLI_ACTOR)?;
             let constituency = Constituency {
                 networks: networks.iter().map(|n| block(n)).collect(),
             };
-            store.set_constituency(slug, &constituency, CLI_ACTOR, now())?;
+            store.set_constituency(slug, &constituency, CLI_ACTOR, data.now())?;
             println!("added organisation {slug} ({name}), constituency {networks:?}");
         }
         for role in DEMO_ROLES {
@@ -276,7 +272,7 @@ fn accounts(data: &DataDir) -> anyhow::Result<()> {
                 role,
                 password_hash: hash_password(&password)?,
             };
-            store.create_user(&user, CLI_ACTOR, now())?;
+            store.create_user(&user, CLI_ACTOR, data.now())?;
             println!("added user {login} ({role} of {slug}); password (shown once): {password}");
         }
     }
@@ -303,7 +299,7 @@ fn accounts(data: &DataDir) -> anyhow::Result<()> {
                 token_hash: secret_hash(&token),
             },
             CLI_ACTOR,
-            now(),
+            data.now(),
         )?;
         println!(
             "registered sensor {}/{} on {}; its token (shown once, for `greenwatch sensor run \
@@ -311,14 +307,14 @@ fn accounts(data: &DataDir) -> anyhow::Result<()> {
             s.org, s.name, s.block
         );
     }
-    subscriptions(&mut *store)?;
+    subscriptions(&mut *store, data.now())?;
     println!();
     Ok(())
 }
 
 /// An e-mail subscription of demo-cert and a webhook of cert-de. Their receivers are `.example`
 /// names that never answer: `serve` tries them, records the failures and finally gives up.
-fn subscriptions(store: &mut dyn Store) -> anyhow::Result<()> {
+fn subscriptions(store: &mut dyn Store, at: Timestamp) -> anyhow::Result<()> {
     let wanted = [
         (
             "demo-cert",
@@ -350,7 +346,7 @@ fn subscriptions(store: &mut dyn Store) -> anyhow::Result<()> {
             channel,
             min_severity,
             created_by: CLI_ACTOR.into(),
-            created_at: now(),
+            created_at: at,
         })?;
         println!("subscribed {org} to alerts of severity {min_severity} and up: {target}");
     }
@@ -370,7 +366,7 @@ fn alerts(data: &DataDir) -> anyhow::Result<()> {
             tlp: Tlp::Green,
         },
     );
-    let now = now();
+    let now = data.now();
     let traffic = greenwatch_early_warning::watch_recent(&mut *store, &pass, now)?;
     let catalogue = data.catalogue()?;
     let netdb = data.open_netdb()?;

@@ -144,7 +144,7 @@ pub fn run(data: &DataDir, args: DetectArgs) -> anyhow::Result<ExitCode> {
             owner: args.org.clone(),
             tlp: args.tlp,
         };
-        let now = Timestamp::from_secs(chrono::Utc::now().timestamp());
+        let now = data.now();
         let alerts = findings.iter().map(|f| f.to_alert(label.clone(), now));
         let raised = greenwatch_early_warning::raise(&mut *store, alerts)?;
         eprintln!("detect: {raised} new alerts of {} findings", findings.len());

@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 use greenwatch_metrics::export::{export, ExportOptions};
 use greenwatch_metrics::Engine;
 use greenwatch_model::access::Viewer;
-use greenwatch_model::{PeriodKind, Timestamp};
+use greenwatch_model::PeriodKind;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -58,7 +58,7 @@ pub fn run(data: &DataDir, args: ExportArgs) -> anyhow::Result<ExitCode> {
     let options = ExportOptions {
         kinds: args.periods,
         min_hosts: args.min_hosts,
-        created: Timestamp(chrono::Utc::now().timestamp_micros()),
+        created: data.now(),
     };
     let report = export(&engine, &args.out, &options)?;
     if args.json {

@@ -95,6 +95,7 @@ pub fn ingest_files(data: &DataDir, args: &PcapArgs) -> anyhow::Result<IngestSum
         sensor: args.sensor.clone(),
         bucket: args.bucket,
         label,
+        clock: data.clock().clone(),
     };
     let started = Instant::now();
     let mut total = IngestCounts::default();

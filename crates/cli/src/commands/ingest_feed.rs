@@ -83,6 +83,7 @@ pub fn run(data: &DataDir, args: FeedArgs) -> anyhow::Result<ExitCode> {
         report: args.report.as_deref(),
         label,
         catalogue: &catalogue,
+        clock: data.clock().clone(),
     };
     for path in &args.files {
         let name = path.display().to_string();

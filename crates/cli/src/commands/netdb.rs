@@ -48,7 +48,7 @@ enum NetdbCommand {
 pub fn run(data: &DataDir, args: NetdbArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         NetdbCommand::Import { paths, as_of, json } => {
-            let as_of = as_of.unwrap_or_else(|| chrono::Utc::now().date_naive());
+            let as_of = as_of.unwrap_or_else(|| data.now().to_datetime().date_naive());
             let dir = data.netdb_dir();
             std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
             let report = NetDb::import(&dir, &paths, as_of)?;

@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use greenwatch_auth::{new_secret, secret_hash};
 use greenwatch_model::access::Tlp;
 use greenwatch_model::sensor::{AddressBlock, Sensor, SensorRef};
-use greenwatch_model::{BucketWidth, Timestamp};
+use greenwatch_model::BucketWidth;
 use greenwatch_observe::IngestCounts;
 use greenwatch_sensor::agent::{self, AgentConfig};
 use greenwatch_sensor::registration::{
@@ -27,10 +27,6 @@ use std::time::Duration;
 
 /// Who the audit log names for command-line changes.
 const CLI_ACTOR: &str = "cli";
-
-fn now() -> Timestamp {
-    Timestamp(chrono::Utc::now().timestamp_micros())
-}
 
 #[derive(Args)]
 pub struct SensorArgs {
@@ -139,7 +135,7 @@ pub fn run(data: &DataDir, args: SensorArgs) -> anyhow::Result<ExitCode> {
         SensorCommand::List { json } => list(data, json),
         SensorCommand::Revoke { sensor } => {
             data.open_store()?
-                .revoke_sensor(&sensor, CLI_ACTOR, now())?;
+                .revoke_sensor(&sensor, CLI_ACTOR, data.now())?;
             println!("revoked the token of sensor {sensor}");
             Ok(ExitCode::SUCCESS)
         }
@@ -173,7 +169,7 @@ fn add(data: &DataDir, args: AddArgs) -> anyhow::Result<ExitCode> {
         },
         limit: None,
     };
-    match register_sensor(&mut *store, &sensor, registrar, CLI_ACTOR, now()) {
+    match register_sensor(&mut *store, &sensor, registrar, CLI_ACTOR, data.now()) {
         Ok(()) => {}
         Err(RegistrationError::OutsideConstituency(e)) => {
             bail!("{e}, or register it anyway with --outside-constituency")

@@ -156,7 +156,9 @@ impl TlsArgs {
 /// Creates the operator's first administrator when the store has no user yet, and prints its
 /// password once (also `demo`'s first step, before it adds users of its own).
 pub fn ensure_operator_admin(data: &DataDir) -> anyhow::Result<()> {
-    if let Some(first) = ensure_first_admin(&mut *data.open_store()?, FIRST_ORG, FIRST_ADMIN)? {
+    if let Some(first) =
+        ensure_first_admin(&mut *data.open_store()?, FIRST_ORG, FIRST_ADMIN, data.now())?
+    {
         println!(
             "Created the first administrator (organisation {FIRST_ORG}).\n  \
              login:    {}\n  password: {}\nThis password is shown only once; change it with \

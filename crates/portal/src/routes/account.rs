@@ -25,10 +25,6 @@ use greenwatch_model::account::{
 };
 use greenwatch_model::Timestamp;
 
-pub(crate) fn now() -> Timestamp {
-    Timestamp(chrono::Utc::now().timestamp_micros())
-}
-
 /// `2026-10-05 14:03 UTC`.
 pub(super) fn when(t: Timestamp) -> String {
     t.to_datetime().format("%Y-%m-%d %H:%M UTC").to_string()
@@ -94,7 +90,7 @@ async fn account_page(
         })
         .await?;
     let status = outcome.status();
-    let at = now();
+    let at = state.now();
     let page = AccountPage {
         layout: Layout::new("Account", None, Some(&member.visitor)),
         login: member.login,
@@ -164,7 +160,7 @@ pub async fn change_password(
     let member = Member::posting(visitor, csrf, &form.csrf)?;
     let attempt = state
         .limiter()
-        .begin(&member.login, address, now())
+        .begin(&member.login, address, state.now())
         .map_err(|retry| PortalError::TooManyAttempts(retry.0))?;
     if form.new != form.repeat {
         let done = Err(PortalError::BadRequest(
@@ -205,10 +201,11 @@ pub async fn change_password(
     } else {
         TokensOnNewPassword::Revoke
     };
+    let at = state.now();
     state
         .write(move |store| {
             store
-                .set_password(id, &hash, tokens, &actor, now())
+                .set_password(id, &hash, tokens, &actor, at)
                 .map_err(refused)
         })
         .await?;
@@ -286,7 +283,7 @@ pub async fn create_token(
     Form(form): Form<TokenForm>,
 ) -> Result<Response, PageError> {
     let change = async |member: &Member| {
-        let at = now();
+        let at = state.now();
         let token = form.token(at)?;
         let secret = new_secret().map_err(|e| PortalError::Internal(e.to_string()))?;
         let (login, hash, asked) = (member.login.clone(), secret_hash(&secret), token.clone());
@@ -324,6 +321,7 @@ pub async fn revoke_token(
 ) -> Result<Response, PageError> {
     let change = async |member: &Member| {
         let login = member.login.clone();
+        let at = state.now();
         state
             .write(move |store| {
                 let user = store.user_by_login(&login)?.ok_or_else(|| {
@@ -338,7 +336,7 @@ pub async fn revoke_token(
                         t.name
                     ))),
                     Some(t) => {
-                        store.revoke_token(id, &login, now()).map_err(refused)?;
+                        store.revoke_token(id, &login, at).map_err(refused)?;
                         Ok(Outcome::notice(format!("Token “{}” revoked.", t.name)))
                     }
                 }

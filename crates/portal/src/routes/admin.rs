@@ -11,7 +11,7 @@
 //! every form carries the session's CSRF token, every write is audited with the admin's login
 //! as actor, and refused input is shown on the page with a 400.
 
-use super::account::{auth_failure, now, to_login, when};
+use super::account::{auth_failure, to_login, when};
 use super::forms::{post, refused, Member, Outcome};
 use crate::auth::SessionCsrf;
 use crate::error::{PageError, PortalError};
@@ -293,7 +293,7 @@ pub async fn create_org(
         let org = Organisation {
             slug: form.slug.trim().to_string(),
             name: form.name.trim().to_string(),
-            created_at: now(),
+            created_at: state.now(),
         };
         if org.name.is_empty() || org.name.chars().count() > 200 {
             return Err(PortalError::BadRequest(
@@ -347,10 +347,11 @@ pub async fn set_networks(
             networks.len()
         );
         let (org, constituency) = (slug.clone(), Constituency { networks });
+        let at = state.now();
         state
             .write(move |store| {
                 store
-                    .set_constituency(&org, &constituency, &actor, now())
+                    .set_constituency(&org, &constituency, &actor, at)
                     .map_err(refused)
             })
             .await?;
@@ -440,8 +441,9 @@ async fn create(
         password_hash,
     };
     let actor = member.login.clone();
+    let at = state.now();
     state
-        .write(move |store| store.create_user(&user, &actor, now()).map_err(refused))
+        .write(move |store| store.create_user(&user, &actor, at).map_err(refused))
         .await?;
     Ok(Outcome {
         notice: Some(format!("User {login} ({}, {org}) added.", role.as_str())),
@@ -495,10 +497,11 @@ async fn change_user(
     match change {
         UserChange::Disable | UserChange::Enable => {
             let disabled = matches!(change, UserChange::Disable);
+            let at = state.now();
             state
                 .write(move |store| {
                     store
-                        .set_user_disabled(id, disabled, &actor, now())
+                        .set_user_disabled(id, disabled, &actor, at)
                         .map_err(refused)
                 })
                 .await?;
@@ -511,11 +514,12 @@ async fn change_user(
         }
         UserChange::ResetPassword => {
             let (password, hash) = generated_password().await?;
+            let at = state.now();
             state
                 .write(move |store| {
                     store
                         // A reset suggests the old password is known: its tokens end too.
-                        .set_password(id, &hash, TokensOnNewPassword::Revoke, &actor, now())
+                        .set_password(id, &hash, TokensOnNewPassword::Revoke, &actor, at)
                         .map_err(refused)
                 })
                 .await?;

@@ -5,7 +5,7 @@
 //! and every change is audited by the store in the same transaction. A subscription receives
 //! only what its organisation's members may see (`greenwatch_alert::deliver_subscription`).
 
-use super::account::{now, to_login, when};
+use super::account::{to_login, when};
 use super::forms::{contributor, post, Member, Outcome};
 use crate::auth::SessionCsrf;
 use crate::error::{PageError, PortalError};
@@ -168,7 +168,7 @@ pub async fn create(
                 .parse::<Severity>()
                 .map_err(PortalError::BadRequest)?,
             created_by: member.login.clone(),
-            created_at: now(),
+            created_at: state.now(),
         };
         let to_internal = state.webhooks_to_internal();
         let made = state
@@ -212,8 +212,9 @@ pub async fn remove(
         let missing = || PortalError::NotFound("There is no such subscription.".into());
         let id: i64 = id.parse().map_err(|_| missing())?;
         let (org, login) = (member.org.clone(), member.login.clone());
+        let at = state.now();
         let removed = state
-            .write(move |store| Ok(store.unsubscribe(id, Some(&org), &login, now())?))
+            .write(move |store| Ok(store.unsubscribe(id, Some(&org), &login, at)?))
             .await?;
         if !removed {
             return Err(missing());

@@ -6,7 +6,7 @@
 //! not see answers exactly like one that does not exist. Alerts are read from the store on
 //! every request (see `data/alerts.rs` for why not through the cache).
 
-use super::account::{now, when};
+use super::account::when;
 use super::forms::{anyone, contributor, post, refused, Member, Outcome};
 use crate::auth::SessionCsrf;
 use crate::error::{ApiError, PageError, PortalError};
@@ -390,15 +390,11 @@ async fn run_triage(
     to: AlertState,
 ) -> Result<greenwatch_alert::Triaged, PortalError> {
     let (viewer, actor) = (viewer.clone(), actor.to_string());
+    let at = state.now();
     state
         .write(move |store| {
             Ok(greenwatch_alert::triage(
-                store,
-                &viewer,
-                &ids,
-                to,
-                &actor,
-                now(),
+                store, &viewer, &ids, to, &actor, at,
             )?)
         })
         .await
@@ -513,7 +509,7 @@ pub async fn create(
 ) -> Result<Response, PageError> {
     let admit = |member: &Member| contributor(member, "Writing alerts");
     let change = async |member: &Member| {
-        let at = now();
+        let at = state.now();
         let alert = form.to_alert(member, at)?;
         let id = state
             .write(move |store| {
@@ -777,6 +773,7 @@ const FEED_ENTRIES: usize = 100;
 /// `Authorization: Bearer`) gets what its organisation may see.
 pub async fn atom(State(state): State<AppState>, visitor: Visitor) -> Result<Response, PageError> {
     let viewer = visitor.viewer.clone();
+    let at = state.now();
     let alerts = state
         .analyse(move |s| data::alerts(s, &viewer, FEED_ENTRIES))
         .await?;
@@ -786,7 +783,7 @@ pub async fn atom(State(state): State<AppState>, visitor: Visitor) -> Result<Res
         base_url: state.public_url(),
         path: "/alerts.atom",
         title: "Greenwatch alerts",
-        generated: now(),
+        generated: at,
     };
     let response = (
         [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],

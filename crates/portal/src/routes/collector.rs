@@ -5,7 +5,6 @@
 //! problem+json saying why and counted per sensor and reason; a refused batch changes
 //! nothing that was stored.
 
-use super::account::now;
 use crate::error::PortalError;
 use crate::AppState;
 use axum::body::Body;
@@ -60,9 +59,10 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Body) 
                 "batch refused: {error}"
             );
             let detail = error.to_string();
+            let at = state.now();
             if let Err(e) = state
                 .write(move |store| {
-                    Ok(store.count_rejection(sensor.as_ref(), reason, &detail, now())?)
+                    Ok(store.count_rejection(sensor.as_ref(), reason, &detail, at)?)
                 })
                 .await
             {
@@ -111,6 +111,7 @@ async fn receive_batch(
         })?;
     let netdb = state.netdb();
     let by = sensor.clone();
+    let at = state.now();
     let outcome = state
         .write(move |store| {
             Ok(accept_batch(
@@ -119,7 +120,7 @@ async fn receive_batch(
                 &by,
                 &bytes,
                 health.as_ref(),
-                now(),
+                at,
             ))
         })
         .await

@@ -18,8 +18,6 @@ mod slices;
 mod upload;
 
 /// The portal's clock, for request stamps and the background early warning.
-pub(crate) use account::now;
-
 use crate::error::{is_api, PortalError};
 use crate::{assets, auth, AppState};
 use axum::extract::DefaultBodyLimit;

@@ -384,7 +384,7 @@ pub async fn page(
     let json = reads
         .overview_json(&params.window(), sensor.as_ref())
         .await?;
-    let mut page = overview_page(layout, &overview, stored, json.island());
+    let mut page = overview_page(layout, &overview, stored, json.island(), state.now());
     if let Some(sensor) = &sensor {
         let value = super::alerts::percent_encode(&sensor.to_string());
         page.sensor_query = format!("&sensor={value}");
@@ -417,6 +417,7 @@ fn overview_page(
     o: &Overview,
     stored: Option<(i64, i64)>,
     island: String,
+    now: Timestamp,
 ) -> OverviewPage {
     let window = match (o.from, o.to) {
         (Some(from), Some(to)) => Some(Window {
@@ -464,7 +465,7 @@ fn overview_page(
         },
     });
     if let Some(newest) = o.newest_data {
-        let age = (chrono::Utc::now().timestamp() - newest.secs()).max(0);
+        let age = (now.secs() - newest.secs()).max(0);
         stats.push(Stat {
             label: "Newest data".into(),
             value: window::display(newest.secs()),

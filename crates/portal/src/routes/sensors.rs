@@ -8,7 +8,6 @@
 //! (`docs/anonymisation.md`); every form carries the session's CSRF token; registrations and
 //! revocations are audited with the member's login.
 
-use super::account::now;
 use super::forms::{anyone, post, refused, CsrfOnly, Member, Outcome};
 use crate::auth::SessionCsrf;
 use crate::error::{ApiError, PageError, PortalError};
@@ -267,9 +266,10 @@ async fn register_for(
         limit: Some(SENSORS_PER_ORGANISATION),
     };
     let login = member.login.clone();
+    let at = state.now();
     state
         .write(move |store| {
-            register_sensor(store, &sensor, registrar, &login, now()).map_err(|e| match e {
+            register_sensor(store, &sensor, registrar, &login, at).map_err(|e| match e {
                 RegistrationError::Store(e) => PortalError::from(e),
                 refused => PortalError::BadRequest(refused.to_string()),
             })?;
@@ -286,12 +286,11 @@ async fn revoke_sensor(
     sensor: SensorRef,
 ) -> Result<SensorRef, PortalError> {
     let (org, role, login) = (member.org.clone(), member.role, member.login.clone());
+    let at = state.now();
     state
         .write(move |store| match store.sensor(&sensor)? {
             Some(s) if may_administer(&org, role, &AdminAction::RevokeSensor { org: &s.org }) => {
-                store
-                    .revoke_sensor(&sensor, &login, now())
-                    .map_err(refused)?;
+                store.revoke_sensor(&sensor, &login, at).map_err(refused)?;
                 Ok(sensor)
             }
             _ => Err(PortalError::NotFound(format!(

@@ -35,7 +35,7 @@ use greenwatch_ingest::{
 use greenwatch_model::access::{Label, Tlp, Viewer};
 use greenwatch_model::account::AuditEntry;
 use greenwatch_model::sensor::{Sensor, SensorRef};
-use greenwatch_model::{BucketWidth, Timestamp};
+use greenwatch_model::BucketWidth;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
@@ -275,6 +275,7 @@ async fn accept(
             name,
             label,
             bytes,
+            state.now(),
         ));
         state.uploads().add(Arc::clone(&job));
         start_ingest(state.clone(), Arc::clone(&job), path, fields);
@@ -289,6 +290,7 @@ fn start_ingest(state: AppState, job: Arc<UploadJob>, path: PathBuf, fields: Fie
     tokio::spawn(async move {
         let netdb = state.netdb();
         let catalogue = state.catalogue();
+        let clock = state.clock().clone();
         let ingesting = Arc::clone(&job);
         let file = path.clone();
         let outcome = state
@@ -300,6 +302,7 @@ fn start_ingest(state: AppState, job: Arc<UploadJob>, path: PathBuf, fields: Fie
                             sensor: fields.sensor,
                             bucket: BucketWidth::HOUR,
                             label: job.label.clone(),
+                            clock: clock.clone(),
                         };
                         ingest_capture(store, &netdb, &file, &job.name, &options, job)
                             .map(|(outcome, _)| outcome)
@@ -311,6 +314,7 @@ fn start_ingest(state: AppState, job: Arc<UploadJob>, path: PathBuf, fields: Fie
                             report: fields.report.as_deref(),
                             label: job.label.clone(),
                             catalogue: &catalogue,
+                            clock: clock.clone(),
                         };
                         ingest_feed(store, &netdb, &file, &job.name, &options, job)
                     }
@@ -318,7 +322,7 @@ fn start_ingest(state: AppState, job: Arc<UploadJob>, path: PathBuf, fields: Fie
                 let outcome = outcome
                     .unwrap_or_else(|e| FileOutcome::failed(job.name.clone(), format!("{e:#}")));
                 store.audit(&AuditEntry {
-                    at: Timestamp(chrono::Utc::now().timestamp_micros()),
+                    at: clock.now(),
                     actor: job.login.clone(),
                     action: format!("{}.upload", job.kind.as_str()),
                     target: job.name.clone(),
