@@ -35,12 +35,11 @@
 mod assets;
 mod auth;
 mod cache;
-mod early_warning;
 mod error;
+mod jobs;
 mod marking;
 mod paging;
 mod reads;
-pub mod reports;
 mod routes;
 mod security;
 mod state;
@@ -48,9 +47,8 @@ mod tls;
 mod uploads;
 mod views;
 mod visitor;
-mod warm;
 
-pub use early_warning::EarlyWarning;
+pub use jobs::early_warning::EarlyWarning;
 pub use state::AppState;
 pub use tls::{ensure_self_signed, SelfSigned, TlsFiles};
 pub use visitor::{trusted_proxy, TrustedProxies, Visitor};
@@ -122,13 +120,8 @@ pub async fn serve(config: PortalConfig) -> anyhow::Result<()> {
         .with_public_url(&public_url)
         .with_trusted_proxies(config.trusted_proxies.clone());
     tracing::info!(%address, data = %config.data_dir.display(), store = %config.store, "portal listening");
-    tokio::spawn(warm::keep_warm(state.clone()));
     eprintln!("Greenwatch portal on {scheme}://{address}/ (Ctrl-C to stop)");
-    tokio::spawn(reports::keep_reports(state.clone()));
-    tokio::spawn(early_warning::keep_watching(
-        state.clone(),
-        config.early_warning.clone(),
-    ));
+    jobs::start(&state, config.early_warning.clone());
     // Connection info lets the login limiter count failures per client address.
     match &config.tls {
         None => axum::serve(

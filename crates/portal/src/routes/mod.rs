@@ -11,6 +11,7 @@ mod docs;
 mod forms;
 mod ips;
 mod overview;
+mod reports;
 mod risks;
 mod search;
 mod sensors;
@@ -37,8 +38,8 @@ pub fn all() -> Router<AppState> {
         .route("/api/v1/metrics", get(risks::api))
         .route("/api/v1/metrics.csv", get(risks::csv))
         .route("/downloads", get(docs::downloads))
-        .route("/reports", get(crate::reports::index))
-        .route("/reports/{label}/{file}", get(crate::reports::file))
+        .route("/reports", get(reports::index))
+        .route("/reports/{label}/{file}", get(reports::file))
         .route("/method", get(docs::method))
         .route("/ports", get(slices::ports_page))
         .route("/ports/{protocol}/{port}", get(slices::port_page))
