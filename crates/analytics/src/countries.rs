@@ -1,5 +1,6 @@
 //! Country names for tables, from the ISO 3166 table that the portal's world map also loads
-//! (ISO 3166-1 alpha-2 and numeric codes with English short names, `data/country-codes.json`).
+//! (ISO 3166-1 alpha-2 and numeric codes with English short names, `data/country-codes.json`,
+//! written by `crates/portal/scripts/update-vendor.sh`).
 
 use greenwatch_model::CountryCode;
 use serde::Deserialize;

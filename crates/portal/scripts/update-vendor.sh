@@ -3,7 +3,7 @@
 #   assets/vendor/echarts.min.js          <- echarts (Apache-2.0)
 #   assets/vendor/topojson-client.min.js  <- topojson-client (ISC)
 #   assets/vendor/countries-110m.json     <- world-atlas (ISC)
-#   assets/country-codes.json             <- generated from i18n-iso-countries (MIT):
+#   ../analytics/data/country-codes.json  <- generated from i18n-iso-countries (MIT):
 #                                            ISO 3166-1 alpha-2 -> numeric code and English name
 # Versions are pinned below; after changing one, update assets/vendor/LICENSES.md.
 set -eu
@@ -31,7 +31,7 @@ cp "$(fetch $TOPOJSON)/dist/topojson-client.min.js" "$vendor/"
 cp "$(fetch $WORLD_ATLAS)/countries-110m.json" "$vendor/"
 
 codes=$(fetch $COUNTRIES)
-node - "$codes" "$portal/assets/country-codes.json" <<'JS'
+node - "$codes" "$portal/../analytics/data/country-codes.json" <<'JS'
 // codes.json rows are [alpha-2, alpha-3, numeric, ISO 3166-2 id]; langs/en.json names a code
 // with a string or a list: the official short name, then aliases. Tables want short names:
 // an official name over 20 characters gives way to its first alias, unless that alias also
@@ -58,4 +58,4 @@ for (const [alpha2, , numeric] of rows.sort((a, b) => a[0].localeCompare(b[0])))
 fs.writeFileSync(out, JSON.stringify(table, null, 0).replace(/},"/g, '},\n"') + "\n");
 console.log(`${Object.keys(table).length} countries -> ${out}`);
 JS
-ls -l "$vendor" "$portal/assets/country-codes.json"
+ls -l "$vendor" "$portal/../analytics/data/country-codes.json"
