@@ -1,11 +1,10 @@
-//! MaxMind DB (`.mmdb`, GeoLite2-ASN / GeoLite2-Country and look-alikes): the search tree is
-//! walked with `maxminddb::Reader::within` and every network becomes a range.
+//! MaxMind DB (`.mmdb`, GeoLite2-ASN / GeoLite2-Country and look-alikes): the file is verified,
+//! the search tree is walked with `maxminddb::Reader::networks` and every network becomes a range.
 
 use super::{parse_country, Collected, Format, Range};
 use crate::NetDbError;
 use ipnetwork::IpNetwork;
 use serde::Deserialize;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 
 pub(crate) struct Mmdb;
@@ -73,89 +72,49 @@ impl Format for Mmdb {
     }
 
     fn parse(&self, path: &Path, data: &[u8], out: &mut Collected) -> Result<(), NetDbError> {
-        // maxminddb 0.24 indexes its data section without bounds checks: a crafted file makes
-        // it panic (found by `fuzz/` target `netdb`). A panic there is a corrupt input, not a
-        // crash of the import; what it left in `out` is dropped with the error.
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parse_tree(path, data, out)))
-            .unwrap_or_else(|_| {
-                Err(super::input(
-                    path,
-                    "not a readable MaxMind DB: its data section is corrupt",
-                ))
-            })
-    }
-}
-
-fn parse_tree(path: &Path, data: &[u8], out: &mut Collected) -> Result<(), NetDbError> {
-    let reader = maxminddb::Reader::from_source(data)
-        .map_err(|e| super::input(path, format!("not a readable MaxMind DB: {e}")))?;
-    let mut seen = Seen::default();
-    let walk_err = |e| super::input(path, format!("cannot walk the search tree: {e}"));
-    let v4_root = IpNetwork::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0).expect("prefix 0");
-    if reader.metadata.ip_version != 6 {
-        let iter = reader.within::<Rec>(v4_root).map_err(walk_err)?;
-        walk(iter, path, out, &mut seen);
-    } else {
-        // An IPv6 tree holds IPv4 under ::/96. `within(::/0)` would convert networks there to
-        // IPv4 and panics (u8 underflow) on a record at a prefix shorter than /96 on the
-        // all-zero path, so the tree is walked in pieces that never hit that case:
-        // 1. a record on the zero path above ::/96 covers ::/d and, through ::/96, all IPv4;
-        if let Ok((rec, d)) = reader.lookup_prefix::<Rec>(IpAddr::V6(Ipv6Addr::UNSPECIFIED)) {
-            if d < 96 {
-                let end = u128::MAX >> d;
-                record(
-                    Range::V6(0, end),
-                    rec,
-                    path,
-                    format_args!("::/{d}"),
-                    out,
-                    &mut seen,
-                );
-                let rec = reader
-                    .lookup::<Rec>(IpAddr::V6(Ipv6Addr::UNSPECIFIED))
-                    .map_err(walk_err)?;
-                record(
-                    Range::V4(0, u32::MAX),
-                    rec,
-                    path,
-                    "0.0.0.0/0",
-                    out,
-                    &mut seen,
-                );
+        let reader = maxminddb::Reader::from_source(data)
+            .map_err(|e| super::input(path, format!("not a readable MaxMind DB: {e}")))?;
+        // A crafted data section (pointer cycles, out-of-range offsets) is refused here, as a
+        // whole, before any record is decoded: `fuzz/` target `netdb` found files that made
+        // older maxminddb releases recurse until the stack overflowed.
+        reader
+            .verify()
+            .map_err(|e| super::input(path, format!("not a valid MaxMind DB: {e}")))?;
+        let mut seen = Seen::default();
+        let networks = reader
+            .networks(maxminddb::WithinOptions::default())
+            .map_err(|e| super::input(path, format!("cannot walk the search tree: {e}")))?;
+        for item in networks {
+            let found = item.and_then(|found| Ok((found.network()?, found.decode::<Rec>()?)));
+            match found {
+                Ok((net, Some(rec))) => {
+                    // An IPv6 tree holds IPv4 under ::/96; a record on the all-zero path above
+                    // it also answers every IPv4 lookup, so it covers all of IPv4 as well.
+                    if let IpNetwork::V6(v6) = net {
+                        if v6.network().is_unspecified() && v6.prefix() < 96 {
+                            let all_v4 = "0.0.0.0/0";
+                            record(Range::V4(0, u32::MAX), &rec, path, all_v4, out, &mut seen);
+                        }
+                    }
+                    record(net_range(net), &rec, path, net, out, &mut seen);
+                }
+                Ok((_, None)) => {}
+                Err(e) => out.bad(path, "record", e),
             }
         }
-        // 2. the IPv4 subtree (empty if step 1 found a shorter record);
-        walk(
-            reader.within::<Rec>(v4_root).map_err(walk_err)?,
-            path,
-            out,
-            &mut seen,
-        );
-        // 3. the 96 subtrees branching off the zero path (aliases of the IPv4 subtree such
-        //    as ::ffff:0:0/96 and 2002::/16 are skipped by `within`).
-        for i in 0..96u8 {
-            let net = IpNetwork::new(IpAddr::V6(Ipv6Addr::from(1u128 << (127 - i))), i + 1)
-                .expect("valid prefix");
-            walk(
-                reader.within::<Rec>(net).map_err(walk_err)?,
+        if !seen.asn && !seen.country {
+            return Err(super::input(
                 path,
-                out,
-                &mut seen,
-            );
+                format!(
+                    "MaxMind DB of type {:?} has no autonomous_system_number or country iso_code ({} usable records)",
+                    reader.metadata().database_type, seen.good
+                ),
+            ));
         }
+        out.has_asn |= seen.asn;
+        out.has_country |= seen.country;
+        Ok(())
     }
-    if !seen.asn && !seen.country {
-        return Err(super::input(
-            path,
-            format!(
-                "MaxMind DB of type {:?} has no autonomous_system_number or country iso_code ({} usable records)",
-                reader.metadata.database_type, seen.good
-            ),
-        ));
-    }
-    out.has_asn |= seen.asn;
-    out.has_country |= seen.country;
-    Ok(())
 }
 
 #[derive(Default)]
@@ -165,31 +124,10 @@ struct Seen {
     good: u64,
 }
 
-fn walk<'de, S: AsRef<[u8]>>(
-    iter: maxminddb::Within<'de, Rec<'de>, S>,
-    path: &Path,
-    out: &mut Collected,
-    seen: &mut Seen,
-) {
-    for item in iter {
-        match item {
-            Ok(item) => record(
-                net_range(item.ip_net),
-                item.info,
-                path,
-                item.ip_net,
-                out,
-                seen,
-            ),
-            Err(e) => out.bad(path, "record", e),
-        }
-    }
-}
-
 /// Adds the ASN and/or country of one network.
 fn record(
     range: Range,
-    rec: Rec,
+    rec: &Rec,
     path: &Path,
     net: impl std::fmt::Display,
     out: &mut Collected,
@@ -198,8 +136,9 @@ fn record(
     let mut used = false;
     let iso = rec
         .country
+        .as_ref()
         .and_then(|c| c.iso_code)
-        .or(rec.registered_country.and_then(|c| c.iso_code))
+        .or(rec.registered_country.as_ref().and_then(|c| c.iso_code))
         .or(rec.country_code);
     let cc = match iso.map(parse_country) {
         Some(Ok(cc)) => Some(cc),
@@ -235,7 +174,7 @@ mod tests {
         let n: IpNetwork = "0.0.0.0/0".parse().unwrap();
         assert_eq!(net_range(n), Range::V4(0, u32::MAX));
         let n: IpNetwork = "2001:db8::/32".parse().unwrap();
-        let s = u128::from("2001:db8::".parse::<Ipv6Addr>().unwrap());
+        let s = u128::from("2001:db8::".parse::<std::net::Ipv6Addr>().unwrap());
         assert_eq!(net_range(n), Range::V6(s, s | ((1u128 << 96) - 1)));
         let n: IpNetwork = "::/0".parse().unwrap();
         assert_eq!(net_range(n), Range::V6(0, u128::MAX));
