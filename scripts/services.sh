@@ -4,6 +4,7 @@
 # of them for Distributed tables). Everything lives under one directory and is gone with it.
 #
 #   scripts/services.sh start DIR [--clickhouse-shards N]   install what is missing, start, print the URLs
+#                                                          (N = 0: PostgreSQL alone)
 #   scripts/services.sh stop DIR                           stop what DIR's servers are
 #
 # Installs from Debian's packages when missing (postgresql, clickhouse-server). PostgreSQL's
@@ -11,7 +12,7 @@
 # Ports: PostgreSQL 55432; ClickHouse shard i HTTP 58123+i, native 59000+i, interserver 59009+i.
 set -euo pipefail
 
-usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 [ $# -ge 2 ] || usage
 action=$1
 given_dir=$2
@@ -23,7 +24,7 @@ while [ $# -gt 0 ]; do
     *) usage ;;
   esac
 done
-case $shards in ''|*[!0-9]*|0) echo "--clickhouse-shards must be a positive number" >&2; exit 2 ;; esac
+case $shards in ''|*[!0-9]*) echo "--clickhouse-shards must be a number (0: none)" >&2; exit 2 ;; esac
 dir=$(mkdir -p "$given_dir" && cd "$given_dir" && pwd)
 
 PG_PORT=55432
@@ -36,7 +37,7 @@ as_owner() {
 install_missing() {
   local wanted=()
   [ -x "$PG_BIN/postgres" ] || wanted+=(postgresql)
-  command -v clickhouse-server >/dev/null || wanted+=(clickhouse-server)
+  [ "$shards" -eq 0 ] || command -v clickhouse-server >/dev/null || wanted+=(clickhouse-server)
   [ ${#wanted[@]} -eq 0 ] && return
   local sudo=""
   [ "$(id -u)" = 0 ] || sudo=sudo
@@ -100,6 +101,7 @@ XML
 }
 
 start_clickhouse() {
+  [ "$shards" -gt 0 ] || return 0
   local urls=()
   for ((i = 0; i < shards; i++)); do
     local home=$dir/clickhouse-$i

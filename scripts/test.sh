@@ -4,7 +4,10 @@
 # Debian's package manager): installs cargo-nextest, headless Chromium and chromedriver (the
 # portal's browser tests) and iproute2 + procps (the live-capture test makes a veth pair in a
 # network namespace) when they are missing, and fetches the real IP data once into
-# .cache/ip-data.
+# .cache/ip-data. The PostgreSQL backend's tests run against a throw-away PostgreSQL 15 on
+# loopback that scripts/services.sh installs and starts here and stops at the end (unless
+# GREENWATCH_TEST_POSTGRES already names a server); the end-to-end truth checks then run a
+# second time with the binary on that PostgreSQL store.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,5 +27,17 @@ if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install --locked cargo-nextest
 fi
 
+if [ -z "${GREENWATCH_TEST_POSTGRES:-}" ]; then
+  services=$(mktemp -d /tmp/greenwatch-test-services.XXXXXX)
+  trap 'scripts/services.sh stop "$services"; rm -rf "$services"' EXIT
+  GREENWATCH_TEST_POSTGRES=$(scripts/services.sh start "$services" --clickhouse-shards 0)
+  export GREENWATCH_TEST_POSTGRES
+fi
 export GREENWATCH_NETDB_SAMPLE_DIR="${GREENWATCH_NETDB_SAMPLE_DIR:-$(scripts/fetch-ip-data.sh)}"
-cargo nextest run --workspace --no-fail-fast
+status=0
+cargo nextest run --workspace --no-fail-fast || status=$?
+# The end-to-end truth checks (ingest = ground truth, metrics = feed truth, accounts, sensors
+# and collectors, detection and delivery) once more with the binary on the PostgreSQL store.
+GREENWATCH_E2E_STORE=postgres cargo nextest run -p greenwatch --no-fail-fast \
+  --test e2e --test feeds --test sensor --test accounts --test detect --test warn || status=$?
+exit $status

@@ -86,7 +86,7 @@ impl DataDir {
     /// Refuses a data directory that does not exist, or holds no store yet.
     pub fn require_store(&self) -> anyhow::Result<()> {
         self.require_dir()?;
-        if !greenwatch_store_open::exists(&self.store) {
+        if !greenwatch_store_open::exists(&self.store)? {
             anyhow::bail!(
                 "data directory {} holds no store yet (no {}): {}",
                 self.root.display(),

@@ -32,8 +32,9 @@ struct Cli {
     )]
     data: PathBuf,
 
-    /// Where the store lives: sqlite:PATH (the embedded database). Default: greenwatch.sqlite
-    /// in the data directory.
+    /// Where the store lives: sqlite:PATH (the embedded database) or
+    /// postgres://USER[:PASSWORD]@HOST:PORT/DATABASE (shared by several serve processes).
+    /// Default: greenwatch.sqlite in the data directory.
     #[arg(long, global = true, env = "GREENWATCH_STORE", value_name = "LOCATION")]
     store: Option<greenwatch_store::StoreLocation>,
 
@@ -83,6 +84,8 @@ enum Command {
     Serve(commands::serve::ServeArgs),
     /// Sensors of the observation network: register, list, revoke, and run the agent.
     Sensor(commands::sensor::SensorArgs),
+    /// Bring the store's schema up to date, or move an embedded store to PostgreSQL.
+    Migrate(commands::migrate::MigrateArgs),
 }
 
 fn main() -> ExitCode {
@@ -119,6 +122,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => commands::demo::run(&data, args),
         Command::Serve(args) => commands::serve::run(&data, args),
         Command::Sensor(args) => commands::sensor::run(&data, args),
+        Command::Migrate(args) => commands::migrate::run(&data, args),
     };
     match result {
         Ok(code) => code,

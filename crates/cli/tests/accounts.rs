@@ -25,9 +25,7 @@ fn with_stdin(env: &Env, args: &[&str], input: &str) -> std::process::Output {
 
 #[test]
 fn organisations_users_and_tokens_are_created_listed_and_audited_without_secrets() {
-    let env = Env {
-        dir: tempfile::tempdir().unwrap(),
-    };
+    let env = Env::empty();
     assert_success(&env.run(&["org", "add", "cert-a", "--name", "CERT A"]));
     let out = with_stdin(
         &env,
@@ -141,17 +139,18 @@ fn organisations_users_and_tokens_are_created_listed_and_audited_without_secrets
     );
     let log = audit.to_string();
     assert!(!log.contains(&secret) && !log.contains(generated) && !log.contains("a long enough"));
-    // The database file holds no secret in clear either.
-    let db = std::fs::read(env.data().join("greenwatch.sqlite")).unwrap();
-    let db = String::from_utf8_lossy(&db);
-    assert!(!db.contains(&secret) && !db.contains("a long enough password"));
+    // The database file holds no secret in clear either (the embedded store's file; a
+    // PostgreSQL store keeps the same columns, by hash, through the same code).
+    if env.store.is_none() {
+        let db = std::fs::read(env.data().join("greenwatch.sqlite")).unwrap();
+        let db = String::from_utf8_lossy(&db);
+        assert!(!db.contains(&secret) && !db.contains("a long enough password"));
+    }
 }
 
 #[test]
 fn bad_account_requests_are_refused_with_the_reason() {
-    let env = Env {
-        dir: tempfile::tempdir().unwrap(),
-    };
+    let env = Env::empty();
     assert_success(&env.run(&["org", "add", "cert-a", "--name", "A"]));
     let out = env.run(&["user", "add", "x@y.example", "--org", "nowhere"]);
     assert_eq!(out.status.code(), Some(2));
@@ -186,9 +185,7 @@ fn bad_account_requests_are_refused_with_the_reason() {
 
 #[test]
 fn sensors_are_registered_inside_the_constituency_unless_the_operator_says_otherwise() {
-    let env = Env {
-        dir: tempfile::tempdir().unwrap(),
-    };
+    let env = Env::empty();
     assert_success(&env.run(&["org", "add", "cert-jp", "--name", "CERT JP"]));
     let add = |name: &str, block: &str, extra: &[&str]| {
         let mut args = vec!["sensor", "add", name, "--org", "cert-jp", "--block", block];

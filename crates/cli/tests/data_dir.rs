@@ -14,6 +14,7 @@ fn stderr(out: &std::process::Output) -> String {
 fn reading_commands_refuse_a_data_directory_that_does_not_exist() {
     let env = Env {
         dir: tempfile::tempdir().unwrap(),
+        store: None,
     };
     let missing = env.data();
     let shown = missing.display().to_string();
@@ -84,6 +85,7 @@ fn commands_that_create_data_still_create_the_directory() {
 
     let fresh = Env {
         dir: tempfile::tempdir().unwrap(),
+        store: None,
     };
     assert_success(&fresh.run(&["org", "add", "cert-x", "--name", "CERT X"]));
     assert!(fresh.data().join("greenwatch.sqlite").is_file());
@@ -95,6 +97,7 @@ fn commands_that_create_data_still_create_the_directory() {
 fn the_store_lives_where_store_says() {
     let env = Env {
         dir: tempfile::tempdir().unwrap(),
+        store: None,
     };
     let elsewhere = env.path("elsewhere.sqlite");
     let store = format!("sqlite:{}", elsewhere.display());

@@ -5,51 +5,11 @@
 
 mod common;
 
-use common::{assert_success, real_ip_data, Env};
+use common::{assert_success, ip_data, Env};
 use serde_json::Value;
-use std::path::PathBuf;
-
-/// The real IP data when the test script provides it, else a small table of the same format.
-fn ip_data(env: &Env) -> PathBuf {
-    if let Some(dir) = real_ip_data() {
-        return dir;
-    }
-    let dir = env.path("ip-data");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("asn-ipv4.csv"),
-        "1.0.0.0,1.0.0.255,13335,\"Cloudflare, Inc.\"\n\
-         14.0.0.0,14.0.255.255,4134,CHINANET-BACKBONE\n\
-         31.0.0.0,31.3.255.255,12389,Rostelecom\n\
-         45.0.0.0,45.7.255.255,7922,Comcast Cable Communications\n\
-         61.0.0.0,61.3.255.255,4766,Korea Telecom\n\
-         177.0.0.0,177.3.255.255,28573,Claro\n\
-         2001:200::,2001:200:ffff:ffff:ffff:ffff:ffff:ffff,2500,WIDE Project\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("geo-whois-asn-country-ipv4.csv"),
-        "1.0.0.0,1.0.0.255,AU\n14.0.0.0,14.0.255.255,CN\n31.0.0.0,31.3.255.255,RU\n\
-         45.0.0.0,45.7.255.255,US\n61.0.0.0,61.3.255.255,KR\n177.0.0.0,177.3.255.255,BR\n\
-         2001:200::,2001:200:ffff:ffff:ffff:ffff:ffff:ffff,JP\n",
-    )
-    .unwrap();
-    dir
-}
 
 fn demo(env: &Env, ip_data: &std::path::Path) -> String {
-    let out = env.run(&[
-        "demo",
-        "--ip-data",
-        ip_data.to_str().unwrap(),
-        "--packets",
-        "20000",
-        "--hours",
-        "48",
-        "--feed-rows",
-        "500",
-        "--no-serve",
-    ]);
+    let out = env.small_demo(ip_data);
     assert_success(&out);
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -60,9 +20,7 @@ fn array(v: Value) -> Vec<Value> {
 
 #[test]
 fn the_demo_makes_its_organisations_users_sensors_alerts_and_data_for_every_risk() {
-    let env = Env {
-        dir: tempfile::tempdir().unwrap(),
-    };
+    let env = Env::empty();
     let ip_data = ip_data(&env);
     let first = demo(&env, &ip_data);
 

@@ -14,9 +14,7 @@ fn env_with_ip_data() -> Env {
     let Some(dir) = real_ip_data() else {
         return Env::with_fixture_netdb();
     };
-    let env = Env {
-        dir: tempfile::tempdir().unwrap(),
-    };
+    let env = Env::empty();
     let asn = dir.join("asn-ipv4.csv");
     let cc = dir.join("geo-whois-asn-country-ipv4.csv");
     assert_success(&env.run(&[

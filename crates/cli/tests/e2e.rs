@@ -335,9 +335,7 @@ fn real_captures_ingest_and_count_what_libpcap_counts() {
         .map(|(name, count)| (name, count.parse::<u64>().unwrap()))
         // Files without an interface hold no frame; libpcap refuses them.
         .filter(|(_, count)| *count > 0);
-    let env = Env {
-        dir: tempfile::tempdir().unwrap(),
-    };
+    let env = Env::empty();
     for (name, frames) in samples {
         let (out, summary) = env.ingest(&[&data.join(name)]);
         assert_success(&out);
@@ -367,9 +365,7 @@ fn real_ip_data_enriches_generated_traffic_like_the_internet() {
     let Some(ip_data) = real_ip_data() else {
         return;
     };
-    let env = Env {
-        dir: tempfile::tempdir().unwrap(),
-    };
+    let env = Env::empty();
     let files: Vec<String> = [
         "asn-ipv4.csv",
         "asn-ipv6.csv",

@@ -114,8 +114,12 @@ pub async fn serve(config: PortalConfig) -> anyhow::Result<()> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("{scheme}://{address}"));
-    let state = AppState::open(&config.data_dir)?
-        .with_store(config.store.clone())?
+    // Opening reads the data directory and connects to the store: blocking work, which a
+    // store driver may refuse on a thread that drives async tasks.
+    let (data_dir, store) = (config.data_dir.clone(), config.store.clone());
+    let state = tokio::task::spawn_blocking(move || AppState::open(&data_dir)?.with_store(store))
+        .await
+        .context("opening the data directory")??
         .with_internal_webhooks(config.early_warning.outbound.webhooks_to_internal)
         .with_public_url(&public_url)
         .with_trusted_proxies(config.trusted_proxies.clone());

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod alerts;
+mod leases;
 mod risk;
 mod sensors;
 
@@ -89,6 +90,7 @@ impl SqliteStore {
         alerts::migrate(&conn)?;
         sensors::migrate(&conn)?;
         conn.execute_batch(sensors::SCHEMA)?;
+        conn.execute_batch(leases::SCHEMA)?;
         // Stores made before datasets had labels: their data becomes AMBER of `local`.
         for table in ["captures", "feed_files"] {
             add_label_columns(&conn, table)?;

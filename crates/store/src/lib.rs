@@ -106,21 +106,44 @@ impl From<rusqlite::Error> for StoreError {
 /// `Box<dyn Store>` (from `greenwatch-store-open`) is handed to functions that want one
 /// interface as `&dyn ObservationStore`, `&mut dyn AlertStore` and so on.
 pub trait Store:
-    ObservationStore + RiskStore + AccountStore + AlertStore + SensorStore + Send
+    ObservationStore + RiskStore + AccountStore + AlertStore + SensorStore + LeaseStore + Send
 {
 }
 
 impl<T> Store for T where
-    T: ObservationStore + RiskStore + AccountStore + AlertStore + SensorStore + Send
+    T: ObservationStore + RiskStore + AccountStore + AlertStore + SensorStore + LeaseStore + Send
 {
 }
 
-/// Where a store lives, as one setting (`--store`): `sqlite:PATH` for the embedded database.
-/// The scale-out backends add their forms here.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Leases on background jobs, so that work meant to happen once per deployment (the
+/// early-warning pass, alert deliveries, the report schedule) runs in one `serve` process at a
+/// time however many share the store, and moves to another when its holder dies.
+pub trait LeaseStore {
+    /// Takes or renews the lease on `job` for `holder` until `until`. Granted (true) when no
+    /// lease on `job` is stored, when `holder` holds it already, or when its holder's lease
+    /// ended before `now`; otherwise nothing changes (false). Atomic across connections and
+    /// processes: of holders racing for a free lease, exactly one gets it.
+    fn take_lease(
+        &mut self,
+        job: &str,
+        holder: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> Result<bool, StoreError>;
+
+    /// Gives up `holder`'s lease on `job` (nothing when another holds it), so another process
+    /// may take it at once rather than when it would have ended.
+    fn release_lease(&mut self, job: &str, holder: &str) -> Result<(), StoreError>;
+}
+
+/// Where a store lives, as one setting (`--store`): `sqlite:PATH` for the embedded database,
+/// `postgres://…` (libpq's URL form) for a PostgreSQL database shared by several processes.
+#[derive(Clone, PartialEq, Eq)]
 pub enum StoreLocation {
     /// The embedded SQLite database file.
     Sqlite(std::path::PathBuf),
+    /// A PostgreSQL database, by its URL (which may hold a password: see `Display`).
+    Postgres(String),
 }
 
 impl std::str::FromStr for StoreLocation {
@@ -132,18 +155,71 @@ impl std::str::FromStr for StoreLocation {
             Some(("sqlite", _)) => {
                 Err("sqlite: needs the database file's path, as sqlite:PATH".into())
             }
+            Some(("postgres" | "postgresql", rest)) if rest.starts_with("//") => {
+                Ok(StoreLocation::Postgres(setting.to_string()))
+            }
             _ => Err(format!(
-                "unknown store {setting:?}: expected sqlite:PATH (the embedded database)"
+                "unknown store {:?}: expected sqlite:PATH (the embedded database) or \
+                 postgres://USER@HOST:PORT/DATABASE",
+                redact_password(setting)
             )),
         }
     }
 }
 
+/// A location's URL with its password (`user:password@`) replaced, for messages and logs.
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => match rest[..at].split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***{}", &rest[at..]),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+/// Shows the location without its password (it goes into logs and error messages).
 impl std::fmt::Display for StoreLocation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StoreLocation::Sqlite(path) => write!(f, "sqlite:{}", path.display()),
+            StoreLocation::Postgres(url) => f.write_str(&redact_password(url)),
         }
+    }
+}
+
+impl std::fmt::Debug for StoreLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "StoreLocation({self})")
+    }
+}
+
+#[cfg(test)]
+mod location_tests {
+    use super::*;
+
+    #[test]
+    fn a_postgres_location_keeps_its_url_and_never_shows_its_password() {
+        let at: StoreLocation = "postgres://gw:s3cret@db.example:5432/greenwatch"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            at,
+            StoreLocation::Postgres("postgres://gw:s3cret@db.example:5432/greenwatch".into())
+        );
+        assert_eq!(
+            at.to_string(),
+            "postgres://gw:***@db.example:5432/greenwatch"
+        );
+        assert!(!format!("{at:?}").contains("s3cret"));
+        let plain: StoreLocation = "postgresql://gw@127.0.0.1/g".parse().unwrap();
+        assert_eq!(plain.to_string(), "postgresql://gw@127.0.0.1/g");
+        let err = "mysql://u:pw@h/db".parse::<StoreLocation>().unwrap_err();
+        assert!(err.contains("postgres://") && !err.contains("pw@"), "{err}");
     }
 }
 

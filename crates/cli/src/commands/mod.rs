@@ -10,6 +10,7 @@ pub mod ingest;
 pub mod ingest_feed;
 pub mod label;
 pub mod metrics;
+pub mod migrate;
 pub mod netdb;
 pub mod query;
 pub mod report;

@@ -9,14 +9,32 @@ pub mod sensors;
 
 pub struct Env {
     pub dir: tempfile::TempDir,
+    /// `--store` for every command: none (the data directory's SQLite) unless the run asks for
+    /// another backend (`Env::empty`).
+    pub store: Option<String>,
 }
 
 impl Env {
+    /// An empty data directory whose store is the backend this run tests: the embedded SQLite
+    /// one, or, with `GREENWATCH_E2E_STORE=postgres`, a fresh schema of the PostgreSQL server
+    /// at `GREENWATCH_TEST_POSTGRES` (scripts/test.sh runs the truth checks both ways).
+    pub fn empty() -> Env {
+        let store = match std::env::var("GREENWATCH_E2E_STORE").as_deref() {
+            Ok("postgres") => Some(fresh_postgres_schema()),
+            Ok(other) if !other.is_empty() => {
+                panic!("GREENWATCH_E2E_STORE={other}: expected postgres")
+            }
+            _ => None,
+        };
+        Env {
+            dir: tempfile::tempdir().unwrap(),
+            store,
+        }
+    }
+
     /// A data directory with a small IP table (IPv4 and IPv6, real-looking ranges) imported.
     pub fn with_fixture_netdb() -> Env {
-        let env = Env {
-            dir: tempfile::tempdir().unwrap(),
-        };
+        let env = Env::empty();
         let asn = env.path("asn.csv");
         std::fs::write(
             &asn,
@@ -99,9 +117,10 @@ impl Env {
     /// Whether organisation `slug` exists (`org list` refuses a data directory without a
     /// store: there is none then).
     pub fn has_org(&self, slug: &str) -> bool {
-        self.data().join("greenwatch.sqlite").is_file()
-            && self
-                .json(&["org", "list", "--json"])
+        let list = self.run(&["org", "list", "--json"]);
+        list.status.success()
+            && serde_json::from_slice::<Value>(&list.stdout)
+                .unwrap()
                 .as_array()
                 .unwrap()
                 .iter()
@@ -118,9 +137,11 @@ impl Env {
 
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_greenwatch"));
-        cmd.arg("--data")
-            .arg(self.data())
-            .args(args)
+        cmd.arg("--data").arg(self.data());
+        if let Some(store) = &self.store {
+            cmd.arg("--store").arg(store);
+        }
+        cmd.args(args)
             .env_remove("GREENWATCH_DATA")
             .env_remove("GREENWATCH_STORE");
         cmd
@@ -140,6 +161,74 @@ impl Env {
             )
         })
     }
+}
+
+/// The real IP data when the test script provides it, else a small table of the same format.
+pub fn ip_data(env: &Env) -> PathBuf {
+    if let Some(dir) = real_ip_data() {
+        return dir;
+    }
+    let dir = env.path("ip-data");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("asn-ipv4.csv"),
+        "1.0.0.0,1.0.0.255,13335,\"Cloudflare, Inc.\"\n\
+         14.0.0.0,14.0.255.255,4134,CHINANET-BACKBONE\n\
+         31.0.0.0,31.3.255.255,12389,Rostelecom\n\
+         45.0.0.0,45.7.255.255,7922,Comcast Cable Communications\n\
+         61.0.0.0,61.3.255.255,4766,Korea Telecom\n\
+         177.0.0.0,177.3.255.255,28573,Claro\n\
+         2001:200::,2001:200:ffff:ffff:ffff:ffff:ffff:ffff,2500,WIDE Project\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("geo-whois-asn-country-ipv4.csv"),
+        "1.0.0.0,1.0.0.255,AU\n14.0.0.0,14.0.255.255,CN\n31.0.0.0,31.3.255.255,RU\n\
+         45.0.0.0,45.7.255.255,US\n61.0.0.0,61.3.255.255,KR\n177.0.0.0,177.3.255.255,BR\n\
+         2001:200::,2001:200:ffff:ffff:ffff:ffff:ffff:ffff,JP\n",
+    )
+    .unwrap();
+    dir
+}
+
+impl Env {
+    /// A small demo deployment (organisations, users, sensors with traffic, every risk's feed,
+    /// alerts, subscriptions) built in this data directory.
+    pub fn small_demo(&self, ip_data: &Path) -> Output {
+        self.run(&[
+            "demo",
+            "--ip-data",
+            ip_data.to_str().unwrap(),
+            "--packets",
+            "20000",
+            "--hours",
+            "48",
+            "--feed-rows",
+            "500",
+            "--no-serve",
+        ])
+    }
+}
+
+/// A schema of its own in the test PostgreSQL server, as a `--store` URL.
+pub fn fresh_postgres_schema() -> String {
+    let base = std::env::var("GREENWATCH_TEST_POSTGRES").expect(
+        "GREENWATCH_E2E_STORE=postgres needs GREENWATCH_TEST_POSTGRES (scripts/test.sh sets both)",
+    );
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let schema = format!(
+        "e2e{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let mut client = postgres::Client::connect(&base, postgres::NoTls).unwrap();
+    client
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+        ))
+        .unwrap();
+    let sep = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{sep}options=-c%20search_path%3D{schema}")
 }
 
 pub fn assert_success(out: &Output) {

@@ -7,6 +7,7 @@
 //! runs), so a slow receiver delays only its own subscription. Sending holds no store: what is
 //! due is read first, and each outcome is recorded as it comes.
 
+use super::JobLease;
 use crate::error::PortalError;
 use crate::AppState;
 use greenwatch_alert::{Outbound, Outcome, Persistence, Retry};
@@ -47,16 +48,24 @@ pub struct EarlyWarning {
 }
 
 /// Runs forever: a detection pass now and after every data change, and, beside it, delivery
-/// rounds now, after new alerts and every `deliver_every`.
-pub async fn keep_watching(state: AppState, config: EarlyWarning) {
+/// rounds now, after new alerts and every `deliver_every`; both only while this process holds
+/// the early-warning `lease` (one detector and one sender per deployment).
+pub(crate) async fn keep_watching(state: AppState, config: EarlyWarning, lease: JobLease) {
     let raised = Arc::new(Notify::new());
     tokio::spawn(keep_delivering(
         state.clone(),
         config.clone(),
         Arc::clone(&raised),
+        lease.clone(),
     ));
     let mut watched = None;
     loop {
+        if !lease.hold(&state).await {
+            // Another process detects; when this one takes over, it starts from scratch.
+            watched = None;
+            tokio::time::sleep(CHECK_EVERY).await;
+            continue;
+        }
         match pass_once(&state, &config, watched).await {
             Ok((generation, new)) => {
                 watched = Some(generation);
@@ -72,13 +81,20 @@ pub async fn keep_watching(state: AppState, config: EarlyWarning) {
 
 /// Starts a delivery round now, then whenever `raised` is notified or `deliver_every` has
 /// passed; records the outcomes in a task of their own.
-async fn keep_delivering(state: AppState, config: EarlyWarning, raised: Arc<Notify>) {
+async fn keep_delivering(
+    state: AppState,
+    config: EarlyWarning,
+    raised: Arc<Notify>,
+    lease: JobLease,
+) {
     let deliveries = Deliveries::default();
     let (outcomes, received) = mpsc::unbounded_channel();
     tokio::spawn(record_outcomes(state.clone(), received));
     loop {
-        if let Err(e) = start_round(&state, &config, &deliveries, outcomes.clone()).await {
-            tracing::warn!("early-warning deliveries: {e}");
+        if lease.hold(&state).await {
+            if let Err(e) = start_round(&state, &config, &deliveries, outcomes.clone()).await {
+                tracing::warn!("early-warning deliveries: {e}");
+            }
         }
         tokio::select! {
             _ = raised.notified() => {}

@@ -5,6 +5,7 @@
 //! `/reports`. The schedule follows the data, not the clock: a period is done once later
 //! traffic has been stored. A report is written once; delete its directory to rebuild it.
 
+use super::JobLease;
 use crate::error::PortalError;
 use crate::AppState;
 use chrono::NaiveDate;
@@ -28,10 +29,16 @@ pub(crate) fn reports_dir(state: &AppState) -> PathBuf {
     greenwatch_datadir::DataLayout::new(state.data_dir()).reports_dir()
 }
 
-/// Runs forever: writes the missing public reports now and after every change of the data.
-pub async fn keep_reports(state: AppState) {
+/// Runs forever: writes the missing public reports now and after every change of the data,
+/// while this process holds the report schedule's `lease`.
+pub(crate) async fn keep_reports(state: AppState, lease: JobLease) {
     let mut done = None;
     loop {
+        if !lease.hold(&state).await {
+            done = None;
+            tokio::time::sleep(EVERY).await;
+            continue;
+        }
         match state.read(|s| Ok(s.store.data_generation()?)).await {
             Ok(generation) if done != Some(generation) => match write_missing(&state).await {
                 Ok(()) => done = Some(generation),

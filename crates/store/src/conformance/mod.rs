@@ -6,10 +6,12 @@
 //! here. The checks speak only the traits, so a second backend passes them or breaks a rule
 //! callers rely on: visibility per viewer, idempotent re-ingest, a dropped writer leaves
 //! nothing, flows in bucket order, alert ids in commit order, paging, the data generation,
-//! accounts, sessions, tokens, the audit log, alerts, deliveries, subscriptions and sensors.
+//! accounts, sessions, tokens, the audit log, alerts, deliveries, subscriptions, sensors and
+//! job leases.
 
 pub mod accounts;
 pub mod alerts;
+pub mod leases;
 pub mod observations;
 pub mod ordering;
 pub mod risks;
@@ -71,6 +73,8 @@ macro_rules! conformance_tests {
             sensors::sensor_names_are_per_organisation,
             sensors::sensors_register_once_are_found_by_token_hash_and_revocation_is_audited,
             sensors::health_is_the_latest_report_and_rejections_are_counted_per_reason,
+            leases::a_job_lease_has_one_holder_until_it_ends_or_is_released,
+            leases::holders_racing_for_a_free_lease_get_it_once,
         );
     };
     (@each $fresh:expr; $($module:ident :: $check:ident),* $(,)?) => {
