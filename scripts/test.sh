@@ -38,6 +38,8 @@ status=0
 cargo nextest run --workspace --no-fail-fast || status=$?
 # The end-to-end truth checks (ingest = ground truth, metrics = feed truth, accounts, sensors
 # and collectors, detection and delivery) once more with the binary on the PostgreSQL store.
-GREENWATCH_E2E_STORE=postgres cargo nextest run -p greenwatch --no-fail-fast \
-  --test e2e --test feeds --test sensor --test accounts --test detect --test warn || status=$?
+# (--workspace and a filter, not -p: the same feature set as above, so nothing is rebuilt.)
+GREENWATCH_E2E_STORE=postgres cargo nextest run --workspace --no-fail-fast -E \
+  'package(greenwatch) & (binary(e2e) | binary(feeds) | binary(sensor) | binary(accounts) | binary(detect) | binary(warn))' \
+  || status=$?
 exit $status

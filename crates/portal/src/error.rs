@@ -34,6 +34,10 @@ pub enum PortalError {
     /// should retry after this many seconds (503 with `Retry-After`).
     #[error("the server is busy answering other questions; try again in {0} s")]
     Busy(u64),
+    /// The store's server cannot be reached (restarting, down): nothing was changed, and the
+    /// client should retry (503 with `Retry-After`); the cause goes to the log.
+    #[error("{0}")]
+    StoreUnavailable(String),
     /// A request the framework turned away before a handler ran (an extractor's rejection).
     #[error("{detail}")]
     Rejected { status: StatusCode, detail: String },
@@ -44,9 +48,15 @@ pub enum PortalError {
 
 impl From<StoreError> for PortalError {
     fn from(e: StoreError) -> Self {
-        PortalError::Internal(format!("store: {e}"))
+        match e {
+            StoreError::Unavailable(cause) => PortalError::StoreUnavailable(cause),
+            e => PortalError::Internal(format!("store: {e}")),
+        }
     }
 }
+
+/// Seconds a client is asked to wait when the store is unavailable.
+const STORE_RETRY_SECS: u64 = 5;
 
 impl From<AnalyticsError> for PortalError {
     fn from(e: AnalyticsError) -> Self {
@@ -85,7 +95,9 @@ impl PortalError {
             PortalError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             PortalError::Forbidden(_) => StatusCode::FORBIDDEN,
             PortalError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
-            PortalError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            PortalError::Busy(_) | PortalError::StoreUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             PortalError::Rejected { status, .. } => *status,
             PortalError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -98,6 +110,13 @@ impl PortalError {
                 tracing::error!("internal error: {cause}");
                 "The server could not answer this request; the cause is in its log.".into()
             }
+            PortalError::StoreUnavailable(cause) => {
+                tracing::warn!("store unavailable: {cause}");
+                format!(
+                    "The store is unavailable (restarting or down); nothing was changed. \
+                     Try again in {STORE_RETRY_SECS} s."
+                )
+            }
             other => other.to_string(),
         }
     }
@@ -108,6 +127,10 @@ impl PortalError {
             PortalError::Busy(secs) | PortalError::TooManyAttempts(secs) => {
                 Some((header::RETRY_AFTER, header::HeaderValue::from(*secs)))
             }
+            PortalError::StoreUnavailable(_) => Some((
+                header::RETRY_AFTER,
+                header::HeaderValue::from(STORE_RETRY_SECS),
+            )),
             _ => None,
         }
     }
@@ -213,5 +236,27 @@ pub async fn uniform_errors(request: Request, next: Next) -> Response {
         error.into_problem()
     } else {
         error.into_page()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_store_is_a_503_to_retry_that_keeps_its_cause_to_the_log() {
+        let error = PortalError::from(StoreError::Unavailable(
+            "cannot connect to PostgreSQL at postgres://gw:***@db:5432/g: refused".into(),
+        ));
+        let response = error.into_problem();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "5");
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        // Any other store failure stays an internal error.
+        let other = PortalError::from(StoreError::Corrupt("bad row".into()));
+        assert_eq!(other.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 }

@@ -205,7 +205,7 @@ impl AccountStore for PostgresStore {
                 org.slug
             )));
         }
-        let mut tx = self.client_mut().transaction().map_err(pg)?;
+        let mut tx = self.client_mut()?.transaction().map_err(pg)?;
         let inserted = tx
             .execute(
                 "INSERT INTO orgs (slug, name, created_at) VALUES ($1, $2, $3)
@@ -225,7 +225,7 @@ impl AccountStore for PostgresStore {
 
     fn orgs(&self) -> Result<Vec<Organisation>, StoreError> {
         let rows = self
-            .client()
+            .client()?
             .query(
                 "SELECT slug, name, created_at FROM orgs ORDER BY slug COLLATE \"C\"",
                 &[],
@@ -248,7 +248,7 @@ impl AccountStore for PostgresStore {
         actor: &str,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        let mut tx = self.client_mut().transaction().map_err(pg)?;
+        let mut tx = self.client_mut()?.transaction().map_err(pg)?;
         // The organisation's row is locked: concurrent replacements take turns, each whole.
         let known = tx
             .query_opt("SELECT slug FROM orgs WHERE slug = $1 FOR UPDATE", &[&org])
@@ -275,7 +275,7 @@ impl AccountStore for PostgresStore {
 
     fn constituency(&self, org: &str) -> Result<Constituency, StoreError> {
         let rows = self
-            .client()
+            .client()?
             .query(
                 "SELECT network FROM org_networks WHERE org = $1 ORDER BY network COLLATE \"C\"",
                 &[&org],
@@ -298,7 +298,7 @@ impl AccountStore for PostgresStore {
         actor: &str,
         now: Timestamp,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.client_mut().transaction().map_err(pg)?;
+        let mut tx = self.client_mut()?.transaction().map_err(pg)?;
         if !org_exists(&mut tx, &user.org)? {
             return Err(StoreError::Conflict(format!(
                 "no organisation {:?}",
@@ -336,7 +336,7 @@ impl AccountStore for PostgresStore {
     }
 
     fn user(&self, id: i64) -> Result<Option<User>, StoreError> {
-        self.client()
+        self.client()?
             .query_opt(
                 &format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"),
                 &[&id],
@@ -348,7 +348,7 @@ impl AccountStore for PostgresStore {
     }
 
     fn user_by_login(&self, login: &str) -> Result<Option<User>, StoreError> {
-        self.client()
+        self.client()?
             .query_opt(
                 &format!("SELECT {USER_COLUMNS} FROM users WHERE lower(login) = lower($1)"),
                 &[&login],
@@ -360,7 +360,7 @@ impl AccountStore for PostgresStore {
     }
 
     fn users(&self) -> Result<Vec<User>, StoreError> {
-        self.client()
+        self.client()?
             .query(
                 &format!("SELECT {USER_COLUMNS} FROM users ORDER BY id"),
                 &[],
@@ -379,7 +379,7 @@ impl AccountStore for PostgresStore {
         actor: &str,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let mut tx = self.client_mut().transaction().map_err(pg)?;
+        let mut tx = self.client_mut()?.transaction().map_err(pg)?;
         let (login, org) = login_of(&mut tx, id)?;
         tx.execute(
             "UPDATE users SET password_hash = $2 WHERE id = $1",
@@ -402,7 +402,7 @@ impl AccountStore for PostgresStore {
         actor: &str,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let mut tx = self.client_mut().transaction().map_err(pg)?;
+        let mut tx = self.client_mut()?.transaction().map_err(pg)?;
         let (login, org) = login_of(&mut tx, id)?;
         tx.execute(
             "UPDATE users SET disabled = $2 WHERE id = $1",
@@ -419,7 +419,7 @@ impl AccountStore for PostgresStore {
     }
 
     fn create_session(&mut self, s: &Session) -> Result<(), StoreError> {
-        self.client_mut()
+        self.client_mut()?
             .execute(
                 "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at)
                  VALUES ($1, $2, $3, $4, $5)",
@@ -446,7 +446,7 @@ impl AccountStore for PostgresStore {
              FROM sessions JOIN users ON users.id = sessions.user_id
              WHERE sessions.token_hash = $1"
         );
-        let Some(row) = self.client().query_opt(&sql, &[&token_hash]).map_err(pg)? else {
+        let Some(row) = self.client()?.query_opt(&sql, &[&token_hash]).map_err(pg)? else {
             return Ok(None);
         };
         let user = user_from_row(&row)?;
@@ -461,14 +461,14 @@ impl AccountStore for PostgresStore {
     }
 
     fn delete_session(&mut self, token_hash: &str) -> Result<(), StoreError> {
-        self.client_mut()
+        self.client_mut()?
             .execute("DELETE FROM sessions WHERE token_hash = $1", &[&token_hash])
             .map_err(pg)?;
         Ok(())
     }
 
     fn purge_sessions(&mut self, now: Timestamp) -> Result<u64, StoreError> {
-        self.client_mut()
+        self.client_mut()?
             .execute("DELETE FROM sessions WHERE expires_at <= $1", &[&now.0])
             .map_err(pg)
     }
@@ -481,7 +481,7 @@ impl AccountStore for PostgresStore {
         actor: &str,
         now: Timestamp,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.client_mut().transaction().map_err(pg)?;
+        let mut tx = self.client_mut()?.transaction().map_err(pg)?;
         let (login, org) = login_of(&mut tx, user_id)?;
         let scopes = TokenScope::list(&token.scopes);
         let id: i64 = tx
@@ -520,7 +520,7 @@ impl AccountStore for PostgresStore {
              FROM api_tokens JOIN users ON users.id = api_tokens.user_id
              WHERE api_tokens.token_hash = $1 AND NOT api_tokens.revoked AND NOT users.disabled"
         );
-        let client = self.client_mut();
+        let client = self.client_mut()?;
         let Some(row) = client.query_opt(&sql, &[&token_hash]).map_err(pg)? else {
             return Ok(None);
         };
@@ -538,7 +538,7 @@ impl AccountStore for PostgresStore {
     }
 
     fn tokens(&self, user_id: i64) -> Result<Vec<ApiToken>, StoreError> {
-        self.client()
+        self.client()?
             .query(
                 "SELECT id, user_id, name, token_hash, created_at, last_used_at, revoked, scopes,
                         expires_at
@@ -552,7 +552,7 @@ impl AccountStore for PostgresStore {
     }
 
     fn revoke_token(&mut self, id: i64, actor: &str, now: Timestamp) -> Result<(), StoreError> {
-        let mut tx = self.client_mut().transaction().map_err(pg)?;
+        let mut tx = self.client_mut()?.transaction().map_err(pg)?;
         let org = tx
             .query_opt(
                 "UPDATE api_tokens SET revoked = TRUE FROM users
@@ -570,7 +570,7 @@ impl AccountStore for PostgresStore {
     }
 
     fn audit(&mut self, e: &AuditEntry) -> Result<(), StoreError> {
-        let mut tx = self.client_mut().transaction().map_err(pg)?;
+        let mut tx = self.client_mut()?.transaction().map_err(pg)?;
         append_audit(&mut tx, e)?;
         tx.commit().map_err(pg)
     }
@@ -594,7 +594,7 @@ impl PostgresStore {
         // PostgreSQL refuses a negative LIMIT; any count beyond i64 means all of them.
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = self
-            .client()
+            .client()?
             .query(
                 "SELECT at, actor, action, target, detail FROM audit_log
                  WHERE $1::TEXT IS NULL OR org = $1 ORDER BY id DESC LIMIT $2",

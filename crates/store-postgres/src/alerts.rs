@@ -100,7 +100,7 @@ impl PostgresStore {
     /// the labels it allowed.
     fn visible_alert_labels(&self, viewer: &Viewer) -> Result<(Vec<Label>, bool), StoreError> {
         let rows = self
-            .client()
+            .client()?
             .query("SELECT DISTINCT owner, tlp FROM alerts", &[])
             .map_err(pg)?;
         let (mut labels, mut hidden) = (Vec::new(), false);
@@ -210,7 +210,7 @@ impl Params {
 
 impl AlertStore for PostgresStore {
     fn raise_alert(&mut self, alert: &NewAlert) -> Result<(i64, bool), StoreError> {
-        let mut tx = self.client_mut().transaction().map_err(pg)?;
+        let mut tx = self.client_mut()?.transaction().map_err(pg)?;
         if let Some(key) = &alert.key {
             // Most raises are of findings raised before: answered without the lock.
             if let Some(id) = alert_keyed(&mut tx, key)? {
@@ -230,7 +230,7 @@ impl AlertStore for PostgresStore {
     }
 
     fn write_alert(&mut self, alert: &NewAlert, audit: &AuditEntry) -> Result<i64, StoreError> {
-        let mut tx = self.client_mut().transaction().map_err(pg)?;
+        let mut tx = self.client_mut()?.transaction().map_err(pg)?;
         lock_alert_ids(&mut tx)?;
         let id = insert_alert(&mut tx, alert)?;
         append_audit(&mut tx, &audit::alert_written(id, audit))?;
@@ -285,7 +285,7 @@ impl AlertStore for PostgresStore {
         } else {
             format!("WHERE {}", conditions.join(" AND "))
         };
-        let mut client = self.client();
+        let mut client = self.client()?;
         let counted = client
             .query_one(
                 &format!("SELECT count(*), max(id) FROM alerts {filter}"),
@@ -314,7 +314,7 @@ impl AlertStore for PostgresStore {
 
     fn alert(&self, viewer: &Viewer, id: i64) -> Result<Option<Alert>, StoreError> {
         let row = self
-            .client()
+            .client()?
             .query_opt(
                 &format!("SELECT {ALERT_COLUMNS}, owner, tlp FROM alerts WHERE id = $1"),
                 &[&id],
@@ -332,7 +332,7 @@ impl AlertStore for PostgresStore {
         // A range over the unique index on `key` (byte-ordered): every key starting with the
         // prefix sorts between it and the prefix followed by the highest character.
         let rows = self
-            .client()
+            .client()?
             .query(
                 &format!(
                     "SELECT {ALERT_COLUMNS} FROM alerts WHERE key >= $1 AND key < $2 ORDER BY id"
@@ -349,7 +349,7 @@ impl AlertStore for PostgresStore {
         state: AlertState,
         audit: &AuditEntry,
     ) -> Result<usize, StoreError> {
-        let mut tx = self.client_mut().transaction().map_err(pg)?;
+        let mut tx = self.client_mut()?.transaction().map_err(pg)?;
         let mut changed = 0;
         for &id in ids {
             let n = tx
@@ -379,7 +379,7 @@ impl AlertStore for PostgresStore {
              ORDER BY first_seen, id"
         );
         let mut out = Vec::new();
-        crate::stream(&mut self.client(), &sql, &[&channel], |row| {
+        crate::stream(&mut *self.client()?, &sql, &[&channel], |row| {
             if viewer.can_see(&crate::label_from_row(row)?) {
                 out.push(alert_of_row(row)?);
             }
@@ -398,7 +398,7 @@ impl AlertStore for PostgresStore {
             Ok(at) => (Some(at.0), None),
             Err(e) => (None, Some(e.as_str())),
         };
-        self.client()
+        self.client()?
             .execute(
                 "INSERT INTO alert_deliveries (alert_id, channel, attempts, delivered_at, last_error)
                  VALUES ($1, $2, $3, $4, $5)
@@ -419,7 +419,7 @@ impl AlertStore for PostgresStore {
 
     fn failed_deliveries(&self, channel: &str) -> Result<Vec<FailedDelivery>, StoreError> {
         let rows = self
-            .client()
+            .client()?
             .query(
                 "SELECT alert_id, attempts, coalesce(last_error, '') FROM alert_deliveries
                  WHERE channel = $1 AND delivered_at IS NULL ORDER BY alert_id",
@@ -446,7 +446,7 @@ impl AlertStore for PostgresStore {
             SubscriptionChannel::Webhook { url, secret } => (url.clone(), Some(secret.as_str())),
             SubscriptionChannel::Email { to } => (to.join(","), None),
         };
-        let mut tx = self.client_mut().transaction().map_err(pg)?;
+        let mut tx = self.client_mut()?.transaction().map_err(pg)?;
         let org_exists = tx
             .query_opt("SELECT 1 FROM orgs WHERE slug = $1", &[&new.org])
             .map_err(pg)?
@@ -493,7 +493,7 @@ impl AlertStore for PostgresStore {
 
     fn subscriptions(&self, org: Option<&str>) -> Result<Vec<Subscription>, StoreError> {
         let rows = self
-            .client()
+            .client()?
             .query(
                 "SELECT id, org, kind, target, secret, min_severity, after_alert, created_by,
                         created_at
@@ -511,7 +511,7 @@ impl AlertStore for PostgresStore {
         actor: &str,
         at: Timestamp,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.client_mut().transaction().map_err(pg)?;
+        let mut tx = self.client_mut()?.transaction().map_err(pg)?;
         let removed = tx
             .execute(
                 "DELETE FROM alert_subscriptions WHERE id = $1 AND ($2::TEXT IS NULL OR org = $2)",

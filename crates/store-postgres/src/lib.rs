@@ -106,6 +106,8 @@ pub struct PostgresStore {
     /// between threads, so a `RefCell` is all the exclusivity a query needs.
     /// `None` only while being dropped.
     client: RefCell<Option<Client>>,
+    /// Where to connect again when the connection was lost (the server restarted).
+    url: String,
 }
 
 /// Closing a connection blocks on the driver's own runtime, which panics on a thread that
@@ -120,9 +122,21 @@ impl Drop for PostgresStore {
     }
 }
 
-/// A PostgreSQL error as the backend-neutral error.
+/// A PostgreSQL error as the backend-neutral error: a lost connection or a server shutting
+/// down or starting is `Unavailable` (try again), anything else the backend's own error.
 pub(crate) fn pg(e: postgres::Error) -> StoreError {
-    StoreError::Backend(Box::new(e))
+    let server_going = [
+        SqlState::ADMIN_SHUTDOWN,
+        SqlState::CRASH_SHUTDOWN,
+        SqlState::CANNOT_CONNECT_NOW,
+        SqlState::CONNECTION_FAILURE,
+    ];
+    let io = std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>());
+    if e.is_closed() || io || e.code().is_some_and(|c| server_going.contains(c)) {
+        StoreError::Unavailable(format!("PostgreSQL: {e}"))
+    } else {
+        StoreError::Backend(Box::new(e))
+    }
 }
 
 impl PostgresStore {
@@ -133,6 +147,7 @@ impl PostgresStore {
         migrate(&mut client)?;
         Ok(PostgresStore {
             client: RefCell::new(Some(client)),
+            url: url.to_string(),
         })
     }
 
@@ -142,17 +157,24 @@ impl PostgresStore {
         Ok((stored_version(&mut client)?, MIGRATIONS.len() as i64))
     }
 
-    pub(crate) fn client(&self) -> std::cell::RefMut<'_, Client> {
-        std::cell::RefMut::map(self.client.borrow_mut(), |c| {
-            c.as_mut().expect("present until dropped")
-        })
+    /// The connection, made again first when the server closed it (a restart, a cut): the
+    /// request that saw the cut failed as `Unavailable`, the next one works again.
+    pub(crate) fn client(&self) -> Result<std::cell::RefMut<'_, Client>, StoreError> {
+        let mut slot = self.client.borrow_mut();
+        if slot.as_ref().is_none_or(Client::is_closed) {
+            *slot = Some(connect(&self.url)?);
+        }
+        Ok(std::cell::RefMut::map(slot, |c| {
+            c.as_mut().expect("connected above")
+        }))
     }
 
-    pub(crate) fn client_mut(&mut self) -> &mut Client {
-        self.client
-            .get_mut()
-            .as_mut()
-            .expect("present until dropped")
+    pub(crate) fn client_mut(&mut self) -> Result<&mut Client, StoreError> {
+        let slot = self.client.get_mut();
+        if slot.as_ref().is_none_or(Client::is_closed) {
+            *slot = Some(connect(&self.url)?);
+        }
+        Ok(slot.as_mut().expect("connected above"))
     }
 
     /// The labels of the rows of `table` (captures or feed_files) `viewer` may see, by id,
@@ -163,7 +185,7 @@ impl PostgresStore {
         viewer: &Viewer,
     ) -> Result<(HashMap<i64, Label>, bool), StoreError> {
         let rows = self
-            .client()
+            .client()?
             .query(&format!("SELECT id, owner, tlp FROM {table}"), &[])
             .map_err(pg)?;
         let (mut labels, mut hidden) = (HashMap::new(), false);
@@ -194,7 +216,7 @@ impl PostgresStore {
 fn connect(url: &str) -> Result<Client, StoreError> {
     Client::connect(url, NoTls).map_err(|e| {
         let shown = greenwatch_store::StoreLocation::Postgres(url.to_string());
-        StoreError::Backend(format!("cannot connect to PostgreSQL at {shown}: {e}").into())
+        StoreError::Unavailable(format!("cannot connect to PostgreSQL at {shown}: {e}"))
     })
 }
 
@@ -437,7 +459,7 @@ impl ObservationStore for PostgresStore {
         content_hash: &str,
     ) -> Result<Option<CaptureRecord>, StoreError> {
         let row = self
-            .client()
+            .client()?
             .query_opt(
                 "SELECT * FROM captures WHERE content_hash = $1",
                 &[&dataset_key(owner, content_hash)],
@@ -452,7 +474,7 @@ impl ObservationStore for PostgresStore {
         content_hash: &str,
         sensor: &str,
     ) -> Result<Box<dyn CaptureWriter + '_>, StoreError> {
-        let mut tx = self.client_mut().transaction().map_err(pg)?;
+        let mut tx = self.client_mut()?.transaction().map_err(pg)?;
         let capture_id: i64 = tx
             .query_one(
                 "INSERT INTO captures (content_hash, path, sensor, status, counts, ingested_at, owner)
@@ -473,7 +495,7 @@ impl ObservationStore for PostgresStore {
 
     fn captures(&self) -> Result<Vec<CaptureRecord>, StoreError> {
         let rows = self
-            .client()
+            .client()?
             .query("SELECT * FROM captures ORDER BY id", &[])
             .map_err(pg)?;
         rows.iter().map(capture_from_row).collect()
@@ -494,7 +516,7 @@ impl ObservationStore for PostgresStore {
             SENSOR_SQL
         );
         let [name, org] = sensor_params(sensor);
-        stream(&mut self.client(), &sql, &[&name, &org], |row| {
+        stream(&mut *self.client()?, &sql, &[&name, &org], |row| {
             decode("flow", row.get(0), row.get::<_, &[u8]>(1), visit)
         })
     }
@@ -508,7 +530,7 @@ impl ObservationStore for PostgresStore {
         let (labels, hidden) = self.visible_labels("captures", viewer)?;
         let mut origins: HashMap<i64, FlowOrigin> = HashMap::new();
         for row in self
-            .client()
+            .client()?
             .query("SELECT id, sensor FROM captures", &[])
             .map_err(pg)?
         {
@@ -528,7 +550,7 @@ impl ObservationStore for PostgresStore {
             range_sql("bucket", range),
             visible_sql("capture_id", &visible),
         );
-        stream(&mut self.client(), &sql, &[], |row| {
+        stream(&mut *self.client()?, &sql, &[], |row| {
             let capture: i64 = row.get(0);
             let origin = origins.get(&capture).ok_or_else(|| {
                 StoreError::Corrupt(format!("flows of unknown capture {capture}"))
@@ -544,7 +566,7 @@ impl ObservationStore for PostgresStore {
 
     fn data_generation(&self) -> Result<u64, StoreError> {
         let value: i64 = self
-            .client()
+            .client()?
             .query_one("SELECT value FROM data_generation WHERE id = 1", &[])
             .map_err(pg)?
             .get(0);
@@ -554,7 +576,7 @@ impl ObservationStore for PostgresStore {
     fn flow_bucket_range(&self, viewer: &Viewer) -> Result<Option<(i64, i64)>, StoreError> {
         let visible = self.visible("captures", viewer)?;
         let row = self
-            .client()
+            .client()?
             .query_one(
                 &format!(
                     "SELECT MIN(bucket), MAX(bucket) FROM flow_segments WHERE {}",
@@ -579,7 +601,7 @@ impl ObservationStore for PostgresStore {
                 .flat_map(|flows| build_rollups(flows))
                 .collect());
         }
-        let mut client = self.client();
+        let mut client = self.client()?;
         let mut out = Vec::new();
         let sql = format!(
             "SELECT bucket, data FROM rollup_segments WHERE {} ORDER BY bucket",
@@ -633,7 +655,7 @@ impl ObservationStore for PostgresStore {
         let [name, org] = sensor_params(sensor);
         let mut by_label: HashMap<Label, Vec<BackscatterSlot>> = HashMap::new();
         let (from, to) = (range.from.unwrap_or(i64::MIN), range.to.unwrap_or(i64::MAX));
-        stream(&mut self.client(), &sql, &[&name, &org], |row| {
+        stream(&mut *self.client()?, &sql, &[&name, &org], |row| {
             let capture: i64 = row.get(0);
             let label = labels.get(&capture).ok_or_else(|| {
                 StoreError::Corrupt(format!("backscatter of unknown capture {capture}"))
@@ -665,7 +687,7 @@ impl LeaseStore for PostgresStore {
         // One statement: the row lock of the upsert makes racing holders take turns, and the
         // loser's WHERE then sees the winner's lease.
         let changed = self
-            .client()
+            .client()?
             .execute(
                 "INSERT INTO job_leases (job, holder, until) VALUES ($1, $2, $4)
                  ON CONFLICT (job) DO UPDATE SET holder = EXCLUDED.holder, until = EXCLUDED.until
@@ -677,7 +699,7 @@ impl LeaseStore for PostgresStore {
     }
 
     fn release_lease(&mut self, job: &str, holder: &str) -> Result<(), StoreError> {
-        self.client()
+        self.client()?
             .execute(
                 "DELETE FROM job_leases WHERE job = $1 AND holder = $2",
                 &[&job, &holder],
@@ -798,6 +820,7 @@ impl CaptureWriter for PgCaptureWriter<'_> {
 pub(crate) mod tests {
     use super::*;
     use greenwatch_store::conformance::Backend;
+    use greenwatch_store::AccountStore;
     use greenwatch_store::Store;
 
     /// A store of its own: a fresh schema in the test server's database
@@ -869,6 +892,41 @@ pub(crate) mod tests {
             .unwrap();
         let err = PostgresStore::open(db.url()).err().expect("refused");
         assert!(err.to_string().contains("newer than this binary"), "{err}");
+    }
+
+    #[test]
+    fn a_cut_connection_is_unavailable_then_made_again_and_a_dead_server_names_itself() {
+        let Some(db) = TempPostgres::new() else {
+            return;
+        };
+        let name = format!("cut{}", std::process::id());
+        let url = format!("{}&application_name={name}", db.url());
+        let store = PostgresStore::open(&url).unwrap();
+        assert!(store.orgs().unwrap().is_empty());
+        let mut admin = Client::connect(db.url(), NoTls).unwrap();
+        let cut = admin
+            .execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+                &[&name],
+            )
+            .unwrap();
+        assert_eq!(cut, 1);
+        // The call that meets the cut may fail, but only as "try again"; the next one works.
+        match store.orgs() {
+            Ok(_) | Err(StoreError::Unavailable(_)) => {}
+            Err(other) => panic!("a cut connection is not {other:?}"),
+        }
+        assert!(store.orgs().unwrap().is_empty());
+        // A server that is not there: unavailable, naming it without its password.
+        let err = PostgresStore::open("postgres://gw:s3cret@127.0.0.1:9/g")
+            .err()
+            .unwrap();
+        assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+        let shown = err.to_string();
+        assert!(
+            shown.contains("127.0.0.1:9") && !shown.contains("s3cret"),
+            "{shown}"
+        );
     }
 
     #[test]

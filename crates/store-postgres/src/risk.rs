@@ -68,7 +68,7 @@ impl RiskStore for PostgresStore {
         content_hash: &str,
     ) -> Result<Option<FeedFileRecord>, StoreError> {
         let row = self
-            .client()
+            .client()?
             .query_opt(
                 "SELECT * FROM feed_files WHERE content_hash = $1",
                 &[&crate::dataset_key(owner, content_hash)],
@@ -82,7 +82,7 @@ impl RiskStore for PostgresStore {
         owner: &str,
         content_hash: &str,
     ) -> Result<Box<dyn FeedFileWriter + '_>, StoreError> {
-        let mut tx = self.client_mut().transaction().map_err(pg)?;
+        let mut tx = self.client_mut()?.transaction().map_err(pg)?;
         let file_id: i64 = tx
             .query_one(
                 "INSERT INTO feed_files (content_hash, path, format, counts, ingested_at, owner)
@@ -103,7 +103,7 @@ impl RiskStore for PostgresStore {
 
     fn feed_files(&self) -> Result<Vec<FeedFileRecord>, StoreError> {
         let rows = self
-            .client()
+            .client()?
             .query("SELECT * FROM feed_files ORDER BY id", &[])
             .map_err(pg)?;
         rows.iter().map(feed_file_from_row).collect()
@@ -112,7 +112,7 @@ impl RiskStore for PostgresStore {
     fn risk_coverage(&self, viewer: &Viewer) -> Result<Vec<RiskCoverage>, StoreError> {
         let visible = self.visible("feed_files", viewer)?;
         let rows = self
-            .client()
+            .client()?
             .query(
                 &format!(
                     "SELECT risk, MIN(day), MAX(day), SUM(events)::BIGINT FROM risk_event_segments
@@ -149,7 +149,7 @@ impl RiskStore for PostgresStore {
             visible_sql("file_id", &visible)
         );
         let (from, to) = (day_number(from), day_number(to));
-        stream(&mut self.client(), &sql, &[&risk, &from, &to], |row| {
+        stream(&mut *self.client()?, &sql, &[&risk, &from, &to], |row| {
             decode("risk event", row.get(0), row.get::<_, &[u8]>(1), visit)
         })
     }
@@ -170,7 +170,7 @@ impl RiskStore for PostgresStore {
             visible_sql("file_id", &visible)
         );
         let (from, to) = (day_number(from), day_number(to));
-        stream(&mut self.client(), &sql, &[&risk, &from, &to], |row| {
+        stream(&mut *self.client()?, &sql, &[&risk, &from, &to], |row| {
             let file: i64 = row.get(0);
             let label = labels.get(&file).ok_or_else(|| {
                 StoreError::Corrupt(format!("events of unknown feed file {file}"))

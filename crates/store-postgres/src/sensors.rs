@@ -82,7 +82,7 @@ impl SensorStore for PostgresStore {
         actor: &str,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let mut tx = self.client_mut().transaction().map_err(pg)?;
+        let mut tx = self.client_mut()?.transaction().map_err(pg)?;
         if !org_exists(&mut tx, &s.org)? {
             return Err(StoreError::Conflict(format!("no organisation {:?}", s.org)));
         }
@@ -118,7 +118,7 @@ impl SensorStore for PostgresStore {
     }
 
     fn sensors(&self) -> Result<Vec<Sensor>, StoreError> {
-        self.client()
+        self.client()?
             .query(
                 &format!(
                     "SELECT {SENSOR_COLUMNS} FROM sensors
@@ -133,7 +133,7 @@ impl SensorStore for PostgresStore {
     }
 
     fn sensor(&self, sensor: &SensorRef) -> Result<Option<Sensor>, StoreError> {
-        self.client()
+        self.client()?
             .query_opt(
                 &format!("SELECT {SENSOR_COLUMNS} FROM sensors WHERE org = $1 AND name = $2"),
                 &[&sensor.org, &sensor.name],
@@ -145,7 +145,7 @@ impl SensorStore for PostgresStore {
     }
 
     fn sensor_by_token(&self, token_hash: &str) -> Result<Option<Sensor>, StoreError> {
-        self.client()
+        self.client()?
             .query_opt(
                 &format!("SELECT {SENSOR_COLUMNS} FROM sensors WHERE token_hash = $1"),
                 &[&token_hash],
@@ -162,7 +162,7 @@ impl SensorStore for PostgresStore {
         actor: &str,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let mut tx = self.client_mut().transaction().map_err(pg)?;
+        let mut tx = self.client_mut()?.transaction().map_err(pg)?;
         let changed = tx
             .execute(
                 "UPDATE sensors SET revoked_at = $3
@@ -190,7 +190,7 @@ impl SensorStore for PostgresStore {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let health = serde_json::to_string(health).expect("health serialises");
-        self.client_mut()
+        self.client_mut()?
             .execute(
                 "UPDATE sensors SET last_seen = $3, health = $4 WHERE org = $1 AND name = $2",
                 &[&sensor.org, &sensor.name, &now.0, &health],
@@ -207,7 +207,7 @@ impl SensorStore for PostgresStore {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let sensor = sensor.map(SensorRef::to_string);
-        self.client_mut()
+        self.client_mut()?
             .execute(
                 "INSERT INTO sensor_rejections (sensor, reason, count, last_at, last_error)
                  VALUES ($1, $2, 1, $3, $4)
@@ -228,7 +228,7 @@ impl SensorStore for PostgresStore {
 
     fn rejections(&self) -> Result<Vec<RejectionCount>, StoreError> {
         let rows = self
-            .client()
+            .client()?
             .query(
                 "SELECT sensor, reason, count, last_at, last_error FROM sensor_rejections
                  ORDER BY sensor COLLATE \"C\", reason COLLATE \"C\"",

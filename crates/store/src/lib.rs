@@ -81,6 +81,11 @@ pub enum StoreError {
     /// describes it. Callers cannot tell backends apart by it, and should not need to.
     #[error("store: {0}")]
     Backend(Box<dyn std::error::Error + Send + Sync>),
+    /// The store's server cannot be reached (down, restarting, the connection cut): nothing
+    /// was changed, and the same request may succeed later. Callers answer "try again"
+    /// (503 with `Retry-After`), never "it failed".
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
     #[error("store is corrupt: {0}")]
     Corrupt(String),
     /// The request conflicts with what is stored (a duplicate name, an unknown reference).
