@@ -36,6 +36,15 @@ pub fn name_of(alpha2: &str) -> &'static str {
     alpha2.parse().map_or("", name)
 }
 
+/// A country code with its name after it, as text tables show it (`DE Germany`); the code
+/// alone when the table has no name for it.
+pub fn labelled(alpha2: &str) -> String {
+    match name_of(alpha2) {
+        "" => alpha2.to_string(),
+        name => format!("{alpha2} {name}"),
+    }
+}
+
 /// The country of an ISO 3166-1 alpha-2 code in the table (`NL`), any case.
 pub fn code(alpha2: &str) -> Option<CountryCode> {
     let upper = alpha2.to_ascii_uppercase();

@@ -90,8 +90,8 @@ fn data_island(report: &Report) -> String {
         .replace('<', "\\u003c")
 }
 
-/// A ranked section's table; `name` adds a readable name to each key (a country's).
-fn ranked_table(out: &mut String, what: &str, rows: &[RankedRow], name: fn(&str) -> &str) {
+/// A ranked section's table; `label` shows each key (a country with its name).
+fn ranked_table(out: &mut String, what: &str, rows: &[RankedRow], label: fn(&str) -> String) {
     let _ = write!(
         out,
         "<table><thead><tr><th>Rank</th><th>{what}</th><th>Packets</th><th>Sources</th>\
@@ -102,7 +102,7 @@ fn ranked_table(out: &mut String, what: &str, rows: &[RankedRow], name: fn(&str)
             out,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             r.rank,
-            escape_markup(&named(&r.key, name)),
+            escape_markup(&label(&r.key)),
             int(r.packets),
             int(r.sources),
             r.previous_rank.map_or("-".into(), |p| p.to_string()),
@@ -111,14 +111,6 @@ fn ranked_table(out: &mut String, what: &str, rows: &[RankedRow], name: fn(&str)
         );
     }
     out.push_str("</tbody></table>");
-}
-
-/// `key` with its name after it when it has one (`DE Germany`).
-fn named(key: &str, name: fn(&str) -> &str) -> String {
-    match name(key) {
-        "" => key.to_string(),
-        name => format!("{key} {name}"),
-    }
 }
 
 /// A chart container when there is something to draw, else a sentence saying there is not.
@@ -188,7 +180,7 @@ pub fn render_html(report: &Report, variant: Variant) -> String {
         !report.top_ports.is_empty(),
         "No scan traffic in this period.",
     );
-    ranked_table(&mut out, "Port", &report.top_ports, |_| "");
+    ranked_table(&mut out, "Port", &report.top_ports, str::to_string);
     out.push_str("</section><section id=\"countries\"><h2>Scanning sources by country</h2>");
     chart(
         &mut out,
@@ -200,7 +192,7 @@ pub fn render_html(report: &Report, variant: Variant) -> String {
         &mut out,
         "Country",
         &report.top_countries,
-        countries::name_of,
+        countries::labelled,
     );
     let d = &report.dos;
     let _ = write!(
@@ -262,7 +254,7 @@ pub fn render_html(report: &Report, variant: Variant) -> String {
             out,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} ({})</td></tr>",
             escape_markup(&m.risk),
-            escape_markup(&named(&m.country, countries::name_of)),
+            escape_markup(&countries::labelled(&m.country)),
             int(m.hosts),
             int(m.previous_hosts),
             signed(m.delta),

@@ -282,10 +282,8 @@ fn print_top(by: TopBy, rows: &[NamedRow<greenwatch_observe::TopRow>]) {
     let key = |r: &NamedRow<greenwatch_observe::TopRow>| -> Vec<String> {
         let row = &r.row;
         let cc = || {
-            row.country.map_or("-".into(), |c| match r.country_name {
-                Some(name) => format!("{c} {name}"),
-                None => c.to_string(),
-            })
+            row.country
+                .map_or("-".into(), |c| countries::labelled(&c.to_string()))
         };
         let asn = || {
             row.asn.map_or("-".into(), |a| {
