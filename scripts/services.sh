@@ -9,10 +9,11 @@
 #
 # Installs from Debian's packages when missing (postgresql, clickhouse-server). PostgreSQL's
 # initdb refuses to run as root, so as root the cluster belongs to the `postgres` user.
-# Ports: PostgreSQL 55432; ClickHouse shard i HTTP 58123+i, native 59000+i, interserver 59009+i.
+# Ports: PostgreSQL 55432 (GREENWATCH_PG_PORT to change it); ClickHouse shard i HTTP 58123+i,
+# native 59000+i, interserver 59009+i.
 set -euo pipefail
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 [ $# -ge 2 ] || usage
 action=$1
 given_dir=$2
@@ -27,7 +28,7 @@ done
 case $shards in ''|*[!0-9]*) echo "--clickhouse-shards must be a number (0: none)" >&2; exit 2 ;; esac
 dir=$(mkdir -p "$given_dir" && cd "$given_dir" && pwd)
 
-PG_PORT=55432
+PG_PORT=${GREENWATCH_PG_PORT:-55432}
 PG_BIN=/usr/lib/postgresql/15/bin
 
 as_owner() {

@@ -35,6 +35,13 @@ impl Env {
     /// A data directory with a small IP table (IPv4 and IPv6, real-looking ranges) imported.
     pub fn with_fixture_netdb() -> Env {
         let env = Env::empty();
+        env.import_fixture_netdb();
+        env
+    }
+
+    /// Imports the small IP table of [`Env::with_fixture_netdb`].
+    pub fn import_fixture_netdb(&self) {
+        let env = self;
         let asn = env.path("asn.csv");
         std::fs::write(
             &asn,
@@ -63,7 +70,6 @@ impl Env {
             "2026-01-01",
         ]);
         assert_success(&out);
-        env
     }
 
     /// Generates a capture; returns (pcap path, truth).
