@@ -7,19 +7,6 @@ use common::{assert_success, real_ip_data, Env};
 use serde_json::Value;
 use std::path::Path;
 
-impl Env {
-    fn total_packets(&self) -> u64 {
-        let rows = self.json(&[
-            "query", "top", "--by", "country", "--limit", "1000", "--json",
-        ]);
-        rows.as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["packets"].as_u64().unwrap())
-            .sum()
-    }
-}
-
 /// The measured DoS attacks in the truth file's shape.
 fn dos_as_truth(attacks: &Value) -> Vec<Value> {
     attacks

@@ -59,17 +59,6 @@ impl Drop for OwnServer {
     }
 }
 
-fn total_packets(env: &Env) -> u64 {
-    let rows = env.json(&[
-        "query", "top", "--by", "country", "--limit", "1000", "--json",
-    ]);
-    rows.as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["packets"].as_u64().unwrap())
-        .sum()
-}
-
 #[test]
 fn postgres_killed_during_an_ingest_loses_nothing_and_shows_nothing_half_written() {
     if std::env::var_os("GREENWATCH_TEST_POSTGRES").is_none() {
@@ -92,7 +81,7 @@ fn postgres_killed_during_an_ingest_loses_nothing_and_shows_nothing_half_written
     let (small, small_truth) = env.generate(32, 20_000, 2);
     assert_success(&env.ingest(&[&small]).0);
     let before = small_truth["packets"].as_u64().unwrap();
-    assert_eq!(total_packets(&env), before);
+    assert_eq!(env.total_packets(), before);
 
     let ingest = env
         .command(&[
@@ -133,12 +122,12 @@ fn postgres_killed_during_an_ingest_loses_nothing_and_shows_nothing_half_written
         env.run(&["org", "list", "--json"]).status.success()
     });
     // All of the killed capture or none of it; what was stored before, whole.
-    let after_crash = total_packets(&env);
+    let after_crash = env.total_packets();
     assert!(
         after_crash == before || after_crash == before + packets,
         "half a capture visible: {after_crash} (before {before}, capture {packets})"
     );
     let (out, _) = env.ingest(&[&pcap]);
     assert_success(&out);
-    assert_eq!(total_packets(&env), before + packets);
+    assert_eq!(env.total_packets(), before + packets);
 }

@@ -19,6 +19,7 @@ use greenwatch_model::sensor::SensorRef;
 use greenwatch_model::Timestamp;
 use greenwatch_observe::{build_rollups, BackscatterSlot, ClosedBucket, FlowTuple, Rollup};
 use greenwatch_store::codec::{decode, encode};
+use greenwatch_store::dataset;
 use greenwatch_store::{
     CaptureRecord, CaptureStatus, CaptureWriter, FlowOrigin, LeaseStore, ObservationStore,
     StoreError, TimeRange,
@@ -336,37 +337,11 @@ pub(crate) fn already_stored(e: postgres::Error, owner: &str, content_hash: &str
     }
 }
 
-/// The `content_hash` column of captures and feed files holds `owner/hash`: a dataset is
-/// identified per organisation.
-pub(crate) fn dataset_key(owner: &str, content_hash: &str) -> String {
-    format!("{owner}/{content_hash}")
-}
-
-/// The content hash of a stored [`dataset_key`].
-pub(crate) fn content_hash_of(key: String) -> String {
-    match key.split_once('/') {
-        Some((_, hash)) => hash.to_string(),
-        None => key,
-    }
-}
-
-/// A writer's label must name the owner it began with: the dataset's key holds it.
-pub(crate) fn same_owner(began: &str, label: &Label) -> Result<(), StoreError> {
-    if began == label.owner {
-        Ok(())
-    } else {
-        Err(StoreError::Conflict(format!(
-            "a dataset begun for {began} cannot be committed as {}'s",
-            label.owner
-        )))
-    }
-}
-
 fn capture_from_row(row: &Row) -> Result<CaptureRecord, StoreError> {
     let status: String = row.get("status");
     let error: Option<String> = row.get("error");
     let counts: String = row.get("counts");
-    let content_hash = content_hash_of(row.get("content_hash"));
+    let content_hash = dataset::content_hash_of(row.get("content_hash"));
     let counts = serde_json::from_str(&counts)
         .map_err(|e| StoreError::Corrupt(format!("counts of capture {content_hash}: {e}")))?;
     Ok(CaptureRecord {
@@ -447,11 +422,6 @@ fn sensor_params(sensor: Option<&SensorRef>) -> [Option<&str>; 2] {
     ]
 }
 
-/// Backscatter segments are per hour, whatever the flow bucket width.
-fn hour_of(secs: i64) -> i64 {
-    secs.div_euclid(3600) * 3600
-}
-
 impl ObservationStore for PostgresStore {
     fn find_capture(
         &self,
@@ -462,7 +432,7 @@ impl ObservationStore for PostgresStore {
             .client()?
             .query_opt(
                 "SELECT * FROM captures WHERE content_hash = $1",
-                &[&dataset_key(owner, content_hash)],
+                &[&dataset::key(owner, content_hash)],
             )
             .map_err(pg)?;
         row.as_ref().map(capture_from_row).transpose()
@@ -479,7 +449,7 @@ impl ObservationStore for PostgresStore {
             .query_one(
                 "INSERT INTO captures (content_hash, path, sensor, status, counts, ingested_at, owner)
                  VALUES ($1, '', $2, 'ingesting', '{}', 0, $3) RETURNING id",
-                &[&dataset_key(owner, content_hash), &sensor, &owner],
+                &[&dataset::key(owner, content_hash), &sensor, &owner],
             )
             .map_err(|e| already_stored(e, owner, content_hash))?
             .get(0);
@@ -643,7 +613,7 @@ impl ObservationStore for PostgresStore {
         let (labels, hidden) = self.visible_labels("captures", viewer)?;
         let visible = hidden.then(|| labels.keys().copied().collect());
         let hours = TimeRange {
-            from: range.from.map(hour_of),
+            from: range.from.map(dataset::hour_of),
             to: range.to,
         };
         let sql = format!(
@@ -775,7 +745,7 @@ impl CaptureWriter for PgCaptureWriter<'_> {
             CaptureStatus::Complete => ("complete", None),
             CaptureStatus::Partial(e) => ("partial", Some(e.as_str())),
         };
-        same_owner(&self.owner, &capture.label)?;
+        dataset::same_owner(&self.owner, &capture.label)?;
         let counts = serde_json::to_string(&capture.counts).expect("counts serialise");
         let mut tx = self.tx;
         tx.execute(
@@ -794,9 +764,9 @@ impl CaptureWriter for PgCaptureWriter<'_> {
         )
         .map_err(pg)?;
         let mut by_hour: Vec<&BackscatterSlot> = backscatter.iter().collect();
-        by_hour.sort_by_key(|s| (hour_of(s.slot), s.victim, s.transport, s.slot));
+        by_hour.sort_by_key(|s| (dataset::hour_of(s.slot), s.victim, s.transport, s.slot));
         let mut data = Vec::new();
-        for hour in by_hour.chunk_by(|a, b| hour_of(a.slot) == hour_of(b.slot)) {
+        for hour in by_hour.chunk_by(|a, b| dataset::hour_of(a.slot) == dataset::hour_of(b.slot)) {
             let slots: Vec<BackscatterSlot> = hour.iter().map(|s| (*s).clone()).collect();
             encode(&slots, &mut data);
             tx.execute(
@@ -805,7 +775,7 @@ impl CaptureWriter for PgCaptureWriter<'_> {
                 &[
                     &self.capture_id,
                     &capture.sensor,
-                    &hour_of(hour[0].slot),
+                    &dataset::hour_of(hour[0].slot),
                     &data,
                 ],
             )

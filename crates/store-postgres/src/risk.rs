@@ -42,7 +42,7 @@ CREATE INDEX risk_event_segments_by_day ON risk_event_segments(risk, day);
 ";
 
 fn feed_file_from_row(row: &Row) -> Result<FeedFileRecord, StoreError> {
-    let content_hash = crate::content_hash_of(row.get("content_hash"));
+    let content_hash = greenwatch_store::dataset::content_hash_of(row.get("content_hash"));
     let counts: String = row.get("counts");
     let counts = serde_json::from_str(&counts)
         .map_err(|e| StoreError::Corrupt(format!("counts of feed file {content_hash}: {e}")))?;
@@ -71,7 +71,7 @@ impl RiskStore for PostgresStore {
             .client()?
             .query_opt(
                 "SELECT * FROM feed_files WHERE content_hash = $1",
-                &[&crate::dataset_key(owner, content_hash)],
+                &[&greenwatch_store::dataset::key(owner, content_hash)],
             )
             .map_err(pg)?;
         row.as_ref().map(feed_file_from_row).transpose()
@@ -87,7 +87,7 @@ impl RiskStore for PostgresStore {
             .query_one(
                 "INSERT INTO feed_files (content_hash, path, format, counts, ingested_at, owner)
                  VALUES ($1, '', '', '{}', 0, $2) RETURNING id",
-                &[&crate::dataset_key(owner, content_hash), &owner],
+                &[&greenwatch_store::dataset::key(owner, content_hash), &owner],
             )
             .map_err(|e| crate::already_stored(e, owner, content_hash))?
             .get(0);
@@ -245,7 +245,7 @@ impl FeedFileWriter for PgFeedFileWriter<'_> {
     }
 
     fn commit(self: Box<Self>, record: &FeedFileRecord) -> Result<(), StoreError> {
-        crate::same_owner(&self.owner, &record.label)?;
+        greenwatch_store::dataset::same_owner(&self.owner, &record.label)?;
         let counts = serde_json::to_string(&record.counts).expect("counts serialise");
         let mut tx = self.tx;
         tx.execute(

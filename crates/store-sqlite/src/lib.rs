@@ -11,6 +11,7 @@ use greenwatch_model::sensor::SensorRef;
 use greenwatch_model::Timestamp;
 use greenwatch_observe::{build_rollups, BackscatterSlot, ClosedBucket, FlowTuple, Rollup};
 use greenwatch_store::codec::{decode, encode};
+use greenwatch_store::dataset;
 use greenwatch_store::{
     CaptureRecord, CaptureStatus, CaptureWriter, FlowOrigin, ObservationStore, StoreError,
     TimeRange,
@@ -232,21 +233,6 @@ pub(crate) fn already_stored(e: rusqlite::Error, owner: &str, content_hash: &str
     }
 }
 
-/// The `content_hash` column of captures and feed files holds `owner/hash`: a dataset is
-/// identified per organisation (its UNIQUE constraint then keeps one copy per organisation,
-/// and another organisation's copy of the same bytes is its own dataset).
-pub(crate) fn dataset_key(owner: &str, content_hash: &str) -> String {
-    format!("{owner}/{content_hash}")
-}
-
-/// The content hash of a stored [`dataset_key`].
-pub(crate) fn content_hash_of(key: String) -> String {
-    match key.split_once('/') {
-        Some((_, hash)) => hash.to_string(),
-        None => key,
-    }
-}
-
 /// Stores made while a dataset was identified by its bytes alone: each row's key gets its
 /// owner in front, once. The portal opens connections all the time, so whether it is done
 /// is one lookup in `migrations`, not a scan of every capture; and a store that needs nothing
@@ -273,25 +259,13 @@ fn key_datasets_by_organisation(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// A writer's label must name the owner it began with: the dataset's key holds it.
-pub(crate) fn same_owner(began: &str, label: &Label) -> Result<(), StoreError> {
-    if began == label.owner {
-        Ok(())
-    } else {
-        Err(StoreError::Conflict(format!(
-            "a dataset begun for {began} cannot be committed as {}'s",
-            label.owner
-        )))
-    }
-}
-
 fn capture_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(CaptureRecord, String)> {
     let status: String = row.get("status")?;
     let error: Option<String> = row.get("error")?;
     let counts: String = row.get("counts")?;
     Ok((
         CaptureRecord {
-            content_hash: content_hash_of(row.get("content_hash")?),
+            content_hash: dataset::content_hash_of(row.get("content_hash")?),
             path: row.get("path")?,
             sensor: row.get("sensor")?,
             label: label_from_row(row)?,
@@ -345,7 +319,7 @@ impl ObservationStore for SqliteStore {
         self.conn
             .query_row(
                 "SELECT * FROM captures WHERE content_hash = ?1",
-                [dataset_key(owner, content_hash)],
+                [dataset::key(owner, content_hash)],
                 capture_from_row,
             )
             .optional()?
@@ -363,7 +337,7 @@ impl ObservationStore for SqliteStore {
         tx.execute(
             "INSERT INTO captures (content_hash, path, sensor, status, counts, ingested_at, owner)
              VALUES (?1, '', ?2, 'ingesting', '{}', 0, ?3)",
-            [&dataset_key(owner, content_hash), sensor, owner],
+            [&dataset::key(owner, content_hash), sensor, owner],
         )
         .map_err(|e| already_stored(e, owner, content_hash))?;
         let capture_id = tx.last_insert_rowid();
@@ -526,7 +500,7 @@ impl ObservationStore for SqliteStore {
         let (labels, hidden) = self.visible_labels("captures", viewer)?;
         let visible = hidden.then(|| labels.keys().copied().collect());
         let hours = TimeRange {
-            from: range.from.map(hour_of),
+            from: range.from.map(dataset::hour_of),
             to: range.to,
         };
         let sql = format!(
@@ -575,11 +549,6 @@ fn sensor_params(sensor: Option<&SensorRef>) -> [Option<&str>; 2] {
 /// upgraded), which many concurrent logins writing audit entries made happen.
 pub(crate) fn write_transaction(conn: &mut Connection) -> rusqlite::Result<Transaction<'_>> {
     conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-}
-
-/// Backscatter segments are per hour, whatever the flow bucket width.
-fn hour_of(secs: i64) -> i64 {
-    secs.div_euclid(3600) * 3600
 }
 
 /// A capture being written inside one SQLite transaction.
@@ -644,7 +613,7 @@ impl CaptureWriter for SqliteCaptureWriter<'_> {
             CaptureStatus::Complete => ("complete", None),
             CaptureStatus::Partial(e) => ("partial", Some(e.as_str())),
         };
-        same_owner(&self.owner, &capture.label)?;
+        dataset::same_owner(&self.owner, &capture.label)?;
         let counts = serde_json::to_string(&capture.counts).expect("counts serialise");
         let tx = self.tx;
         tx.execute(
@@ -666,15 +635,17 @@ impl CaptureWriter for SqliteCaptureWriter<'_> {
                 "INSERT INTO backscatter_segments (capture_id, sensor, hour, data) VALUES (?1, ?2, ?3, ?4)",
             )?;
             let mut by_hour: Vec<&BackscatterSlot> = backscatter.iter().collect();
-            by_hour.sort_by_key(|s| (hour_of(s.slot), s.victim, s.transport, s.slot));
+            by_hour.sort_by_key(|s| (dataset::hour_of(s.slot), s.victim, s.transport, s.slot));
             let mut data = Vec::new();
-            for hour in by_hour.chunk_by(|a, b| hour_of(a.slot) == hour_of(b.slot)) {
+            for hour in
+                by_hour.chunk_by(|a, b| dataset::hour_of(a.slot) == dataset::hour_of(b.slot))
+            {
                 let slots: Vec<BackscatterSlot> = hour.iter().map(|s| (*s).clone()).collect();
                 encode(&slots, &mut data);
                 insert.execute(params![
                     self.capture_id,
                     capture.sensor,
-                    hour_of(hour[0].slot),
+                    dataset::hour_of(hour[0].slot),
                     data
                 ])?;
             }

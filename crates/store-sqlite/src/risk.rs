@@ -41,7 +41,7 @@ CREATE INDEX IF NOT EXISTS risk_event_segments_by_day ON risk_event_segments(ris
 fn feed_file_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(FeedFileRecord, String)> {
     Ok((
         FeedFileRecord {
-            content_hash: crate::content_hash_of(row.get("content_hash")?),
+            content_hash: greenwatch_store::dataset::content_hash_of(row.get("content_hash")?),
             path: row.get("path")?,
             format: row.get("format")?,
             report_type: row.get("report_type")?,
@@ -75,7 +75,7 @@ impl RiskStore for SqliteStore {
         self.conn
             .query_row(
                 "SELECT * FROM feed_files WHERE content_hash = ?1",
-                [crate::dataset_key(owner, content_hash)],
+                [greenwatch_store::dataset::key(owner, content_hash)],
                 feed_file_from_row,
             )
             .optional()?
@@ -92,7 +92,7 @@ impl RiskStore for SqliteStore {
         tx.execute(
             "INSERT INTO feed_files (content_hash, path, format, counts, ingested_at, owner)
              VALUES (?1, '', '', '{}', 0, ?2)",
-            [&crate::dataset_key(owner, content_hash), owner],
+            [&greenwatch_store::dataset::key(owner, content_hash), owner],
         )
         .map_err(|e| crate::already_stored(e, owner, content_hash))?;
         let file_id = tx.last_insert_rowid();
@@ -243,7 +243,7 @@ impl FeedFileWriter for SqliteFeedFileWriter<'_> {
     }
 
     fn commit(self: Box<Self>, record: &FeedFileRecord) -> Result<(), StoreError> {
-        crate::same_owner(&self.owner, &record.label)?;
+        greenwatch_store::dataset::same_owner(&self.owner, &record.label)?;
         let counts = serde_json::to_string(&record.counts).expect("counts serialise");
         self.tx.execute(
             "UPDATE feed_files SET path = ?2, format = ?3, report_type = ?4, counts = ?5,

@@ -18,6 +18,7 @@ pub mod audit;
 pub mod codec;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod dataset;
 pub mod segment;
 mod sensors;
 

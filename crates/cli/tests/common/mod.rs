@@ -112,6 +112,18 @@ impl Env {
         (out, summary)
     }
 
+    /// Packets stored in all, as `query top --by country` counts them.
+    pub fn total_packets(&self) -> u64 {
+        let rows = self.json(&[
+            "query", "top", "--by", "country", "--limit", "1000", "--json",
+        ]);
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["packets"].as_u64().unwrap())
+            .sum()
+    }
+
     /// Adds organisation `slug` (named after itself) unless it exists: data is ingested only
     /// for an organisation that exists.
     pub fn add_org(&self, slug: &str) {
