@@ -25,14 +25,22 @@ pub struct DataDir {
 }
 
 impl DataDir {
-    pub fn new(root: PathBuf, store: Option<StoreLocation>) -> DataDir {
+    /// The data directory at `root` with the store `--store` names, else the one its
+    /// `greenwatch.toml` names, else its embedded one.
+    pub fn new(root: PathBuf, store: Option<StoreLocation>) -> anyhow::Result<DataDir> {
         let layout = DataLayout::new(&root);
-        DataDir {
-            store: store.unwrap_or_else(|| layout.default_store()),
+        let store = match store {
+            Some(store) => store,
+            None => layout
+                .configured_store()?
+                .unwrap_or_else(|| layout.default_store()),
+        };
+        Ok(DataDir {
+            store,
             layout,
             root,
             clock: Clock::system(),
-        }
+        })
     }
 
     pub fn clock(&self) -> &Clock {

@@ -34,7 +34,8 @@ struct Cli {
 
     /// Where the store lives: sqlite:PATH (the embedded database) or
     /// postgres://USER[:PASSWORD]@HOST:PORT/DATABASE (shared by several serve processes).
-    /// Default: greenwatch.sqlite in the data directory.
+    /// Default: the `store` of <data>/greenwatch.toml, else greenwatch.sqlite in the data
+    /// directory.
     #[arg(long, global = true, env = "GREENWATCH_STORE", value_name = "LOCATION")]
     store: Option<greenwatch_store::StoreLocation>,
 
@@ -102,7 +103,13 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)),
         )
         .init();
-    let data = DataDir::new(cli.data, cli.store);
+    let data = match DataDir::new(cli.data, cli.store) {
+        Ok(data) => data,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
     let result = match cli.command {
         Command::Netdb(args) => commands::netdb::run(&data, args),
         Command::Detect(args) => commands::detect::run(&data, args),

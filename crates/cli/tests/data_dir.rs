@@ -127,4 +127,20 @@ fn the_store_lives_where_store_says() {
         "{}",
         stderr(&out)
     );
+
+    // greenwatch.toml gives every command the store; --store still wins over it.
+    std::fs::create_dir_all(env.data()).unwrap();
+    let config = env.data().join("greenwatch.toml");
+    std::fs::write(&config, format!("store = {:?}\n", store)).unwrap();
+    let listed = String::from_utf8(env.run(&["org", "list"]).stdout).unwrap();
+    assert!(listed.contains("cert-x"), "{listed}");
+    let other = format!("sqlite:{}", env.path("other.sqlite").display());
+    assert_success(&env.run(&["--store", &other, "org", "add", "cert-y", "--name", "Y"]));
+    let listed = String::from_utf8(env.run(&["org", "list"]).stdout).unwrap();
+    assert!(!listed.contains("cert-y"), "{listed}");
+    // A setting that is not a store is refused, naming the file.
+    std::fs::write(&config, "store = \"mysql://db\"\n").unwrap();
+    let out = env.run(&["org", "list"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("greenwatch.toml"), "{}", stderr(&out));
 }

@@ -2,6 +2,7 @@
 //! the portal and the background work agree on where each lives.
 //!
 //! ```text
+//! <data>/greenwatch.toml     settings every command reads (optional): `store = "postgres://…"`
 //! <data>/greenwatch.sqlite   the embedded store (the default `--store`)
 //! <data>/netdb/              imported IP data, one snapshot per date
 //! <data>/risks.toml          the operator's risk catalogue overrides (optional)
@@ -39,6 +40,36 @@ impl DataLayout {
     /// The deployment's store when `--store` names none: the embedded database here.
     pub fn default_store(&self) -> StoreLocation {
         StoreLocation::Sqlite(self.root.join("greenwatch.sqlite"))
+    }
+
+    /// The settings file every command reads.
+    pub fn config_file(&self) -> PathBuf {
+        self.root.join("greenwatch.toml")
+    }
+
+    /// The store `greenwatch.toml` names (`store = "postgres://…"`), if the file exists and
+    /// names one; a file that cannot be read, or a setting that is not a store location, is an
+    /// error naming the file and why.
+    pub fn configured_store(&self) -> Result<Option<StoreLocation>, ConfigError> {
+        let path = self.config_file();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(ConfigError {
+                    path,
+                    reason: e.to_string(),
+                })
+            }
+        };
+        let config: Config = toml::from_str(&text).map_err(|e| ConfigError {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        config
+            .store
+            .map(|s| s.parse().map_err(|reason| ConfigError { path, reason }))
+            .transpose()
     }
 
     pub fn netdb_dir(&self) -> PathBuf {
@@ -82,6 +113,22 @@ impl DataLayout {
     pub fn anonymiser(&self) -> Result<CryptoPan, KeyError> {
         load_or_make(&self.root)
     }
+}
+
+/// `greenwatch.toml`: the settings a deployment gives every command at once.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    /// As `--store`.
+    store: Option<String>,
+}
+
+/// `greenwatch.toml` could not be read or says something that cannot be.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {reason}", path = path.display())]
+pub struct ConfigError {
+    pub path: PathBuf,
+    pub reason: String,
 }
 
 /// The anonymisation key could not be read or made.
@@ -138,6 +185,33 @@ fn load_or_make(data_dir: &Path) -> Result<CryptoPan, KeyError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn greenwatch_toml_names_the_store_and_a_bad_one_says_where_and_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = DataLayout::new(dir.path());
+        assert_eq!(layout.configured_store().unwrap(), None);
+        std::fs::write(
+            layout.config_file(),
+            "store = \"postgres://gw:pw@db.example:5432/greenwatch\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            layout.configured_store().unwrap(),
+            Some(StoreLocation::Postgres(
+                "postgres://gw:pw@db.example:5432/greenwatch".into()
+            ))
+        );
+        std::fs::write(layout.config_file(), "store = \"mysql://db\"\n").unwrap();
+        let err = layout.configured_store().unwrap_err().to_string();
+        assert!(
+            err.contains("greenwatch.toml") && err.contains("unknown store"),
+            "{err}"
+        );
+        std::fs::write(layout.config_file(), "stor = \"sqlite:x\"\n").unwrap();
+        let err = layout.configured_store().unwrap_err().to_string();
+        assert!(err.contains("unknown field"), "{err}");
+    }
 
     /// Many first requests at once all get the one key that ends up on disk, never a half
     /// written file (seen as "expected 64 hex digits" under load before).
