@@ -41,6 +41,8 @@ postgres="$base${sep}options=-c%20search_path%3D$schema"
 sqlite="sqlite:$work/sqlite/greenwatch.sqlite"
 
 ip_data=$(scripts/fetch-ip-data.sh)
+"$gw" --data "$work/sqlite" netdb import "$ip_data"/asn-ipv4.csv "$ip_data"/geo-whois-asn-country-ipv4.csv \
+  --as-of "${start%%T*}" >/dev/null
 pcap="$work/month-$packets.pcap"
 feed="$work/2026-09-01-scan_dns-bench-asn.csv"
 [ -f "$pcap" ] || "$gw" --data "$work/sqlite" generate traffic --out "$pcap" --truth "$pcap.truth.json" \
@@ -62,8 +64,6 @@ step() {
   printf '%s\t%s\t%s\n' "$name" "$(median "${s[@]}")" "$(median "${p[@]}")" | tee -a "$results" >&2
 }
 
-"$gw" --data "$work/sqlite" netdb import "$ip_data"/asn-ipv4.csv "$ip_data"/geo-whois-asn-country-ipv4.csv \
-  --as-of "${start%%T*}" >/dev/null
 for store in "$sqlite" "$postgres"; do
   "$gw" --data "$work/sqlite" --store "$store" org add bench --name Bench >/dev/null
 done
