@@ -35,6 +35,7 @@ else
   base=$(scripts/services.sh start "$services" --clickhouse-shards 0)
 fi
 schema="bench_$$"
+export PGOPTIONS="--client-min-messages=warning"   # no NOTICE per dropped table
 psql "$base" -qc "DROP SCHEMA IF EXISTS $schema CASCADE; CREATE SCHEMA $schema" >/dev/null
 sep='?'; case $base in *\?*) sep='&' ;; esac
 postgres="$base${sep}options=-c%20search_path%3D$schema"
