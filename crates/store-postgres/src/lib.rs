@@ -358,23 +358,6 @@ fn capture_from_row(row: &Row) -> Result<CaptureRecord, StoreError> {
     })
 }
 
-/// Replaces the rollups of one bucket.
-fn put_rollups(
-    tx: &mut Transaction<'_>,
-    bucket: i64,
-    rollups: &[Rollup],
-) -> Result<(), StoreError> {
-    let mut data = Vec::new();
-    encode(rollups, &mut data);
-    tx.execute(
-        "INSERT INTO rollup_segments (bucket, data) VALUES ($1, $2)
-         ON CONFLICT (bucket) DO UPDATE SET data = EXCLUDED.data",
-        &[&bucket, &data],
-    )
-    .map_err(pg)?;
-    Ok(())
-}
-
 /// All flows stored for `bucket`, from every capture.
 fn flows_of_bucket(client: &mut Client, bucket: i64) -> Result<Vec<FlowTuple>, StoreError> {
     let rows = client
@@ -453,8 +436,10 @@ impl ObservationStore for PostgresStore {
             )
             .map_err(|e| already_stored(e, owner, content_hash))?
             .get(0);
+        let statements = BucketStatements::prepare(&mut tx)?;
         Ok(Box::new(PgCaptureWriter {
             tx,
+            statements,
             owner: owner.to_string(),
             sensor: sensor.to_string(),
             capture_id,
@@ -683,6 +668,7 @@ impl LeaseStore for PostgresStore {
 /// from the start, so a second writer of the same key waits on it and then finds it stored.
 struct PgCaptureWriter<'a> {
     tx: Transaction<'a>,
+    statements: BucketStatements,
     /// The organisation the capture was begun for (its key holds it).
     owner: String,
     sensor: String,
@@ -690,6 +676,35 @@ struct PgCaptureWriter<'a> {
     /// Segment parts written so far per bucket.
     parts: FxHashMap<i64, i64>,
     buf: Vec<u8>,
+}
+
+/// What a capture writer runs for every bucket, prepared once per capture: an unprepared
+/// statement costs a round trip of its own to be parsed, per bucket.
+struct BucketStatements {
+    insert_segment: postgres::Statement,
+    shared_with_others: postgres::Statement,
+    put_rollups: postgres::Statement,
+    drop_rollups: postgres::Statement,
+}
+
+impl BucketStatements {
+    fn prepare(tx: &mut Transaction<'_>) -> Result<BucketStatements, StoreError> {
+        let mut prepare = |sql: &str| tx.prepare(sql).map_err(pg);
+        Ok(BucketStatements {
+            insert_segment: prepare(
+                "INSERT INTO flow_segments (capture_id, sensor, bucket, part, flows, data)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )?,
+            shared_with_others: prepare(
+                "SELECT EXISTS(SELECT 1 FROM flow_segments WHERE bucket = $1 AND capture_id <> $2)",
+            )?,
+            put_rollups: prepare(
+                "INSERT INTO rollup_segments (bucket, data) VALUES ($1, $2)
+                 ON CONFLICT (bucket) DO UPDATE SET data = EXCLUDED.data",
+            )?,
+            drop_rollups: prepare("DELETE FROM rollup_segments WHERE bucket = $1")?,
+        })
+    }
 }
 
 impl CaptureWriter for PgCaptureWriter<'_> {
@@ -701,8 +716,7 @@ impl CaptureWriter for PgCaptureWriter<'_> {
             encode(segment, &mut self.buf);
             self.tx
                 .execute(
-                    "INSERT INTO flow_segments (capture_id, sensor, bucket, part, flows, data)
-                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    &self.statements.insert_segment,
                     &[
                         &self.capture_id,
                         &self.sensor,
@@ -719,7 +733,7 @@ impl CaptureWriter for PgCaptureWriter<'_> {
             || self
                 .tx
                 .query_one(
-                    "SELECT EXISTS(SELECT 1 FROM flow_segments WHERE bucket = $1 AND capture_id <> $2)",
+                    &self.statements.shared_with_others,
                     &[&bucket, &self.capture_id],
                 )
                 .map_err(pg)?
@@ -728,10 +742,13 @@ impl CaptureWriter for PgCaptureWriter<'_> {
             // Distinct sources do not add up across captures or parts: the rollups of a
             // shared bucket are built from all of its flows when read.
             self.tx
-                .execute("DELETE FROM rollup_segments WHERE bucket = $1", &[&bucket])
+                .execute(&self.statements.drop_rollups, &[&bucket])
                 .map_err(pg)?;
         } else {
-            put_rollups(&mut self.tx, bucket, &build_rollups(&closed.flows))?;
+            encode(&build_rollups(&closed.flows), &mut self.buf);
+            self.tx
+                .execute(&self.statements.put_rollups, &[&bucket, &self.buf])
+                .map_err(pg)?;
         }
         Ok(())
     }
