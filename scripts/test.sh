@@ -37,9 +37,10 @@ export GREENWATCH_NETDB_SAMPLE_DIR="${GREENWATCH_NETDB_SAMPLE_DIR:-$(scripts/fet
 status=0
 cargo nextest run --workspace --no-fail-fast || status=$?
 # The end-to-end truth checks (ingest = ground truth, metrics = feed truth, accounts, sensors
-# and collectors, detection and delivery) once more with the binary on the PostgreSQL store.
+# and collectors, detection and delivery, two serve processes on one store) once more with the
+# binary on the PostgreSQL store.
 # (--workspace and a filter, not -p: the same feature set as above, so nothing is rebuilt.)
 GREENWATCH_E2E_STORE=postgres cargo nextest run --workspace --no-fail-fast -E \
-  'package(greenwatch) & (binary(e2e) | binary(feeds) | binary(sensor) | binary(accounts) | binary(detect) | binary(warn))' \
+  'package(greenwatch) & (binary(e2e) | binary(feeds) | binary(sensor) | binary(accounts) | binary(detect) | binary(warn) | binary(serve_shared))' \
   || status=$?
 exit $status

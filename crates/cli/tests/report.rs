@@ -6,6 +6,7 @@ mod common;
 #[path = "../../portal/tests/common/webdriver.rs"]
 mod webdriver;
 
+use common::serve::{http_get, ServeProcess};
 use common::*;
 use serde_json::Value;
 use webdriver::Browser;
@@ -153,22 +154,6 @@ fn a_generated_quarter_reports_the_query_numbers_and_draws_every_chart() {
     assert_eq!(browser.charts_drawn(&CHARTS).len(), CHARTS.len());
 }
 
-/// `GET path` over plain HTTP/1.1 on loopback: (status, body).
-fn http_get(port: u16, path: &str) -> (u16, String) {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply).unwrap();
-    let status = reply[9..12].parse().unwrap();
-    let body = reply.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    (status, body.to_string())
-}
-
 /// Ingests the generated capture `pcap` as `org`'s data under `tlp`.
 fn ingest_as(env: &Env, pcap: &std::path::Path, org: &str, tlp: &str) {
     env.add_org(org);
@@ -244,29 +229,4 @@ fn serve_writes_the_public_report_of_each_finished_week_from_clear_data_only() {
     let (status, html) = http_get(port, "/reports/2026-W41/report.html");
     assert_eq!(status, 200);
     assert!(html.contains("2026-W41"));
-}
-
-/// `greenwatch serve` over plain HTTP on loopback, killed when dropped.
-struct ServeProcess(std::process::Child);
-
-impl ServeProcess {
-    fn start(env: &Env, port: u16) -> ServeProcess {
-        let child = env
-            .command(&["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        sensors::wait_until("the portal", std::time::Duration::from_secs(60), || {
-            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-        });
-        ServeProcess(child)
-    }
-}
-
-impl Drop for ServeProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub mod sensors;
+pub mod serve;
 
 pub struct Env {
     pub dir: tempfile::TempDir,
