@@ -19,7 +19,7 @@ use greenwatch_model::sensor::SensorRef;
 use greenwatch_model::Timestamp;
 use greenwatch_observe::{build_rollups, BackscatterSlot, ClosedBucket, FlowTuple, Rollup};
 use greenwatch_store::codec::{decode, encode};
-use greenwatch_store::dataset;
+use greenwatch_store::{dataset, rollups_of_visible_flows};
 use greenwatch_store::{
     CaptureRecord, CaptureStatus, CaptureWriter, FlowOrigin, LeaseStore, ObservationStore,
     StoreError, TimeRange,
@@ -547,14 +547,7 @@ impl ObservationStore for PostgresStore {
     fn rollups(&self, viewer: &Viewer, range: TimeRange) -> Result<Vec<Rollup>, StoreError> {
         if self.visible("captures", viewer)?.is_some() {
             // Stored rollups mix every capture: rebuild from the flows this viewer may see.
-            let mut by_bucket: std::collections::BTreeMap<i64, Vec<FlowTuple>> = Default::default();
-            self.scan_flows(viewer, range, None, &mut |f| {
-                by_bucket.entry(f.bucket).or_default().push(f.clone())
-            })?;
-            return Ok(by_bucket
-                .values()
-                .flat_map(|flows| build_rollups(flows))
-                .collect());
+            return rollups_of_visible_flows(self, viewer, range);
         }
         let mut client = self.client()?;
         let mut out = Vec::new();

@@ -328,6 +328,24 @@ pub trait ObservationStore {
     ) -> Result<Vec<(Label, Vec<BackscatterSlot>)>, StoreError>;
 }
 
+/// The rollups of the flows `viewer` may see in `range`, built from those flows bucket by
+/// bucket, in bucket order: what `ObservationStore::rollups` answers when some captures are
+/// hidden from the viewer (stored rollups mix every capture, so they cannot be used then).
+pub fn rollups_of_visible_flows(
+    store: &(impl ObservationStore + ?Sized),
+    viewer: &Viewer,
+    range: TimeRange,
+) -> Result<Vec<Rollup>, StoreError> {
+    let mut by_bucket: std::collections::BTreeMap<i64, Vec<FlowTuple>> = Default::default();
+    store.scan_flows(viewer, range, None, &mut |f| {
+        by_bucket.entry(f.bucket).or_default().push(f.clone())
+    })?;
+    Ok(by_bucket
+        .values()
+        .flat_map(|flows| greenwatch_observe::build_rollups(flows))
+        .collect())
+}
+
 /// Where a flow tuple came from: the label and sensor of its capture.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FlowOrigin {
