@@ -250,16 +250,27 @@ fn subscription_from_row(row: &rusqlite::Row) -> Result<Subscription, StoreError
 
 impl AlertStore for SqliteStore {
     fn raise_alert(&mut self, alert: &NewAlert) -> Result<(i64, bool), StoreError> {
-        if let Some(key) = &alert.key {
-            let existing: Option<i64> = self
-                .conn
+        let stored = |conn: &rusqlite::Connection| -> Result<Option<i64>, StoreError> {
+            let Some(key) = &alert.key else {
+                return Ok(None);
+            };
+            Ok(conn
                 .query_row("SELECT id FROM alerts WHERE key = ?1", [key], |r| r.get(0))
-                .optional()?;
-            if let Some(id) = existing {
-                return Ok((id, false));
-            }
+                .optional()?)
+        };
+        // Most raises are of findings stored before: answered without the write lock.
+        if let Some(id) = stored(&self.conn)? {
+            return Ok((id, false));
         }
-        Ok((insert_alert(&self.conn, alert)?, true))
+        // Looked up again under the write lock: another connection (another process) may
+        // have stored the key in between, and a second insert would fail on its UNIQUE key.
+        let tx = crate::write_transaction(&mut self.conn)?;
+        if let Some(id) = stored(&tx)? {
+            return Ok((id, false));
+        }
+        let id = insert_alert(&tx, alert)?;
+        tx.commit()?;
+        Ok((id, true))
     }
 
     fn write_alert(&mut self, alert: &NewAlert, audit: &AuditEntry) -> Result<i64, StoreError> {

@@ -294,3 +294,74 @@ pub fn a_subscription_gets_later_alerts_only_and_is_audited_without_its_secret(
     assert!(store.subscriptions(None).unwrap().is_empty());
     assert_eq!(store.audit_log(1).unwrap()[0].action, "alert.unsubscribe");
 }
+
+pub fn connections_racing_to_raise_one_key_store_it_once(backend: &dyn Backend) {
+    let at = Timestamp::from_secs(1_800_000_000);
+    let stores: Vec<_> = (0..4).map(|_| backend.connect()).collect();
+    let barrier = std::sync::Barrier::new(stores.len());
+    let raised: Vec<(i64, bool)> = std::thread::scope(|s| {
+        let threads: Vec<_> = stores
+            .into_iter()
+            .map(|mut store| {
+                let barrier = &barrier;
+                s.spawn(move || {
+                    barrier.wait();
+                    store
+                        .raise_alert(&detector_alert("raced/é", Tlp::Clear, at))
+                        .unwrap()
+                })
+            })
+            .collect();
+        threads.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    assert_eq!(
+        raised.iter().filter(|(_, new)| *new).count(),
+        1,
+        "{raised:?}"
+    );
+    assert!(raised.windows(2).all(|w| w[0].0 == w[1].0), "{raised:?}");
+    // Keys are found by prefix, byte for byte (a non-ASCII key too).
+    let store = backend.connect();
+    assert_eq!(store.alerts_keyed("raced/").unwrap().len(), 1);
+    assert_eq!(store.alerts_keyed("raced/é").unwrap().len(), 1);
+    assert!(store.alerts_keyed("raced/e").unwrap().is_empty());
+}
+
+pub fn undelivered_alerts_are_those_never_delivered_oldest_first(backend: &dyn Backend) {
+    let mut store = backend.connect();
+    let at = |s: i64| Timestamp::from_secs(1_800_000_000 + s);
+    let (first, _) = store
+        .raise_alert(&detector_alert("first", Tlp::Clear, at(0)))
+        .unwrap();
+    let (second, _) = store
+        .raise_alert(&detector_alert("second", Tlp::Clear, at(1)))
+        .unwrap();
+    let (third, _) = store
+        .raise_alert(&detector_alert("third", Tlp::Clear, at(2)))
+        .unwrap();
+    let failed = Delivery {
+        attempts: 1,
+        outcome: Err("refused".into()),
+    };
+    let delivered = Delivery {
+        attempts: 1,
+        outcome: Ok(at(100)),
+    };
+    store.record_delivery(first, "c", &delivered).unwrap();
+    store.record_delivery(second, "c", &failed).unwrap();
+    let ids = |store: &dyn Store, viewer: &Viewer| -> Vec<i64> {
+        store
+            .undelivered(viewer, "c")
+            .unwrap()
+            .iter()
+            .map(|a| a.id)
+            .collect()
+    };
+    assert_eq!(ids(&*store, &Viewer::Local), [second, third]);
+    assert_eq!(ids(&*store, &Viewer::Anonymous).len(), 2, "CLEAR is public");
+    store
+        .raise_alert(&detector_alert("amber", Tlp::Amber, at(3)))
+        .unwrap();
+    assert_eq!(ids(&*store, &Viewer::Anonymous), [second, third]);
+    assert_eq!(ids(&*store, &Viewer::Local).len(), 3);
+}

@@ -70,6 +70,8 @@ macro_rules! conformance_tests {
             alerts::a_written_alert_and_its_audit_entry_are_stored_together,
             alerts::failed_deliveries_add_up_their_attempts_until_one_succeeds,
             alerts::a_subscription_gets_later_alerts_only_and_is_audited_without_its_secret,
+            alerts::connections_racing_to_raise_one_key_store_it_once,
+            alerts::undelivered_alerts_are_those_never_delivered_oldest_first,
             sensors::sensor_names_are_per_organisation,
             sensors::sensors_register_once_are_found_by_token_hash_and_revocation_is_audited,
             sensors::health_is_the_latest_report_and_rejections_are_counted_per_reason,
