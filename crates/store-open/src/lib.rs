@@ -36,11 +36,7 @@ pub fn migrate(location: &StoreLocation) -> Result<Option<(i64, i64)>, StoreErro
             drop(SqliteStore::open(path)?);
             Ok(None)
         }
-        StoreLocation::Postgres(url) => {
-            let (before, _) = PostgresStore::schema_version(url)?;
-            drop(PostgresStore::open(url)?);
-            Ok(Some((before, PostgresStore::schema_version(url)?.0)))
-        }
+        StoreLocation::Postgres(url) => PostgresStore::migrate(url).map(Some),
     }
 }
 

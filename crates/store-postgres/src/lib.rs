@@ -5,8 +5,8 @@
 //! row moved in each dataset's commit, and alert ids are taken under a transaction lock so
 //! they follow commit order.
 //!
-//! The schema is versioned ([`MIGRATIONS`]): opening a store applies the versions it lacks,
-//! one transaction each under an advisory lock (processes starting together migrate once),
+//! The schema is versioned ([`MIGRATIONS`]): opening a store applies the versions it lacks in
+//! one transaction under an advisory lock (processes starting together migrate once),
 //! and refuses a database whose version is newer than this binary knows.
 
 mod accounts;
@@ -21,8 +21,7 @@ use greenwatch_observe::{build_rollups, BackscatterSlot, ClosedBucket, FlowTuple
 use greenwatch_store::codec::{decode, encode};
 use greenwatch_store::{dataset, rollups_of_visible_flows};
 use greenwatch_store::{
-    CaptureRecord, CaptureStatus, CaptureWriter, FlowOrigin, LeaseStore, ObservationStore,
-    StoreError, TimeRange,
+    CaptureRecord, CaptureWriter, FlowOrigin, LeaseStore, ObservationStore, StoreError, TimeRange,
 };
 use postgres::error::SqlState;
 use postgres::fallible_iterator::FallibleIterator;
@@ -38,7 +37,7 @@ const SEGMENT_FLOWS: usize = 65_536;
 const OBSERVATIONS: &str = "
 CREATE TABLE captures (
     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    -- `owner/hash`: one copy per organisation (see `dataset_key`).
+    -- `owner/hash`: one copy per organisation (`greenwatch_store::dataset::key`).
     content_hash TEXT NOT NULL UNIQUE,
     path TEXT NOT NULL,
     sensor TEXT NOT NULL,
@@ -158,24 +157,26 @@ impl PostgresStore {
         Ok((stored_version(&mut client)?, MIGRATIONS.len() as i64))
     }
 
+    /// Brings the schema of the database at `url` to this binary's version: the version
+    /// before and after (`greenwatch migrate`).
+    pub fn migrate(url: &str) -> Result<(i64, i64), StoreError> {
+        let before = migrate(&mut connect(url)?)?;
+        Ok((before, MIGRATIONS.len() as i64))
+    }
+
     /// The connection, made again first when the server closed it (a restart, a cut): the
     /// request that saw the cut failed as `Unavailable`, the next one works again.
     pub(crate) fn client(&self) -> Result<std::cell::RefMut<'_, Client>, StoreError> {
         let mut slot = self.client.borrow_mut();
-        if slot.as_ref().is_none_or(Client::is_closed) {
-            *slot = Some(connect(&self.url)?);
-        }
+        live(&mut slot, &self.url)?;
         Ok(std::cell::RefMut::map(slot, |c| {
-            c.as_mut().expect("connected above")
+            c.as_mut().expect("connected by `live`")
         }))
     }
 
+    /// [`PostgresStore::client`] for writes that hold a transaction across calls.
     pub(crate) fn client_mut(&mut self) -> Result<&mut Client, StoreError> {
-        let slot = self.client.get_mut();
-        if slot.as_ref().is_none_or(Client::is_closed) {
-            *slot = Some(connect(&self.url)?);
-        }
-        Ok(slot.as_mut().expect("connected above"))
+        live(self.client.get_mut(), &self.url)
     }
 
     /// The labels of the rows of `table` (captures or feed_files) `viewer` may see, by id,
@@ -213,6 +214,14 @@ impl PostgresStore {
     }
 }
 
+/// The connection in `slot`, made again when there is none or the server closed it.
+fn live<'a>(slot: &'a mut Option<Client>, url: &str) -> Result<&'a mut Client, StoreError> {
+    if slot.as_ref().is_none_or(Client::is_closed) {
+        *slot = Some(connect(url)?);
+    }
+    Ok(slot.as_mut().expect("connected above"))
+}
+
 /// A connection, or an error naming the server (without its password) and why.
 fn connect(url: &str) -> Result<Client, StoreError> {
     Client::connect(url, NoTls).map_err(|e| {
@@ -221,7 +230,8 @@ fn connect(url: &str) -> Result<Client, StoreError> {
     })
 }
 
-fn stored_version(client: &mut Client) -> Result<i64, StoreError> {
+/// The schema version stored in the database (0: none yet).
+fn stored_version(client: &mut impl postgres::GenericClient) -> Result<i64, StoreError> {
     client
         .batch_execute(
             "CREATE TABLE IF NOT EXISTS schema_version (
@@ -236,25 +246,15 @@ fn stored_version(client: &mut Client) -> Result<i64, StoreError> {
     Ok(row.map_or(0, |r| r.get(0)))
 }
 
-/// Applies the versions the database lacks, each in one transaction, under an advisory lock;
-/// refuses a database newer than this binary.
-fn migrate(client: &mut Client) -> Result<(), StoreError> {
+/// Applies the versions the database lacks, in one transaction, under an advisory lock;
+/// refuses a database newer than this binary. Returns the version found.
+fn migrate(client: &mut Client) -> Result<i64, StoreError> {
     let known = MIGRATIONS.len() as i64;
     let mut tx = client.transaction().map_err(pg)?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .map_err(pg)?;
-    let mut version = {
-        tx.batch_execute(
-            "CREATE TABLE IF NOT EXISTS schema_version (
-                 id INTEGER PRIMARY KEY CHECK (id = 1),
-                 version BIGINT NOT NULL
-             )",
-        )
-        .map_err(pg)?;
-        tx.query_opt("SELECT version FROM schema_version WHERE id = 1", &[])
-            .map_err(pg)?
-            .map_or(0, |r| r.get::<_, i64>(0))
-    };
+    let found = stored_version(&mut tx)?;
+    let mut version = found;
     if version > known {
         return Err(StoreError::Conflict(format!(
             "the PostgreSQL store's schema is version {version}, newer than this binary's \
@@ -273,7 +273,8 @@ fn migrate(client: &mut Client) -> Result<(), StoreError> {
         )
         .map_err(pg)?;
     }
-    tx.commit().map_err(pg)
+    tx.commit().map_err(pg)?;
+    Ok(found)
 }
 
 /// Moves the data generation inside the transaction that commits a dataset, so the new
@@ -349,10 +350,7 @@ fn capture_from_row(row: &Row) -> Result<CaptureRecord, StoreError> {
         path: row.get("path"),
         sensor: row.get("sensor"),
         label: label_from_row(row)?,
-        status: match status.as_str() {
-            "complete" => CaptureStatus::Complete,
-            _ => CaptureStatus::Partial(error.unwrap_or_default()),
-        },
+        status: dataset::status_from_columns(&status, error),
         counts,
         ingested_at: Timestamp(row.get("ingested_at")),
     })
@@ -751,10 +749,7 @@ impl CaptureWriter for PgCaptureWriter<'_> {
         capture: &CaptureRecord,
         backscatter: &[BackscatterSlot],
     ) -> Result<(), StoreError> {
-        let (status, error) = match &capture.status {
-            CaptureStatus::Complete => ("complete", None),
-            CaptureStatus::Partial(e) => ("partial", Some(e.as_str())),
-        };
+        let (status, error) = dataset::status_columns(&capture.status);
         dataset::same_owner(&self.owner, &capture.label)?;
         let counts = serde_json::to_string(&capture.counts).expect("counts serialise");
         let mut tx = self.tx;

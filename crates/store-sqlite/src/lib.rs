@@ -13,8 +13,7 @@ use greenwatch_observe::{build_rollups, BackscatterSlot, ClosedBucket, FlowTuple
 use greenwatch_store::codec::{decode, encode};
 use greenwatch_store::{dataset, rollups_of_visible_flows};
 use greenwatch_store::{
-    CaptureRecord, CaptureStatus, CaptureWriter, FlowOrigin, ObservationStore, StoreError,
-    TimeRange,
+    CaptureRecord, CaptureWriter, FlowOrigin, ObservationStore, StoreError, TimeRange,
 };
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use rustc_hash::FxHashMap;
@@ -269,10 +268,7 @@ fn capture_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(CaptureRecord,
             path: row.get("path")?,
             sensor: row.get("sensor")?,
             label: label_from_row(row)?,
-            status: match status.as_str() {
-                "complete" => CaptureStatus::Complete,
-                _ => CaptureStatus::Partial(error.unwrap_or_default()),
-            },
+            status: dataset::status_from_columns(&status, error),
             counts: Default::default(),
             ingested_at: Timestamp(row.get("ingested_at")?),
         },
@@ -602,10 +598,7 @@ impl CaptureWriter for SqliteCaptureWriter<'_> {
         capture: &CaptureRecord,
         backscatter: &[BackscatterSlot],
     ) -> Result<(), StoreError> {
-        let (status, error) = match &capture.status {
-            CaptureStatus::Complete => ("complete", None),
-            CaptureStatus::Partial(e) => ("partial", Some(e.as_str())),
-        };
+        let (status, error) = dataset::status_columns(&capture.status);
         dataset::same_owner(&self.owner, &capture.label)?;
         let counts = serde_json::to_string(&capture.counts).expect("counts serialise");
         let tx = self.tx;
@@ -654,7 +647,7 @@ mod tests {
     use super::*;
     use greenwatch_store::conformance::observations::{observe, record, scan};
     use greenwatch_store::conformance::Backend;
-    use greenwatch_store::Store;
+    use greenwatch_store::{CaptureStatus, Store};
 
     /// A store of its own in a temporary directory.
     struct TempSqlite {
